@@ -1,0 +1,1 @@
+"""The ``lineage`` command-line interface: parsing, rendering and exit codes only."""

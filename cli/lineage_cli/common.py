@@ -1,0 +1,105 @@
+"""Options shared by many commands, output helpers and the error-to-exit-code mapping."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from lineage.errors import LineageError, VerificationError
+from lineage.keys import KeyDirectory
+from lineage.ledger import Ledger
+from lineage.store import URL_ENV
+
+KEYS_DIR_ENV = "LINEAGE_KEYS_DIR"
+DEFAULT_KEYS_DIR = "./lineage-keys"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", envvar=URL_ENV, help="Store URL [default: sqlite:///./lineage.db]."),
+]
+KeysDirOption = Annotated[
+    Path,
+    typer.Option("--keys-dir", envvar=KEYS_DIR_ENV, help="Directory of private key files."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn library errors into one line on stderr and the documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except VerificationError as exc:
+            raise fail(str(exc), EXIT_FAILED) from None
+        except LineageError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(f"{where}{exc.strerror or exc}", EXIT_USAGE) from None
+
+    return wrapper
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, sort_keys=True))
+
+
+def key_directory(path: Path) -> KeyDirectory:
+    return KeyDirectory(path)
+
+
+@contextmanager
+def open_ledger(db: str | None) -> Iterator[Ledger]:
+    ledger = Ledger.open(db)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def show_progress(enabled: bool) -> bool:
+    return enabled and sys.stderr.isatty() and not os.environ.get("LINEAGE_NO_PROGRESS")
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr (only on a terminal); yields an ``advance(n)`` callback."""
+    if not show_progress(enabled):
+        yield lambda n: None
+        return
+    columns = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn()]
+    columns += [MofNCompleteColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)

@@ -1,0 +1,219 @@
+"""Commands over the log: init, sign, append, verify, proof, checkpoint."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+
+from lineage.canonical import parse_json
+from lineage.dsse import sign_envelope
+from lineage.errors import InputError
+from lineage.jsonl import read_envelopes
+from lineage.keys import SigningKey
+from lineage.ledger import AppendResult, Ledger, checkpoint_of
+from lineage.note import parse_verifier_key, verifier_key
+from lineage.statement import statement_from_json
+from lineage.verify import verify_ledger
+from lineage_cli.common import (
+    DEFAULT_KEYS_DIR,
+    EXIT_FAILED,
+    DbOption,
+    JsonOption,
+    KeysDirOption,
+    handle_errors,
+    key_directory,
+    open_ledger,
+    print_json,
+    progress_bar,
+    stdout,
+)
+
+MAX_STATEMENT_BYTES = 4 * 1024 * 1024
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, sign, append, verify, proof, checkpoint):
+        app.command()(command)
+
+
+@handle_errors
+def init(
+    db: DbOption = None,
+    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    key_name: Annotated[str, typer.Option("--key", help="Name of the log/admin key.")] = "admin",
+    origin: Annotated[str | None, typer.Option(help="Log origin line of checkpoints.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Create a ledger and its log/admin key (reused if the key file exists)."""
+    keys = key_directory(keys_dir)
+    created_key = not keys.exists(key_name)
+    log_key = keys.create(key_name) if created_key else keys.load(key_name)
+    ledger = Ledger.create(db, log_key, origin)
+    try:
+        note = ledger.latest_checkpoint()
+        result = {
+            "store": ledger.store.url,
+            "origin": ledger.origin,
+            "log_key": log_key.name,
+            "log_keyid": log_key.keyid,
+            "key_file": str(keys.file_for(key_name)),
+            "key_created": created_key,
+            "verifier_key": verifier_key(ledger.origin, log_key.public),
+        }
+    finally:
+        ledger.close()
+    if json_out:
+        print_json(result)
+        return
+    stdout.print(f"initialised ledger {result['store']} (origin {result['origin']})")
+    made = "created" if created_key else "reused"
+    stdout.print(f"log key {key_name!r} {made}: {result['key_file']} (key id {log_key.keyid})")
+    stdout.print(f"verifier key: {result['verifier_key']}")
+    stdout.print(f"first checkpoint:\n{note}", end="")
+
+
+@handle_errors
+def sign(
+    statement_file: Annotated[
+        Path, typer.Argument(help="in-toto Statement v1 JSON file.", metavar="STATEMENT.json")
+    ],
+    key: Annotated[str, typer.Option("--key", help="Name of the signing key.")],
+    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+) -> None:
+    """Wrap an in-toto Statement in a signed DSSE envelope (one JSON line on stdout)."""
+    with statement_file.open("rb") as handle:
+        data = handle.read(MAX_STATEMENT_BYTES + 1)
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise InputError(f"larger than {MAX_STATEMENT_BYTES} bytes", location=str(statement_file))
+    try:
+        statement = statement_from_json(parse_json(data, "statement"))
+        payload = statement.payload()
+    except InputError as exc:
+        raise exc.at(str(statement_file)) from exc
+    signing_key = key_directory(keys_dir).load(key)
+    typer.echo(sign_envelope(payload, signing_key).canonical().decode())
+
+
+@handle_errors
+def append(
+    source: Annotated[
+        str,
+        typer.Argument(help="JSON Lines of DSSE envelopes, or - for stdin.", metavar="FILE.jsonl"),
+    ],
+    db: DbOption = None,
+    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    json_out: JsonOption = False,
+) -> None:
+    """Append signed envelopes atomically, with a new signed checkpoint."""
+    with open_ledger(db) as ledger:
+        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        if source == "-":
+            result = _append_stream(ledger, log_key, sys.stdin.buffer, "<stdin>", None, json_out)
+        else:
+            path = Path(source)
+            with path.open("rb") as handle:
+                total = path.stat().st_size
+                result = _append_stream(ledger, log_key, handle, source, total, json_out)
+    summary = {
+        "added": result.added,
+        "duplicates": result.duplicates,
+        "size": result.size,
+        "checkpoint": result.checkpoint,
+    }
+    if json_out:
+        print_json(summary)
+        return
+    stdout.print(
+        f"appended {result.added} entries ({result.duplicates} already present);"
+        f" log size {result.size}"
+    )
+
+
+def _append_stream(
+    ledger: Ledger,
+    log_key: SigningKey,
+    stream: BinaryIO,
+    name: str,
+    total: int | None,
+    json_out: bool,
+) -> AppendResult:
+    with progress_bar("appending", total, not json_out) as advance:
+        return ledger.append(read_envelopes(stream, name, advance), log_key)
+
+
+@handle_errors
+def verify(
+    db: DbOption = None,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            help="A checkpoint you kept: prove the log extends it.", metavar="CHECKPOINT_FILE"
+        ),
+    ] = None,
+    log_key: Annotated[
+        str | None, typer.Option(help="Pin the log's verifier key (NAME+HASH+KEY).")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Re-derive and check everything: signatures, authorisations, tree, checkpoints."""
+    pinned = parse_verifier_key(log_key)[1] if log_key else None
+    since_note = since.read_text(encoding="utf-8") if since else None
+    with open_ledger(db) as ledger, progress_bar("verifying", ledger.size(), not json_out) as tick:
+        report = verify_ledger(
+            ledger.store, pinned_key=pinned, since_note=since_note, progress=tick
+        )
+    if json_out:
+        print_json(report.to_json())
+    elif report.ok:
+        stdout.print(
+            f"verified: {report.entries_checked} entries, {report.nodes_checked} tree"
+            f" nodes, {report.checkpoints_checked} checkpoints; root"
+            f" {report.root.hex()} at size {report.size}"
+        )
+    else:
+        for problem in report.problems:
+            typer.echo(f"FAIL {problem}", err=True)
+        typer.echo(f"verification failed: {len(report.problems)} problem(s)", err=True)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@handle_errors
+def proof(
+    entry: Annotated[int, typer.Argument(help="Entry index.", metavar="ENTRY")],
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Inclusion proof of an entry against the latest signed checkpoint."""
+    with open_ledger(db) as ledger:
+        result = ledger.inclusion_proof(entry)
+    if json_out:
+        print_json(result.to_json())
+        return
+    stdout.print(f"entry {result.index} of {result.size}, leaf hash {result.leaf_hash.hex()}")
+    for position, value in enumerate(result.hashes):
+        stdout.print(f"  [{position}] {value.hex()}")
+    stdout.print(f"against checkpoint:\n{result.checkpoint}", end="")
+
+
+@handle_errors
+def checkpoint(
+    db: DbOption = None,
+    size: Annotated[int | None, typer.Option(help="An earlier checkpoint, by tree size.")] = None,
+    show_key: Annotated[
+        bool, typer.Option("--verifier-key", help="Print the log's verifier key instead.")
+    ] = False,
+) -> None:
+    """Print the latest signed checkpoint exactly as a third party would store it."""
+    with open_ledger(db) as ledger:
+        if show_key:
+            typer.echo(verifier_key(ledger.origin, ledger.log_public_key))
+            return
+        note = ledger.store.checkpoint_at(size) if size is not None else ledger.latest_checkpoint()
+    if note is None:
+        raise InputError(f"no checkpoint at size {size}" if size is not None else "no checkpoint")
+    checkpoint_of(note)
+    sys.stdout.write(note)

@@ -1,0 +1,21 @@
+"""The ``lineage`` Typer application."""
+
+from __future__ import annotations
+
+import typer
+
+from lineage_cli import keys_cmd, log_cmd
+
+app = typer.Typer(
+    name="lineage",
+    help="Signed data-lineage and audit ledger for AI training data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log_cmd.register(app)
+app.add_typer(keys_cmd.app, name="keys")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,221 @@
+"""The ledger: signed statements appended to an RFC 9162 log with signed checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from lineage.dsse import Envelope, sign_envelope
+from lineage.errors import (
+    AuthorizationError,
+    ConfigurationError,
+    InputError,
+    OutOfRangeError,
+    SignatureError,
+)
+from lineage.keys import PublicKey, SigningKey
+from lineage.merkle import proof as merkle_proof
+from lineage.merkle.compact import CompactRange
+from lineage.merkle.hasher import leaf_hash
+from lineage.merkle.nodes import NodeId
+from lineage.note import Checkpoint, parse_checkpoint_text
+from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement, parse_statement
+from lineage.store import Store, open_store
+from lineage.store.base import AppendSession
+from lineage.timeutil import now
+from lineage.trust import TrustState, registration_fields
+
+Located = tuple[str, Envelope]
+"""An envelope and where it came from (``file:line``), for error messages."""
+Progress = Callable[[int], None]
+_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    added: int
+    duplicates: int
+    size: int
+    checkpoint: str | None
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    index: int
+    size: int
+    leaf_hash: bytes
+    hashes: list[bytes]
+    checkpoint: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "tree_size": self.size,
+            "leaf_hash": self.leaf_hash.hex(),
+            "hashes": [h.hex() for h in self.hashes],
+            "checkpoint": self.checkpoint,
+        }
+
+
+def _located_error(location: str, exc: Exception) -> InputError:
+    if isinstance(exc, InputError):
+        return exc.at(location) if not exc.location else exc
+    return InputError(str(exc), location=location)
+
+
+class Ledger:
+    """A log in a store; appending needs the log key to sign checkpoints."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        meta = store.meta()
+        try:
+            self.origin = meta["origin"]
+            self.log_public_key = PublicKey.from_b64(meta["log_public_key"])
+        except (KeyError, InputError) as exc:
+            raise ConfigurationError(f"{store.url}: not an initialised lineage ledger") from exc
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Ledger:
+        store = open_store(url)
+        if not store.is_initialized():
+            store.close()
+            raise ConfigurationError("the store holds no ledger (create one with: lineage init)")
+        return cls(store)
+
+    @classmethod
+    def create(cls, url: str | None, log_key: SigningKey, origin: str | None = None) -> Ledger:
+        """Initialise a store with ``log_key`` as log and admin key (entry 0 registers it)."""
+        origin = origin or f"lineage.local/{log_key.keyid[:16]}"
+        if not origin or any(c.isspace() or c == "+" for c in origin) or len(origin) > 200:
+            raise InputError(f"log origin {origin!r} must be a short name without spaces or '+'")
+        store = open_store(url, create=True)
+        store.initialize(
+            {"origin": origin, "log_public_key": log_key.public.b64(), "log_key_name": log_key.name}
+        )
+        ledger = cls(store)
+        started = now()
+        registration = make_statement(
+            [{"name": f"key:{log_key.keyid}", "digest": {"sha256": log_key.keyid}}],
+            KEY_REGISTRATION,
+            Step(ADMIN_STEP),
+            started,
+            registration_fields(log_key.name, log_key.public, [ADMIN_STEP], started, None),
+        )
+        ledger.append([("init", sign_envelope(registration.payload(), log_key))], log_key)
+        return ledger
+
+    @property
+    def log_key_name(self) -> str:
+        return self.store.meta().get("log_key_name", "admin")
+
+    def close(self) -> None:
+        self.store.close()
+
+    def append(
+        self, envelopes: Iterable[Located], log_key: SigningKey, progress: Progress | None = None
+    ) -> AppendResult:
+        """Append envelopes atomically with one new checkpoint; identical entries are skipped.
+
+        Every envelope must verify and be authorised (earlier envelopes of the same
+        append count: a registration may precede the statements of the key it adds).
+        Any refusal raises :class:`InputError` naming its location; nothing is written.
+        """
+        if log_key.public != self.log_public_key:
+            raise ConfigurationError(f"key {log_key.name!r} is not this ledger's log key")
+        with self.store.append_session() as session:
+            size = session.size()
+            tree = CompactRange(size, self._border(session, size))
+            trust = TrustState(session.signers())
+            added = duplicates = 0
+            source = iter(envelopes)
+            while chunk := list(islice(source, _CHUNK)):
+                n_added = self._append_chunk(session, chunk, tree, trust)
+                added += n_added
+                duplicates += len(chunk) - n_added
+                if progress:
+                    progress(len(chunk))
+            note = None
+            if added:
+                note = Checkpoint(self.origin, tree.size, tree.root()).sign(log_key)
+                session.add_checkpoint(tree.size, note)
+        return AppendResult(added, duplicates, tree.size, note)
+
+    @staticmethod
+    def _border(session: AppendSession, size: int) -> list[bytes]:
+        nodes = CompactRange.border_nodes(size)
+        found = session.get_nodes(nodes)
+        return [found[n] for n in nodes]
+
+    def _append_chunk(
+        self, session: AppendSession, chunk: list[Located], tree: CompactRange, trust: TrustState
+    ) -> int:
+        prepared: list[tuple[str, Envelope, bytes, bytes]] = []
+        for location, envelope in chunk:
+            try:
+                entry = envelope.canonical()
+            except InputError as exc:
+                raise _located_error(location, exc) from exc
+            prepared.append((location, envelope, entry, leaf_hash(entry)))
+        existing = session.existing_leaves([p[3] for p in prepared])
+        entries: list[tuple[int, bytes, bytes]] = []
+        nodes: list[tuple[NodeId, bytes]] = []
+        for location, envelope, entry, leaf in prepared:
+            if leaf in existing:
+                continue
+            existing.add(leaf)
+            index = tree.size
+            try:
+                statement = parse_statement(envelope.payload)
+                signer = trust.authorize(envelope.keyid, statement, index)
+                envelope.verify(signer.public_key)
+                changed = trust.apply(statement, index)
+            except (InputError, AuthorizationError, SignatureError) as exc:
+                raise _located_error(location, exc) from exc
+            if changed is not None:
+                session.put_signer(changed)
+            entries.append((index, leaf, entry))
+            nodes.extend(tree.append(leaf))
+        session.add_entries(entries)
+        session.add_nodes(nodes)
+        return len(entries)
+
+    # -- reading -----------------------------------------------------------------
+
+    def size(self) -> int:
+        return self.store.size()
+
+    def latest_checkpoint(self) -> str | None:
+        latest = self.store.latest_checkpoint()
+        return latest[1] if latest else None
+
+    def root(self, size: int) -> bytes:
+        return merkle_proof.root_at(size, self.store.get_nodes)
+
+    def inclusion_proof(self, index: int) -> InclusionProof:
+        """The proof of entry ``index`` against the latest checkpoint."""
+        with self.store.snapshot():
+            latest = self.store.latest_checkpoint()
+            if latest is None:
+                raise OutOfRangeError("the log has no checkpoint yet")
+            size, note = latest
+            if not 0 <= index < size:
+                raise OutOfRangeError(f"entry {index} does not exist: the log has {size} entries")
+            stored = self.store.entry(index)
+            if stored is None:
+                raise OutOfRangeError(f"entry {index} is missing from the store")
+            hashes = merkle_proof.inclusion_proof(index, size, self.store.get_nodes)
+        return InclusionProof(index, size, stored[0], hashes, note)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return merkle_proof.consistency_proof(size1, size2, self.store.get_nodes)
+
+    def entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
+        return self.store.iter_entries(start)
+
+
+def checkpoint_of(note: str) -> Checkpoint:
+    """The checkpoint a note carries, without verifying its signature."""
+    text = note.rpartition("\n\n")[0] + "\n"
+    return parse_checkpoint_text(text)

@@ -1,0 +1,89 @@
+"""Addressing of complete subtrees and the node lists that proofs are made of.
+
+A complete subtree is named by ``(level, index)``: it covers the leaves
+``[index * 2**level, (index + 1) * 2**level)``. Stores keep the hash of every
+complete subtree, so any proof is a handful of lookups and never a rehash.
+A proof element that is not a complete subtree (on the right border of a tree
+whose size is not a power of two) is a list of complete subtrees to fold.
+"""
+
+from __future__ import annotations
+
+from lineage.errors import OutOfRangeError
+
+NodeId = tuple[int, int]
+_LEVEL_SHIFT = 48
+MAX_TREE_SIZE = 1 << _LEVEL_SHIFT
+
+
+def node_key(node: NodeId) -> int:
+    """A single integer key for a node, ordered by level then index."""
+    level, index = node
+    return (level << _LEVEL_SHIFT) | index
+
+
+def node_from_key(key: int) -> NodeId:
+    return key >> _LEVEL_SHIFT, key & (MAX_TREE_SIZE - 1)
+
+
+def split_point(n: int) -> int:
+    """The largest power of two strictly smaller than ``n`` (``n >= 2``)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def decompose(begin: int, end: int) -> list[NodeId]:
+    """The maximal aligned complete subtrees covering ``[begin, end)``, left to right."""
+    nodes: list[NodeId] = []
+    while begin < end:
+        level = (begin & -begin).bit_length() - 1 if begin else _LEVEL_SHIFT
+        while (1 << level) > end - begin:
+            level -= 1
+        nodes.append((level, begin >> level))
+        begin += 1 << level
+    return nodes
+
+
+def inclusion_nodes(index: int, size: int) -> list[list[NodeId]]:
+    """The RFC 9162 PATH(index, D[0:size]) as node lists, leaf side first.
+
+    Precondition: ``0 <= index < size``.
+    """
+    if not 0 <= index < size:
+        raise OutOfRangeError(f"leaf index {index} is out of range for tree size {size}")
+    path: list[list[NodeId]] = []
+    start, n, m = 0, size, index
+    while n > 1:
+        k = split_point(n)
+        if m < k:
+            path.append(decompose(start + k, start + n))
+            n = k
+        else:
+            path.append(decompose(start, start + k))
+            start, n, m = start + k, n - k, m - k
+    path.reverse()
+    return path
+
+
+def consistency_nodes(size1: int, size2: int) -> list[list[NodeId]]:
+    """The RFC 9162 PROOF(size1, D[0:size2]) as node lists, in proof order.
+
+    Precondition: ``0 <= size1 <= size2``. Empty when ``size1`` is 0 or equal to ``size2``.
+    """
+    if not 0 <= size1 <= size2:
+        raise OutOfRangeError(f"tree size {size1} is not between 0 and tree size {size2}")
+    if size1 == 0 or size1 == size2:
+        return []
+    proof: list[list[NodeId]] = []
+    start, n, m, complete = 0, size2, size1, True
+    while m != n:
+        k = split_point(n)
+        if m <= k:
+            proof.append(decompose(start + k, start + n))
+            n = k
+        else:
+            proof.append(decompose(start, start + k))
+            start, n, m, complete = start + k, n - k, m - k, False
+    if not complete:
+        proof.append(decompose(start, start + m))
+    proof.reverse()
+    return proof

@@ -1,0 +1,35 @@
+"""Stores, chosen by URL scheme: ``sqlite:///path`` (embedded default)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from lineage.errors import ConfigurationError
+from lineage.store.base import AppendSession, Store
+from lineage.store.sqlite import SqliteStore
+
+DEFAULT_URL = "sqlite:///./lineage.db"
+URL_ENV = "LINEAGE_DB"
+
+_FACTORIES: dict[str, Callable[[str, bool], Store]] = {
+    "sqlite": lambda url, create: SqliteStore(url, create=create),
+}
+
+
+def resolve_url(url: str | None) -> str:
+    return url or os.environ.get(URL_ENV) or DEFAULT_URL
+
+
+def open_store(url: str | None = None, *, create: bool = False) -> Store:
+    """Open the store named by ``url`` (or ``LINEAGE_DB``, or the default)."""
+    resolved = resolve_url(url)
+    scheme = resolved.split(":", 1)[0]
+    factory = _FACTORIES.get(scheme)
+    if factory is None:
+        known = ", ".join(f"{s}://" for s in sorted(_FACTORIES))
+        raise ConfigurationError(f"unknown store URL scheme {scheme!r} (known: {known})")
+    return factory(resolved, create)
+
+
+__all__ = ["DEFAULT_URL", "AppendSession", "Store", "open_store", "resolve_url"]

@@ -1,0 +1,267 @@
+"""The embedded store: one SQLite file in WAL mode, every append one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from lineage.errors import ConfigurationError, InputError, StoreError
+from lineage.keys import PublicKey
+from lineage.merkle.nodes import NodeId, node_from_key, node_key
+from lineage.store.base import SCHEMA_VERSION
+from lineage.timeutil import format_time, parse_time
+from lineage.trust import Signer
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE entries (
+    idx INTEGER PRIMARY KEY,
+    leaf_hash BLOB NOT NULL UNIQUE,
+    body BLOB NOT NULL
+);
+CREATE TABLE tree_nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE signers (
+    keyid TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_until TEXT,
+    revoked_at TEXT,
+    registered_in INTEGER NOT NULL,
+    revoked_in INTEGER
+) WITHOUT ROWID;
+"""
+_BUSY_TIMEOUT_MS = 120_000
+_LEVEL_SPAN = 1 << 48
+
+
+def path_from_url(url: str) -> Path:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ConfigurationError(f"store URL {url!r} must look like sqlite:///path/to/lineage.db")
+    return Path(url[len(prefix) :])
+
+
+def _signer_row(signer: Signer) -> tuple[object, ...]:
+    return (
+        signer.keyid,
+        signer.name,
+        signer.public_key.b64(),
+        json.dumps(list(signer.steps)),
+        format_time(signer.valid_from),
+        format_time(signer.valid_until) if signer.valid_until else None,
+        format_time(signer.revoked_at) if signer.revoked_at else None,
+        signer.registered_in,
+        signer.revoked_in,
+    )
+
+
+def _signer_from_row(row: sqlite3.Row) -> Signer:
+    return Signer(
+        keyid=row[0],
+        name=row[1],
+        public_key=PublicKey.from_b64(row[2]),
+        steps=tuple(json.loads(row[3])),
+        valid_from=parse_time(row[4]),
+        valid_until=parse_time(row[5]) if row[5] else None,
+        revoked_at=parse_time(row[6]) if row[6] else None,
+        registered_in=row[7],
+        revoked_in=row[8],
+    )
+
+
+class _Reads:
+    _db: sqlite3.Connection
+
+    def size(self) -> int:
+        row = self._db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()
+        return int(row[0])
+
+    def get_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        if not nodes:
+            return {}
+        keys = [node_key(n) for n in nodes]
+        placeholders = ",".join("?" * len(keys))
+        rows = self._db.execute(
+            f"SELECT id, hash FROM tree_nodes WHERE id IN ({placeholders})",  # noqa: S608 - only "?"
+            keys,
+        ).fetchall()
+        return {node_from_key(key): bytes(value) for key, value in rows}
+
+    def signers(self) -> list[Signer]:
+        try:
+            rows = self._db.execute("SELECT * FROM signers ORDER BY registered_in").fetchall()
+            return [_signer_from_row(row) for row in rows]
+        except (sqlite3.DatabaseError, ValueError, InputError) as exc:
+            raise StoreError(f"signer registry unreadable: {exc}") from exc
+
+
+class SqliteSession(_Reads):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
+        found: set[bytes] = set()
+        for start in range(0, len(leaf_hashes), 500):
+            chunk = leaf_hashes[start : start + 500]
+            placeholders = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT leaf_hash FROM entries WHERE leaf_hash IN ({placeholders})",  # noqa: S608
+                chunk,
+            )
+            found.update(bytes(r[0]) for r in rows)
+        return found
+
+    def add_entries(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        self._db.executemany("INSERT INTO entries (idx, leaf_hash, body) VALUES (?, ?, ?)", rows)
+
+    def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
+        self._db.executemany(
+            "INSERT INTO tree_nodes (id, hash) VALUES (?, ?)",
+            [(node_key(node), value) for node, value in rows],
+        )
+
+    def put_signer(self, signer: Signer) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO signers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _signer_row(signer)
+        )
+
+    def add_checkpoint(self, size: int, note: str) -> None:
+        self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
+
+
+class SqliteStore(_Reads):
+    """The SQLite implementation of :class:`lineage.store.base.Store`."""
+
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        self.url = url
+        self.path = path_from_url(url)
+        if not create and not self.path.exists():
+            raise ConfigurationError(f"no ledger at {self.path} (create one with: lineage init)")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=_BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+            self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open as SQLite: {exc}") from exc
+
+    def is_initialized(self) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        return row is not None
+
+    def initialize(self, meta: dict[str, str]) -> None:
+        if self.is_initialized():
+            raise ConfigurationError(f"{self.path} already holds a ledger")
+        with self._transaction():
+            for statement in _SCHEMA.strip().split(";\n"):
+                self._db.execute(statement)
+            self._db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("schema_version", SCHEMA_VERSION), *sorted(meta.items())],
+            )
+
+    def meta(self) -> dict[str, str]:
+        try:
+            return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a lineage ledger ({exc})") from exc
+
+    @contextmanager
+    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[None]:
+        try:
+            self._db.execute(f"BEGIN {mode}")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: commit failed: {exc}") from exc
+
+    @contextmanager
+    def append_session(self) -> Iterator[SqliteSession]:
+        with self._transaction("IMMEDIATE"):
+            try:
+                yield SqliteSession(self._db)
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"{self.path}: write refused: {exc}") from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self._translated(), self._transaction("DEFERRED"):
+            yield
+
+    def entry(self, index: int) -> tuple[bytes, bytes] | None:
+        row = self._db.execute(
+            "SELECT leaf_hash, body FROM entries WHERE idx = ?", (index,)
+        ).fetchone()
+        return (bytes(row[0]), bytes(row[1])) if row else None
+
+    def find_leaf(self, leaf_hash: bytes) -> int | None:
+        row = self._db.execute(
+            "SELECT idx FROM entries WHERE leaf_hash = ?", (leaf_hash,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
+        with self._translated():
+            cursor = self._db.execute(
+                "SELECT idx, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx", (start,)
+            )
+            while rows := cursor.fetchmany(2000):
+                for idx, leaf, body in rows:
+                    yield idx, bytes(leaf), bytes(body)
+
+    def iter_level(self, level: int) -> Iterator[tuple[int, bytes]]:
+        base = level * _LEVEL_SPAN
+        with self._translated():
+            cursor = self._db.execute(
+                "SELECT id, hash FROM tree_nodes WHERE id >= ? AND id < ? ORDER BY id",
+                (base, base + _LEVEL_SPAN),
+            )
+            while rows := cursor.fetchmany(4000):
+                for key, value in rows:
+                    yield key - base, bytes(value)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def checkpoints(self) -> Iterator[tuple[int, str]]:
+        with self._translated():
+            yield from self._db.execute("SELECT size, note FROM checkpoints ORDER BY size")
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        row = self._db.execute(
+            "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def checkpoint_at(self, size: int) -> str | None:
+        row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        return str(row[0]) if row else None
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,232 @@
+"""Re-derive everything in a ledger and report each discrepancy with its location.
+
+Checks, in one streaming pass over the entries: every leaf hash and every
+stored complete-subtree hash against values recomputed from the entry bytes;
+every DSSE signature and key authorisation, with the signer registry replayed
+from the log itself; every checkpoint's signature and root; that the latest
+checkpoint covers the whole log; that the stored signer registry equals the
+replayed one; and, if the auditor kept one, consistency with an old checkpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from lineage.dsse import parse_envelope
+from lineage.errors import LineageError, StoreError, VerificationError
+from lineage.keys import PublicKey
+from lineage.merkle import proof as merkle_proof
+from lineage.merkle.compact import CompactRange
+from lineage.merkle.hasher import leaf_hash
+from lineage.merkle.verify import verify_consistency
+from lineage.note import open_checkpoint
+from lineage.statement import parse_statement
+from lineage.store import Store
+from lineage.trust import TrustState
+
+MAX_PROBLEMS = 1000
+_MAX_LEVELS = 49
+
+
+@dataclass
+class VerifyReport:
+    size: int = 0
+    entries_checked: int = 0
+    nodes_checked: int = 0
+    checkpoints_checked: int = 0
+    root: bytes = b""
+    problems: list[str] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problem(self, text: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(text)
+        else:
+            self.truncated = True
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "size": self.size,
+            "root": self.root.hex(),
+            "entries_checked": self.entries_checked,
+            "nodes_checked": self.nodes_checked,
+            "checkpoints_checked": self.checkpoints_checked,
+            "problems": self.problems,
+            "problems_truncated": self.truncated,
+        }
+
+
+class _StoredLevels:
+    """One cursor per tree level over the stored hashes, compared in index order."""
+
+    def __init__(self, store: Store, report: VerifyReport) -> None:
+        self._store = store
+        self._report = report
+        self._cursors: dict[int, Iterator[tuple[int, bytes]]] = {}
+
+    def check(self, level: int, index: int, expected: bytes) -> None:
+        cursor = self._cursors.get(level)
+        if cursor is None:
+            cursor = self._cursors[level] = self._store.iter_level(level)
+        stored = next(cursor, None)
+        self._report.nodes_checked += 1
+        where = f"tree node level {level} index {index}"
+        if stored is None:
+            self._report.problem(f"{where}: missing from the store")
+        elif stored[0] != index:
+            self._report.problem(f"{where}: store has index {stored[0]} in its place")
+        elif stored[1] != expected:
+            what = "leaf hash" if level == 0 else "hash"
+            self._report.problem(
+                f"{where}: stored {what} does not match the one recomputed from the entries"
+            )
+
+    def check_no_extra(self, size: int) -> None:
+        for level in range(_MAX_LEVELS):
+            cursor = self._cursors.get(level) or self._store.iter_level(level)
+            extra = next(cursor, None)
+            if extra is not None:
+                self._report.problem(
+                    f"tree node level {level} index {extra[0]}: not part of the tree of size {size}"
+                )
+
+
+def verify_ledger(
+    store: Store,
+    *,
+    pinned_key: PublicKey | None = None,
+    since_note: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    report = VerifyReport()
+    meta = store.meta()
+    origin = meta.get("origin", "")
+    try:
+        log_key = PublicKey.from_b64(meta.get("log_public_key", ""))
+    except LineageError:
+        report.problem("store metadata: log public key is malformed")
+        return report
+    if pinned_key is not None and pinned_key != log_key:
+        report.problem("store metadata: log key differs from the key you pinned")
+        return report
+    try:
+        with store.snapshot():
+            sizes = [size for size, _ in store.checkpoints()]
+            roots = _check_entries(store, report, sizes, progress)
+            _check_checkpoints(store, report, origin, log_key, roots)
+            if since_note is not None:
+                _check_since(store, report, origin, log_key, since_note)
+    except StoreError as exc:
+        report.problem(f"store unreadable: {exc}")
+    return report
+
+
+def _check_entries(
+    store: Store,
+    report: VerifyReport,
+    checkpoint_sizes: list[int],
+    progress: Callable[[int], None] | None,
+) -> dict[int, bytes]:
+    tree = CompactRange()
+    levels = _StoredLevels(store, report)
+    trust = TrustState()
+    wanted = set(checkpoint_sizes)
+    roots: dict[int, bytes] = {}
+    if 0 in wanted:
+        roots[0] = tree.root()
+    for index, stored_leaf, body in store.iter_entries():
+        if index != tree.size:
+            report.problem(f"entry {tree.size}: missing (next stored entry is {index})")
+            break
+        leaf = leaf_hash(body)
+        if leaf != stored_leaf:
+            report.problem(f"entry {index}: entry bytes do not match their recorded leaf hash")
+        _check_statement(index, body, trust, report)
+        for (level, node_index), value in tree.append(leaf):
+            levels.check(level, node_index, value)
+        report.entries_checked += 1
+        if tree.size in wanted:
+            roots[tree.size] = tree.root()
+        if progress and index % 1000 == 999:
+            progress(1000)
+    if progress:
+        progress(report.entries_checked % 1000)
+    levels.check_no_extra(tree.size)
+    report.size = tree.size
+    report.root = tree.root()
+    _compare_signers(store, trust, report)
+    return roots
+
+
+def _check_statement(index: int, body: bytes, trust: TrustState, report: VerifyReport) -> None:
+    try:
+        envelope = parse_envelope(body)
+        statement = parse_statement(envelope.payload)
+        signer = trust.authorize(envelope.keyid, statement, index)
+        envelope.verify(signer.public_key)
+        trust.apply(statement, index)
+    except LineageError as exc:
+        report.problem(f"entry {index}: {exc}")
+
+
+def _compare_signers(store: Store, trust: TrustState, report: VerifyReport) -> None:
+    try:
+        stored = {s.keyid: s for s in store.signers()}
+    except LineageError as exc:
+        report.problem(f"signer registry: unreadable ({exc})")
+        return
+    for keyid in sorted(set(stored) | set(trust.signers)):
+        if stored.get(keyid) != trust.signers.get(keyid):
+            report.problem(
+                f"signer registry: key {keyid[:16]} differs from the log's"
+                " registrations and revocations"
+            )
+
+
+def _check_checkpoints(
+    store: Store, report: VerifyReport, origin: str, log_key: PublicKey, roots: dict[int, bytes]
+) -> None:
+    latest = 0
+    for size, note in store.checkpoints():
+        where = f"checkpoint at size {size}"
+        report.checkpoints_checked += 1
+        latest = max(latest, size)
+        try:
+            checkpoint = open_checkpoint(note, origin, log_key)
+        except VerificationError as exc:
+            report.problem(f"{where}: {exc}")
+            continue
+        if checkpoint.size != size:
+            report.problem(f"{where}: the note says size {checkpoint.size}")
+        elif size > report.size:
+            report.problem(f"{where}: the log has only {report.size} entries")
+        elif roots.get(size) != checkpoint.root:
+            report.problem(f"{where}: root does not match the tree recomputed from the entries")
+    if report.checkpoints_checked == 0:
+        report.problem("the log has no checkpoint")
+    elif latest < report.size:
+        report.problem(f"entries {latest} to {report.size - 1} are not covered by a checkpoint")
+
+
+def _check_since(
+    store: Store, report: VerifyReport, origin: str, log_key: PublicKey, note: str
+) -> None:
+    try:
+        old = open_checkpoint(note, origin, log_key)
+    except VerificationError as exc:
+        report.problem(f"kept checkpoint: {exc}")
+        return
+    if old.size > report.size:
+        report.problem(f"kept checkpoint: size {old.size} is larger than the log ({report.size})")
+        return
+    try:
+        proof = merkle_proof.consistency_proof(old.size, report.size, store.get_nodes)
+        verify_consistency(old.size, report.size, old.root, report.root, proof)
+    except LineageError as exc:
+        report.problem(f"kept checkpoint at size {old.size}: the log does not extend it ({exc})")
