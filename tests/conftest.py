@@ -25,18 +25,26 @@ def example_envelope(
 ) -> Envelope:
     statement = make_statement(
         [{"name": f"post:{n}", "digest": {"sha256": f"{n:064x}"}}],
-        EXAMPLE_TYPE, Step(step, "1", "run-1"), time, {"n": n},
+        EXAMPLE_TYPE,
+        Step(step, "1", "run-1"),
+        time,
+        {"n": n},
     )
     return sign_envelope(statement.payload(), key)
 
 
 def registration_envelope(
-    admin: SigningKey, key: SigningKey, steps: list[str], valid_from: datetime = T0,
+    admin: SigningKey,
+    key: SigningKey,
+    steps: list[str],
+    valid_from: datetime = T0,
     valid_until: datetime | None = None,
 ) -> Envelope:
     statement = make_statement(
         [{"name": f"key:{key.keyid}", "digest": {"sha256": key.keyid}}],
-        KEY_REGISTRATION, Step(ADMIN_STEP), now(),
+        KEY_REGISTRATION,
+        Step(ADMIN_STEP),
+        now(),
         registration_fields(key.name, key.public, steps, valid_from, valid_until),
     )
     return sign_envelope(statement.payload(), admin)
@@ -66,3 +74,12 @@ def env(tmp_path: Path) -> Iterator[LedgerEnv]:
     ledger.append([("reg", registration_envelope(admin, collector, ["collect"]))], admin)
     yield LedgerEnv(tmp_path, url, keys, admin, collector, ledger)
     ledger.close()
+
+
+def run_cli(*args: str, input: str | bytes | None = None):  # type: ignore[no-untyped-def]
+    """Run the CLI in-process (Typer's CliRunner); returns the click Result."""
+    from typer.testing import CliRunner
+
+    from lineage_cli.main import app
+
+    return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)

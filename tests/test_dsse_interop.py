@@ -11,7 +11,7 @@ from securesystemslib.dsse import Envelope as SslibEnvelope
 from securesystemslib.exceptions import VerificationError as SslibVerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
-from lineage.dsse import INTOTO_PAYLOAD_TYPE, parse_envelope, pae, sign_envelope
+from lineage.dsse import INTOTO_PAYLOAD_TYPE, pae, parse_envelope, sign_envelope
 from lineage.errors import InputError, SignatureError
 from lineage.keys import PublicKey, SigningKey
 from lineage.statement import parse_statement
@@ -61,8 +61,9 @@ def test_we_verify_an_envelope_signed_by_securesystemslib() -> None:
     ours = parse_envelope(json.dumps(theirs.to_dict()))
     from cryptography.hazmat.primitives import serialization
 
-    raw = private.public_key().public_bytes(serialization.Encoding.Raw,
-                                            serialization.PublicFormat.Raw)
+    raw = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     ours.verify(PublicKey(raw))
     with pytest.raises(SignatureError):
         ours.verify(SigningKey.generate("other").public)
@@ -76,15 +77,20 @@ def test_sign_then_parse_round_trips() -> None:
     again.verify(key.public)
 
 
-@pytest.mark.parametrize(("text", "field"), [
-    ("[]", ""),
-    ('{"payload":"!!","payloadType":"x","signatures":[{"keyid":"k","sig":""}]}', "payload"),
-    ('{"payload":"","payloadType":"","signatures":[]}', "payloadType"),
-    ('{"payload":"","payloadType":"x","signatures":[]}', "signatures"),
-    ('{"payload":"","payloadType":"x","signatures":[{"keyid":"k","sig":"%%"}]}',
-     "signatures[0].sig"),
-    ('{"payload":"","payloadType":"x","signatures":[],"extra":1}', "extra"),
-])
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("[]", ""),
+        ('{"payload":"!!","payloadType":"x","signatures":[{"keyid":"k","sig":""}]}', "payload"),
+        ('{"payload":"","payloadType":"","signatures":[]}', "payloadType"),
+        ('{"payload":"","payloadType":"x","signatures":[]}', "signatures"),
+        (
+            '{"payload":"","payloadType":"x","signatures":[{"keyid":"k","sig":"%%"}]}',
+            "signatures[0].sig",
+        ),
+        ('{"payload":"","payloadType":"x","signatures":[],"extra":1}', "extra"),
+    ],
+)
 def test_malformed_envelopes_name_the_field(text: str, field: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_envelope(text)

@@ -14,6 +14,7 @@ from lineage.merkle.hasher import leaf_hash
 from lineage.merkle.nodes import NodeId
 from lineage.merkle.proof import NodeSource
 from lineage.merkle.verify import verify_consistency, verify_inclusion
+
 from merkle_reference import mth, path, proof
 
 MAX_SIZE = 2048
@@ -91,8 +92,11 @@ def test_consistency_matches_reference(case: tuple[int, int]) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.integers(2, MAX_SIZE).flatmap(
-    lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(0, 255))))
+@given(
+    st.integers(2, MAX_SIZE).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(0, 255))
+    )
+)
 def test_any_flipped_bit_in_an_inclusion_proof_is_rejected(case: tuple[int, int, int]) -> None:
     size, index, bit = case
     good = merkle_proof.inclusion_proof(index, size, counting_source([]))

@@ -27,20 +27,38 @@ def _check(expect: str | None, run: Any) -> None:
     error_class = getattr(errors, expect)
     with pytest.raises(errors.ProofError) as caught:
         run()
-    assert type(caught.value) is error_class, f"raised {type(caught.value).__name__}: {caught.value}"
+    assert type(caught.value) is error_class, (
+        f"raised {type(caught.value).__name__}: {caught.value}"
+    )
 
 
-@pytest.mark.parametrize(("name", "vector"), _load("inclusion"), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "vector"), _load("inclusion"), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_inclusion_vector(name: str, vector: dict[str, Any]) -> None:
-    _check(vector["expect"], lambda: verify_inclusion(
-        vector["index"], vector["size"], bytes.fromhex(vector["leaf_hash"]),
-        [bytes.fromhex(h) for h in vector["proof"]], bytes.fromhex(vector["root"]),
-    ))
+    _check(
+        vector["expect"],
+        lambda: verify_inclusion(
+            vector["index"],
+            vector["size"],
+            bytes.fromhex(vector["leaf_hash"]),
+            [bytes.fromhex(h) for h in vector["proof"]],
+            bytes.fromhex(vector["root"]),
+        ),
+    )
 
 
-@pytest.mark.parametrize(("name", "vector"), _load("consistency"), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "vector"), _load("consistency"), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_consistency_vector(name: str, vector: dict[str, Any]) -> None:
-    _check(vector["expect"], lambda: verify_consistency(
-        vector["size1"], vector["size2"], bytes.fromhex(vector["root1"]),
-        bytes.fromhex(vector["root2"]), [bytes.fromhex(h) for h in vector["proof"]],
-    ))
+    _check(
+        vector["expect"],
+        lambda: verify_consistency(
+            vector["size1"],
+            vector["size2"],
+            bytes.fromhex(vector["root1"]),
+            bytes.fromhex(vector["root2"]),
+            [bytes.fromhex(h) for h in vector["proof"]],
+        ),
+    )

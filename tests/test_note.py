@@ -76,7 +76,7 @@ def test_wrong_origin_is_refused(key: SigningKey) -> None:
 def test_verifier_key_round_trips(key: SigningKey) -> None:
     text = verifier_key(ORIGIN, key.public)
     assert parse_verifier_key(text) == (ORIGIN, key.public)
-    name, hash_hex, _ = text.split("+", 2)
+    _, hash_hex, _ = text.split("+", 2)
     broken = text.replace(hash_hex, f"{int(hash_hex, 16) ^ 1:08x}")
     with pytest.raises(CheckpointError):
         parse_verifier_key(broken)

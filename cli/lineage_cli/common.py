@@ -44,7 +44,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-stdout = Console(highlight=False, soft_wrap=True)
+_WIDTH_WHEN_PIPED = 160
+stdout = Console(highlight=False, soft_wrap=True,
+                 width=None if sys.stdout.isatty() else _WIDTH_WHEN_PIPED)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -27,4 +27,5 @@ def format_time(value: datetime) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The current time in UTC, to the second (the precision of statements written by hand)."""
+    return datetime.now(UTC).replace(microsecond=0)

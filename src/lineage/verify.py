@@ -117,6 +117,8 @@ def verify_ledger(
         return report
     try:
         with store.snapshot():
+            for problem in store.integrity_problems():
+                report.problem(problem)
             sizes = [size for size, _ in store.checkpoints()]
             roots = _check_entries(store, report, sizes, progress)
             _check_checkpoints(store, report, origin, log_key, roots)

@@ -41,8 +41,13 @@ def root(n: int) -> str:
 
 def inclusion_vectors() -> dict[str, dict[str, Any]]:
     valid = [h.hex() for h in path(INDEX, ENTRIES[:SIZE])]
-    base = {"index": INDEX, "size": SIZE, "leaf_hash": leaf(INDEX), "root": root(SIZE),
-            "proof": valid}
+    base = {
+        "index": INDEX,
+        "size": SIZE,
+        "leaf_hash": leaf(INDEX),
+        "root": root(SIZE),
+        "proof": valid,
+    }
     garbage = sha256(b"garbage").hexdigest()
     out: dict[str, dict[str, Any]] = {"happy-path": {**base, "expect": None}}
 
@@ -60,8 +65,11 @@ def inclusion_vectors() -> dict[str, dict[str, Any]]:
     add("treeSize-zero", "OutOfRangeError", size=0)
     add("leafIdx-last-of-tree", "ProofLengthError", index=SIZE - 1)
     for i in range(len(valid)):
-        add(f"modified-proof[{i}]-bit-3", "RootMismatchError",
-            proof=[flip(h, 3) if j == i else h for j, h in enumerate(valid)])
+        add(
+            f"modified-proof[{i}]-bit-3",
+            "RootMismatchError",
+            proof=[flip(h, 3) if j == i else h for j, h in enumerate(valid)],
+        )
     add("modified-leaf-hash-bit-0", "RootMismatchError", leaf_hash=flip(leaf(INDEX), 0))
     add("modified-root-bit-7", "RootMismatchError", root=flip(root(SIZE), 7))
     add("swapped-proof[0]-[1]", "RootMismatchError", proof=[valid[1], valid[0], *valid[2:]])
@@ -76,8 +84,13 @@ def inclusion_vectors() -> dict[str, dict[str, Any]]:
 
 def consistency_vectors() -> dict[str, dict[str, Any]]:
     valid = [h.hex() for h in proof(SIZE1, ENTRIES[:SIZE2])]
-    base = {"size1": SIZE1, "size2": SIZE2, "root1": root(SIZE1), "root2": root(SIZE2),
-            "proof": valid}
+    base = {
+        "size1": SIZE1,
+        "size2": SIZE2,
+        "root1": root(SIZE1),
+        "root2": root(SIZE2),
+        "proof": valid,
+    }
     garbage = sha256(b"garbage").hexdigest()
     out: dict[str, dict[str, Any]] = {"happy-path": {**base, "expect": None}}
 
@@ -94,8 +107,11 @@ def consistency_vectors() -> dict[str, dict[str, Any]]:
     add("size1-equals-size2-with-proof", "ProofLengthError", size1=SIZE2, root1=root(SIZE2))
     add("size1-zero-with-proof", "ProofLengthError", size1=0)
     for i in range(len(valid)):
-        add(f"modified-proof[{i}]-bit-4", "RootMismatchError",
-            proof=[flip(h, 4) if j == i else h for j, h in enumerate(valid)])
+        add(
+            f"modified-proof[{i}]-bit-4",
+            "RootMismatchError",
+            proof=[flip(h, 4) if j == i else h for j, h in enumerate(valid)],
+        )
     add("swapped-roots", "RootMismatchError", root1=root(SIZE2), root2=root(SIZE1))
     add("modified-root1-bit-0", "RootMismatchError", root1=flip(root(SIZE1), 0))
     add("modified-root2-bit-0", "RootMismatchError", root2=flip(root(SIZE2), 0))
@@ -104,14 +120,17 @@ def consistency_vectors() -> dict[str, dict[str, Any]]:
     add("truncated-last", "ProofLengthError", proof=valid[:-1])
     add("empty-proof", "ProofLengthError", proof=[])
     add("short-hash-proof[1]", "ProofError", proof=[valid[0], valid[1][:40], *valid[2:]])
-    add("equal-sizes-different-roots", "RootMismatchError", size1=SIZE2, root1=root(SIZE1),
-        proof=[])
+    add(
+        "equal-sizes-different-roots", "RootMismatchError", size1=SIZE2, root1=root(SIZE1), proof=[]
+    )
     return out
 
 
 def main() -> None:
-    for kind, vectors in (("inclusion", inclusion_vectors()),
-                          ("consistency", consistency_vectors())):
+    for kind, vectors in (
+        ("inclusion", inclusion_vectors()),
+        ("consistency", consistency_vectors()),
+    ):
         folder = HERE / kind
         folder.mkdir(exist_ok=True)
         for stale in folder.glob("*.json"):

@@ -263,5 +263,11 @@ class SqliteStore(_Reads):
         row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
         return str(row[0]) if row else None
 
+    def integrity_problems(self) -> list[str]:
+        with self._translated():
+            rows = self._db.execute("PRAGMA integrity_check(20)").fetchall()
+        problems = [str(row[0]) for row in rows]
+        return [] if problems == ["ok"] else [f"SQLite integrity: {p}" for p in problems]
+
     def close(self) -> None:
         self._db.close()
