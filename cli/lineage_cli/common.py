@@ -45,8 +45,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _WIDTH_WHEN_PIPED = 160
-stdout = Console(highlight=False, soft_wrap=True,
-                 width=None if sys.stdout.isatty() else _WIDTH_WHEN_PIPED)
+stdout = Console(
+    highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _WIDTH_WHEN_PIPED
+)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

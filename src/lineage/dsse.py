@@ -39,8 +39,11 @@ class Envelope:
         """The envelope as stored in the log (RFC 8785): the leaf's entry bytes."""
         return canonical_bytes(self.to_json())
 
+    def signing_input(self) -> bytes:
+        return pae(self.payload_type, self.payload)
+
     def verify(self, key: PublicKey) -> None:
-        key.verify(self.signature, pae(self.payload_type, self.payload))
+        key.verify(self.signature, self.signing_input())
 
 
 def sign_envelope(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from lineage.batchverify import SignedMessage, first_invalid
 from lineage.dsse import Envelope, sign_envelope
 from lineage.errors import (
     AuthorizationError,
@@ -13,6 +14,7 @@ from lineage.errors import (
     InputError,
     OutOfRangeError,
     SignatureError,
+    StoreError,
 )
 from lineage.keys import PublicKey, SigningKey
 from lineage.merkle import proof as merkle_proof
@@ -24,7 +26,7 @@ from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
 from lineage.store import Store, open_store
 from lineage.store.base import AppendSession
 from lineage.timeutil import now
-from lineage.trust import TrustState, registration_fields
+from lineage.trust import Signer, TrustState, is_key_statement, registration_fields
 
 Located = tuple[str, Envelope]
 """An envelope and where it came from (``file:line``), for error messages."""
@@ -159,24 +161,39 @@ class Ledger:
                 raise _located_error(location, exc) from exc
             prepared.append((location, envelope, entry, leaf_hash(entry)))
         existing = session.existing_leaves([p[3] for p in prepared])
-        entries: list[tuple[int, bytes, bytes]] = []
-        nodes: list[tuple[NodeId, bytes]] = []
+        accepted: list[tuple[str, bytes, bytes]] = []
+        signed: list[SignedMessage] = []
+        changed: list[Signer] = []
+        refusal: InputError | None = None
         for location, envelope, entry, leaf in prepared:
             if leaf in existing:
                 continue
             existing.add(leaf)
-            index = tree.size
             try:
                 statement = parse_statement(envelope.payload)
-                signer = trust.authorize(envelope.keyid, statement, index)
-                envelope.verify(signer.public_key)
-                changed = trust.apply(statement, index)
+                signer = trust.authorize(envelope.keyid, statement, tree.size + len(accepted))
+                if is_key_statement(statement):
+                    envelope.verify(signer.public_key)
+                update = trust.apply(statement, tree.size + len(accepted))
             except (InputError, AuthorizationError, SignatureError) as exc:
-                raise _located_error(location, exc) from exc
-            if changed is not None:
-                session.put_signer(changed)
-            entries.append((index, leaf, entry))
+                refusal = _located_error(location, exc)
+                break
+            signed.append((signer.public_key, envelope.signature, envelope.signing_input()))
+            accepted.append((location, leaf, entry))
+            if update is not None:
+                changed.append(update)
+        bad = first_invalid(signed)
+        if bad is not None:
+            raise InputError("signature does not verify", location=accepted[bad][0])
+        if refusal is not None:
+            raise refusal
+        entries: list[tuple[int, bytes, bytes]] = []
+        nodes: list[tuple[NodeId, bytes]] = []
+        for _, leaf, entry in accepted:
+            entries.append((tree.size, leaf, entry))
             nodes.extend(tree.append(leaf))
+        for signer in changed:
+            session.put_signer(signer)
         session.add_entries(entries)
         session.add_nodes(nodes)
         return len(entries)
@@ -194,19 +211,29 @@ class Ledger:
         return merkle_proof.root_at(size, self.store.get_nodes)
 
     def inclusion_proof(self, index: int) -> InclusionProof:
-        """The proof of entry ``index`` against the latest checkpoint."""
-        with self.store.snapshot():
-            latest = self.store.latest_checkpoint()
-            if latest is None:
-                raise OutOfRangeError("the log has no checkpoint yet")
-            size, note = latest
-            if not 0 <= index < size:
-                raise OutOfRangeError(f"entry {index} does not exist: the log has {size} entries")
-            stored = self.store.entry(index)
-            if stored is None:
-                raise OutOfRangeError(f"entry {index} is missing from the store")
-            hashes = merkle_proof.inclusion_proof(index, size, self.store.get_nodes)
-        return InclusionProof(index, size, stored[0], hashes, note)
+        """The proof of entry ``index`` against the latest checkpoint.
+
+        Two reads: the latest checkpoint, then every hash the proof needs (and the
+        leaf itself) in one lookup. Stored hashes never change once written, so the
+        two reads need no shared transaction.
+        """
+        latest = self.store.latest_checkpoint()
+        if latest is None:
+            raise OutOfRangeError("the log has no checkpoint yet")
+        size, note = latest
+        if not 0 <= index < size:
+            raise OutOfRangeError(f"entry {index} does not exist: the log has {size} entries")
+        leaf_node = (0, index)
+        found: dict[NodeId, bytes] = {}
+
+        def source(nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+            found.update(self.store.get_nodes([leaf_node, *nodes]))
+            return found
+
+        hashes = merkle_proof.inclusion_proof(index, size, source)
+        if leaf_node not in found:
+            raise StoreError(f"tree node level 0 index {index} is missing from the store")
+        return InclusionProof(index, size, found[leaf_node], hashes, note)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return merkle_proof.consistency_proof(size1, size2, self.store.get_nodes)

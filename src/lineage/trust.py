@@ -25,6 +25,11 @@ from lineage.timeutil import format_time, parse_time
 MAX_STEPS_PER_KEY = 256
 
 
+def is_key_statement(statement: Statement) -> bool:
+    """Registrations and revocations change who may sign: they are checked one by one."""
+    return statement.predicate_type in (KEY_REGISTRATION, KEY_REVOCATION)
+
+
 @dataclass(frozen=True)
 class Signer:
     keyid: str

@@ -1,0 +1,179 @@
+"""Ledger benchmark: append and verify throughput against the bare-crypto baseline.
+
+Run by hand (figures go in the issue note):
+
+    .venv/bin/python bench/ledger.py --n 100000 --n 1000000
+
+For each N it signs N statements into a JSON Lines file, then measures in the
+same run, on the same bytes:
+
+- baseline: bare Ed25519 verification of each envelope's DSSE PAE plus SHA-256 of
+  each entry, nothing else (the physical floor of checking a signed log);
+- append: ``lineage append FILE`` in a child process (parse, authorise, verify,
+  hash, write the tree and checkpoint) — entries/s and the child's peak RSS;
+- verify: ``verify_ledger`` over the whole store — entries/s;
+- proofs: inclusion proofs of random entries read from the store — proofs/s.
+
+Ratios are printed against the baseline; targets (issue 2): append and verify
+>= 0.6 of baseline, >= 10,000 proofs/s, append peak RSS < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from hashlib import sha256
+from pathlib import Path
+
+from lineage.dsse import parse_envelope, pae, sign_envelope
+from lineage.keys import KeyDirectory, SigningKey, _load_public
+from lineage.ledger import Ledger
+from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
+from lineage.timeutil import now, parse_time
+from lineage.trust import registration_fields
+from lineage.verify import verify_ledger
+
+T0 = parse_time("2024-05-01T00:00:00Z")
+
+
+def write_statements(path: Path, admin: SigningKey, collector: SigningKey, n: int) -> None:
+    with path.open("w") as out:
+        registration = make_statement(
+            [{"name": f"key:{collector.keyid}", "digest": {"sha256": collector.keyid}}],
+            KEY_REGISTRATION,
+            Step(ADMIN_STEP),
+            now(),
+            registration_fields("collector", collector.public, ["collect"], T0, None),
+        )
+        out.write(sign_envelope(registration.payload(), admin).canonical().decode() + "\n")
+        for i in range(n):
+            statement = make_statement(
+                [{"name": f"post:{i}", "digest": {"sha256": sha256(b"%d" % i).hexdigest()}}],
+                "https://lineage.dev/Example/v1",
+                Step("collect", "1", "bench"),
+                T0,
+                {"platform": "facebook", "n": i},
+            )
+            out.write(sign_envelope(statement.payload(), collector).canonical().decode() + "\n")
+
+
+def baseline(path: Path, public_keys: dict[str, bytes]) -> float:
+    """Seconds for bare Ed25519 verify of each envelope's PAE + SHA-256 of each entry line."""
+    items = []
+    with path.open("rb") as handle:
+        for line in handle:
+            envelope = parse_envelope(line)
+            message = pae(envelope.payload_type, envelope.payload)
+            items.append((envelope.keyid, envelope.signature, message, line.rstrip(b"\n")))
+    verifiers = {keyid: _load_public(raw) for keyid, raw in public_keys.items()}
+    start = time.perf_counter()
+    for keyid, signature, message, entry in items:
+        verifiers[keyid].verify(signature, message)
+        sha256(b"\x00" + entry).digest()
+    return time.perf_counter() - start
+
+
+def child_append(workdir: Path, url: str, path: Path) -> tuple[float, float]:
+    env = {
+        **os.environ,
+        "LINEAGE_DB": url,
+        "LINEAGE_KEYS_DIR": str(workdir / "keys"),
+        "LINEAGE_NO_PROGRESS": "1",
+    }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "lineage_cli", "append", str(path)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    elapsed = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak_kb, before) / 1024
+
+
+def run(n: int, workdir: Path, proofs: int) -> dict[str, float]:
+    keys = KeyDirectory(workdir / "keys")
+    admin, collector = keys.create("admin"), keys.create("collector")
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    Ledger.create(url, admin).close()
+    data = workdir / "statements.jsonl"
+    write_statements(data, admin, collector, n)
+    entries = n + 1
+
+    base_s = baseline(data, {admin.keyid: admin.public.raw, collector.keyid: collector.public.raw})
+    append_s, peak_mb = child_append(workdir, url, data)
+    ledger = Ledger.open(url)
+    start = time.perf_counter()
+    report = verify_ledger(ledger.store)
+    verify_s = time.perf_counter() - start
+    assert report.ok, report.problems[:5]
+    size = ledger.size()
+    rng = random.Random(7)
+    start = time.perf_counter()
+    for _ in range(proofs):
+        ledger.inclusion_proof(rng.randrange(size))
+    proof_s = time.perf_counter() - start
+    ledger.close()
+    return {
+        "n": n,
+        "baseline_per_s": entries / base_s,
+        "append_per_s": entries / append_s,
+        "append_ratio": base_s / append_s,
+        "append_peak_rss_mb": peak_mb,
+        "verify_per_s": size / verify_s,
+        "verify_ratio": (base_s * size / entries) / verify_s,
+        "proofs_per_s": proofs / proof_s,
+        "db_mb": (workdir / "bench.db").stat().st_size / 1e6,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, action="append", help="statements (repeatable)")
+    parser.add_argument("--proofs", type=int, default=20_000)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="signature-verifying threads (default: CPUs; baseline uses 1)",
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.threads:
+        os.environ["LINEAGE_VERIFY_THREADS"] = str(args.threads)
+    for n in args.n or [100_000]:
+        with tempfile.TemporaryDirectory(prefix="lineage-bench-") as tmp:
+            result = run(n, Path(tmp), args.proofs)
+        if args.json:
+            print(json.dumps(result))
+            continue
+        threads = os.environ.get("LINEAGE_VERIFY_THREADS", "all CPUs")
+        print(
+            f"N={n:,}: baseline {result['baseline_per_s']:,.0f}/s (Ed25519 verify + SHA-256,"
+            f" one thread); lineage verifier threads: {threads}"
+        )
+        print(
+            f"  append {result['append_per_s']:,.0f}/s = {result['append_ratio']:.2f} x baseline"
+            f" (target >= 0.6); peak RSS {result['append_peak_rss_mb']:.0f} MB (target < 300)"
+        )
+        print(
+            f"  verify {result['verify_per_s']:,.0f}/s = {result['verify_ratio']:.2f} x baseline"
+            f" (target >= 0.6)"
+        )
+        print(
+            f"  inclusion proofs {result['proofs_per_s']:,.0f}/s (target >= 10,000);"
+            f" store {result['db_mb']:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()
