@@ -32,7 +32,7 @@ import time
 from hashlib import sha256
 from pathlib import Path
 
-from lineage.dsse import parse_envelope, pae, sign_envelope
+from lineage.dsse import pae, parse_envelope, sign_envelope
 from lineage.keys import KeyDirectory, SigningKey, _load_public
 from lineage.ledger import Ledger
 from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
