@@ -1,0 +1,96 @@
+// Command interop checks lineage's checkpoints and proofs with independent Go code:
+// golang.org/x/mod/sumdb/note (signed notes), transparency-dev/formats (checkpoints)
+// and transparency-dev/merkle (RFC 9162 proofs).
+//
+// Usage: interop VERIFIER_KEY CHECKPOINT_FILE PROOFS_JSON
+//
+// PROOFS_JSON holds {"inclusion": [{index, leaf_hash, hashes}], "consistency":
+// [{old_checkpoint, hashes}]}; every proof is checked against the checkpoint.
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/transparency-dev/formats/log"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"golang.org/x/mod/sumdb/note"
+)
+
+type inclusion struct {
+	Index    uint64   `json:"index"`
+	LeafHash string   `json:"leaf_hash"`
+	Hashes   []string `json:"hashes"`
+}
+
+type consistency struct {
+	OldCheckpoint string   `json:"old_checkpoint"`
+	Hashes        []string `json:"hashes"`
+}
+
+type proofs struct {
+	Inclusion   []inclusion   `json:"inclusion"`
+	Consistency []consistency `json:"consistency"`
+}
+
+func decode(values []string) [][]byte {
+	out := make([][]byte, len(values))
+	for i, v := range values {
+		b, err := hex.DecodeString(v)
+		if err != nil {
+			fail("bad hex %q: %v", v, err)
+		}
+		out[i] = b
+	}
+	return out
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	os.Exit(1)
+}
+
+func main() {
+	if len(os.Args) != 4 {
+		fail("usage: interop VERIFIER_KEY CHECKPOINT_FILE PROOFS_JSON")
+	}
+	verifier, err := note.NewVerifier(os.Args[1])
+	if err != nil {
+		fail("verifier key: %v", err)
+	}
+	raw, err := os.ReadFile(os.Args[2])
+	if err != nil {
+		fail("%v", err)
+	}
+	checkpoint, _, _, err := log.ParseCheckpoint(raw, verifier.Name(), verifier)
+	if err != nil {
+		fail("checkpoint: %v", err)
+	}
+	data, err := os.ReadFile(os.Args[3])
+	if err != nil {
+		fail("%v", err)
+	}
+	var p proofs
+	if err := json.Unmarshal(data, &p); err != nil {
+		fail("proofs: %v", err)
+	}
+	for _, inc := range p.Inclusion {
+		leaf := decode([]string{inc.LeafHash})[0]
+		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, inc.Index, checkpoint.Size, leaf, decode(inc.Hashes), checkpoint.Hash); err != nil {
+			fail("inclusion of entry %d: %v", inc.Index, err)
+		}
+	}
+	for _, con := range p.Consistency {
+		old, _, _, err := log.ParseCheckpoint([]byte(con.OldCheckpoint), verifier.Name(), verifier)
+		if err != nil {
+			fail("old checkpoint: %v", err)
+		}
+		if err := proof.VerifyConsistency(rfc6962.DefaultHasher, old.Size, checkpoint.Size, decode(con.Hashes), old.Hash, checkpoint.Hash); err != nil {
+			fail("consistency %d -> %d: %v", old.Size, checkpoint.Size, err)
+		}
+	}
+	fmt.Printf("ok: checkpoint of size %d, %d inclusion and %d consistency proofs\n", checkpoint.Size, len(p.Inclusion), len(p.Consistency))
+}
