@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -28,6 +29,7 @@ from lineage.ledger import Ledger
 from lineage.store import URL_ENV
 
 KEYS_DIR_ENV = "LINEAGE_KEYS_DIR"
+DEBUG_ENV = "LINEAGE_DEBUG"
 DEFAULT_KEYS_DIR = "./lineage-keys"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -70,6 +72,15 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise fail(f"{where}{exc.strerror or exc}", EXIT_USAGE) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            raise fail(
+                f"internal error ({type(exc).__name__}: {exc}); set {DEBUG_ENV}=1 for a traceback",
+                EXIT_USAGE,
+            ) from None
 
     return wrapper
 

@@ -16,6 +16,8 @@ from lineage.errors import (
     SignatureError,
     StoreError,
 )
+from lineage.graph.projection import project
+from lineage.graph.rows import GraphBatch
 from lineage.keys import PublicKey, SigningKey
 from lineage.merkle import proof as merkle_proof
 from lineage.merkle.compact import CompactRange
@@ -164,17 +166,20 @@ class Ledger:
         accepted: list[tuple[str, bytes, bytes]] = []
         signed: list[SignedMessage] = []
         changed: list[Signer] = []
+        graph = GraphBatch.empty()
         refusal: InputError | None = None
         for location, envelope, entry, leaf in prepared:
             if leaf in existing:
                 continue
             existing.add(leaf)
+            index = tree.size + len(accepted)
             try:
                 statement = parse_statement(envelope.payload)
-                signer = trust.authorize(envelope.keyid, statement, tree.size + len(accepted))
+                signer = trust.authorize(envelope.keyid, statement, index)
                 if is_key_statement(statement):
                     envelope.verify(signer.public_key)
-                update = trust.apply(statement, tree.size + len(accepted))
+                update = trust.apply(statement, index)
+                project(index, signer.keyid, statement, graph)
             except (InputError, AuthorizationError, SignatureError) as exc:
                 refusal = _located_error(location, exc)
                 break
@@ -187,6 +192,7 @@ class Ledger:
             raise InputError("signature does not verify", location=accepted[bad][0])
         if refusal is not None:
             raise refusal
+        self._check_nodes(session, graph, [a[0] for a in accepted], tree.size)
         entries: list[tuple[int, bytes, bytes]] = []
         nodes: list[tuple[NodeId, bytes]] = []
         for _, leaf, entry in accepted:
@@ -196,7 +202,27 @@ class Ledger:
             session.put_signer(signer)
         session.add_entries(entries)
         session.add_nodes(nodes)
+        session.add_graph(graph)
         return len(entries)
+
+    @staticmethod
+    def _check_nodes(
+        session: AppendSession, graph: GraphBatch, locations: list[str], first_index: int
+    ) -> None:
+        """Refuse a node that is asserted again with another kind or other attributes."""
+        if not graph.nodes:
+            return
+        seen: dict[str, tuple[str, str, int]] = {}
+        for row in graph.nodes:
+            seen.setdefault(row.id, (row.kind, row.attrs, row.entry))
+        stored = session.existing_nodes(list(seen))
+        for row in graph.nodes:
+            first = stored.get(row.id) or seen[row.id]
+            if (first[0], first[1]) != (row.kind, row.attrs):
+                raise InputError(
+                    f"node {row.id} was recorded by entry {first[2]} with other attributes",
+                    location=locations[row.entry - first_index],
+                )
 
     # -- reading -----------------------------------------------------------------
 

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from lineage.batchverify import SignedMessage, first_invalid
 from lineage.dsse import parse_envelope
 from lineage.errors import LineageError, StoreError, VerificationError
+from lineage.graph.check import ExpectedProjection, compare
+from lineage.graph.projection import project
+from lineage.graph.rows import GraphBatch
 from lineage.keys import PublicKey
 from lineage.merkle import proof as merkle_proof
 from lineage.merkle.compact import CompactRange
@@ -36,6 +39,7 @@ class VerifyReport:
     size: int = 0
     entries_checked: int = 0
     nodes_checked: int = 0
+    graph_rows_checked: int = 0
     checkpoints_checked: int = 0
     root: bytes = b""
     problems: list[str] = field(default_factory=list)
@@ -58,6 +62,7 @@ class VerifyReport:
             "root": self.root.hex(),
             "entries_checked": self.entries_checked,
             "nodes_checked": self.nodes_checked,
+            "graph_rows_checked": self.graph_rows_checked,
             "checkpoints_checked": self.checkpoints_checked,
             "problems": self.problems,
             "problems_truncated": self.truncated,
@@ -122,7 +127,9 @@ def verify_ledger(
             for problem in store.integrity_problems():
                 report.problem(problem)
             sizes = [size for size, _ in store.checkpoints()]
-            roots = _check_entries(store, report, sizes, progress)
+            with ExpectedProjection() as expected:
+                roots = _check_entries(store, report, sizes, progress, expected)
+                report.graph_rows_checked = compare(expected, store.iter_rows, report.problem)
             _check_checkpoints(store, report, origin, log_key, roots)
             if since_note is not None:
                 _check_since(store, report, origin, log_key, since_note)
@@ -136,6 +143,7 @@ def _check_entries(
     report: VerifyReport,
     checkpoint_sizes: list[int],
     progress: Callable[[int], None] | None,
+    expected: ExpectedProjection,
 ) -> dict[int, bytes]:
     tree = CompactRange()
     levels = _StoredLevels(store, report)
@@ -145,6 +153,7 @@ def _check_entries(
     if 0 in wanted:
         roots[0] = tree.root()
     pending: list[tuple[int, SignedMessage]] = []
+    graph = GraphBatch.empty()
     for index, stored_leaf, body in store.iter_entries():
         if index != tree.size:
             report.problem(f"entry {tree.size}: missing (next stored entry is {index})")
@@ -152,7 +161,7 @@ def _check_entries(
         leaf = leaf_hash(body)
         if leaf != stored_leaf:
             report.problem(f"entry {index}: entry bytes do not match their recorded leaf hash")
-        signed = _check_statement(index, body, trust, report)
+        signed = _check_statement(index, body, trust, report, graph)
         if signed is not None:
             pending.append((index, signed))
         for (level, node_index), value in tree.append(leaf):
@@ -162,10 +171,13 @@ def _check_entries(
             roots[tree.size] = tree.root()
         if len(pending) >= _SIGNATURE_BATCH:
             _check_signatures(pending, report)
+            expected.add(graph)
+            graph = GraphBatch.empty()
             if progress:
                 progress(len(pending))
             pending = []
     _check_signatures(pending, report)
+    expected.add(graph)
     if progress:
         progress(len(pending))
     levels.check_no_extra(tree.size)
@@ -185,13 +197,15 @@ def _check_signatures(pending: list[tuple[int, SignedMessage]], report: VerifyRe
 
 
 def _check_statement(
-    index: int, body: bytes, trust: TrustState, report: VerifyReport
+    index: int, body: bytes, trust: TrustState, report: VerifyReport, graph: GraphBatch
 ) -> SignedMessage | None:
-    """Check form and authorisation; returns the signature to check in a batch, if any."""
+    """Check form and authorisation and project the statement; returns the signature
+    to check in a batch, if any."""
     try:
         envelope = parse_envelope(body)
         statement = parse_statement(envelope.payload)
         signer = trust.authorize(envelope.keyid, statement, index)
+        project(index, signer.keyid, statement, graph)
         if is_key_statement(statement):
             envelope.verify(signer.public_key)
             trust.apply(statement, index)

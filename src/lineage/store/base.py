@@ -8,14 +8,16 @@ everything it was given at once or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from lineage.graph.rows import DropRow, EdgeRow, GraphBatch, NodeRow, ProjectionRow, StatementRow
+from lineage.identity import IdentityStore
 from lineage.merkle.nodes import NodeId
 from lineage.trust import Signer
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class ReadView(Protocol):
@@ -48,6 +50,14 @@ class AppendSession(ReadView, Protocol):
     def put_signer(self, signer: Signer) -> None: ...
 
     def add_checkpoint(self, size: int, note: str) -> None: ...
+
+    def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        """(kind, attributes JSON, entry) of those graph nodes that are already stored."""
+        ...
+
+    def add_graph(self, batch: GraphBatch) -> None:
+        """Write projection rows; nodes, edges and drops already stored are kept as they are."""
+        ...
 
 
 class Store(ReadView, Protocol):
@@ -90,6 +100,40 @@ class Store(ReadView, Protocol):
     def latest_checkpoint(self) -> tuple[int, str] | None: ...
 
     def checkpoint_at(self, size: int) -> str | None: ...
+
+    # -- graph projection ---------------------------------------------------------
+
+    def node(self, node_id: str) -> NodeRow | None: ...
+
+    def edges_of(self, node_id: str, as_of_us: int | None = None) -> list[EdgeRow]:
+        """Edges with ``node_id`` at either end (asserted by ``as_of_us``)."""
+        ...
+
+    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]: ...
+
+    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
+        """Every node reachable from ``root`` against (upstream) or with the data flow."""
+        ...
+
+    def walk_edges(
+        self, root: str, upstream: bool, as_of_us: int | None = None
+    ) -> Iterator[EdgeRow]:
+        """Every edge on a path from ``root`` in that direction."""
+        ...
+
+    def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]: ...
+
+    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
+        """(entry, reason, count) over all drops."""
+        ...
+
+    def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
+        """Projection rows of ``nodes``, ``edges``, ``drops`` or ``statements`` in key order."""
+        ...
+
+    def identities(self) -> IdentityStore:
+        """The subject key tables, kept outside the hashed ledger."""
+        ...
 
     def integrity_problems(self) -> list[str]:
         """Problems the backend itself finds in its files (indexes, pages); empty if none."""

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from lineage.errors import ConfigurationError, InputError, StoreError
+from lineage.graph.rows import (
+    DropRow,
+    EdgeRow,
+    GraphBatch,
+    NodeRow,
+    ProjectionRow,
+    StatementRow,
+)
 from lineage.keys import PublicKey
 from lineage.merkle.nodes import NodeId, node_from_key, node_key
+from lineage.store import sqlite_graph as graph
 from lineage.store.base import SCHEMA_VERSION
 from lineage.timeutil import format_time, parse_time
 from lineage.trust import Signer
@@ -134,6 +144,35 @@ class SqliteSession(_Reads):
     def add_checkpoint(self, size: int, note: str) -> None:
         self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
 
+    def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        return graph.existing_nodes(self._db, ids)
+
+    def add_graph(self, batch: GraphBatch) -> None:
+        graph.write_batch(self._db, batch)
+
+
+class SqliteIdentities:
+    """The subject key tables of one SQLite store."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._db = store._db
+
+    def index_key(self) -> bytes:
+        return graph.index_key(self._db)
+
+    def subject_by_lookup(self, lookup: bytes) -> tuple[int, bytes] | None:
+        return graph.subject_by_lookup(self._db, lookup)
+
+    def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
+        return graph.identity_owner(self._db, lookup)
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, tuple[int, bytes]]:
+        with self._store._transaction("IMMEDIATE"):
+            return graph.save_identities(self._db, subjects, identities)
+
 
 class SqliteStore(_Reads):
     """The SQLite implementation of :class:`lineage.store.base.Store`."""
@@ -168,8 +207,9 @@ class SqliteStore(_Reads):
         if self.is_initialized():
             raise ConfigurationError(f"{self.path} already holds a ledger")
         with self._transaction():
-            for statement in _SCHEMA.strip().split(";\n"):
+            for statement in (_SCHEMA + graph.GRAPH_SCHEMA).strip().split(";\n"):
                 self._db.execute(statement)
+            self._db.execute("INSERT INTO key_secrets VALUES ('index', ?)", (os.urandom(32),))
             self._db.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?)",
                 [("schema_version", SCHEMA_VERSION), *sorted(meta.items())],
@@ -177,9 +217,16 @@ class SqliteStore(_Reads):
 
     def meta(self) -> dict[str, str]:
         try:
-            return dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a lineage ledger ({exc})") from exc
+        version = meta.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"{self.path}: store schema version {version}, this lineage reads version"
+                f" {SCHEMA_VERSION} (copy the ledger into a new store)"
+            )
+        return meta
 
     @contextmanager
     def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[None]:
@@ -202,8 +249,8 @@ class SqliteStore(_Reads):
         with self._transaction("IMMEDIATE"):
             try:
                 yield SqliteSession(self._db)
-            except sqlite3.IntegrityError as exc:
-                raise StoreError(f"{self.path}: write refused: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: write failed: {exc}") from exc
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -262,6 +309,36 @@ class SqliteStore(_Reads):
     def checkpoint_at(self, size: int) -> str | None:
         row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
         return str(row[0]) if row else None
+
+    def node(self, node_id: str) -> NodeRow | None:
+        return graph.node(self._db, node_id)
+
+    def edges_of(self, node_id: str, as_of_us: int | None = None) -> list[EdgeRow]:
+        return graph.edges_of(self._db, node_id, as_of_us)
+
+    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
+        return graph.drops_of(self._db, node_id, as_of_us)
+
+    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
+        return graph.walk(self._db, root, upstream, as_of_us)
+
+    def walk_edges(
+        self, root: str, upstream: bool, as_of_us: int | None = None
+    ) -> Iterator[EdgeRow]:
+        return graph.walk_edges(self._db, root, upstream, as_of_us)
+
+    def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]:
+        return graph.statements(self._db, entries)
+
+    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
+        return graph.drop_counts(self._db, as_of_us)
+
+    def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
+        with self._translated():
+            yield from graph.iter_rows(self._db, table)
+
+    def identities(self) -> SqliteIdentities:
+        return SqliteIdentities(self)
 
     def integrity_problems(self) -> list[str]:
         with self._translated():

@@ -1,0 +1,201 @@
+"""Node and edge kinds of the lineage graph, and the Lineage/v1 predicate that carries them.
+
+A Lineage statement carries a batch of nodes and edges made by one step::
+
+    "predicate": {
+      "step": {"name": "pii-redact", "version": "2.1", "run": "2025-06-01"},
+      "time": "2025-06-01T10:00:00Z",
+      "nodes": [["Record", "rec:9f…", {"content": "c2f1…"}], ...],
+      "edges": [["DERIVED_FROM", "rec:9f…", "rec:41…"], ["DROPPED", "post:77…", "eu-pause"], ...]
+    }
+
+Edges are written ``[kind, src, dst]`` in the direction ARCHITECTURE.md names them
+(``DERIVED_FROM`` points from the record to what it came from); ``DROPPED`` is
+``[kind, item, reason]``. Data flows the other way for some kinds; :data:`FLOW`
+says which end is upstream, so traversals need not care.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lineage.errors import InputError
+
+LINEAGE_PREDICATE = "https://lineage.dev/Lineage/v1"
+
+POST, SUBJECT, RECORD, SHARD, DATASET, MODEL = (
+    "Post",
+    "Subject",
+    "Record",
+    "Shard",
+    "Dataset",
+    "Model",
+)
+ID_PREFIX = {
+    POST: "post:",
+    SUBJECT: "subject:",
+    RECORD: "rec:",
+    SHARD: "shard:",
+    DATASET: "ds:",
+    MODEL: "model:",
+}
+KIND_OF_PREFIX = {prefix: kind for kind, prefix in ID_PREFIX.items()}
+
+AUTHORED, DERIVED_FROM, DROPPED = "AUTHORED", "DERIVED_FROM", "DROPPED"
+PACKED_INTO, PART_OF, TRAINED_ON, FINETUNED_FROM = (
+    "PACKED_INTO",
+    "PART_OF",
+    "TRAINED_ON",
+    "FINETUNED_FROM",
+)
+
+# kind -> (allowed src kinds, allowed dst kinds, True if data flows src -> dst)
+EDGE_RULES: dict[str, tuple[frozenset[str], frozenset[str], bool]] = {
+    AUTHORED: (frozenset({SUBJECT}), frozenset({POST}), True),
+    DERIVED_FROM: (frozenset({RECORD}), frozenset({POST, RECORD}), False),
+    PACKED_INTO: (frozenset({RECORD}), frozenset({SHARD}), True),
+    PART_OF: (frozenset({SHARD}), frozenset({DATASET}), True),
+    TRAINED_ON: (frozenset({MODEL}), frozenset({DATASET, SHARD}), False),
+    FINETUNED_FROM: (frozenset({MODEL}), frozenset({MODEL}), False),
+}
+DROPPABLE = frozenset({POST, RECORD})
+
+# Attributes each node kind may carry, with their JSON types.
+_STR, _INT = (str,), (int,)
+NODE_ATTRIBUTES: dict[str, dict[str, tuple[type, ...]]] = {
+    POST: {
+        "platform": _STR,
+        "surface": _STR,
+        "visibility": _STR,
+        "created": _STR,
+        "jurisdiction": _STR,
+        "content": _STR,
+    },
+    SUBJECT: {"age": _STR},
+    RECORD: {"content": _STR},
+    SHARD: {"sha256": _STR, "size": _INT, "records": _INT, "uri": _STR},
+    DATASET: {"version": _STR, "description": _STR},
+    MODEL: {"description": _STR, "checkpoint_sha256": _STR},
+}
+REQUIRED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    POST: frozenset({"platform", "surface", "visibility", "created", "jurisdiction"}),
+    SHARD: frozenset({"sha256", "size", "records"}),
+}
+MAX_NODES_PER_STATEMENT = 200_000
+MAX_EDGES_PER_STATEMENT = 200_000
+_ID_BODY = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,200}$")
+MAX_ATTR_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    kind: str
+    attrs: dict[str, Any]
+
+    def to_json(self) -> list[Any]:
+        return [self.kind, self.id, self.attrs]
+
+
+@dataclass(frozen=True)
+class Edge:
+    kind: str
+    src: str
+    dst: str
+    """For DROPPED, the reason."""
+
+    def to_json(self) -> list[str]:
+        return [self.kind, self.src, self.dst]
+
+    @property
+    def up(self) -> str:
+        return self.src if EDGE_RULES[self.kind][2] else self.dst
+
+    @property
+    def down(self) -> str:
+        return self.dst if EDGE_RULES[self.kind][2] else self.src
+
+
+def kind_of(node_id: str) -> str:
+    prefix, sep, body = node_id.partition(":")
+    kind = KIND_OF_PREFIX.get(prefix + sep)
+    if kind is None or not sep or not _ID_BODY.match(body):
+        raise InputError(
+            f"{node_id[:80]!r} is not a node id (post:…, rec:…, shard:…, ds:…, model:…, subject:…)"
+        )
+    return kind
+
+
+def make_id(kind: str, name: str) -> str:
+    node_id = ID_PREFIX[kind] + name
+    kind_of(node_id)
+    return node_id
+
+
+def _check_attrs(kind: str, attrs: object, where: str) -> dict[str, Any]:
+    if not isinstance(attrs, dict):
+        raise InputError("attributes must be an object", field=where)
+    allowed = NODE_ATTRIBUTES[kind]
+    for name, value in attrs.items():
+        types = allowed.get(name)
+        if types is None:
+            raise InputError(f"{kind} has no attribute {name!r}", field=f"{where}.{name}")
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise InputError(f"must be a {types[0].__name__}", field=f"{where}.{name}")
+        if isinstance(value, str) and len(value) > MAX_ATTR_LENGTH:
+            raise InputError(f"is longer than {MAX_ATTR_LENGTH}", field=f"{where}.{name}")
+    missing = REQUIRED_ATTRIBUTES.get(kind, frozenset()) - set(attrs)
+    if missing:
+        raise InputError(f"{kind} needs {', '.join(sorted(missing))}", field=where)
+    return attrs
+
+
+def parse_nodes(raw: object) -> list[Node]:
+    if not isinstance(raw, list) or len(raw) > MAX_NODES_PER_STATEMENT:
+        raise InputError(
+            f"must be a list of at most {MAX_NODES_PER_STATEMENT} nodes", field="predicate.nodes"
+        )
+    nodes = []
+    for position, item in enumerate(raw):
+        where = f"predicate.nodes[{position}]"
+        if not isinstance(item, list) or len(item) != 3:
+            raise InputError("must be [kind, id, attributes]", field=where)
+        kind, node_id, attrs = item
+        if not isinstance(node_id, str) or kind_of(node_id) != kind:
+            raise InputError(f"id {str(node_id)[:80]!r} is not a {kind} id", field=where)
+        nodes.append(Node(node_id, kind, _check_attrs(kind, attrs, where)))
+    return nodes
+
+
+def parse_edges(raw: object) -> list[Edge]:
+    if not isinstance(raw, list) or len(raw) > MAX_EDGES_PER_STATEMENT:
+        raise InputError(
+            f"must be a list of at most {MAX_EDGES_PER_STATEMENT} edges", field="predicate.edges"
+        )
+    edges = []
+    for position, item in enumerate(raw):
+        where = f"predicate.edges[{position}]"
+        if (
+            not isinstance(item, list)
+            or len(item) != 3
+            or not all(isinstance(v, str) for v in item)
+        ):
+            raise InputError("must be [kind, src, dst] strings", field=where)
+        kind, src, dst = item
+        if kind == DROPPED:
+            if kind_of(src) not in DROPPABLE:
+                raise InputError("only posts and records can be dropped", field=where)
+            if not dst or len(dst) > 200:
+                raise InputError("a drop needs a reason of 1-200 characters", field=where)
+        else:
+            rule = EDGE_RULES.get(kind)
+            if rule is None:
+                raise InputError(f"unknown edge kind {kind!r}", field=where)
+            if kind_of(src) not in rule[0] or kind_of(dst) not in rule[1]:
+                raise InputError(
+                    f"{kind} cannot link {kind_of(src)} to {kind_of(dst)}", field=where
+                )
+        edges.append(Edge(kind, src, dst))
+    return edges

@@ -1,0 +1,88 @@
+"""Rows of the graph projection as stores keep them; every row names its ledger entry."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+RowKey = tuple[str | int, ...]
+
+
+class ProjectionRow(Protocol):
+    @property
+    def entry(self) -> int: ...
+
+    def key(self) -> Any: ...
+
+
+def attrs_json(attrs: dict[str, Any]) -> str:
+    return json.dumps(attrs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    id: str
+    kind: str
+    attrs: str
+    """Attributes as compact JSON with sorted keys."""
+    entry: int
+    time_us: int
+
+    def attributes(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.attrs)
+        return value
+
+    def key(self) -> tuple[str]:
+        return (self.id,)
+
+
+@dataclass(frozen=True)
+class EdgeRow:
+    up: str
+    down: str
+    kind: str
+    entry: int
+    time_us: int
+
+    def key(self) -> tuple[str, str, str]:
+        return (self.down, self.up, self.kind)
+
+
+@dataclass(frozen=True)
+class DropRow:
+    node: str
+    reason: str
+    entry: int
+    time_us: int
+
+    def key(self) -> tuple[str, int]:
+        return (self.node, self.entry)
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    entry: int
+    predicate_type: str
+    step: str
+    version: str
+    run: str
+    keyid: str
+    time_us: int
+
+    def key(self) -> tuple[int]:
+        return (self.entry,)
+
+
+@dataclass
+class GraphBatch:
+    """What one append adds to the projection."""
+
+    nodes: list[NodeRow]
+    edges: list[EdgeRow]
+    drops: list[DropRow]
+    statements: list[StatementRow]
+
+    @classmethod
+    def empty(cls) -> GraphBatch:
+        return cls([], [], [], [])

@@ -1,0 +1,186 @@
+"""Personal identifiers as keyed pseudonyms under per-subject keys (crypto-shredding).
+
+Each subject (author) gets a random 32-byte key, kept in the store's key tables,
+outside the hashed ledger. Everything personal that enters the ledger — the
+author's id, platform post ids, record ids, content digests — is an HMAC under
+that key. Erasing the subject deletes the key and the lookup rows: the ledger
+still verifies, and nothing left in the store links its pseudonyms to the person.
+
+Raw ids are found again through lookup rows keyed with the store's index key
+(``HMAC(index key, kind || 0 || raw id)`` → subject): a lookup by a real id works
+while the subject exists, and the rows go with the subject on erasure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+from lineage.errors import InputError, StoreError
+
+ID_BYTES = 12
+DIGEST_BYTES = 16
+MAX_RAW_ID = 512
+_CACHE_SIZE = 200_000
+
+
+class KeySource(Protocol):
+    def new_key(self) -> bytes: ...
+
+
+class SystemKeySource:
+    """Subject keys from the operating system's CSPRNG: the only choice for real data."""
+
+    def new_key(self) -> bytes:
+        return os.urandom(32)
+
+
+class SeededKeySource:
+    """Reproducible keys for simulations and tests only: anyone with the seed can derive them."""
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed.to_bytes(16, "big", signed=True)
+        self._counter = 0
+
+    def new_key(self) -> bytes:
+        self._counter += 1
+        return hashlib.sha256(
+            b"lineage-seeded-key" + self._seed + self._counter.to_bytes(8, "big")
+        ).digest()
+
+
+class IdentityStore(Protocol):
+    """The key tables a store keeps outside the hashed ledger."""
+
+    def index_key(self) -> bytes: ...
+
+    def subject_by_lookup(self, lookup: bytes) -> tuple[int, bytes] | None: ...
+
+    def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
+        """(subject lookup, subject key) of the subject a raw-id lookup is bound to."""
+        ...
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, tuple[int, bytes]]:
+        """Insert new subjects (lookup, key) unless present and identity rows
+        (lookup, subject lookup); return every given subject's stored (handle, key)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Subject:
+    lookup: bytes
+    key: bytes
+
+    def _mac(self, label: bytes, value: str | bytes, size: int) -> str:
+        data = value.encode() if isinstance(value, str) else value
+        return hmac.new(self.key, label + b"\0" + data, hashlib.sha256).digest()[:size].hex()
+
+    @property
+    def node_id(self) -> str:
+        return "subject:" + self._mac(b"subject", b"", ID_BYTES)
+
+    def post_id(self, raw: str) -> str:
+        return "post:" + self._mac(b"post", raw, ID_BYTES)
+
+    def record_id(self, raw: str) -> str:
+        return "rec:" + self._mac(b"record", raw, ID_BYTES)
+
+    def content_digest(self, sha256_hex: str) -> str:
+        return self._mac(b"content", sha256_hex, DIGEST_BYTES)
+
+
+def _check_raw(raw: str, what: str) -> str:
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_RAW_ID:
+        raise InputError(f"{what} id must be a string of 1-{MAX_RAW_ID} characters")
+    return raw
+
+
+class Identities:
+    """Pseudonymisation for one store: creates subjects on first sight, resolves raw ids."""
+
+    def __init__(self, store: IdentityStore, keys: KeySource | None = None) -> None:
+        self._store = store
+        self._keys = keys or SystemKeySource()
+        self._index_key = store.index_key()
+        self._subjects: OrderedDict[bytes, Subject] = OrderedDict()
+        self._pending_subjects: dict[bytes, Subject] = {}
+        self._pending_ids: dict[bytes, bytes] = {}
+        self._id_cache: OrderedDict[bytes, bytes] = OrderedDict()
+
+    def lookup(self, kind: str, raw: str) -> bytes:
+        return hmac.new(
+            self._index_key, kind.encode() + b"\0" + raw.encode(), hashlib.sha256
+        ).digest()
+
+    def _remember(self, subject: Subject) -> Subject:
+        self._subjects[subject.lookup] = subject
+        self._subjects.move_to_end(subject.lookup)
+        if len(self._subjects) > _CACHE_SIZE:
+            self._subjects.popitem(last=False)
+        return subject
+
+    def subject(self, author: str, *, create: bool = True) -> Subject | None:
+        """The subject for a platform author id (e.g. ``fb:user:42``)."""
+        lookup = self.lookup("author", _check_raw(author, "author"))
+        cached = self._subjects.get(lookup) or self._pending_subjects.get(lookup)
+        if cached is not None:
+            return cached
+        stored = self._store.subject_by_lookup(lookup)
+        if stored is not None:
+            return self._remember(Subject(lookup, stored[1]))
+        if not create:
+            return None
+        subject = Subject(lookup, self._keys.new_key())
+        self._pending_subjects[lookup] = subject
+        return subject
+
+    def bind(self, kind: str, raw: str, subject: Subject) -> None:
+        """Remember that raw id ``raw`` (a post or record) belongs to ``subject``."""
+        lookup = self.lookup(kind, _check_raw(raw, kind))
+        if self._id_cache.get(lookup) == subject.lookup:
+            return
+        self._pending_ids[lookup] = subject.lookup
+        self._cache_id(lookup, subject.lookup)
+
+    def _cache_id(self, lookup: bytes, subject_lookup: bytes) -> None:
+        self._id_cache[lookup] = subject_lookup
+        if len(self._id_cache) > _CACHE_SIZE:
+            self._id_cache.popitem(last=False)
+
+    def owner(self, kind: str, raw: str) -> Subject | None:
+        """The subject a raw post or record id was bound to, if it still exists."""
+        lookup = self.lookup(kind, _check_raw(raw, kind))
+        subject_lookup = self._id_cache.get(lookup)
+        if subject_lookup is not None:
+            cached = self._subjects.get(subject_lookup) or self._pending_subjects.get(
+                subject_lookup
+            )
+            if cached is not None:
+                return cached
+        owner = self._store.identity_owner(lookup)
+        if owner is None:
+            return None
+        self._cache_id(lookup, owner[0])
+        return self._remember(Subject(owner[0], owner[1]))
+
+    def flush(self) -> None:
+        """Write new subjects and id bindings; fails if another writer chose other keys."""
+        if not self._pending_subjects and not self._pending_ids:
+            return
+        subjects = [(s.lookup, s.key) for s in self._pending_subjects.values()]
+        stored = self._store.save_identities(subjects, list(self._pending_ids.items()))
+        for lookup, subject in self._pending_subjects.items():
+            if stored[lookup][1] != subject.key:
+                raise StoreError(
+                    "another writer created keys for the same subjects at the"
+                    " same time; run the ingest again"
+                )
+            self._remember(subject)
+        self._pending_subjects.clear()
+        self._pending_ids.clear()

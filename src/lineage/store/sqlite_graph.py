@@ -1,0 +1,246 @@
+"""SQLite tables and queries of the graph projection and of the subject key tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from lineage.graph.rows import (
+    DropRow,
+    EdgeRow,
+    GraphBatch,
+    NodeRow,
+    ProjectionRow,
+    StatementRow,
+)
+
+GRAPH_SCHEMA = """
+CREATE TABLE statements (
+    entry INTEGER PRIMARY KEY, predicate_type TEXT NOT NULL, step TEXT NOT NULL,
+    version TEXT NOT NULL, run TEXT NOT NULL, keyid TEXT NOT NULL, time_us INTEGER NOT NULL
+);
+CREATE TABLE nodes (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, attrs TEXT NOT NULL,
+    entry INTEGER NOT NULL, time_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE edges (
+    down TEXT NOT NULL, up TEXT NOT NULL, kind TEXT NOT NULL,
+    entry INTEGER NOT NULL, time_us INTEGER NOT NULL,
+    PRIMARY KEY (down, up, kind)
+) WITHOUT ROWID;
+CREATE INDEX edges_by_up ON edges (up);
+CREATE TABLE drops (
+    node TEXT NOT NULL, entry INTEGER NOT NULL, reason TEXT NOT NULL, time_us INTEGER NOT NULL,
+    PRIMARY KEY (node, entry)
+) WITHOUT ROWID;
+CREATE TABLE key_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE subject_keys (
+    handle INTEGER PRIMARY KEY, lookup BLOB NOT NULL UNIQUE, key BLOB NOT NULL
+);
+CREATE TABLE identities (lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX identities_by_subject ON identities (subject);
+"""
+
+_IN_CHUNK = 500
+
+
+def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+def existing_nodes(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+    """(kind, attrs, entry) of the nodes among ``ids`` that are already stored."""
+    found: dict[str, tuple[str, str, int]] = {}
+    for chunk in _chunks(ids):
+        rows = db.execute(
+            f"SELECT id, kind, attrs, entry FROM nodes WHERE id IN ({_marks(len(chunk))})",  # noqa: S608
+            chunk,
+        )
+        found.update((r[0], (r[1], r[2], r[3])) for r in rows)
+    return found
+
+
+def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
+    db.executemany(
+        "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid, s.time_us)
+            for s in batch.statements
+        ],
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO nodes VALUES (?, ?, ?, ?, ?)",
+        [(n.id, n.kind, n.attrs, n.entry, n.time_us) for n in batch.nodes],
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO edges VALUES (?, ?, ?, ?, ?)",
+        [(e.down, e.up, e.kind, e.entry, e.time_us) for e in batch.edges],
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO drops VALUES (?, ?, ?, ?)",
+        [(d.node, d.entry, d.reason, d.time_us) for d in batch.drops],
+    )
+
+
+_NEVER = 1 << 62
+
+
+def node(db: sqlite3.Connection, node_id: str) -> NodeRow | None:
+    row = db.execute(
+        "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id = ?", (node_id,)
+    ).fetchone()
+    return NodeRow(*row) if row else None
+
+
+def edges_of(db: sqlite3.Connection, node_id: str, as_of_us: int | None) -> list[EdgeRow]:
+    limit = _NEVER if as_of_us is None else as_of_us
+    rows = db.execute(
+        "SELECT up, down, kind, entry, time_us FROM edges WHERE down = ? AND time_us <= ?"
+        " UNION ALL "
+        "SELECT up, down, kind, entry, time_us FROM edges WHERE up = ? AND time_us <= ?",
+        (node_id, limit, node_id, limit),
+    )
+    return [EdgeRow(*r) for r in rows]
+
+
+def drops_of(db: sqlite3.Connection, node_id: str, as_of_us: int | None) -> list[DropRow]:
+    limit = _NEVER if as_of_us is None else as_of_us
+    rows = db.execute(
+        "SELECT node, reason, entry, time_us FROM drops WHERE node = ? AND time_us <= ?"
+        " ORDER BY entry",
+        (node_id, limit),
+    )
+    return [DropRow(*r) for r in rows]
+
+
+_WALK_UP = """
+WITH RECURSIVE walk(id, depth) AS (
+    SELECT ?, 0
+    UNION
+    SELECT e.up, walk.depth + 1 FROM edges e JOIN walk ON e.down = walk.id
+    WHERE e.time_us <= ? ORDER BY 2 DESC
+)
+SELECT DISTINCT n.id, n.kind, n.attrs, n.entry, n.time_us
+FROM walk JOIN nodes n ON n.id = walk.id WHERE n.time_us <= ?
+"""
+_WALK_DOWN = _WALK_UP.replace("SELECT e.up", "SELECT e.down").replace(
+    "e.down = walk.id", "e.up = walk.id"
+)
+
+
+def walk(
+    db: sqlite3.Connection, root: str, upstream: bool, as_of_us: int | None
+) -> Iterator[NodeRow]:
+    """Every stored node reachable from ``root`` (itself included), depth first."""
+    limit = _NEVER if as_of_us is None else as_of_us
+    cursor = db.execute(_WALK_UP if upstream else _WALK_DOWN, (root, limit, limit))
+    while rows := cursor.fetchmany(1000):
+        for row in rows:
+            yield NodeRow(*row)
+
+
+def walk_edges(
+    db: sqlite3.Connection, root: str, upstream: bool, as_of_us: int | None
+) -> Iterator[EdgeRow]:
+    """Every edge on a path from ``root`` (for the steps a trace passed through)."""
+    limit = _NEVER if as_of_us is None else as_of_us
+    near, far = ("down", "up") if upstream else ("up", "down")
+    query = f"""
+    WITH RECURSIVE walk(id) AS (
+        SELECT ? UNION SELECT e.{far} FROM edges e JOIN walk ON e.{near} = walk.id
+        WHERE e.time_us <= ?
+    )
+    SELECT e.up, e.down, e.kind, e.entry, e.time_us
+    FROM walk JOIN edges e ON e.{near} = walk.id WHERE e.time_us <= ?
+    """  # noqa: S608 - only fixed column names are interpolated
+    cursor = db.execute(query, (root, limit, limit))
+    while rows := cursor.fetchmany(2000):
+        for row in rows:
+            yield EdgeRow(*row)
+
+
+def statements(db: sqlite3.Connection, entries: Iterable[int]) -> dict[int, StatementRow]:
+    wanted = sorted(set(entries))
+    found: dict[int, StatementRow] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        rows = db.execute(
+            f"SELECT * FROM statements WHERE entry IN ({_marks(len(chunk))})",  # noqa: S608
+            chunk,
+        )
+        found.update((r[0], StatementRow(*r)) for r in rows)
+    return found
+
+
+def drop_counts(db: sqlite3.Connection, as_of_us: int | None) -> list[tuple[int, str, int]]:
+    """(entry, reason, count) of every drop."""
+    limit = _NEVER if as_of_us is None else as_of_us
+    rows = db.execute(
+        "SELECT entry, reason, COUNT(*) FROM drops WHERE time_us <= ? GROUP BY entry, reason",
+        (limit,),
+    )
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+_ORDERED = {
+    "nodes": "SELECT id, kind, attrs, entry, time_us FROM nodes ORDER BY id",
+    "edges": "SELECT up, down, kind, entry, time_us FROM edges ORDER BY down, up, kind",
+    "drops": "SELECT node, reason, entry, time_us FROM drops ORDER BY node, entry",
+    "statements": "SELECT * FROM statements ORDER BY entry",
+}
+ROW_TYPES = {"nodes": NodeRow, "edges": EdgeRow, "drops": DropRow, "statements": StatementRow}
+
+
+def iter_rows(db: sqlite3.Connection, table: str) -> Iterator[ProjectionRow]:
+    row_type: Any = ROW_TYPES[table]
+    cursor = db.execute(_ORDERED[table])
+    while rows := cursor.fetchmany(2000):
+        for row in rows:
+            yield row_type(*row)
+
+
+# -- subject keys (outside the hashed ledger) ---------------------------------------
+
+
+def index_key(db: sqlite3.Connection) -> bytes:
+    row = db.execute("SELECT value FROM key_secrets WHERE name = 'index'").fetchone()
+    return bytes(row[0])
+
+
+def subject_by_lookup(db: sqlite3.Connection, lookup: bytes) -> tuple[int, bytes] | None:
+    row = db.execute("SELECT handle, key FROM subject_keys WHERE lookup = ?", (lookup,)).fetchone()
+    return (int(row[0]), bytes(row[1])) if row else None
+
+
+def identity_owner(db: sqlite3.Connection, lookup: bytes) -> tuple[bytes, bytes] | None:
+    row = db.execute(
+        "SELECT s.lookup, s.key FROM identities i JOIN subject_keys s ON s.handle = i.subject"
+        " WHERE i.lookup = ?",
+        (lookup,),
+    ).fetchone()
+    return (bytes(row[0]), bytes(row[1])) if row else None
+
+
+def save_identities(
+    db: sqlite3.Connection,
+    subjects: list[tuple[bytes, bytes]],
+    identities: list[tuple[bytes, bytes]],
+) -> dict[bytes, tuple[int, bytes]]:
+    db.executemany("INSERT OR IGNORE INTO subject_keys (lookup, key) VALUES (?, ?)", subjects)
+    db.executemany(
+        "INSERT OR REPLACE INTO identities (lookup, subject)"
+        " SELECT ?, handle FROM subject_keys WHERE lookup = ?",
+        identities,
+    )
+    stored: dict[bytes, tuple[int, bytes]] = {}
+    for lookup, _ in subjects:
+        found = subject_by_lookup(db, lookup)
+        if found is not None:
+            stored[lookup] = found
+    return stored
