@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -72,7 +71,7 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             raise fail(f"{where}{exc.strerror or exc}", EXIT_USAGE) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+        except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except Exception as exc:
             if os.environ.get(DEBUG_ENV):
