@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lineage_cli import keys_cmd, log_cmd
+from lineage_cli import graph_cmd, keys_cmd, log_cmd
 
 app = typer.Typer(
     name="lineage",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 log_cmd.register(app)
+graph_cmd.register(app)
 app.add_typer(keys_cmd.app, name="keys")
 
 

@@ -115,12 +115,6 @@ class Store(ReadView, Protocol):
         """Every node reachable from ``root`` against (upstream) or with the data flow."""
         ...
 
-    def walk_edges(
-        self, root: str, upstream: bool, as_of_us: int | None = None
-    ) -> Iterator[EdgeRow]:
-        """Every edge on a path from ``root`` in that direction."""
-        ...
-
     def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]: ...
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:

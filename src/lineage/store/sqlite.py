@@ -322,11 +322,6 @@ class SqliteStore(_Reads):
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
         return graph.walk(self._db, root, upstream, as_of_us)
 
-    def walk_edges(
-        self, root: str, upstream: bool, as_of_us: int | None = None
-    ) -> Iterator[EdgeRow]:
-        return graph.walk_edges(self._db, root, upstream, as_of_us)
-
     def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]:
         return graph.statements(self._db, entries)
 

@@ -145,26 +145,6 @@ def walk(
             yield NodeRow(*row)
 
 
-def walk_edges(
-    db: sqlite3.Connection, root: str, upstream: bool, as_of_us: int | None
-) -> Iterator[EdgeRow]:
-    """Every edge on a path from ``root`` (for the steps a trace passed through)."""
-    limit = _NEVER if as_of_us is None else as_of_us
-    near, far = ("down", "up") if upstream else ("up", "down")
-    query = f"""
-    WITH RECURSIVE walk(id) AS (
-        SELECT ? UNION SELECT e.{far} FROM edges e JOIN walk ON e.{near} = walk.id
-        WHERE e.time_us <= ?
-    )
-    SELECT e.up, e.down, e.kind, e.entry, e.time_us
-    FROM walk JOIN edges e ON e.{near} = walk.id WHERE e.time_us <= ?
-    """  # noqa: S608 - only fixed column names are interpolated
-    cursor = db.execute(query, (root, limit, limit))
-    while rows := cursor.fetchmany(2000):
-        for row in rows:
-            yield EdgeRow(*row)
-
-
 def statements(db: sqlite3.Connection, entries: Iterable[int]) -> dict[int, StatementRow]:
     wanted = sorted(set(entries))
     found: dict[int, StatementRow] = {}

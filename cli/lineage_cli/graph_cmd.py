@@ -1,0 +1,275 @@
+"""Commands over the lineage graph: ingest, trace, impact, show."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
+
+import typer
+from rich.table import Table
+
+from lineage.errors import InputError
+from lineage.events import ingest as ingest_events
+from lineage.graph.projection import time_us
+from lineage.identity import Identities
+from lineage.pipeline import Lineage
+from lineage.queries import Trace
+from lineage.queries import impact as impact_of
+from lineage.queries import path as path_of
+from lineage.queries import show as show_node
+from lineage.store.base import Store
+from lineage.timeutil import parse_time
+from lineage_cli.common import (
+    DEFAULT_KEYS_DIR,
+    DbOption,
+    JsonOption,
+    KeysDirOption,
+    handle_errors,
+    open_ledger,
+    print_json,
+    progress_bar,
+    stdout,
+)
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="The graph as the ledger stood at this time (RFC 3339)."),
+]
+MAX_LIMIT = 10_000_000
+
+
+def register(app: typer.Typer) -> None:
+    for command in (ingest, trace, impact, show):
+        app.command()(command)
+
+
+def _as_of(value: str | None) -> int | None:
+    return time_us(parse_time(value, "--as-of")) if value else None
+
+
+def _resolve(
+    store: Store, node_id: str | None, post: str | None, author: str | None, record: str | None
+) -> str:
+    given = [v for v in (node_id, post, author, record) if v]
+    if len(given) != 1:
+        raise InputError("give one node ID, or one of --post, --author, --record")
+    if node_id:
+        return node_id
+    identities = Identities(store.identities())
+    if author:
+        subject = identities.subject(author, create=False)
+        if subject is None:
+            raise InputError(f"no author {author!r} in the ledger (or erased)")
+        return subject.node_id
+    kind, raw = ("post", post) if post else ("record", record)
+    assert raw is not None
+    owner = identities.owner(kind, raw)
+    if owner is None:
+        raise InputError(f"no {kind} {raw!r} in the ledger (or its author was erased)")
+    return owner.post_id(raw) if kind == "post" else owner.record_id(raw)
+
+
+@handle_errors
+def ingest(
+    source: Annotated[
+        str, typer.Argument(help="JSON Lines events, or - for stdin.", metavar="FILE.jsonl")
+    ],
+    db: DbOption = None,
+    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    batch_size: Annotated[int, typer.Option(help="Edges per signed statement.")] = 1000,
+    json_out: JsonOption = False,
+) -> None:
+    """Ingest pipeline events (schema: src/lineage/schemas/events.schema.json)."""
+    lineage = Lineage.open(db, keys_dir=keys_dir, batch_size=batch_size, statements_per_append=20)
+    try:
+        if source == "-":
+            events = _ingest(lineage, sys.stdin.buffer, "<stdin>", None, json_out)
+        else:
+            path = Path(source)
+            with path.open("rb") as handle:
+                events = _ingest(lineage, handle, source, path.stat().st_size, json_out)
+        size = lineage.ledger.size()
+    finally:
+        lineage.ledger.close()
+    result = {"events": events, "statements_added": lineage.appended, "log_size": size}
+    if json_out:
+        print_json(result)
+        return
+    stdout.print(f"ingested {events} events in {lineage.appended} new statements; log size {size}")
+
+
+def _ingest(
+    lineage: Lineage, stream: BinaryIO, name: str, total: int | None, json_out: bool
+) -> int:
+    with progress_bar("ingesting", total, not json_out) as advance:
+        return ingest_events(lineage, stream, name, advance)
+
+
+def _counter_table(title: str, counts: dict[str, int]) -> Table:
+    table = Table(title, "count", title=None)
+    for key, value in counts.items():
+        table.add_row(key, str(value))
+    return table
+
+
+@handle_errors
+def trace(
+    artifact: Annotated[str, typer.Argument(help="shard:…, ds:… or model:… ID.")],
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option(help="Origins to list (0: all).")] = 20,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Stream origins as JSON Lines, then the summary.")
+    ] = False,
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path", help="Show the full path from this origin (post:… or a platform post id)."
+        ),
+    ] = None,
+    as_of: AsOfOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Everything upstream of a shard, dataset or model: origins, summary, drops."""
+    if not 0 <= limit <= MAX_LIMIT:
+        raise InputError(f"--limit must be between 0 and {MAX_LIMIT}")
+    moment = _as_of(as_of)
+    with open_ledger(db) as ledger:
+        store = ledger.store
+        if path is not None:
+            origin = path if path.startswith("post:") else _resolve(store, None, path, None, None)
+            hops = path_of(store, origin, artifact, moment)
+            if json_out:
+                print_json(
+                    {"origin": origin, "artifact": artifact, "hops": [h.to_json() for h in hops]}
+                )
+                return
+            table = Table("from", "edge", "to", "step", "version", "run", "signer", "entry")
+            for hop in hops:
+                table.add_row(
+                    hop.edge.up,
+                    hop.edge.kind,
+                    hop.edge.down,
+                    hop.step,
+                    hop.version,
+                    hop.run,
+                    hop.signer,
+                    str(hop.edge.entry),
+                )
+            stdout.print(table)
+            return
+        query = Trace(store, artifact, moment)
+        listed: list[dict[str, Any]] = []
+        for row in query.origins():
+            if limit and len(listed) >= limit:
+                continue
+            item = {"id": row.id, **row.attributes(), "entry": row.entry}
+            if jsonl:
+                typer.echo(json.dumps(item, sort_keys=True))
+            listed.append(item)
+        summary = query.finish()
+    if jsonl:
+        typer.echo(json.dumps({"summary": summary.to_json()}, sort_keys=True))
+        return
+    if json_out:
+        print_json({"summary": summary.to_json(), "origins": listed})
+        return
+    data = summary.to_json()
+    stdout.print(f"{artifact} ({summary.kind}): {summary.origins} origins")
+    for title in ("by_platform", "by_surface", "by_jurisdiction", "upstream_nodes"):
+        stdout.print(_counter_table(title.replace("_", " "), data[title]))
+    drops = Table("step", "version", "run", "reason", "dropped")
+    for drop in summary.drops:
+        drops.add_row(
+            drop["step"], drop["version"], drop["run"], drop["reason"], str(drop["count"])
+        )
+    stdout.print(drops)
+    origins = Table("origin", "platform", "surface", "visibility", "jurisdiction", "created")
+    for item in listed:
+        origins.add_row(
+            item["id"],
+            item.get("platform", ""),
+            item.get("surface", ""),
+            item.get("visibility", ""),
+            item.get("jurisdiction", ""),
+            item.get("created", ""),
+        )
+    stdout.print(origins)
+    if limit and summary.origins > len(listed):
+        stdout.print(
+            f"… {summary.origins - len(listed)} more (--limit 0 for all, --jsonl to stream)"
+        )
+
+
+@handle_errors
+def impact(
+    node: Annotated[str | None, typer.Argument(help="post:…, rec:… or subject:… ID.")] = None,
+    post: Annotated[str | None, typer.Option(help="A platform post id, e.g. fb:123.")] = None,
+    author: Annotated[
+        str | None, typer.Option(help="A platform author id, e.g. fb:user:42.")
+    ] = None,
+    record: Annotated[str | None, typer.Option(help="A pipeline record id.")] = None,
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Everything downstream of a post, record or author: records, shards, datasets, models."""
+    moment = _as_of(as_of)
+    with open_ledger(db) as ledger:
+        start = _resolve(ledger.store, node, post, author, record)
+        result = impact_of(ledger.store, start, moment)
+    if json_out:
+        print_json(result.to_json())
+        return
+    stdout.print(f"downstream of {start}:")
+    table = Table("kind", "count", "ids")
+    for kind, ids in result.nodes.items():
+        shown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
+        table.add_row(kind, str(len(ids)), shown)
+    stdout.print(table)
+    for drop in result.drops:
+        stdout.print(f"dropped {drop.node}: {drop.reason} (entry {drop.entry})")
+
+
+@handle_errors
+def show(
+    node: Annotated[str | None, typer.Argument(help="Any node ID.")] = None,
+    post: Annotated[str | None, typer.Option(help="A platform post id.")] = None,
+    author: Annotated[str | None, typer.Option(help="A platform author id.")] = None,
+    record: Annotated[str | None, typer.Option(help="A pipeline record id.")] = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """A node, its attributes, edges, and the ledger entries asserting them (with proofs)."""
+    with open_ledger(db) as ledger:
+        start = _resolve(ledger.store, node, post, author, record)
+        shown = show_node(ledger, start)
+    if json_out:
+        print_json(shown.to_json())
+        return
+    data = shown.to_json()
+    stdout.print(f"{data['id']} ({data['kind']}), asserted by entry {data['asserted_by']}")
+    for key, value in data["attributes"].items():
+        stdout.print(f"  {key}: {value}")
+    edges = Table("from", "edge", "to", "step", "signer", "entry")
+    for hop in shown.edges:
+        edges.add_row(
+            hop.edge.up, hop.edge.kind, hop.edge.down, hop.step, hop.signer, str(hop.edge.entry)
+        )
+    stdout.print(edges)
+    for drop in shown.drops:
+        stdout.print(f"dropped: {drop.reason} (entry {drop.entry})")
+    entries = Table("entry", "step", "run", "key id", "tree size", "leaf hash")
+    for entry, info in sorted(shown.entries.items()):
+        proof = shown.proofs[entry]
+        entries.add_row(
+            str(entry),
+            info.step,
+            info.run,
+            info.keyid[:16],
+            str(proof.size),
+            proof.leaf_hash.hex()[:16],
+        )
+    stdout.print(entries)
+    stdout.print("inclusion proofs: --json")

@@ -1,0 +1,381 @@
+"""The pipeline API: how a pipeline emits lineage in a few lines.
+
+::
+
+    from lineage.pipeline import Lineage
+
+    with Lineage.open("sqlite:///lineage.db", keys_dir="lineage-keys") as lg:
+        collect = lg.step("collect", version="1.0", run="2025-06-01", key="collector")
+        post = collect.origin("fb:123", platform="facebook", surface="feed",
+                              visibility="public", created="2025-05-30T08:00:00Z",
+                              jurisdiction="US", author="fb:user:42", content="text …")
+        clean = lg.step("pii-redact", version="2.1", run="2025-06-01", key="cleaner")
+        record = clean.transform(post, content="text [EMAIL]")
+        pack = lg.step("pack", run="2025-06-01", key="packer")
+        shard = pack.shard("shard-0001", sha256=digest, size=4096, records=[record])
+
+Each step batches what it records into statements of ``batch_size`` edges, signs
+each with the step's key and appends it atomically (with its graph projection and
+a new checkpoint). Personal identifiers never leave this module in the clear:
+they become keyed pseudonyms under per-subject keys (see :mod:`lineage.identity`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lineage.dsse import Envelope, sign_envelope
+from lineage.errors import InputError
+from lineage.graph.model import (
+    AUTHORED,
+    DATASET,
+    DERIVED_FROM,
+    DROPPED,
+    FINETUNED_FROM,
+    LINEAGE_PREDICATE,
+    MODEL,
+    PACKED_INTO,
+    PART_OF,
+    POST,
+    RECORD,
+    SHARD,
+    SUBJECT,
+    TRAINED_ON,
+    make_id,
+)
+from lineage.identity import Identities, KeySource, Subject
+from lineage.keys import KeyDirectory, SigningKey
+from lineage.ledger import Ledger
+from lineage.statement import Step as StepInfo
+from lineage.statement import make_statement
+from lineage.timeutil import format_time, now, parse_time
+
+DEFAULT_BATCH_SIZE = 1000
+MAX_BATCH_SIZE = 100_000
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A node the pipeline has recorded or named: its graph id and, if personal, its subject."""
+
+    id: str
+    kind: str
+    subject: Subject | None = None
+
+
+def content_sha256(content: str | bytes) -> str:
+    data = content.encode() if isinstance(content, str) else content
+    return hashlib.sha256(data).hexdigest()
+
+
+def _time_text(value: str | datetime, field: str) -> str:
+    return format_time(value if isinstance(value, datetime) else parse_time(value, field))
+
+
+class Step:
+    """One run of one pipeline step, signing with its own registered key."""
+
+    def __init__(self, owner: Lineage, info: StepInfo, key: SigningKey, time: datetime) -> None:
+        self._owner = owner
+        self.info = info
+        self.key = key
+        self.time = time
+        self._nodes: list[list[Any]] = []
+        self._edges: list[list[str]] = []
+        self._declared_subjects: set[str] = set()
+
+    # -- origins and decisions ---------------------------------------------------
+
+    def origin(
+        self,
+        post_id: str,
+        *,
+        platform: str,
+        surface: str,
+        visibility: str,
+        created: str | datetime,
+        jurisdiction: str,
+        author: str,
+        content: str | bytes | None = None,
+        content_digest: str | None = None,
+        author_age: str | None = None,
+    ) -> Ref:
+        """A public post at its source; ``content_digest``: its SHA-256 hex, if not ``content``."""
+        identities = self._owner.identities
+        subject = identities.subject(author)
+        assert subject is not None
+        identities.bind("post", post_id, subject)
+        attrs: dict[str, Any] = {
+            "platform": platform,
+            "surface": surface,
+            "visibility": visibility,
+            "created": _time_text(created, "created"),
+            "jurisdiction": jurisdiction,
+        }
+        digest = self._digest(content, content_digest)
+        if digest is not None:
+            attrs["content"] = subject.content_digest(digest)
+        post = Ref(subject.post_id(post_id), POST, subject)
+        if subject.node_id not in self._declared_subjects:
+            self._declared_subjects.add(subject.node_id)
+            self._nodes.append(
+                [SUBJECT, subject.node_id, {"age": author_age} if author_age else {}]
+            )
+        self._nodes.append([POST, post.id, attrs])
+        self._add_edge(AUTHORED, subject.node_id, post.id)
+        return post
+
+    def transform(
+        self,
+        item: Ref,
+        record_id: str | None = None,
+        *,
+        content: str | bytes | None = None,
+        content_digest: str | None = None,
+    ) -> Ref:
+        """A new record derived from ``item`` (a post or record) by this step."""
+        subject = self._subject_of(item)
+        raw = record_id or f"{item.id}/{self.info.name}/{self.info.run}"
+        self._owner.identities.bind("record", raw, subject)
+        record = Ref(subject.record_id(raw), RECORD, subject)
+        attrs: dict[str, Any] = {}
+        digest = self._digest(content, content_digest)
+        if digest is not None:
+            attrs["content"] = subject.content_digest(digest)
+        self._nodes.append([RECORD, record.id, attrs])
+        self._add_edge(DERIVED_FROM, record.id, item.id)
+        return record
+
+    def keep(self, item: Ref, record_id: str | None = None) -> Ref:
+        """``item`` passed this step unchanged: a record that derives from it."""
+        return self.transform(item, record_id)
+
+    def drop(self, item: Ref, reason: str) -> None:
+        """``item`` stops here; it stays in the graph with this step and reason."""
+        if item.kind not in (POST, RECORD):
+            raise InputError(f"only posts and records can be dropped, not {item.kind}")
+        self._add_edge(DROPPED, item.id, reason)
+
+    # -- artifacts ---------------------------------------------------------------
+
+    def shard(
+        self,
+        name: str,
+        *,
+        sha256: str,
+        size: int,
+        records: Iterable[Ref] = (),
+        record_count: int | None = None,
+        uri: str | None = None,
+    ) -> Ref:
+        """A training data file and the records packed into it."""
+        shard = Ref(make_id(SHARD, name), SHARD)
+        packed = list(records)
+        attrs: dict[str, Any] = {
+            "sha256": sha256,
+            "size": size,
+            "records": len(packed) if record_count is None else record_count,
+        }
+        if uri:
+            attrs["uri"] = uri
+        self._nodes.append([SHARD, shard.id, attrs])
+        for record in packed:
+            self.pack(record, shard)
+        return shard
+
+    def pack(self, record: Ref, shard: Ref) -> None:
+        if record.kind != RECORD:
+            raise InputError(f"only records are packed into shards, not {record.kind}")
+        self._add_edge(PACKED_INTO, record.id, shard.id)
+
+    def dataset(self, name: str, *, shards: Iterable[Ref], version: str = "") -> Ref:
+        """A versioned set of shards."""
+        dataset = Ref(make_id(DATASET, name), DATASET)
+        self._nodes.append([DATASET, dataset.id, {"version": version} if version else {}])
+        for shard in shards:
+            self._add_edge(PART_OF, shard.id, dataset.id)
+        return dataset
+
+    def model(
+        self,
+        name: str,
+        *,
+        trained_on: Iterable[Ref] = (),
+        finetuned_from: Ref | None = None,
+        description: str = "",
+    ) -> Ref:
+        """A training run (or fine-tune) and the datasets or shards it trained on."""
+        model = Ref(make_id(MODEL, name), MODEL)
+        self._nodes.append([MODEL, model.id, {"description": description} if description else {}])
+        for source in trained_on:
+            self._add_edge(TRAINED_ON, model.id, source.id)
+        if finetuned_from is not None:
+            self._add_edge(FINETUNED_FROM, model.id, finetuned_from.id)
+        return model
+
+    # -- batching ----------------------------------------------------------------
+
+    def _subject_of(self, item: Ref) -> Subject:
+        if item.subject is None:
+            raise InputError(f"{item.id} is not a post or record")
+        return item.subject
+
+    @staticmethod
+    def _digest(content: str | bytes | None, digest: str | None) -> str | None:
+        if content is not None:
+            return content_sha256(content)
+        if digest is not None and (len(digest) != 64 or digest.strip("0123456789abcdef")):
+            raise InputError("must be 64 lower-case hex characters", field="content_sha256")
+        return digest
+
+    def _add_edge(self, kind: str, src: str, dst: str) -> None:
+        self._edges.append([kind, src, dst])
+        if len(self._edges) >= self._owner.batch_size:
+            self.flush()
+
+    def pending(self) -> bool:
+        return bool(self._nodes or self._edges)
+
+    def flush(self) -> None:
+        """Seal what this step recorded so far into one signed statement, and append it."""
+        if not self.pending():
+            return
+        predicate = {"nodes": self._nodes, "edges": self._edges}
+        body = hashlib.sha256(
+            json.dumps(predicate, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+        subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": body}}]
+        statement = make_statement(subjects, LINEAGE_PREDICATE, self.info, self.time, predicate)
+        self._nodes, self._edges = [], []
+        self._owner.submit(sign_envelope(statement.payload(), self.key))
+
+
+class Lineage:
+    """A ledger opened for a pipeline: declare steps, record, flush, close."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        log_key: SigningKey,
+        keys: KeyDirectory | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        statements_per_append: int = 1,
+        key_source: KeySource | None = None,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise InputError(f"batch size must be between 1 and {MAX_BATCH_SIZE}")
+        self.ledger = ledger
+        self.batch_size = batch_size
+        self.statements_per_append = max(1, statements_per_append)
+        self.identities = Identities(ledger.store.identities(), key_source)
+        self._log_key = log_key
+        self._keys = keys
+        self._steps: list[Step] = []
+        self._queue: list[Envelope] = []
+        self.appended = 0
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        keys_dir: str | Path = "lineage-keys",
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        statements_per_append: int = 1,
+        key_source: KeySource | None = None,
+    ) -> Lineage:
+        ledger = Ledger.open(url)
+        keys = KeyDirectory(Path(keys_dir))
+        return cls(
+            ledger,
+            keys.load(ledger.log_key_name),
+            keys,
+            batch_size=batch_size,
+            statements_per_append=statements_per_append,
+            key_source=key_source,
+        )
+
+    def step(
+        self,
+        name: str,
+        *,
+        key: str | SigningKey,
+        version: str = "",
+        run: str = "",
+        time: str | datetime | None = None,
+    ) -> Step:
+        """Declare a step run; its statements are signed by ``key`` (a name or a loaded key)."""
+        if isinstance(key, str):
+            if self._keys is None:
+                raise InputError("no keys directory: pass a SigningKey")
+            key = self._keys.load(key)
+        when = (
+            now()
+            if time is None
+            else (time if isinstance(time, datetime) else parse_time(time, "time"))
+        )
+        step = Step(self, StepInfo(name, version, run), key, when)
+        self._steps.append(step)
+        return step
+
+    def post(self, post_id: str) -> Ref:
+        """A post recorded earlier (by any process), by its platform id."""
+        subject = self.identities.owner("post", post_id)
+        if subject is None:
+            raise InputError(f"unknown post {post_id!r}")
+        return Ref(subject.post_id(post_id), POST, subject)
+
+    def record(self, record_id: str) -> Ref:
+        subject = self.identities.owner("record", record_id)
+        if subject is None:
+            raise InputError(f"unknown record {record_id!r}")
+        return Ref(subject.record_id(record_id), RECORD, subject)
+
+    def submit(self, envelope: Envelope) -> None:
+        self._queue.append(envelope)
+        if len(self._queue) >= self.statements_per_append:
+            self._append_queue()
+
+    def _append_queue(self) -> None:
+        if not self._queue:
+            return
+        self.identities.flush()
+        batch, self._queue = self._queue, []
+        located = [
+            (f"statement {self.appended + i + 1} of this run", e) for i, e in enumerate(batch)
+        ]
+        result = self.ledger.append(located, self._log_key)
+        self.appended += result.added
+
+    def flush(self) -> None:
+        for step in self._steps:
+            step.flush()
+        self._append_queue()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.ledger.close()
+
+    def __enter__(self) -> Lineage:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.ledger.close()

@@ -1,0 +1,288 @@
+"""The hand-built pipeline: expected traces and impacts written out by hand."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+
+import pytest
+
+from graph_fixtures import setup_signers, write_events
+from lineage.errors import InputError
+from lineage.events import ingest
+from lineage.identity import Identities
+from lineage.ledger import Ledger
+from lineage.pipeline import Lineage
+from lineage.queries import Trace, impact, path, show
+from lineage.verify import verify_ledger
+
+from conftest import LedgerEnv, run_cli
+
+
+@pytest.fixture
+def graph(env: LedgerEnv) -> LedgerEnv:
+    env.ledger.close()
+    setup_signers(env.url, env.keys)
+    events = write_events(env.root / "events.jsonl")
+    with Lineage.open(env.url, keys_dir=env.root / "keys") as lineage, events.open("rb") as f:
+        ingest(lineage, f, "events.jsonl")
+    env.ledger = Ledger.open(env.url)
+    return env
+
+
+def ids(env: LedgerEnv) -> dict[str, str]:
+    """Pseudonymous node ids of the fixture's raw ids."""
+    identities = Identities(env.ledger.store.identities())
+    out = {}
+    for post in ("fb:1", "fb:2", "ig:3", "ig:4", "fb:5"):
+        owner = identities.owner("post", post)
+        assert owner is not None
+        out[post] = owner.post_id(post)
+    for author in ("fb:user:A", "ig:user:B", "ig:user:C"):
+        subject = identities.subject(author, create=False)
+        assert subject is not None
+        out[author] = subject.node_id
+    return out
+
+
+def origins(env: LedgerEnv, artifact: str) -> set[str]:
+    return {row.id for row in Trace(env.ledger.store, artifact).origins()}
+
+
+def test_traces_by_hand(graph: LedgerEnv) -> None:
+    n = ids(graph)
+    assert origins(graph, "model:model-a") == {n["fb:1"], n["ig:3"]}
+    assert origins(graph, "model:model-b") == {n["fb:1"], n["ig:3"], n["ig:4"]}
+    assert origins(graph, "model:model-a-ft") == {n["fb:1"], n["ig:3"], n["ig:4"]}
+    assert origins(graph, "shard:shard-b") == {n["ig:4"]}
+    assert origins(graph, "ds:ds-v1") == {n["fb:1"], n["ig:3"]}
+
+
+def test_trace_summary_by_hand(graph: LedgerEnv) -> None:
+    summary = Trace(graph.ledger.store, "model:model-b").finish().to_json()
+    assert summary["origins"] == 3
+    assert summary["by_platform"] == {"facebook": 1, "instagram": 2}
+    assert summary["by_surface"] == {"feed": 1, "photo": 1, "reel": 1}
+    assert summary["by_jurisdiction"] == {"BR": 1, "US": 2}
+    assert summary["upstream_nodes"] == {
+        "Dataset": 1,
+        "Post": 3,
+        "Record": 9,
+        "Shard": 2,
+        "Subject": 3,
+    }
+    assert summary["dropped"] == [
+        {"step": "dedup", "version": "1.0", "run": "run-1", "reason": "duplicate", "count": 1},
+        {
+            "step": "visibility",
+            "version": "1.0",
+            "run": "run-1",
+            "reason": "not-public",
+            "count": 1,
+        },
+    ]
+
+
+def test_impacts_by_hand(graph: LedgerEnv) -> None:
+    n = ids(graph)
+    of_post = impact(graph.ledger.store, n["fb:1"])
+    assert len(of_post.nodes["Record"]) == 3
+    assert of_post.nodes["Shard"] == ["shard:shard-a"]
+    assert of_post.nodes["Dataset"] == ["ds:ds-v1", "ds:ds-v2"]
+    assert of_post.nodes["Model"] == ["model:model-a", "model:model-a-ft", "model:model-b"]
+
+    of_author = impact(graph.ledger.store, n["ig:user:C"])
+    assert of_author.nodes["Post"] == sorted([n["ig:4"], n["fb:5"]])
+    assert of_author.nodes["Shard"] == ["shard:shard-b"]
+    assert of_author.nodes["Dataset"] == ["ds:ds-v2"]
+    assert of_author.nodes["Model"] == ["model:model-a-ft", "model:model-b"]
+    assert [d.reason for d in of_author.drops] == ["duplicate"]
+
+    dropped = impact(graph.ledger.store, n["fb:2"])
+    assert all(not v for v in dropped.nodes.values())
+    assert [d.reason for d in dropped.drops] == ["not-public"]
+
+
+def test_path_names_step_version_and_signer_of_each_hop(graph: LedgerEnv) -> None:
+    n = ids(graph)
+    hops = path(graph.ledger.store, n["ig:4"], "model:model-a-ft")
+    assert [(h.edge.kind, h.step, h.signer) for h in hops] == [
+        ("DERIVED_FROM", "visibility", "filter"),
+        ("DERIVED_FROM", "pii", "cleaner"),
+        ("DERIVED_FROM", "dedup", "deduper"),
+        ("PACKED_INTO", "pack", "packer"),
+        ("TRAINED_ON", "finetune", "trainer"),
+    ]
+    assert hops[0].edge.up == n["ig:4"] and hops[-1].edge.down == "model:model-a-ft"
+
+
+def test_show_gives_entries_with_inclusion_proofs(graph: LedgerEnv) -> None:
+    from lineage.merkle.verify import verify_inclusion
+    from lineage.note import open_checkpoint
+
+    shown = show(graph.ledger, "shard:shard-a")
+    assert shown.node.attributes()["records"] == 2
+    assert {h.edge.kind for h in shown.edges} == {"PACKED_INTO", "PART_OF"}
+    checkpoint_note = graph.ledger.latest_checkpoint() or ""
+    checkpoint = open_checkpoint(checkpoint_note, graph.ledger.origin, graph.admin.public)
+    for entry, proof in shown.proofs.items():
+        verify_inclusion(entry, proof.size, proof.leaf_hash, proof.hashes, checkpoint.root)
+
+
+def test_reingesting_the_same_events_changes_nothing(graph: LedgerEnv) -> None:
+    db = sqlite3.connect(graph.root / "lineage.db")
+    counts = [
+        db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+        for t in ("entries", "nodes", "edges", "drops", "subject_keys", "identities")
+    ]
+    graph.ledger.close()
+    with (
+        Lineage.open(graph.url, keys_dir=graph.root / "keys") as lineage,
+        (graph.root / "events.jsonl").open("rb") as f,
+    ):
+        ingest(lineage, f, "events.jsonl")
+        assert lineage.appended == 0
+    again = [
+        db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+        for t in ("entries", "nodes", "edges", "drops", "subject_keys", "identities")
+    ]
+    assert again == counts
+    graph.ledger = Ledger.open(graph.url)
+
+
+def test_verify_checks_the_projection(graph: LedgerEnv) -> None:
+    assert verify_ledger(graph.ledger.store).ok
+    db = sqlite3.connect(graph.root / "lineage.db")
+    db.execute("DELETE FROM edges WHERE kind = 'PACKED_INTO' AND down = 'shard:shard-b'")
+    db.execute(
+        'UPDATE nodes SET attrs = \'{"records":3,"sha256":"x","size":1}\''
+        " WHERE id = 'shard:shard-a'"
+    )
+    db.execute("INSERT INTO drops VALUES ('post:forged', 3, 'made up', 0)")
+    db.commit()
+    report = verify_ledger(graph.ledger.store)
+    problems = "\n".join(report.problems)
+    assert "graph edge shard:shard-b" in problems and "missing from the store" in problems
+    assert "graph node shard:shard-a: stored row differs" in problems
+    assert "graph drop post:forged 3: stored but asserted by no entry" in problems
+
+
+def test_no_raw_identifier_or_plain_hash_in_the_ledger(graph: LedgerEnv) -> None:
+    import hashlib
+
+    raw = [b"fb:1", b"fb:2", b"ig:3", b"fb:user:A", b"ig:user:B", b"ig:user:C", b"fb:1/v"]
+    hashed = [hashlib.sha256(r).hexdigest().encode() for r in raw]
+    db = sqlite3.connect(graph.root / "lineage.db")
+    blobs = [
+        base64.b64decode(json.loads(body)["payload"])
+        for (body,) in db.execute("SELECT body FROM entries")
+    ]
+    for table in ("entries", "nodes", "edges", "drops", "statements", "tree_nodes"):
+        for row in db.execute(f"SELECT * FROM {table}"):
+            blobs.append(b" ".join(v if isinstance(v, bytes) else str(v).encode() for v in row))
+    assert len(blobs) > 100
+    for blob in blobs:
+        for needle in (*raw, *hashed):
+            assert needle not in blob, needle
+
+
+def test_cli_ingest_trace_impact_show(graph: LedgerEnv) -> None:
+    db = ["--db", graph.url]
+    result = run_cli("trace", "model:model-a", "--json", *db)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["summary"]["origins"] == 2 and len(data["origins"]) == 2
+    streamed = run_cli("trace", "model:model-b", "--jsonl", "--limit", "2", *db)
+    lines = [json.loads(line) for line in streamed.stdout.splitlines()]
+    assert len(lines) == 3 and lines[-1]["summary"]["origins"] == 3
+    by_post = run_cli("impact", "--post", "fb:1", "--json", *db)
+    assert json.loads(by_post.stdout)["counts"]["Model"] == 3
+    by_author = run_cli("impact", "--author", "ig:user:C", "--json", *db)
+    assert json.loads(by_author.stdout)["counts"]["Post"] == 2
+    shown = run_cli("show", "model:model-a-ft", "--json", *db)
+    assert json.loads(shown.stdout)["kind"] == "Model"
+    hops = run_cli("trace", "model:model-a", "--path", "fb:1", "--json", *db)
+    assert len(json.loads(hops.stdout)["hops"]) == 6
+    table = run_cli("trace", "model:model-b", *db)
+    assert "3 origins" in table.stdout and "not-public" in table.stdout
+    unknown = run_cli("impact", "--post", "fb:999", *db)
+    assert unknown.exit_code == 2 and "no post 'fb:999'" in unknown.output
+
+
+def test_as_of_shows_the_graph_as_it_stood(graph: LedgerEnv) -> None:
+    n = ids(graph)
+    before_finetune = "2024-05-08T12:00:00Z"
+    result = run_cli("impact", n["fb:1"], "--as-of", before_finetune, "--json", "--db", graph.url)
+    assert json.loads(result.stdout)["nodes"]["Model"] == ["model:model-a", "model:model-b"]
+    missing = run_cli("trace", "model:model-a-ft", "--as-of", before_finetune, "--db", graph.url)
+    assert missing.exit_code == 2 and "at that time" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('{"event": "origin", "step": "c"}', "events.jsonl:2: must contain"),
+        ('{"event": "nope"}', "events.jsonl:2: event: must be one of"),
+        (
+            '{"event": "drop", "step": "c", "post": "fb:1", "reason": "x", "extra": 1}',
+            "events.jsonl:2: must not contain",
+        ),
+        (
+            '{"event": "keep", "step": "zz", "from_post": "fb:1"}',
+            "events.jsonl:2: step: no step 'zz' declared",
+        ),
+        (
+            '{"event": "keep", "step": "c", "from_record": "nope"}',
+            "events.jsonl:2: unknown record 'nope'",
+        ),
+        (
+            '{"event": "shard", "step": "c", "shard": "s", "sha256": "zz", "size": 1, "records": 1}',
+            "events.jsonl:2: sha256: must match pattern",
+        ),
+        ("{not json", "events.jsonl:2: invalid JSON"),
+    ],
+)
+def test_malformed_lines_name_file_line_field(env: LedgerEnv, line: str, expected: str) -> None:
+    env.ledger.close()
+    setup_signers(env.url, env.keys)
+    step = (
+        '{"event": "step", "id": "c", "name": "collect", "key": "collector",'
+        ' "time": "2024-05-02T00:00:00Z"}'
+    )
+    (env.root / "events.jsonl").write_text(step + "\n" + line + "\n")
+    size = Ledger.open(env.url).size()
+    result = run_cli(
+        "ingest",
+        str(env.root / "events.jsonl"),
+        "--db",
+        env.url,
+        "--keys-dir",
+        str(env.root / "keys"),
+    )
+    assert result.exit_code == 2
+    message = result.output.strip()
+    assert len(message.splitlines()) == 1
+    assert expected in message.replace(str(env.root) + "/", ""), message
+    assert Ledger.open(env.url).size() == size
+
+
+def test_a_step_signed_by_an_unauthorised_key_writes_nothing(env: LedgerEnv) -> None:
+    env.ledger.close()
+    setup_signers(env.url, env.keys)
+    lines = [
+        '{"event": "step", "id": "c", "name": "collect", "key": "packer",'
+        ' "time": "2024-05-02T00:00:00Z"}',
+        '{"event": "origin", "step": "c", "post": "fb:1", "platform": "facebook",'
+        ' "surface": "feed", "visibility": "public", "created": "2024-05-01T00:00:00Z",'
+        ' "jurisdiction": "US", "author": "fb:user:1"}',
+    ]
+    (env.root / "e.jsonl").write_text("\n".join(lines) + "\n")
+    size = Ledger.open(env.url).size()
+    with (
+        pytest.raises(InputError, match="not authorised for step 'collect'"),
+        Lineage.open(env.url, keys_dir=env.root / "keys") as lineage,
+        (env.root / "e.jsonl").open("rb") as f,
+    ):
+        ingest(lineage, f, "e.jsonl")
+    assert Ledger.open(env.url).size() == size
