@@ -237,7 +237,8 @@ def test_as_of_shows_the_graph_as_it_stood(graph: LedgerEnv) -> None:
             "events.jsonl:2: unknown record 'nope'",
         ),
         (
-            '{"event": "shard", "step": "c", "shard": "s", "sha256": "zz", "size": 1, "records": 1}',
+            '{"event": "shard", "step": "c", "shard": "s", "sha256": "zz", "size": 1,'
+            ' "records": 1}',
             "events.jsonl:2: sha256: must match pattern",
         ),
         ("{not json", "events.jsonl:2: invalid JSON"),
