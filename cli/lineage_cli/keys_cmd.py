@@ -9,13 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lineage.dsse import sign_envelope
 from lineage.errors import InputError
 from lineage.keys import PublicKey, load_public_key_file
-from lineage.ledger import Ledger
-from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, KEY_REVOCATION, Step, make_statement
 from lineage.timeutil import format_time, now, parse_time
-from lineage.trust import TrustState, registration_fields
+from lineage.trust import TrustState
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     DbOption,
@@ -51,25 +48,6 @@ def new(
     stdout.print(key.keyid)
 
 
-def _append_admin_statement(
-    ledger: Ledger,
-    keys_dir: Path,
-    subject_keyid: str,
-    predicate_type: str,
-    fields: dict[str, object],
-) -> int:
-    log_key = key_directory(keys_dir).load(ledger.log_key_name)
-    statement = make_statement(
-        [{"name": f"key:{subject_keyid}", "digest": {"sha256": subject_keyid}}],
-        predicate_type,
-        Step(ADMIN_STEP),
-        now(),
-        fields,
-    )
-    result = ledger.append([("statement", sign_envelope(statement.payload(), log_key))], log_key)
-    return result.size - 1
-
-
 @app.command("register")
 @handle_errors
 def register(
@@ -97,12 +75,16 @@ def register(
         if public_key
         else key_directory(keys_dir).load_public(name)
     )
-    start = _time_option(valid_from, "--from") or now()
-    fields = registration_fields(
-        name, public, step_list, start, _time_option(valid_until, "--until")
-    )
     with open_ledger(db) as ledger:
-        entry = _append_admin_statement(ledger, keys_dir, public.keyid, KEY_REGISTRATION, fields)
+        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        entry = ledger.register_key(
+            log_key,
+            name,
+            public,
+            step_list,
+            _time_option(valid_from, "--from"),
+            _time_option(valid_until, "--until"),
+        )
     if json_out:
         print_json({"name": name, "keyid": public.keyid, "steps": step_list, "entry": entry})
         return
@@ -125,11 +107,10 @@ def revoke(
     """Revoke a key from a time on (a statement signed by the admin key)."""
     revoked_at = _time_option(at, "--at") or now()
     with open_ledger(db) as ledger:
+        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        entry = ledger.revoke_key(log_key, name, revoked_at)
         signer = TrustState(ledger.store.signers()).by_name(name)
-        if signer is None:
-            raise InputError(f"no registered key named {name!r}")
-        fields: dict[str, object] = {"keyid": signer.keyid, "revokedAt": format_time(revoked_at)}
-        entry = _append_admin_statement(ledger, keys_dir, signer.keyid, KEY_REVOCATION, fields)
+        assert signer is not None
     if json_out:
         print_json(
             {

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from lineage.batchverify import SignedMessage, first_invalid
 from lineage.dsse import Envelope, sign_envelope
@@ -24,10 +26,17 @@ from lineage.merkle.compact import CompactRange
 from lineage.merkle.hasher import leaf_hash
 from lineage.merkle.nodes import NodeId
 from lineage.note import Checkpoint, parse_checkpoint_text
-from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement, parse_statement
+from lineage.statement import (
+    ADMIN_STEP,
+    KEY_REGISTRATION,
+    KEY_REVOCATION,
+    Step,
+    make_statement,
+    parse_statement,
+)
 from lineage.store import Store, open_store
 from lineage.store.base import AppendSession
-from lineage.timeutil import now
+from lineage.timeutil import format_time, now
 from lineage.trust import Signer, TrustState, is_key_statement, registration_fields
 
 Located = tuple[str, Envelope]
@@ -116,6 +125,40 @@ class Ledger:
 
     def close(self) -> None:
         self.store.close()
+
+    def _admin_statement(
+        self, log_key: SigningKey, subject_keyid: str, predicate_type: str, fields: dict[str, Any]
+    ) -> int:
+        statement = make_statement(
+            [{"name": f"key:{subject_keyid}", "digest": {"sha256": subject_keyid}}],
+            predicate_type,
+            Step(ADMIN_STEP),
+            now(),
+            fields,
+        )
+        located = [("key statement", sign_envelope(statement.payload(), log_key))]
+        return self.append(located, log_key).size - 1
+
+    def register_key(
+        self,
+        log_key: SigningKey,
+        name: str,
+        public: PublicKey,
+        steps: list[str],
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+    ) -> int:
+        """Authorise ``public`` (named ``name``) for ``steps``; returns the entry index."""
+        fields = registration_fields(name, public, steps, valid_from or now(), valid_until)
+        return self._admin_statement(log_key, public.keyid, KEY_REGISTRATION, fields)
+
+    def revoke_key(self, log_key: SigningKey, name: str, at: datetime | None = None) -> int:
+        """Distrust the registered key ``name`` from ``at`` (default now); returns the entry."""
+        signer = TrustState(self.store.signers()).by_name(name)
+        if signer is None:
+            raise InputError(f"no registered key named {name!r}")
+        fields = {"keyid": signer.keyid, "revokedAt": format_time(at or now())}
+        return self._admin_statement(log_key, signer.keyid, KEY_REVOCATION, fields)
 
     def append(
         self, envelopes: Iterable[Located], log_key: SigningKey, progress: Progress | None = None
