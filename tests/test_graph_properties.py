@@ -7,7 +7,6 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from conftest import T0, registration_envelope
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +14,8 @@ from lineage.keys import KeyDirectory
 from lineage.ledger import Ledger
 from lineage.pipeline import Lineage, Ref
 from lineage.queries import Trace, impact
+
+from conftest import T0, registration_envelope
 
 STEPS = ["collect", "clean", "pack", "train"]
 
