@@ -79,7 +79,7 @@ class Subject:
 
     def _mac(self, label: bytes, value: str | bytes, size: int) -> str:
         data = value.encode() if isinstance(value, str) else value
-        return hmac.new(self.key, label + b"\0" + data, hashlib.sha256).digest()[:size].hex()
+        return hmac.digest(self.key, label + b"\0" + data, "sha256")[:size].hex()
 
     @property
     def node_id(self) -> str:

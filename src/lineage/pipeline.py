@@ -140,10 +140,18 @@ class Step:
         content: str | bytes | None = None,
         content_digest: str | None = None,
     ) -> Ref:
-        """A new record derived from ``item`` (a post or record) by this step."""
+        """A new record derived from ``item`` (a post or record) by this step.
+
+        ``record_id`` is the pipeline's own id for it, needed only to refer to the
+        record later by id (JSON Lines, ``lineage impact --record``); without one the
+        record's id derives from its source and the step run.
+        """
         subject = self._subject_of(item)
-        raw = record_id or f"{item.id}/{self.info.name}/{self.info.run}"
-        self._owner.identities.bind("record", raw, subject)
+        if record_id is None:
+            raw = f"{item.id}/{self.info.name}/{self.info.run}"
+        else:
+            raw = record_id
+            self._owner.identities.bind("record", raw, subject)
         record = Ref(subject.record_id(raw), RECORD, subject)
         attrs: dict[str, Any] = {}
         digest = self._digest(content, content_digest)

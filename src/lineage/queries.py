@@ -72,7 +72,7 @@ class Trace:
             entries.add(row.entry)
             if row.id == self.root.id:
                 continue
-            summary.counts[row.kind] += 1
+            summary.counts[row.kind or "unknown"] += 1
             if row.kind == POST:
                 attrs = row.attributes()
                 summary.origins += 1

@@ -159,13 +159,18 @@ def parse_nodes(raw: object) -> list[Node]:
         )
     nodes = []
     for position, item in enumerate(raw):
-        where = f"predicate.nodes[{position}]"
-        if not isinstance(item, list) or len(item) != 3:
-            raise InputError("must be [kind, id, attributes]", field=where)
+        if type(item) is not list or len(item) != 3:
+            raise InputError("must be [kind, id, attributes]",
+                             field=f"predicate.nodes[{position}]")
         kind, node_id, attrs = item
-        if not isinstance(node_id, str) or kind_of(node_id) != kind:
-            raise InputError(f"id {str(node_id)[:80]!r} is not a {kind} id", field=where)
-        nodes.append(Node(node_id, kind, _check_attrs(kind, attrs, where)))
+        if type(node_id) is not str or kind_of(node_id) != kind:
+            raise InputError(f"id {str(node_id)[:80]!r} is not a {kind} id",
+                             field=f"predicate.nodes[{position}]")
+        if attrs:
+            attrs = _check_attrs(kind, attrs, f"predicate.nodes[{position}]")
+        elif kind in REQUIRED_ATTRIBUTES or type(attrs) is not dict:
+            _check_attrs(kind, attrs, f"predicate.nodes[{position}]")
+        nodes.append(Node(node_id, kind, attrs))
     return nodes
 
 

@@ -17,6 +17,8 @@ class ProjectionRow(Protocol):
 
 
 def attrs_json(attrs: dict[str, Any]) -> str:
+    if not attrs:
+        return "{}"
     return json.dumps(attrs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

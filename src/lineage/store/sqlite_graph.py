@@ -119,30 +119,66 @@ def drops_of(db: sqlite3.Connection, node_id: str, as_of_us: int | None) -> list
     return [DropRow(*r) for r in rows]
 
 
-_WALK_UP = """
-WITH RECURSIVE walk(id, depth) AS (
-    SELECT ?, 0
+# A walk runs in two passes. The first goes depth first (its priority queue pops
+# the deepest row first), so origins arrive after a handful of rows instead of after
+# the whole graph; it stops after _DEPTH_FIRST_ROWS rows. The second is a plain
+# breadth-first recursive CTE, the fastest SQLite has, over the whole closure; it
+# skips what the first pass already gave. Nodes that an edge names but no entry
+# declares come out with kind NULL: gaps in the lineage stay visible.
+_DEPTH_FIRST = """
+WITH RECURSIVE walk(id, depth, kind, attrs, entry, time_us) AS (
+    SELECT ?1, 0, n.kind, n.attrs, n.entry, n.time_us FROM (SELECT 1)
+    LEFT JOIN nodes n ON n.id = ?1
     UNION
-    SELECT e.up, walk.depth + 1 FROM edges e JOIN walk ON e.down = walk.id
-    WHERE e.time_us <= ? ORDER BY 2 DESC
+    SELECT e.{far}, walk.depth + 1, n.kind, n.attrs, n.entry, n.time_us
+    FROM walk JOIN edges e ON e.{near} = walk.id LEFT JOIN nodes n ON n.id = e.{far}
+    WHERE e.time_us <= ?2 ORDER BY 2 DESC
 )
-SELECT DISTINCT n.id, n.kind, n.attrs, n.entry, n.time_us
-FROM walk JOIN nodes n ON n.id = walk.id WHERE n.time_us <= ?
+SELECT id, kind, attrs, entry, time_us FROM walk LIMIT ?3
 """
-_WALK_DOWN = _WALK_UP.replace("SELECT e.up", "SELECT e.down").replace(
-    "e.down = walk.id", "e.up = walk.id"
+_BREADTH_FIRST = """
+WITH RECURSIVE walk(id) AS (
+    SELECT ?1 UNION SELECT e.{far} FROM edges e JOIN walk ON e.{near} = walk.id
+    WHERE e.time_us <= ?2
 )
+SELECT walk.id, n.kind, n.attrs, n.entry, n.time_us FROM walk LEFT JOIN nodes n ON n.id = walk.id
+"""
+_DEPTH_FIRST_ROWS = 2000
+_QUERIES = {
+    upstream: tuple(q.format(near=near, far=far) for q in (_DEPTH_FIRST, _BREADTH_FIRST))
+    for upstream, (near, far) in ((True, ("down", "up")), (False, ("up", "down")))
+}
 
 
-def walk(
-    db: sqlite3.Connection, root: str, upstream: bool, as_of_us: int | None
-) -> Iterator[NodeRow]:
-    """Every stored node reachable from ``root`` (itself included), depth first."""
-    limit = _NEVER if as_of_us is None else as_of_us
-    cursor = db.execute(_WALK_UP if upstream else _WALK_DOWN, (root, limit, limit))
+def _fetch(cursor: sqlite3.Cursor) -> Iterator[tuple[Any, ...]]:
     while rows := cursor.fetchmany(1000):
-        for row in rows:
-            yield NodeRow(*row)
+        yield from rows
+
+
+def _node_rows(rows: Iterable[tuple[Any, ...]], limit: int, seen: set[str]) -> Iterator[NodeRow]:
+    for node_id, kind, attrs, entry, when in rows:
+        if node_id in seen:
+            continue
+        if kind is None:
+            yield NodeRow(node_id, "", "{}", -1, 0)
+        elif when <= limit:
+            yield NodeRow(node_id, kind, attrs, entry, when)
+
+
+def walk(db: sqlite3.Connection, root: str, upstream: bool,
+         as_of_us: int | None) -> Iterator[NodeRow]:
+    """Every node reachable from ``root`` (itself included), each once; a node an edge
+    names but no entry declares comes with kind ``""``."""
+    limit = _NEVER if as_of_us is None else as_of_us
+    depth_first, breadth_first = _QUERIES[upstream]
+    first = db.execute(depth_first, (root, limit, _DEPTH_FIRST_ROWS)).fetchall()
+    seen: set[str] = set()
+    for row in _node_rows(first, limit, seen):
+        seen.add(row.id)
+        yield row
+    if len(first) < _DEPTH_FIRST_ROWS:
+        return
+    yield from _node_rows(_fetch(db.execute(breadth_first, (root, limit))), limit, seen)
 
 
 def statements(db: sqlite3.Connection, entries: Iterable[int]) -> dict[int, StatementRow]:
