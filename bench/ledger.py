@@ -79,28 +79,52 @@ def baseline(path: Path, public_keys: dict[str, bytes]) -> float:
     return time.perf_counter() - start
 
 
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a child to completion; return (seconds, peak RSS in MB from its VmHWM).
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants, from /proc."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        try:
+            tasks = Path(f"/proc/{current}/task").iterdir()
+            for task in tasks:
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
 
+
+def _peak_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run a child to completion; return (seconds, peak RSS in MB).
+
+    The peak is the sum of the high-water marks (VmHWM) of the child and of every
+    process it started (the pipeline's append process, say), polled every 20 ms.
     ``ru_maxrss`` of children is not used: Linux carries the parent's high-water
     mark across fork and exec into it, so it reports the benchmark's own memory.
     """
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    peak_kb = 0
-    status = Path(f"/proc/{process.pid}/status")
+    peaks: dict[int, int] = {}
     while process.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb = max(peak_kb, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
+        for pid in _tree(process.pid):
+            peaks[pid] = max(peaks.get(pid, 0), _peak_kb(pid))
         time.sleep(0.02)
     elapsed = time.perf_counter() - start
     if process.returncode != 0:
         raise SystemExit(f"{command} failed with exit code {process.returncode}")
-    return elapsed, peak_kb / 1024
+    if os.environ.get("LINEAGE_BENCH_DEBUG"):
+        print({pid: kb // 1024 for pid, kb in peaks.items()}, file=sys.stderr)
+    return elapsed, sum(peaks.values()) / 1024
 
 
 def child_append(workdir: Path, url: str, path: Path) -> tuple[float, float]:

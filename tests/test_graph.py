@@ -287,3 +287,28 @@ def test_a_step_signed_by_an_unauthorised_key_writes_nothing(env: LedgerEnv) -> 
     ):
         ingest(lineage, f, "e.jsonl")
     assert Ledger.open(env.url).size() == size
+
+
+def test_a_node_asserted_again_with_other_attributes_is_refused(graph: LedgerEnv) -> None:
+    graph.ledger.close()
+    lines = [
+        '{"event": "step", "id": "c2", "name": "collect", "key": "collector",'
+        ' "time": "2024-06-02T00:00:00Z"}',
+        '{"event": "origin", "step": "c2", "post": "fb:1", "platform": "facebook",'
+        ' "surface": "feed", "visibility": "friends", "created": "2024-05-01T10:00:00Z",'
+        ' "jurisdiction": "US", "author": "fb:user:A", "author_age": "adult"}',
+    ]
+    (graph.root / "again.jsonl").write_text("\n".join(lines) + "\n")
+    size = Ledger.open(graph.url).size()
+    result = run_cli(
+        "ingest",
+        str(graph.root / "again.jsonl"),
+        "--db",
+        graph.url,
+        "--keys-dir",
+        str(graph.root / "keys"),
+    )
+    assert result.exit_code == 2
+    assert "was recorded by entry" in result.output and "with other attributes" in result.output
+    assert Ledger.open(graph.url).size() == size
+    graph.ledger = Ledger.open(graph.url)

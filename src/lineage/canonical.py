@@ -6,8 +6,9 @@ cannot be encoded exactly raises instead of being silently replaced.
 Speed: ``rfc8785`` is pure Python. For the values lineage signs most (batches of
 thousands of ids), a value made only of ASCII strings, integers within ±(2**53-1),
 booleans, nulls, lists and objects is encoded by the standard library's C
-encoder instead: on that subset RFC 8785 and ``json.dumps(sort_keys=True,
-ensure_ascii=False, separators=(",", ":"))`` produce the same bytes (no floats to
+encoder instead (and checked to be such a value by the C decoder): on that subset
+RFC 8785 and ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",",
+":"))`` produce the same bytes (no floats to
 format, ASCII keys sort the same by code point as by UTF-16 unit, and both escape
 only ``"``, ``\\`` and characters below U+0020, in the same forms; DEL stays
 raw). Every other value goes to ``rfc8785``; tests/test_canonical.py checks the two
@@ -26,35 +27,42 @@ from lineage.errors import InputError
 _MAX_SAFE_INTEGER = 2**53 - 1
 
 
-def _in_fast_subset(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str:
-            if not item.isascii():
-                return False
-        elif kind is int:
-            if not -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER:
-                return False
-        elif kind is list:
-            stack.extend(item)
-        elif kind is dict:
-            for key in item:
-                if type(key) is not str or not key.isascii():
-                    return False
-            stack.extend(item.values())
-        elif item is not None and kind is not bool:
-            return False
-    return True
+def _reject_float(text: str) -> Any:
+    raise ValueError("float")
+
+
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if not -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+        raise ValueError("integer outside the IEEE 754 safe range")
+    return value
+
+
+def _stdlib_encoding(value: Any) -> bytes | None:
+    """The stdlib encoding of ``value`` if it lies in the subset where it equals RFC 8785.
+
+    The checks run in C: the output is ASCII (so every string and key was), and it
+    decodes back, with no float and no unsafe integer, to a value equal to the input
+    (so nothing was converted on the way, such as a non-string key or a tuple).
+    """
+    try:
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        if not text.isascii():
+            return None
+        if json.loads(text, parse_float=_reject_float, parse_int=_safe_int) != value:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return text.encode()
 
 
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 encoding of ``value``; raises :class:`InputError` if it has none."""
-    if _in_fast_subset(value):
-        return json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode()
+    fast = _stdlib_encoding(value)
+    if fast is not None:
+        return fast
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:

@@ -7,6 +7,7 @@ third-party exceptions are translated at the boundary where they occur.
 
     LineageError
     ├── InputError                bad user input (file, line, field); exit 2
+    │   └── NodeConflictError     a graph node asserted again with other attributes
     ├── ConfigurationError        bad settings: store URL, key files, passphrase; exit 2
     ├── StoreError                the store cannot be opened, read or written; exit 2
     ├── AuthorizationError        a signer may not sign this statement (unknown,
@@ -41,6 +42,10 @@ class InputError(LineageError):
     def at(self, location: str) -> InputError:
         """The same error, located at ``location`` (used by readers that know the line)."""
         return InputError(self.problem, location=location, field=self.field)
+
+
+class NodeConflictError(InputError):
+    """A graph node is asserted again with another kind or other attributes."""
 
 
 class ConfigurationError(LineageError):

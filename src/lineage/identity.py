@@ -18,6 +18,7 @@ import hmac
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from lineage.errors import InputError, StoreError
@@ -83,7 +84,7 @@ class Subject:
 
     @property
     def node_id(self) -> str:
-        return "subject:" + self._mac(b"subject", b"", ID_BYTES)
+        return _subject_node_id(self.key)
 
     def post_id(self, raw: str) -> str:
         return "post:" + self._mac(b"post", raw, ID_BYTES)
@@ -95,28 +96,55 @@ class Subject:
         return self._mac(b"content", sha256_hex, DIGEST_BYTES)
 
 
+@lru_cache(maxsize=4096)
+def _subject_node_id(key: bytes) -> str:
+    return "subject:" + hmac.digest(key, b"subject\0", "sha256")[:ID_BYTES].hex()
+
+
 def _check_raw(raw: str, what: str) -> str:
     if not isinstance(raw, str) or not raw or len(raw) > MAX_RAW_ID:
         raise InputError(f"{what} id must be a string of 1-{MAX_RAW_ID} characters")
     return raw
 
 
+@dataclass(frozen=True)
+class PendingIdentities:
+    """New subjects and id bindings not yet written to the key tables."""
+
+    subjects: list[Subject]
+    bindings: list[tuple[bytes, bytes]]
+
+    def save(self, store: IdentityStore) -> None:
+        """Write them; fails if another writer chose other keys for the same subjects."""
+        stored = store.save_identities([(s.lookup, s.key) for s in self.subjects], self.bindings)
+        for subject in self.subjects:
+            if stored[subject.lookup][1] != subject.key:
+                raise StoreError(
+                    "another writer created keys for the same subjects at the"
+                    " same time; run the ingest again"
+                )
+
+
 class Identities:
-    """Pseudonymisation for one store: creates subjects on first sight, resolves raw ids."""
+    """Pseudonymisation for one store: creates subjects on first sight, resolves raw ids.
+
+    New subjects and bindings stay in memory until :meth:`flush` (or, when another
+    thread writes them, from :meth:`take_pending` until :meth:`confirm`), and every
+    lookup sees them meanwhile.
+    """
 
     def __init__(self, store: IdentityStore, keys: KeySource | None = None) -> None:
         self._store = store
         self._keys = keys or SystemKeySource()
         self._index_key = store.index_key()
         self._subjects: OrderedDict[bytes, Subject] = OrderedDict()
-        self._pending_subjects: dict[bytes, Subject] = {}
+        self._unwritten: dict[bytes, Subject] = {}
+        self._pending_subjects: list[Subject] = []
         self._pending_ids: dict[bytes, bytes] = {}
         self._id_cache: OrderedDict[bytes, bytes] = OrderedDict()
 
     def lookup(self, kind: str, raw: str) -> bytes:
-        return hmac.new(
-            self._index_key, kind.encode() + b"\0" + raw.encode(), hashlib.sha256
-        ).digest()
+        return hmac.digest(self._index_key, kind.encode() + b"\0" + raw.encode(), "sha256")
 
     def _remember(self, subject: Subject) -> Subject:
         self._subjects[subject.lookup] = subject
@@ -125,10 +153,13 @@ class Identities:
             self._subjects.popitem(last=False)
         return subject
 
+    def _known(self, lookup: bytes) -> Subject | None:
+        return self._subjects.get(lookup) or self._unwritten.get(lookup)
+
     def subject(self, author: str, *, create: bool = True) -> Subject | None:
         """The subject for a platform author id (e.g. ``fb:user:42``)."""
         lookup = self.lookup("author", _check_raw(author, "author"))
-        cached = self._subjects.get(lookup) or self._pending_subjects.get(lookup)
+        cached = self._known(lookup)
         if cached is not None:
             return cached
         stored = self._store.subject_by_lookup(lookup)
@@ -137,7 +168,8 @@ class Identities:
         if not create:
             return None
         subject = Subject(lookup, self._keys.new_key())
-        self._pending_subjects[lookup] = subject
+        self._unwritten[lookup] = subject
+        self._pending_subjects.append(subject)
         return subject
 
     def bind(self, kind: str, raw: str, subject: Subject) -> None:
@@ -158,9 +190,7 @@ class Identities:
         lookup = self.lookup(kind, _check_raw(raw, kind))
         subject_lookup = self._id_cache.get(lookup)
         if subject_lookup is not None:
-            cached = self._subjects.get(subject_lookup) or self._pending_subjects.get(
-                subject_lookup
-            )
+            cached = self._known(subject_lookup)
             if cached is not None:
                 return cached
         owner = self._store.identity_owner(lookup)
@@ -169,18 +199,23 @@ class Identities:
         self._cache_id(lookup, owner[0])
         return self._remember(Subject(owner[0], owner[1]))
 
-    def flush(self) -> None:
-        """Write new subjects and id bindings; fails if another writer chose other keys."""
+    def take_pending(self) -> PendingIdentities | None:
+        """Hand over what is not written yet; it stays visible until :meth:`confirm`."""
         if not self._pending_subjects and not self._pending_ids:
-            return
-        subjects = [(s.lookup, s.key) for s in self._pending_subjects.values()]
-        stored = self._store.save_identities(subjects, list(self._pending_ids.items()))
-        for lookup, subject in self._pending_subjects.items():
-            if stored[lookup][1] != subject.key:
-                raise StoreError(
-                    "another writer created keys for the same subjects at the"
-                    " same time; run the ingest again"
-                )
+            return None
+        pending = PendingIdentities(self._pending_subjects, list(self._pending_ids.items()))
+        self._pending_subjects, self._pending_ids = [], {}
+        return pending
+
+    def confirm(self, pending: PendingIdentities) -> None:
+        """``pending`` is committed: its subjects move to the ordinary cache."""
+        for subject in pending.subjects:
+            self._unwritten.pop(subject.lookup, None)
             self._remember(subject)
-        self._pending_subjects.clear()
-        self._pending_ids.clear()
+
+    def flush(self) -> None:
+        """Write new subjects and id bindings now."""
+        pending = self.take_pending()
+        if pending is not None:
+            pending.save(self._store)
+            self.confirm(pending)

@@ -14,11 +14,13 @@ from lineage.errors import (
     AuthorizationError,
     ConfigurationError,
     InputError,
+    NodeConflictError,
     OutOfRangeError,
     SignatureError,
     StoreError,
 )
-from lineage.graph.projection import project
+from lineage.graph.model import LINEAGE_PREDICATE
+from lineage.graph.projection import project, project_prepared
 from lineage.graph.rows import GraphBatch
 from lineage.keys import PublicKey, SigningKey
 from lineage.merkle import proof as merkle_proof
@@ -30,6 +32,7 @@ from lineage.statement import (
     ADMIN_STEP,
     KEY_REGISTRATION,
     KEY_REVOCATION,
+    Statement,
     Step,
     make_statement,
     parse_statement,
@@ -41,6 +44,21 @@ from lineage.trust import Signer, TrustState, is_key_statement, registration_fie
 
 Located = tuple[str, Envelope]
 """An envelope and where it came from (``file:line``), for error messages."""
+
+
+@dataclass(frozen=True)
+class PreparedEntry:
+    """An envelope built in this process together with the statement and graph content
+    it was serialised from, so that append need not parse them again."""
+
+    location: str
+    envelope: Envelope
+    statement: Statement
+    nodes: list[list[Any]]
+    edges: list[list[str]]
+
+
+Appendable = Located | PreparedEntry
 Progress = Callable[[int], None]
 _CHUNK = 1000
 
@@ -161,7 +179,10 @@ class Ledger:
         return self._admin_statement(log_key, signer.keyid, KEY_REVOCATION, fields)
 
     def append(
-        self, envelopes: Iterable[Located], log_key: SigningKey, progress: Progress | None = None
+        self,
+        envelopes: Iterable[Appendable],
+        log_key: SigningKey,
+        progress: Progress | None = None,
     ) -> AppendResult:
         """Append envelopes atomically with one new checkpoint; identical entries are skipped.
 
@@ -196,33 +217,46 @@ class Ledger:
         return [found[n] for n in nodes]
 
     def _append_chunk(
-        self, session: AppendSession, chunk: list[Located], tree: CompactRange, trust: TrustState
+        self,
+        session: AppendSession,
+        chunk: list[Appendable],
+        tree: CompactRange,
+        trust: TrustState,
     ) -> int:
-        prepared: list[tuple[str, Envelope, bytes, bytes]] = []
-        for location, envelope in chunk:
+        prepared: list[tuple[str, Envelope, bytes, bytes, PreparedEntry | None]] = []
+        for item in chunk:
+            if isinstance(item, PreparedEntry):
+                location, envelope, built = item.location, item.envelope, item
+            else:
+                (location, envelope), built = item, None
             try:
                 entry = envelope.canonical()
             except InputError as exc:
                 raise _located_error(location, exc) from exc
-            prepared.append((location, envelope, entry, leaf_hash(entry)))
+            prepared.append((location, envelope, entry, leaf_hash(entry), built))
         existing = session.existing_leaves([p[3] for p in prepared])
         accepted: list[tuple[str, bytes, bytes]] = []
         signed: list[SignedMessage] = []
         changed: list[Signer] = []
         graph = GraphBatch.empty()
         refusal: InputError | None = None
-        for location, envelope, entry, leaf in prepared:
+        for location, envelope, entry, leaf, built in prepared:
             if leaf in existing:
                 continue
             existing.add(leaf)
             index = tree.size + len(accepted)
             try:
-                statement = parse_statement(envelope.payload)
+                statement = built.statement if built else parse_statement(envelope.payload)
                 signer = trust.authorize(envelope.keyid, statement, index)
                 if is_key_statement(statement):
                     envelope.verify(signer.public_key)
                 update = trust.apply(statement, index)
-                project(index, signer.keyid, statement, graph)
+                if built is not None and statement.predicate_type == LINEAGE_PREDICATE:
+                    project_prepared(
+                        index, signer.keyid, statement, built.nodes, built.edges, graph
+                    )
+                else:
+                    project(index, signer.keyid, statement, graph)
             except (InputError, AuthorizationError, SignatureError) as exc:
                 refusal = _located_error(location, exc)
                 break
@@ -235,7 +269,6 @@ class Ledger:
             raise InputError("signature does not verify", location=accepted[bad][0])
         if refusal is not None:
             raise refusal
-        self._check_nodes(session, graph, [a[0] for a in accepted], tree.size)
         entries: list[tuple[int, bytes, bytes]] = []
         nodes: list[tuple[NodeId, bytes]] = []
         for _, leaf, entry in accepted:
@@ -245,24 +278,28 @@ class Ledger:
             session.put_signer(signer)
         session.add_entries(entries)
         session.add_nodes(nodes)
-        session.add_graph(graph)
+        try:
+            session.add_graph(graph)
+        except NodeConflictError:
+            self._check_nodes(session, graph, [a[0] for a in accepted], tree.size - len(entries))
+            raise
         return len(entries)
 
     @staticmethod
     def _check_nodes(
         session: AppendSession, graph: GraphBatch, locations: list[str], first_index: int
     ) -> None:
-        """Refuse a node that is asserted again with another kind or other attributes."""
-        if not graph.nodes:
-            return
+        """Name the node (and its input location) that the store refused as a conflict."""
         seen: dict[str, tuple[str, str, int]] = {}
         for row in graph.nodes:
             seen.setdefault(row.id, (row.kind, row.attrs, row.entry))
         stored = session.existing_nodes(list(seen))
         for row in graph.nodes:
-            first = stored.get(row.id) or seen[row.id]
+            first = stored.get(row.id)
+            if first is None or first[2] >= first_index:
+                first = seen[row.id]
             if (first[0], first[1]) != (row.kind, row.attrs):
-                raise InputError(
+                raise NodeConflictError(
                     f"node {row.id} was recorded by entry {first[2]} with other attributes",
                     location=locations[row.entry - first_index],
                 )

@@ -23,15 +23,16 @@ they become keyed pseudonyms under per-subject keys (see :mod:`lineage.identity`
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lineage.dsse import Envelope, sign_envelope
+from lineage.appender import ProcessAppender
+from lineage.dsse import sign_envelope
 from lineage.errors import InputError
 from lineage.graph.model import (
     AUTHORED,
@@ -48,16 +49,18 @@ from lineage.graph.model import (
     SHARD,
     SUBJECT,
     TRAINED_ON,
+    check_attributes,
     make_id,
 )
 from lineage.identity import Identities, KeySource, Subject
 from lineage.keys import KeyDirectory, SigningKey
-from lineage.ledger import Ledger
+from lineage.ledger import Ledger, PreparedEntry
 from lineage.statement import Step as StepInfo
 from lineage.statement import make_statement
 from lineage.timeutil import format_time, now, parse_time
 
 DEFAULT_BATCH_SIZE = 1000
+MAX_REASON = 200
 MAX_BATCH_SIZE = 100_000
 
 
@@ -75,8 +78,23 @@ def content_sha256(content: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_PLAIN_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
 def _time_text(value: str | datetime, field: str) -> str:
+    """``value`` in the ledger's time format (already-normal strings pass unchanged)."""
+    if isinstance(value, str) and _PLAIN_UTC_TIME.fullmatch(value):
+        parse_time(value, field)
+        return value
     return format_time(value if isinstance(value, datetime) else parse_time(value, field))
+
+
+def batch_digest(nodes: list[list[Any]], edges: list[list[str]]) -> str:
+    """The in-toto subject digest of a batch: SHA-256 over its node ids and its edges,
+    one per line (``id`` or ``kind src dst``), in statement order."""
+    lines = [node[1] for node in nodes]
+    lines.extend(" ".join(edge) for edge in edges)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 class Step:
@@ -119,6 +137,9 @@ class Step:
             "created": _time_text(created, "created"),
             "jurisdiction": jurisdiction,
         }
+        check_attributes(POST, attrs, "origin")
+        if author_age is not None:
+            check_attributes(SUBJECT, {"age": author_age}, "author_age")
         digest = self._digest(content, content_digest)
         if digest is not None:
             attrs["content"] = subject.content_digest(digest)
@@ -169,6 +190,8 @@ class Step:
         """``item`` stops here; it stays in the graph with this step and reason."""
         if item.kind not in (POST, RECORD):
             raise InputError(f"only posts and records can be dropped, not {item.kind}")
+        if not isinstance(reason, str) or not 1 <= len(reason) <= MAX_REASON:
+            raise InputError(f"a drop needs a reason of 1-{MAX_REASON} characters")
         self._add_edge(DROPPED, item.id, reason)
 
     # -- artifacts ---------------------------------------------------------------
@@ -193,6 +216,9 @@ class Step:
         }
         if uri:
             attrs["uri"] = uri
+        if not isinstance(sha256, str) or len(sha256) != 64 or sha256.strip("0123456789abcdef"):
+            raise InputError("must be 64 lower-case hex characters", field="sha256")
+        check_attributes(SHARD, attrs, "shard")
         self._nodes.append([SHARD, shard.id, attrs])
         for record in packed:
             self.pack(record, shard)
@@ -206,7 +232,9 @@ class Step:
     def dataset(self, name: str, *, shards: Iterable[Ref], version: str = "") -> Ref:
         """A versioned set of shards."""
         dataset = Ref(make_id(DATASET, name), DATASET)
-        self._nodes.append([DATASET, dataset.id, {"version": version} if version else {}])
+        attrs = {"version": version} if version else {}
+        check_attributes(DATASET, attrs, "dataset")
+        self._nodes.append([DATASET, dataset.id, attrs])
         for shard in shards:
             self._add_edge(PART_OF, shard.id, dataset.id)
         return dataset
@@ -221,7 +249,9 @@ class Step:
     ) -> Ref:
         """A training run (or fine-tune) and the datasets or shards it trained on."""
         model = Ref(make_id(MODEL, name), MODEL)
-        self._nodes.append([MODEL, model.id, {"description": description} if description else {}])
+        attrs = {"description": description} if description else {}
+        check_attributes(MODEL, attrs, "model")
+        self._nodes.append([MODEL, model.id, attrs])
         for source in trained_on:
             self._add_edge(TRAINED_ON, model.id, source.id)
         if finetuned_from is not None:
@@ -255,14 +285,18 @@ class Step:
         """Seal what this step recorded so far into one signed statement, and append it."""
         if not self.pending():
             return
-        predicate = {"nodes": self._nodes, "edges": self._edges}
-        body = hashlib.sha256(
-            json.dumps(predicate, sort_keys=True, separators=(",", ":")).encode()
-        ).hexdigest()
-        subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": body}}]
-        statement = make_statement(subjects, LINEAGE_PREDICATE, self.info, self.time, predicate)
+        nodes, edges = self._nodes, self._edges
         self._nodes, self._edges = [], []
-        self._owner.submit(sign_envelope(statement.payload(), self.key))
+        predicate = {"nodes": nodes, "edges": edges}
+        subjects = [
+            {
+                "name": f"lineage-batch:{self.info.name}",
+                "digest": {"sha256": batch_digest(nodes, edges)},
+            }
+        ]
+        statement = make_statement(subjects, LINEAGE_PREDICATE, self.info, self.time, predicate)
+        envelope = sign_envelope(statement.payload(), self.key)
+        self._owner.submit(PreparedEntry("", envelope, statement, nodes, edges))
 
 
 class Lineage:
@@ -277,6 +311,7 @@ class Lineage:
         batch_size: int = DEFAULT_BATCH_SIZE,
         statements_per_append: int = 1,
         key_source: KeySource | None = None,
+        background: bool = False,
     ) -> None:
         if not 1 <= batch_size <= MAX_BATCH_SIZE:
             raise InputError(f"batch size must be between 1 and {MAX_BATCH_SIZE}")
@@ -287,8 +322,19 @@ class Lineage:
         self._log_key = log_key
         self._keys = keys
         self._steps: list[Step] = []
-        self._queue: list[Envelope] = []
-        self.appended = 0
+        self._queue: list[PreparedEntry] = []
+        self._submitted = 0
+        self._appended = 0
+        self._background: ProcessAppender | None = None
+        if background:
+            if keys is None:
+                raise InputError("background appends need a keys directory (Lineage.open)")
+            self._background = ProcessAppender(ledger.store.url, keys.path, ledger.log_key_name)
+
+    @property
+    def appended(self) -> int:
+        """Entries this run added to the log (identical statements already there excluded)."""
+        return self._appended + (self._background.appended if self._background else 0)
 
     @classmethod
     def open(
@@ -299,7 +345,15 @@ class Lineage:
         batch_size: int = DEFAULT_BATCH_SIZE,
         statements_per_append: int = 1,
         key_source: KeySource | None = None,
+        background: bool = False,
     ) -> Lineage:
+        """Open the ledger at ``url`` for a pipeline.
+
+        ``statements_per_append`` statements are appended together (one transaction,
+        one checkpoint). With ``background=True`` appends run in a second process
+        (:mod:`lineage.appender`), overlapping the pipeline's work on another core; an
+        append's error is then raised at the next call that submits, flushes or closes.
+        """
         ledger = Ledger.open(url)
         keys = KeyDirectory(Path(keys_dir))
         return cls(
@@ -309,6 +363,7 @@ class Lineage:
             batch_size=batch_size,
             statements_per_append=statements_per_append,
             key_source=key_source,
+            background=background,
         )
 
     def step(
@@ -347,30 +402,52 @@ class Lineage:
             raise InputError(f"unknown record {record_id!r}")
         return Ref(subject.record_id(record_id), RECORD, subject)
 
-    def submit(self, envelope: Envelope) -> None:
-        self._queue.append(envelope)
+    def submit(self, entry: PreparedEntry) -> None:
+        self._queue.append(entry)
         if len(self._queue) >= self.statements_per_append:
             self._append_queue()
 
     def _append_queue(self) -> None:
         if not self._queue:
             return
-        self.identities.flush()
         batch, self._queue = self._queue, []
+        first = self._submitted + 1
+        self._submitted += len(batch)
         located = [
-            (f"statement {self.appended + i + 1} of this run", e) for i, e in enumerate(batch)
+            replace(e, location=f"statement {first + i} of this run") for i, e in enumerate(batch)
         ]
-        result = self.ledger.append(located, self._log_key)
-        self.appended += result.added
+        if self._background is not None:
+            self._confirm_written()
+            self._background.submit(located, self.identities.take_pending())
+            return
+        self.identities.flush()
+        self._appended += self.ledger.append(located, self._log_key).added
+
+    def _confirm_written(self) -> None:
+        assert self._background is not None
+        for pending in self._background.confirmed:
+            self.identities.confirm(pending)
+        self._background.confirmed.clear()
 
     def flush(self) -> None:
+        """Seal and append everything recorded so far; returns once it is committed."""
         for step in self._steps:
             step.flush()
         self._append_queue()
+        if self._background is not None:
+            self._background.wait()
+            self._confirm_written()
 
     def close(self) -> None:
         try:
             self.flush()
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        try:
+            if self._background is not None:
+                self._background.close()
         finally:
             self.ledger.close()
 
@@ -386,4 +463,4 @@ class Lineage:
         if kind is None:
             self.close()
         else:
-            self.ledger.close()
+            self._shutdown()

@@ -118,10 +118,13 @@ class Edge:
         return self.dst if EDGE_RULES[self.kind][2] else self.src
 
 
+_KIND_OF_NAME = {prefix[:-1]: kind for prefix, kind in KIND_OF_PREFIX.items()}
+
+
 def kind_of(node_id: str) -> str:
-    prefix, sep, body = node_id.partition(":")
-    kind = KIND_OF_PREFIX.get(prefix + sep)
-    if kind is None or not sep or not _ID_BODY.match(body):
+    prefix, _, body = node_id.partition(":")
+    kind = _KIND_OF_NAME.get(prefix)
+    if kind is None or not _ID_BODY.match(body):
         raise InputError(
             f"{node_id[:80]!r} is not a node id (post:…, rec:…, shard:…, ds:…, model:…, subject:…)"
         )
@@ -134,7 +137,8 @@ def make_id(kind: str, name: str) -> str:
     return node_id
 
 
-def _check_attrs(kind: str, attrs: object, where: str) -> dict[str, Any]:
+def check_attributes(kind: str, attrs: object, where: str) -> dict[str, Any]:
+    """``attrs`` if they are valid attributes of a ``kind`` node; else :class:`InputError`."""
     if not isinstance(attrs, dict):
         raise InputError("attributes must be an object", field=where)
     allowed = NODE_ATTRIBUTES[kind]
@@ -160,16 +164,16 @@ def parse_nodes(raw: object) -> list[Node]:
     nodes = []
     for position, item in enumerate(raw):
         if type(item) is not list or len(item) != 3:
-            raise InputError("must be [kind, id, attributes]",
-                             field=f"predicate.nodes[{position}]")
+            raise InputError("must be [kind, id, attributes]", field=f"predicate.nodes[{position}]")
         kind, node_id, attrs = item
         if type(node_id) is not str or kind_of(node_id) != kind:
-            raise InputError(f"id {str(node_id)[:80]!r} is not a {kind} id",
-                             field=f"predicate.nodes[{position}]")
+            raise InputError(
+                f"id {str(node_id)[:80]!r} is not a {kind} id", field=f"predicate.nodes[{position}]"
+            )
         if attrs:
-            attrs = _check_attrs(kind, attrs, f"predicate.nodes[{position}]")
+            attrs = check_attributes(kind, attrs, f"predicate.nodes[{position}]")
         elif kind in REQUIRED_ATTRIBUTES or type(attrs) is not dict:
-            _check_attrs(kind, attrs, f"predicate.nodes[{position}]")
+            check_attributes(kind, attrs, f"predicate.nodes[{position}]")
         nodes.append(Node(node_id, kind, attrs))
     return nodes
 
@@ -180,27 +184,45 @@ def parse_edges(raw: object) -> list[Edge]:
             f"must be a list of at most {MAX_EDGES_PER_STATEMENT} edges", field="predicate.edges"
         )
     edges = []
+    kinds, body_ok, rules = _KIND_OF_NAME, _ID_BODY.match, EDGE_RULES
     for position, item in enumerate(raw):
-        where = f"predicate.edges[{position}]"
-        if (
-            not isinstance(item, list)
-            or len(item) != 3
-            or not all(isinstance(v, str) for v in item)
-        ):
-            raise InputError("must be [kind, src, dst] strings", field=where)
+        if type(item) is not list or len(item) != 3:
+            raise InputError(
+                "must be [kind, src, dst] strings", field=f"predicate.edges[{position}]"
+            )
         kind, src, dst = item
+        if type(kind) is not str or type(src) is not str or type(dst) is not str:
+            raise InputError(
+                "must be [kind, src, dst] strings", field=f"predicate.edges[{position}]"
+            )
+        src_prefix, _, src_body = src.partition(":")
+        src_kind = kinds.get(src_prefix)
+        if src_kind is None or not body_ok(src_body):
+            kind_of(src)
         if kind == DROPPED:
-            if kind_of(src) not in DROPPABLE:
-                raise InputError("only posts and records can be dropped", field=where)
-            if not dst or len(dst) > 200:
-                raise InputError("a drop needs a reason of 1-200 characters", field=where)
-        else:
-            rule = EDGE_RULES.get(kind)
-            if rule is None:
-                raise InputError(f"unknown edge kind {kind!r}", field=where)
-            if kind_of(src) not in rule[0] or kind_of(dst) not in rule[1]:
+            if src_kind not in DROPPABLE:
                 raise InputError(
-                    f"{kind} cannot link {kind_of(src)} to {kind_of(dst)}", field=where
+                    "only posts and records can be dropped", field=f"predicate.edges[{position}]"
+                )
+            if not dst or len(dst) > 200:
+                raise InputError(
+                    "a drop needs a reason of 1-200 characters",
+                    field=f"predicate.edges[{position}]",
+                )
+        else:
+            rule = rules.get(kind)
+            if rule is None:
+                raise InputError(
+                    f"unknown edge kind {kind!r}", field=f"predicate.edges[{position}]"
+                )
+            dst_prefix, _, dst_body = dst.partition(":")
+            dst_kind = kinds.get(dst_prefix)
+            if dst_kind is None or not body_ok(dst_body):
+                kind_of(dst)
+            if src_kind not in rule[0] or dst_kind not in rule[1]:
+                raise InputError(
+                    f"{kind} cannot link {src_kind} to {dst_kind}",
+                    field=f"predicate.edges[{position}]",
                 )
         edges.append(Edge(kind, src, dst))
     return edges

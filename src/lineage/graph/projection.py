@@ -7,9 +7,18 @@ compare), so the projection is defined exactly once.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from lineage.errors import InputError
-from lineage.graph.model import DROPPED, LINEAGE_PREDICATE, Edge, Node, parse_edges, parse_nodes
+from lineage.graph.model import (
+    DROPPED,
+    EDGE_RULES,
+    LINEAGE_PREDICATE,
+    Edge,
+    Node,
+    parse_edges,
+    parse_nodes,
+)
 from lineage.graph.rows import DropRow, EdgeRow, GraphBatch, NodeRow, StatementRow, attrs_json
 from lineage.statement import Statement
 
@@ -45,12 +54,41 @@ def project(entry: int, keyid: str, statement: Statement, batch: GraphBatch) -> 
     batch.statements.append(statement_row(entry, keyid, statement))
     if statement.predicate_type != LINEAGE_PREDICATE:
         return
-    when = time_us(statement.time)
     nodes, edges = lineage_content(statement)
-    for node in nodes:
-        batch.nodes.append(NodeRow(node.id, node.kind, attrs_json(node.attrs), entry, when))
-    for edge in edges:
-        if edge.kind == DROPPED:
-            batch.drops.append(DropRow(edge.src, edge.dst, entry, when))
+    _rows(
+        entry,
+        time_us(statement.time),
+        [n.to_json() for n in nodes],
+        [e.to_json() for e in edges],
+        batch,
+    )
+
+
+def project_prepared(
+    entry: int,
+    keyid: str,
+    statement: Statement,
+    nodes: list[list[Any]],
+    edges: list[list[str]],
+    batch: GraphBatch,
+) -> None:
+    """Like :func:`project`, for a statement built in this process from ``nodes`` and
+    ``edges`` (valid by construction: see :class:`lineage.pipeline.Step`), which are
+    not parsed again. ``verify`` still recomputes the projection from the payload."""
+    batch.statements.append(statement_row(entry, keyid, statement))
+    _rows(entry, time_us(statement.time), nodes, edges, batch)
+
+
+def _rows(
+    entry: int, when: int, nodes: list[list[Any]], edges: list[list[str]], batch: GraphBatch
+) -> None:
+    node_rows, edge_rows, drop_rows = batch.nodes, batch.edges, batch.drops
+    for kind, node_id, attrs in nodes:
+        node_rows.append(NodeRow(node_id, kind, attrs_json(attrs), entry, when))
+    for kind, src, dst in edges:
+        if kind == DROPPED:
+            drop_rows.append(DropRow(src, dst, entry, when))
+        elif EDGE_RULES[kind][2]:
+            edge_rows.append(EdgeRow(src, dst, kind, entry, when))
         else:
-            batch.edges.append(EdgeRow(edge.up, edge.down, edge.kind, entry, when))
+            edge_rows.append(EdgeRow(dst, src, kind, entry, when))

@@ -56,7 +56,11 @@ class AppendSession(ReadView, Protocol):
         ...
 
     def add_graph(self, batch: GraphBatch) -> None:
-        """Write projection rows; nodes, edges and drops already stored are kept as they are."""
+        """Write projection rows; nodes, edges and drops already stored are kept as they are.
+
+        Raises :class:`lineage.errors.NodeConflictError` if a node is already stored (or
+        appears earlier in the batch) with another kind or other attributes.
+        """
         ...
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from lineage.errors import ConfigurationError, InputError, StoreError
+from lineage.errors import ConfigurationError, InputError, NodeConflictError, StoreError
 from lineage.graph.rows import (
     DropRow,
     EdgeRow,
@@ -47,6 +47,8 @@ CREATE TABLE signers (
 ) WITHOUT ROWID;
 """
 _BUSY_TIMEOUT_MS = 120_000
+CACHE_KIB = 32 * 1024
+"""Page cache per connection: large graphs insert into several random-keyed B-trees."""
 _LEVEL_SPAN = 1 << 48
 
 
@@ -148,7 +150,12 @@ class SqliteSession(_Reads):
         return graph.existing_nodes(self._db, ids)
 
     def add_graph(self, batch: GraphBatch) -> None:
-        graph.write_batch(self._db, batch)
+        try:
+            graph.write_batch(self._db, batch)
+        except sqlite3.IntegrityError as exc:
+            if "node asserted again" in str(exc):
+                raise NodeConflictError("a node is asserted again with other attributes") from exc
+            raise
 
 
 class SqliteIdentities:
@@ -194,6 +201,7 @@ class SqliteStore(_Reads):
             self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open as SQLite: {exc}") from exc
 

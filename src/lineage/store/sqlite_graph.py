@@ -29,6 +29,9 @@ CREATE TABLE edges (
     entry INTEGER NOT NULL, time_us INTEGER NOT NULL,
     PRIMARY KEY (down, up, kind)
 ) WITHOUT ROWID;
+CREATE TRIGGER nodes_asserted_once BEFORE INSERT ON nodes
+WHEN EXISTS (SELECT 1 FROM nodes WHERE id = NEW.id AND (kind != NEW.kind OR attrs != NEW.attrs))
+BEGIN SELECT RAISE(ABORT, 'lineage: node asserted again with other attributes'); END;
 CREATE INDEX edges_by_up ON edges (up);
 CREATE TABLE drops (
     node TEXT NOT NULL, entry INTEGER NOT NULL, reason TEXT NOT NULL, time_us INTEGER NOT NULL,
@@ -165,8 +168,9 @@ def _node_rows(rows: Iterable[tuple[Any, ...]], limit: int, seen: set[str]) -> I
             yield NodeRow(node_id, kind, attrs, entry, when)
 
 
-def walk(db: sqlite3.Connection, root: str, upstream: bool,
-         as_of_us: int | None) -> Iterator[NodeRow]:
+def walk(
+    db: sqlite3.Connection, root: str, upstream: bool, as_of_us: int | None
+) -> Iterator[NodeRow]:
     """Every node reachable from ``root`` (itself included), each once; a node an edge
     names but no entry declares comes with kind ``""``."""
     limit = _NEVER if as_of_us is None else as_of_us
