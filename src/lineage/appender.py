@@ -103,7 +103,7 @@ class ProcessAppender:
     def _receive(self) -> None:
         try:
             reply: Any = self._conn.recv()
-        except EOFError as exc:
+        except (EOFError, OSError) as exc:
             raise StoreError("the append process ended unexpectedly") from exc
         identities = self._in_flight.pop(0)
         if reply[0] == "ok":
@@ -125,7 +125,10 @@ class ProcessAppender:
         subjects = [(s.lookup, s.key) for s in identities.subjects] if identities else []
         batch = _Batch(entries, subjects, identities.bindings if identities else [])
         self._in_flight.append(identities)
-        self._conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            self._conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError as exc:
+            raise StoreError("the append process ended unexpectedly") from exc
 
     def wait(self) -> None:
         while self._in_flight:
@@ -136,6 +139,8 @@ class ProcessAppender:
         try:
             self._conn.send_bytes(b"stop")
             self._process.join(timeout=60)
+        except OSError:
+            pass
         finally:
             if self._process.is_alive():
                 self._process.kill()

@@ -26,7 +26,7 @@ from lineage.errors import InputError, StoreError
 ID_BYTES = 12
 DIGEST_BYTES = 16
 MAX_RAW_ID = 512
-_CACHE_SIZE = 200_000
+_CACHE_SIZE = 50_000
 
 
 class KeySource(Protocol):

@@ -147,6 +147,7 @@ WITH RECURSIVE walk(id) AS (
 SELECT walk.id, n.kind, n.attrs, n.entry, n.time_us FROM walk LEFT JOIN nodes n ON n.id = walk.id
 """
 _DEPTH_FIRST_ROWS = 2000
+_FIRST_BATCH = 16
 _QUERIES = {
     upstream: tuple(q.format(near=near, far=far) for q in (_DEPTH_FIRST, _BREADTH_FIRST))
     for upstream, (near, far) in ((True, ("down", "up")), (False, ("up", "down")))
@@ -175,12 +176,15 @@ def walk(
     names but no entry declares comes with kind ``""``."""
     limit = _NEVER if as_of_us is None else as_of_us
     depth_first, breadth_first = _QUERIES[upstream]
-    first = db.execute(depth_first, (root, limit, _DEPTH_FIRST_ROWS)).fetchall()
+    cursor = db.execute(depth_first, (root, limit, _DEPTH_FIRST_ROWS))
     seen: set[str] = set()
-    for row in _node_rows(first, limit, seen):
-        seen.add(row.id)
-        yield row
-    if len(first) < _DEPTH_FIRST_ROWS:
+    rows = 0
+    while batch := cursor.fetchmany(_FIRST_BATCH):
+        rows += len(batch)
+        for row in _node_rows(batch, limit, seen):
+            seen.add(row.id)
+            yield row
+    if rows < _DEPTH_FIRST_ROWS:
         return
     yield from _node_rows(_fetch(db.execute(breadth_first, (root, limit))), limit, seen)
 

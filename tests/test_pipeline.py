@@ -1,0 +1,182 @@
+"""The pipeline API: batching, background appends, validation, idempotence."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from lineage.errors import InputError
+from lineage.identity import SeededKeySource
+from lineage.keys import KeyDirectory
+from lineage.ledger import Ledger
+from lineage.pipeline import Lineage
+from lineage.timeutil import parse_time
+from lineage.verify import verify_ledger
+
+STEPS = ["collect", "clean", "pack"]
+
+
+def make_ledger(root: Path, keys_from: Path | None = None) -> str:
+    if keys_from is not None:
+        shutil.copytree(keys_from, root / "keys")
+    keys = KeyDirectory(root / "keys")
+    if keys_from is None:
+        for name in ("admin", "worker", "outsider"):
+            keys.create(name)
+    admin = keys.load("admin")
+    url = f"sqlite:///{root / 'lineage.db'}"
+    ledger = Ledger.create(url, admin)
+    since = parse_time("2024-01-01T00:00:00Z")
+    ledger.register_key(admin, "worker", keys.load("worker").public, STEPS, valid_from=since)
+    ledger.register_key(
+        admin, "outsider", keys.load("outsider").public, ["other"], valid_from=since
+    )
+    ledger.close()
+    return url
+
+
+def run(lineage: Lineage, posts: int = 40) -> None:
+    collect = lineage.step("collect", key="worker", run="r", time="2024-06-01T00:00:00Z")
+    clean = lineage.step("clean", key="worker", run="r", time="2024-06-02T00:00:00Z")
+    pack = lineage.step("pack", key="worker", run="r", time="2024-06-03T00:00:00Z")
+    records = []
+    for n in range(posts):
+        post = collect.origin(
+            f"fb:{n}",
+            platform="facebook",
+            surface="feed",
+            visibility="public",
+            created="2024-05-01T00:00:00Z",
+            jurisdiction="US",
+            author=f"fb:user:{n % 7}",
+            content=f"text {n}",
+        )
+        if n % 5 == 0:
+            clean.drop(post, "duplicate")
+            continue
+        records.append(clean.transform(post, content=f"TEXT {n}"))
+    shard = pack.shard("s1", sha256="ab" * 32, size=10, records=records)
+    pack.model("m1", trained_on=[pack.dataset("d1", shards=[shard])])
+
+
+def entries(root: Path) -> list[bytes]:
+    db = sqlite3.connect(root / "lineage.db")
+    try:
+        return [bytes(r[0]) for r in db.execute("SELECT body FROM entries ORDER BY idx")]
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_batches_are_statements_of_batch_size_edges(tmp_path: Path, background: bool) -> None:
+    url = make_ledger(tmp_path)
+    with Lineage.open(
+        url, keys_dir=tmp_path / "keys", batch_size=7, background=background
+    ) as lineage:
+        run(lineage)
+    ledger = Ledger.open(url)
+    try:
+        report = verify_ledger(ledger.store)
+        assert report.ok, report.problems
+        statements = ledger.store.statements(range(report.size))
+        per_step: dict[str, int] = {}
+        for info in statements.values():
+            per_step[info.step] = per_step.get(info.step, 0) + 1
+        # collect: 40 AUTHORED edges -> 6 statements of <= 7; clean: 8 drops + 32
+        # derivations -> 6; pack: 32 packings + 1 part-of + 1 trained-on -> 5.
+        assert (per_step["collect"], per_step["clean"], per_step["pack"]) == (6, 6, 5)
+    finally:
+        ledger.close()
+
+
+def test_background_and_foreground_write_the_same_ledger(tmp_path: Path) -> None:
+    bodies = []
+    for background in (False, True):
+        root = tmp_path / str(background)
+        url = make_ledger(root, keys_from=tmp_path / "False" / "keys" if background else None)
+        with Lineage.open(
+            url,
+            keys_dir=root / "keys",
+            statements_per_append=3,
+            batch_size=7,
+            key_source=SeededKeySource(7),
+            background=background,
+        ) as lineage:
+            run(lineage)
+        bodies.append(entries(root)[3:])  # after the differently keyed registrations
+    assert bodies[0] == bodies[1] and len(bodies[0]) > 5
+
+
+def test_rerunning_the_same_pipeline_adds_nothing(tmp_path: Path) -> None:
+    url = make_ledger(tmp_path)
+    with Lineage.open(url, keys_dir=tmp_path / "keys") as lineage:
+        run(lineage)
+    before = entries(tmp_path)
+    with Lineage.open(url, keys_dir=tmp_path / "keys") as lineage:
+        run(lineage)
+        lineage.flush()
+        assert lineage.appended == 0
+    assert entries(tmp_path) == before
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_an_unauthorised_step_fails_and_writes_nothing_of_its_batch(
+    tmp_path: Path, background: bool
+) -> None:
+    url = make_ledger(tmp_path)
+    size = len(entries(tmp_path))
+    lineage = Lineage.open(url, keys_dir=tmp_path / "keys", background=background)
+    step = lineage.step("collect", key="outsider", time="2024-06-01T00:00:00Z")
+    step.origin(
+        "fb:1",
+        platform="facebook",
+        surface="feed",
+        visibility="public",
+        created="2024-05-01T00:00:00Z",
+        jurisdiction="US",
+        author="fb:user:1",
+    )
+    with pytest.raises(InputError, match="not authorised for step 'collect'") as caught:
+        lineage.close()
+    assert caught.value.location == "statement 1 of this run"
+    assert len(entries(tmp_path)) == size
+
+
+def test_bad_attributes_are_refused_when_recorded(tmp_path: Path) -> None:
+    url = make_ledger(tmp_path)
+    with Lineage.open(url, keys_dir=tmp_path / "keys") as lineage:
+        step = lineage.step("collect", key="worker", time="2024-06-01T00:00:00Z")
+        with pytest.raises(InputError, match="platform: must be a str"):
+            step.origin(
+                "fb:1",
+                platform=5,
+                surface="feed",  # type: ignore[arg-type]
+                visibility="public",
+                created="2024-05-01T00:00:00Z",
+                jurisdiction="US",
+                author="fb:user:1",
+            )
+        with pytest.raises(InputError, match="not an RFC 3339 timestamp"):
+            step.origin(
+                "fb:1",
+                platform="facebook",
+                surface="feed",
+                visibility="public",
+                created="2024-13-01T00:00:00Z",
+                jurisdiction="US",
+                author="fb:user:1",
+            )
+        pack = lineage.step("pack", key="worker", time="2024-06-01T00:00:00Z")
+        with pytest.raises(InputError, match="64 lower-case hex"):
+            pack.shard("s", sha256="xyz", size=1)
+        with pytest.raises(InputError, match="not a node id"):
+            pack.shard("bad name with spaces", sha256="ab" * 32, size=1)
+
+
+def test_batch_size_is_bounded(tmp_path: Path) -> None:
+    url = make_ledger(tmp_path)
+    with pytest.raises(InputError, match="batch size"):
+        Lineage.open(url, keys_dir=tmp_path / "keys", batch_size=0)
