@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -61,6 +61,8 @@ class PreparedEntry:
 Appendable = Located | PreparedEntry
 Progress = Callable[[int], None]
 _CHUNK = 1000
+_CACHED_LEVEL = 6
+_NODE_CACHE_SIZE = 200_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,60 @@ class InclusionProof:
         }
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    location: str
+    envelope: Envelope
+    entry: bytes
+    leaf: bytes
+    built: PreparedEntry | None
+
+
+def _prepare(chunk: list[Appendable]) -> list[_Prepared]:
+    """Canonical entry bytes and leaf hash of each envelope."""
+    prepared = []
+    for item in chunk:
+        if isinstance(item, PreparedEntry):
+            location, envelope, built = item.location, item.envelope, item
+        else:
+            (location, envelope), built = item, None
+        try:
+            entry = envelope.canonical()
+        except InputError as exc:
+            raise _located_error(location, exc) from exc
+        prepared.append(_Prepared(location, envelope, entry, leaf_hash(entry), built))
+    return prepared
+
+
+@dataclass
+class _Admitted:
+    """Entries of one chunk that passed authorisation, with what they change."""
+
+    items: list[_Prepared] = field(default_factory=list)
+    signed: list[SignedMessage] = field(default_factory=list)
+    changed: list[Signer] = field(default_factory=list)
+    graph: GraphBatch = field(default_factory=GraphBatch.empty)
+
+    def admit(self, item: _Prepared, index: int, trust: TrustState) -> None:
+        """Authorise ``item`` as entry ``index`` and project it; signatures of ordinary
+        statements are checked later, all at once; key statements at once, since they
+        change who may sign what follows."""
+        envelope, built = item.envelope, item.built
+        statement = built.statement if built else parse_statement(envelope.payload)
+        signer = trust.authorize(envelope.keyid, statement, index)
+        if is_key_statement(statement):
+            envelope.verify(signer.public_key)
+        update = trust.apply(statement, index)
+        if built is not None and statement.predicate_type == LINEAGE_PREDICATE:
+            project_prepared(index, signer.keyid, statement, built.nodes, built.edges, self.graph)
+        else:
+            project(index, signer.keyid, statement, self.graph)
+        self.signed.append((signer.public_key, envelope.signature, envelope.signing_input()))
+        self.items.append(item)
+        if update is not None:
+            self.changed.append(update)
+
+
 def _located_error(location: str, exc: Exception) -> InputError:
     if isinstance(exc, InputError):
         return exc.at(location) if not exc.location else exc
@@ -100,6 +156,7 @@ class Ledger:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._node_cache: dict[NodeId, bytes] = {}
         meta = store.meta()
         try:
             self.origin = meta["origin"]
@@ -223,67 +280,45 @@ class Ledger:
         tree: CompactRange,
         trust: TrustState,
     ) -> int:
-        prepared: list[tuple[str, Envelope, bytes, bytes, PreparedEntry | None]] = []
-        for item in chunk:
-            if isinstance(item, PreparedEntry):
-                location, envelope, built = item.location, item.envelope, item
-            else:
-                (location, envelope), built = item, None
-            try:
-                entry = envelope.canonical()
-            except InputError as exc:
-                raise _located_error(location, exc) from exc
-            prepared.append((location, envelope, entry, leaf_hash(entry), built))
-        existing = session.existing_leaves([p[3] for p in prepared])
-        accepted: list[tuple[str, bytes, bytes]] = []
-        signed: list[SignedMessage] = []
-        changed: list[Signer] = []
-        graph = GraphBatch.empty()
+        """Admit and write one chunk; raises (and writes nothing more) on any refusal."""
+        prepared = _prepare(chunk)
+        existing = session.existing_leaves([p.leaf for p in prepared])
+        admitted = _Admitted()
         refusal: InputError | None = None
-        for location, envelope, entry, leaf, built in prepared:
-            if leaf in existing:
+        for item in prepared:
+            if item.leaf in existing:
                 continue
-            existing.add(leaf)
-            index = tree.size + len(accepted)
+            existing.add(item.leaf)
             try:
-                statement = built.statement if built else parse_statement(envelope.payload)
-                signer = trust.authorize(envelope.keyid, statement, index)
-                if is_key_statement(statement):
-                    envelope.verify(signer.public_key)
-                update = trust.apply(statement, index)
-                if built is not None and statement.predicate_type == LINEAGE_PREDICATE:
-                    project_prepared(
-                        index, signer.keyid, statement, built.nodes, built.edges, graph
-                    )
-                else:
-                    project(index, signer.keyid, statement, graph)
+                admitted.admit(item, tree.size + len(admitted.items), trust)
             except (InputError, AuthorizationError, SignatureError) as exc:
-                refusal = _located_error(location, exc)
+                refusal = _located_error(item.location, exc)
                 break
-            signed.append((signer.public_key, envelope.signature, envelope.signing_input()))
-            accepted.append((location, leaf, entry))
-            if update is not None:
-                changed.append(update)
-        bad = first_invalid(signed)
+        bad = first_invalid(admitted.signed)
         if bad is not None:
-            raise InputError("signature does not verify", location=accepted[bad][0])
+            raise InputError("signature does not verify", location=admitted.items[bad].location)
         if refusal is not None:
             raise refusal
+        self._write(session, admitted, tree)
+        return len(admitted.items)
+
+    def _write(self, session: AppendSession, admitted: _Admitted, tree: CompactRange) -> None:
+        first_index = tree.size
         entries: list[tuple[int, bytes, bytes]] = []
         nodes: list[tuple[NodeId, bytes]] = []
-        for _, leaf, entry in accepted:
-            entries.append((tree.size, leaf, entry))
-            nodes.extend(tree.append(leaf))
-        for signer in changed:
+        for item in admitted.items:
+            entries.append((tree.size, item.leaf, item.entry))
+            nodes.extend(tree.append(item.leaf))
+        for signer in admitted.changed:
             session.put_signer(signer)
         session.add_entries(entries)
         session.add_nodes(nodes)
         try:
-            session.add_graph(graph)
+            session.add_graph(admitted.graph)
         except NodeConflictError:
-            self._check_nodes(session, graph, [a[0] for a in accepted], tree.size - len(entries))
+            locations = [item.location for item in admitted.items]
+            self._check_nodes(session, admitted.graph, locations, first_index)
             raise
-        return len(entries)
 
     @staticmethod
     def _check_nodes(
@@ -333,13 +368,26 @@ class Ledger:
         found: dict[NodeId, bytes] = {}
 
         def source(nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
-            found.update(self.store.get_nodes([leaf_node, *nodes]))
+            found.update(self._cached_nodes([leaf_node, *nodes]))
             return found
 
         hashes = merkle_proof.inclusion_proof(index, size, source)
         if leaf_node not in found:
             raise StoreError(f"tree node level 0 index {index} is missing from the store")
         return InclusionProof(index, size, found[leaf_node], hashes, note)
+
+    def _cached_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """Stored node hashes, keeping the upper levels in memory: a complete subtree's
+        hash never changes in an append-only log, and every proof passes through them."""
+        cache = self._node_cache
+        found = {node: cache[node] for node in nodes if node in cache}
+        missing = [node for node in nodes if node not in found]
+        if missing:
+            fetched = self.store.get_nodes(missing)
+            found.update(fetched)
+            if len(cache) < _NODE_CACHE_SIZE:
+                cache.update((n, h) for n, h in fetched.items() if n[0] >= _CACHED_LEVEL)
+        return found
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return merkle_proof.consistency_proof(size1, size2, self.store.get_nodes)

@@ -46,21 +46,28 @@ def decompose(begin: int, end: int) -> list[NodeId]:
 def inclusion_nodes(index: int, size: int) -> list[list[NodeId]]:
     """The RFC 9162 PATH(index, D[0:size]) as node lists, leaf side first.
 
+    Below level ``inner`` (the highest bit where ``index`` and ``size - 1`` differ)
+    the path holds the sibling of each node on the leaf's way up: complete subtrees,
+    but for the first one that reaches past the last leaf, which is the right-border
+    part ``[start, size)``. Above it the leaf's ancestors are on the right border,
+    and only those that are right children have a (complete, left) sibling.
+
     Precondition: ``0 <= index < size``.
     """
     if not 0 <= index < size:
         raise OutOfRangeError(f"leaf index {index} is out of range for tree size {size}")
+    inner = (index ^ (size - 1)).bit_length()
     path: list[list[NodeId]] = []
-    start, n, m = 0, size, index
-    while n > 1:
-        k = split_point(n)
-        if m < k:
-            path.append(decompose(start + k, start + n))
-            n = k
+    for level in range(inner):
+        sibling = (index >> level) ^ 1
+        start = sibling << level
+        if start + (1 << level) <= size:
+            path.append([(level, sibling)])
         else:
-            path.append(decompose(start, start + k))
-            start, n, m = start + k, n - k, m - k
-    path.reverse()
+            path.append(decompose(start, size))
+    for level in range(inner, size.bit_length()):
+        if (index >> level) & 1:
+            path.append([(level, (index >> level) ^ 1)])
     return path
 
 

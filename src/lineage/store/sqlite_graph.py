@@ -129,16 +129,15 @@ def drops_of(db: sqlite3.Connection, node_id: str, as_of_us: int | None) -> list
 # skips what the first pass already gave. Nodes that an edge names but no entry
 # declares come out with kind NULL: gaps in the lineage stay visible.
 _DEPTH_FIRST = """
-WITH RECURSIVE walk(id, depth, kind, attrs, entry, time_us) AS (
-    SELECT ?1, 0, n.kind, n.attrs, n.entry, n.time_us FROM (SELECT 1)
-    LEFT JOIN nodes n ON n.id = ?1
+WITH RECURSIVE walk(id, depth) AS (
+    SELECT ?1, 0
     UNION
-    SELECT e.{far}, walk.depth + 1, n.kind, n.attrs, n.entry, n.time_us
-    FROM walk JOIN edges e ON e.{near} = walk.id LEFT JOIN nodes n ON n.id = e.{far}
+    SELECT e.{far}, walk.depth + 1 FROM walk JOIN edges e ON e.{near} = walk.id
     WHERE e.time_us <= ?2 ORDER BY 2 DESC
 )
-SELECT id, kind, attrs, entry, time_us FROM walk LIMIT ?3
+SELECT id FROM walk LIMIT ?3
 """
+_NODES_BY_ID = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id IN ({marks})"
 _BREADTH_FIRST = """
 WITH RECURSIVE walk(id) AS (
     SELECT ?1 UNION SELECT e.{far} FROM edges e JOIN walk ON e.{near} = walk.id
@@ -181,7 +180,11 @@ def walk(
     rows = 0
     while batch := cursor.fetchmany(_FIRST_BATCH):
         rows += len(batch)
-        for row in _node_rows(batch, limit, seen):
+        ids = list(dict.fromkeys(row[0] for row in batch if row[0] not in seen))
+        query = _NODES_BY_ID.format(marks=_marks(len(ids)))
+        stored = {row[0]: row for row in db.execute(query, ids)} if ids else {}
+        found = [stored.get(i, (i, None, None, None, None)) for i in ids]
+        for row in _node_rows(found, limit, seen):
             seen.add(row.id)
             yield row
     if rows < _DEPTH_FIRST_ROWS:
