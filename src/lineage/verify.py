@@ -10,7 +10,7 @@ replayed one; and, if the auditor kept one, consistency with an old checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lineage.batchverify import SignedMessage, first_invalid
@@ -23,6 +23,7 @@ from lineage.keys import PublicKey
 from lineage.merkle import proof as merkle_proof
 from lineage.merkle.compact import CompactRange
 from lineage.merkle.hasher import leaf_hash
+from lineage.merkle.nodes import NodeId, node_key
 from lineage.merkle.verify import verify_consistency
 from lineage.note import open_checkpoint
 from lineage.statement import parse_statement
@@ -30,7 +31,6 @@ from lineage.store import Store
 from lineage.trust import TrustState, is_key_statement
 
 MAX_PROBLEMS = 1000
-_MAX_LEVELS = 49
 _SIGNATURE_BATCH = 2000
 
 
@@ -69,39 +69,46 @@ class VerifyReport:
         }
 
 
-class _StoredLevels:
-    """One cursor per tree level over the stored hashes, compared in index order."""
+class _StoredTree:
+    """The stored tree hashes, read in key order alongside the recomputed ones.
+
+    Recomputed nodes arrive leaf by leaf (each leaf, then the subtrees it completes).
+    Stored rows are read up to the key of the node being checked; the ones read but
+    not yet checked wait in ``pending``: the unfinished ancestors of the current leaf
+    (at most one a level) and anything that does not belong to the tree.
+    """
 
     def __init__(self, store: Store, report: VerifyReport) -> None:
-        self._store = store
+        self._rows = store.iter_tree_nodes()
         self._report = report
-        self._cursors: dict[int, Iterator[tuple[int, bytes]]] = {}
+        self._next = next(self._rows, None)
+        self._pending: dict[NodeId, bytes] = {}
 
-    def check(self, level: int, index: int, expected: bytes) -> None:
-        cursor = self._cursors.get(level)
-        if cursor is None:
-            cursor = self._cursors[level] = self._store.iter_level(level)
-        stored = next(cursor, None)
+    def _read_through(self, key: int | None) -> None:
+        while self._next is not None and (key is None or node_key(self._next[0]) <= key):
+            self._pending[self._next[0]] = self._next[1]
+            self._next = next(self._rows, None)
+
+    def check(self, node: NodeId, expected: bytes) -> None:
+        self._read_through(node_key(node))
+        stored = self._pending.pop(node, None)
         self._report.nodes_checked += 1
+        level, index = node
         where = f"tree node level {level} index {index}"
         if stored is None:
             self._report.problem(f"{where}: missing from the store")
-        elif stored[0] != index:
-            self._report.problem(f"{where}: store has index {stored[0]} in its place")
-        elif stored[1] != expected:
+        elif stored != expected:
             what = "leaf hash" if level == 0 else "hash"
             self._report.problem(
                 f"{where}: stored {what} does not match the one recomputed from the entries"
             )
 
     def check_no_extra(self, size: int) -> None:
-        for level in range(_MAX_LEVELS):
-            cursor = self._cursors.get(level) or self._store.iter_level(level)
-            extra = next(cursor, None)
-            if extra is not None:
-                self._report.problem(
-                    f"tree node level {level} index {extra[0]}: not part of the tree of size {size}"
-                )
+        self._read_through(None)
+        for level, index in sorted(self._pending):
+            self._report.problem(
+                f"tree node level {level} index {index}: not part of the tree of size {size}"
+            )
 
 
 def verify_ledger(
@@ -146,7 +153,7 @@ def _check_entries(
     expected: ExpectedProjection,
 ) -> dict[int, bytes]:
     tree = CompactRange()
-    levels = _StoredLevels(store, report)
+    stored_tree = _StoredTree(store, report)
     trust = TrustState()
     wanted = set(checkpoint_sizes)
     roots: dict[int, bytes] = {}
@@ -164,8 +171,8 @@ def _check_entries(
         signed = _check_statement(index, body, trust, report, graph)
         if signed is not None:
             pending.append((index, signed))
-        for (level, node_index), value in tree.append(leaf):
-            levels.check(level, node_index, value)
+        for node, value in tree.append(leaf):
+            stored_tree.check(node, value)
         report.entries_checked += 1
         if tree.size in wanted:
             roots[tree.size] = tree.root()
@@ -180,7 +187,7 @@ def _check_entries(
     expected.add(graph)
     if progress:
         progress(len(pending))
-    levels.check_no_extra(tree.size)
+    stored_tree.check_no_extra(tree.size)
     report.size = tree.size
     report.root = tree.root()
     _compare_signers(store, trust, report)

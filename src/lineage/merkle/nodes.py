@@ -17,13 +17,19 @@ MAX_TREE_SIZE = 1 << _LEVEL_SHIFT
 
 
 def node_key(node: NodeId) -> int:
-    """A single integer key for a node, ordered by level then index."""
+    """A single integer key for a node: its position in an in-order walk of the tree.
+
+    Leaf ``i`` is ``2i``; node ``(level, index)`` is ``(2 index + 1) 2**level - 1``. A
+    subtree's nodes have neighbouring keys, so a store ordered by key keeps each small
+    subtree on one page, and the lower part of any proof is one or two page reads.
+    """
     level, index = node
-    return (level << _LEVEL_SHIFT) | index
+    return (index << (level + 1)) | ((1 << level) - 1)
 
 
 def node_from_key(key: int) -> NodeId:
-    return key >> _LEVEL_SHIFT, key & (MAX_TREE_SIZE - 1)
+    level = (key ^ (key + 1)).bit_length() - 1
+    return level, key >> (level + 1)
 
 
 def split_point(n: int) -> int:

@@ -93,8 +93,8 @@ class Store(ReadView, Protocol):
         """(index, leaf hash, entry bytes) in index order."""
         ...
 
-    def iter_level(self, level: int) -> Iterator[tuple[int, bytes]]:
-        """(index, hash) of the stored complete subtrees of one level, in index order."""
+    def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
+        """Every stored complete-subtree hash, in the order of :func:`node_key`."""
         ...
 
     def checkpoints(self) -> Iterator[tuple[int, str]]:

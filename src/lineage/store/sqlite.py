@@ -49,7 +49,6 @@ CREATE TABLE signers (
 _BUSY_TIMEOUT_MS = 120_000
 CACHE_KIB = 32 * 1024
 """Page cache per connection: large graphs insert into several random-keyed B-trees."""
-_LEVEL_SPAN = 1 << 48
 
 
 def path_from_url(url: str) -> Path:
@@ -286,16 +285,12 @@ class SqliteStore(_Reads):
                 for idx, leaf, body in rows:
                     yield idx, bytes(leaf), bytes(body)
 
-    def iter_level(self, level: int) -> Iterator[tuple[int, bytes]]:
-        base = level * _LEVEL_SPAN
+    def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
         with self._translated():
-            cursor = self._db.execute(
-                "SELECT id, hash FROM tree_nodes WHERE id >= ? AND id < ? ORDER BY id",
-                (base, base + _LEVEL_SPAN),
-            )
+            cursor = self._db.execute("SELECT id, hash FROM tree_nodes ORDER BY id")
             while rows := cursor.fetchmany(4000):
                 for key, value in rows:
-                    yield key - base, bytes(value)
+                    yield node_from_key(key), bytes(value)
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
