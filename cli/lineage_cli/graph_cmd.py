@@ -145,7 +145,9 @@ def trace(
                     {"origin": origin, "artifact": artifact, "hops": [h.to_json() for h in hops]}
                 )
                 return
-            table = Table("from", "edge", "to", "step", "version", "run", "signer", "entry")
+            table = Table(
+                "upstream", "edge", "downstream", "step", "version", "run", "signer", "entry"
+            )
             for hop in hops:
                 table.add_row(
                     hop.edge.up,
@@ -252,7 +254,7 @@ def show(
     stdout.print(f"{data['id']} ({data['kind']}), asserted by entry {data['asserted_by']}")
     for key, value in data["attributes"].items():
         stdout.print(f"  {key}: {value}")
-    edges = Table("from", "edge", "to", "step", "signer", "entry")
+    edges = Table("upstream", "edge", "downstream", "step", "signer", "entry")
     for hop in shown.edges:
         edges.add_row(
             hop.edge.up, hop.edge.kind, hop.edge.down, hop.step, hop.signer, str(hop.edge.entry)

@@ -119,8 +119,8 @@ class Hop:
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.edge.kind,
-            "from": self.edge.up,
-            "to": self.edge.down,
+            "upstream": self.edge.up,
+            "downstream": self.edge.down,
             "step": self.step,
             "version": self.version,
             "run": self.run,
