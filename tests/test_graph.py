@@ -312,3 +312,8 @@ def test_a_node_asserted_again_with_other_attributes_is_refused(graph: LedgerEnv
     assert "was recorded by entry" in result.output and "with other attributes" in result.output
     assert Ledger.open(graph.url).size() == size
     graph.ledger = Ledger.open(graph.url)
+
+
+def test_show_lists_a_bounded_number_of_edges(graph: LedgerEnv) -> None:
+    assert len(show(graph.ledger, "shard:shard-a").edges) == 3
+    assert len(show(graph.ledger, "shard:shard-a", max_edges=1).edges) == 1

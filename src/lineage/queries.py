@@ -155,8 +155,8 @@ def path(store: Store, origin: str, artifact: str, as_of_us: int | None = None) 
     queue, seen = deque([origin]), {origin}
     while queue and artifact not in seen:
         current = queue.popleft()
-        for edge in store.edges_of(current, as_of_us):
-            if edge.up == current and edge.down not in seen:
+        for edge in store.edges_of(current, as_of_us, downstream_only=True):
+            if edge.down not in seen:
                 seen.add(edge.down)
                 parent[edge.down] = edge
                 queue.append(edge.down)
@@ -243,7 +243,7 @@ def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
     """A node, its edges and drops, and the entries asserting them with inclusion proofs."""
     store = ledger.store
     row = require_node(store, node_id)
-    edges = store.edges_of(node_id)[:max_edges]
+    edges = store.edges_of(node_id, limit=max_edges)
     drops = store.drops_of(node_id)
     entries = {row.entry, *(e.entry for e in edges), *(d.entry for d in drops)}
     infos = store.statements(entries)

@@ -109,8 +109,16 @@ class Store(ReadView, Protocol):
 
     def node(self, node_id: str) -> NodeRow | None: ...
 
-    def edges_of(self, node_id: str, as_of_us: int | None = None) -> list[EdgeRow]:
-        """Edges with ``node_id`` at either end (asserted by ``as_of_us``)."""
+    def edges_of(
+        self,
+        node_id: str,
+        as_of_us: int | None = None,
+        *,
+        downstream_only: bool = False,
+        limit: int = 1_000_000,
+    ) -> list[EdgeRow]:
+        """Up to ``limit`` edges with ``node_id`` at either end (or only those leading
+        downstream from it), asserted by ``as_of_us``."""
         ...
 
     def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]: ...

@@ -316,8 +316,15 @@ class SqliteStore(_Reads):
     def node(self, node_id: str) -> NodeRow | None:
         return graph.node(self._db, node_id)
 
-    def edges_of(self, node_id: str, as_of_us: int | None = None) -> list[EdgeRow]:
-        return graph.edges_of(self._db, node_id, as_of_us)
+    def edges_of(
+        self,
+        node_id: str,
+        as_of_us: int | None = None,
+        *,
+        downstream_only: bool = False,
+        limit: int = 1_000_000,
+    ) -> list[EdgeRow]:
+        return graph.edges_of(self._db, node_id, as_of_us, downstream_only, limit)
 
     def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
         return graph.drops_of(self._db, node_id, as_of_us)

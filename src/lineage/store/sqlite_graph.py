@@ -101,15 +101,23 @@ def node(db: sqlite3.Connection, node_id: str) -> NodeRow | None:
     return NodeRow(*row) if row else None
 
 
-def edges_of(db: sqlite3.Connection, node_id: str, as_of_us: int | None) -> list[EdgeRow]:
-    limit = _NEVER if as_of_us is None else as_of_us
-    rows = db.execute(
-        "SELECT up, down, kind, entry, time_us FROM edges WHERE down = ? AND time_us <= ?"
-        " UNION ALL "
-        "SELECT up, down, kind, entry, time_us FROM edges WHERE up = ? AND time_us <= ?",
-        (node_id, limit, node_id, limit),
-    )
-    return [EdgeRow(*r) for r in rows]
+_EDGES_DOWN = "SELECT up, down, kind, entry, time_us FROM edges WHERE up = ?1 AND time_us <= ?2"
+_EDGES_BOTH = (
+    "SELECT up, down, kind, entry, time_us FROM edges WHERE down = ?1 AND time_us <= ?2"
+    " UNION ALL SELECT up, down, kind, entry, time_us FROM edges WHERE up = ?1 AND time_us <= ?2"
+)
+
+
+def edges_of(
+    db: sqlite3.Connection,
+    node_id: str,
+    as_of_us: int | None,
+    downstream_only: bool,
+    limit: int,
+) -> list[EdgeRow]:
+    until = _NEVER if as_of_us is None else as_of_us
+    query = (_EDGES_DOWN if downstream_only else _EDGES_BOTH) + " LIMIT ?3"
+    return [EdgeRow(*r) for r in db.execute(query, (node_id, until, limit))]
 
 
 def drops_of(db: sqlite3.Connection, node_id: str, as_of_us: int | None) -> list[DropRow]:
