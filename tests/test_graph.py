@@ -315,5 +315,5 @@ def test_a_node_asserted_again_with_other_attributes_is_refused(graph: LedgerEnv
 
 
 def test_show_lists_a_bounded_number_of_edges(graph: LedgerEnv) -> None:
-    assert len(show(graph.ledger, "shard:shard-a").edges) == 3
+    assert len(show(graph.ledger, "shard:shard-a").edges) == 4  # 2 packed records, 2 datasets
     assert len(show(graph.ledger, "shard:shard-a", max_edges=1).edges) == 1
