@@ -18,7 +18,6 @@ says which end is upstream, so traversals need not care.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from lineage.errors import InputError
@@ -89,35 +88,6 @@ _ID_BODY = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,200}$")
 MAX_ATTR_LENGTH = 1000
 
 
-@dataclass(frozen=True)
-class Node:
-    id: str
-    kind: str
-    attrs: dict[str, Any]
-
-    def to_json(self) -> list[Any]:
-        return [self.kind, self.id, self.attrs]
-
-
-@dataclass(frozen=True)
-class Edge:
-    kind: str
-    src: str
-    dst: str
-    """For DROPPED, the reason."""
-
-    def to_json(self) -> list[str]:
-        return [self.kind, self.src, self.dst]
-
-    @property
-    def up(self) -> str:
-        return self.src if EDGE_RULES[self.kind][2] else self.dst
-
-    @property
-    def down(self) -> str:
-        return self.dst if EDGE_RULES[self.kind][2] else self.src
-
-
 _KIND_OF_NAME = {prefix[:-1]: kind for prefix, kind in KIND_OF_PREFIX.items()}
 
 
@@ -156,12 +126,12 @@ def check_attributes(kind: str, attrs: object, where: str) -> dict[str, Any]:
     return attrs
 
 
-def parse_nodes(raw: object) -> list[Node]:
+def check_nodes(raw: object) -> list[list[Any]]:
+    """``raw`` if it is a valid list of ``[kind, id, attributes]`` nodes."""
     if not isinstance(raw, list) or len(raw) > MAX_NODES_PER_STATEMENT:
         raise InputError(
             f"must be a list of at most {MAX_NODES_PER_STATEMENT} nodes", field="predicate.nodes"
         )
-    nodes = []
     for position, item in enumerate(raw):
         if type(item) is not list or len(item) != 3:
             raise InputError("must be [kind, id, attributes]", field=f"predicate.nodes[{position}]")
@@ -170,20 +140,17 @@ def parse_nodes(raw: object) -> list[Node]:
             raise InputError(
                 f"id {str(node_id)[:80]!r} is not a {kind} id", field=f"predicate.nodes[{position}]"
             )
-        if attrs:
-            attrs = check_attributes(kind, attrs, f"predicate.nodes[{position}]")
-        elif kind in REQUIRED_ATTRIBUTES or type(attrs) is not dict:
+        if attrs or kind in REQUIRED_ATTRIBUTES or type(attrs) is not dict:
             check_attributes(kind, attrs, f"predicate.nodes[{position}]")
-        nodes.append(Node(node_id, kind, attrs))
-    return nodes
+    return raw
 
 
-def parse_edges(raw: object) -> list[Edge]:
+def check_edges(raw: object) -> list[list[str]]:
+    """``raw`` if it is a valid list of ``[kind, src, dst]`` edges (``dst``: a drop's reason)."""
     if not isinstance(raw, list) or len(raw) > MAX_EDGES_PER_STATEMENT:
         raise InputError(
             f"must be a list of at most {MAX_EDGES_PER_STATEMENT} edges", field="predicate.edges"
         )
-    edges = []
     kinds, body_ok, rules = _KIND_OF_NAME, _ID_BODY.match, EDGE_RULES
     for position, item in enumerate(raw):
         if type(item) is not list or len(item) != 3:
@@ -224,5 +191,4 @@ def parse_edges(raw: object) -> list[Edge]:
                     f"{kind} cannot link {src_kind} to {dst_kind}",
                     field=f"predicate.edges[{position}]",
                 )
-        edges.append(Edge(kind, src, dst))
-    return edges
+    return raw

@@ -14,10 +14,8 @@ from lineage.graph.model import (
     DROPPED,
     EDGE_RULES,
     LINEAGE_PREDICATE,
-    Edge,
-    Node,
-    parse_edges,
-    parse_nodes,
+    check_edges,
+    check_nodes,
 )
 from lineage.graph.rows import DropRow, EdgeRow, GraphBatch, NodeRow, StatementRow, attrs_json
 from lineage.statement import Statement
@@ -40,10 +38,10 @@ def statement_row(entry: int, keyid: str, statement: Statement) -> StatementRow:
     )
 
 
-def lineage_content(statement: Statement) -> tuple[list[Node], list[Edge]]:
-    """The nodes and edges a Lineage statement asserts; every edge end must be known."""
-    nodes = parse_nodes(statement.predicate.get("nodes", []))
-    edges = parse_edges(statement.predicate.get("edges", []))
+def lineage_content(statement: Statement) -> tuple[list[list[Any]], list[list[str]]]:
+    """The nodes and edges a Lineage statement asserts, validated."""
+    nodes = check_nodes(statement.predicate.get("nodes", []))
+    edges = check_edges(statement.predicate.get("edges", []))
     if not nodes and not edges:
         raise InputError("a Lineage statement must assert nodes or edges", field="predicate.nodes")
     return nodes, edges
@@ -55,13 +53,7 @@ def project(entry: int, keyid: str, statement: Statement, batch: GraphBatch) -> 
     if statement.predicate_type != LINEAGE_PREDICATE:
         return
     nodes, edges = lineage_content(statement)
-    _rows(
-        entry,
-        time_us(statement.time),
-        [n.to_json() for n in nodes],
-        [e.to_json() for e in edges],
-        batch,
-    )
+    _rows(entry, time_us(statement.time), nodes, edges, batch)
 
 
 def project_prepared(
