@@ -48,9 +48,7 @@ SHARDS = 1000
 
 def build(url: str, keys_dir: Path, posts: int) -> None:
     """The child process: run the synthetic pipeline through the API."""
-    with Lineage.open(
-        url, keys_dir=keys_dir, statements_per_append=20, background=True
-    ) as lineage:
+    with Lineage.open(url, keys_dir=keys_dir, statements_per_append=20, background=True) as lineage:
         steps = {
             name: lineage.step(
                 name, version="1", run="bench", key="pipeline", time="2024-06-01T00:00:00Z"

@@ -1,4 +1,12 @@
-"""Shared fixtures: a fresh ledger in a temporary directory, keys, signed statements."""
+"""Shared fixtures: a fresh ledger on each store, keys, signed statements.
+
+Store-dependent tests take ``store_url`` (or ``env``, built on it) and run once per
+store: SQLite in a temporary directory, and the Neo4j server at
+``LINEAGE_TEST_NEO4J_URL`` (default ``bolt://127.0.0.1:7687``, credentials from
+``LINEAGE_NEO4J_USER`` / ``LINEAGE_NEO4J_PASSWORD``), emptied before each test.
+Without a server the Neo4j runs skip, unless ``LINEAGE_REQUIRE_NEO4J=1`` (set by
+``tools/test``, which starts one): then they fail.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +23,8 @@ from lineage.ledger import Ledger
 from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
 from lineage.timeutil import now
 from lineage.trust import registration_fields
+
+from stores import STORES, fresh_store_url
 
 EXAMPLE_TYPE = "https://lineage.dev/Example/v1"
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
@@ -63,17 +73,38 @@ class LedgerEnv:
         self.ledger.append([(f"test:{i}", e) for i, e in enumerate(envelopes)], self.admin)
 
 
+@pytest.fixture(params=STORES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store of each kind."""
+    return fresh_store_url(request.param, tmp_path)
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[LedgerEnv]:
-    """A ledger with the admin key and a ``collector`` key registered for ``collect``."""
+def sqlite_url(tmp_path: Path) -> str:
+    return fresh_store_url("sqlite", tmp_path)
+
+
+def _ledger_env(tmp_path: Path, url: str) -> Iterator[LedgerEnv]:
     keys = KeyDirectory(tmp_path / "keys")
     admin = keys.create("admin")
     collector = keys.create("collector")
-    url = f"sqlite:///{tmp_path / 'lineage.db'}"
     ledger = Ledger.create(url, admin)
     ledger.append([("reg", registration_envelope(admin, collector, ["collect"]))], admin)
     yield LedgerEnv(tmp_path, url, keys, admin, collector, ledger)
     ledger.close()
+
+
+@pytest.fixture
+def env(tmp_path: Path, store_url: str) -> Iterator[LedgerEnv]:
+    """A ledger (on each store) with the admin key and a ``collector`` key registered
+    for ``collect``."""
+    yield from _ledger_env(tmp_path, store_url)
+
+
+@pytest.fixture
+def sqlite_env(tmp_path: Path, sqlite_url: str) -> Iterator[LedgerEnv]:
+    """As ``env``, on SQLite only: for tests that edit the file underneath."""
+    yield from _ledger_env(tmp_path, sqlite_url)
 
 
 def run_cli(*args: str, input: str | bytes | None = None):  # type: ignore[no-untyped-def]

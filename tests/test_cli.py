@@ -26,10 +26,11 @@ STATEMENT = {
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory with an initialised ledger and a registered ``collector`` key."""
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_url: str) -> Path:
+    """A working directory with an initialised ledger (on each store, selected by
+    ``LINEAGE_DB``) and a registered ``collector`` key."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LINEAGE_DB", raising=False)
+    monkeypatch.setenv("LINEAGE_DB", store_url)
     monkeypatch.delenv("LINEAGE_KEYS_DIR", raising=False)
     monkeypatch.delenv("LINEAGE_KEY_PASSPHRASE", raising=False)
     assert run_cli("init").exit_code == 0
@@ -69,6 +70,7 @@ def test_init_writes_an_admin_key_0600_and_a_first_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LINEAGE_DB", raising=False)
     result = run_cli("init", "--json")
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
@@ -225,10 +227,10 @@ def test_bad_usage_is_one_line_and_exit_2(cli: Path, args: list[str]) -> None:
 
 
 def test_env_var_selects_the_store(cli: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = os.environ["LINEAGE_DB"]
     monkeypatch.setenv("LINEAGE_DB", f"sqlite:///{cli / 'other.db'}")
     assert run_cli("init", "--key", "other-admin").exit_code == 0
     assert (cli / "other.db").exists()
     assert json.loads(run_cli("verify", "--json").stdout)["size"] == 1
-    monkeypatch.delenv("LINEAGE_DB")
+    monkeypatch.setenv("LINEAGE_DB", first)
     assert size_of(cli) == 2
-    assert os.environ.get("LINEAGE_DB") is None

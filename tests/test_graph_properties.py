@@ -7,6 +7,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from lineage.pipeline import Lineage, Ref
 from lineage.queries import Trace, impact
 
 from conftest import T0, registration_envelope
+from stores import STORES, fresh_store_url
 
 STEPS = ["collect", "clean", "pack", "train"]
 
@@ -106,14 +108,15 @@ def build(rng: random.Random, lineage: Lineage, ref: Reference) -> None:
         models.append(model)
 
 
+@pytest.mark.parametrize("store", STORES)
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from([3, 1000]))
-def test_trace_and_impact_match_a_reference_traversal(seed: int, batch: int) -> None:
+def test_trace_and_impact_match_a_reference_traversal(store: str, seed: int, batch: int) -> None:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         keys = KeyDirectory(Path(tmp) / "keys")
         admin, signer = keys.create("admin"), keys.create("k")
-        url = f"sqlite:///{tmp}/l.db"
+        url = fresh_store_url(store, Path(tmp))
         ledger = Ledger.create(url, admin)
         ledger.append([("r", registration_envelope(admin, signer, STEPS, T0))], admin)
         ledger.close()

@@ -17,6 +17,7 @@ from lineage.timeutil import format_time, now
 from lineage.verify import verify_ledger
 
 from conftest import T0, LedgerEnv, example_envelope, registration_envelope
+from stores import edit
 
 
 def revocation_envelope(admin: SigningKey, key: SigningKey, at: object) -> Envelope:
@@ -155,8 +156,11 @@ def test_opening_a_missing_store_says_how_to_create_one(tmp_path) -> None:  # ty
 
 
 def test_verify_replays_signers_from_the_log_not_the_table(env: LedgerEnv) -> None:
-    db = env.ledger.store._db  # type: ignore[attr-defined]
-    db.execute("UPDATE signers SET steps = '[\"collect\", \"train\"]' WHERE name = 'collector'")
+    edit(
+        env.url,
+        sql=["UPDATE signers SET steps = '[\"collect\", \"train\"]' WHERE name = 'collector'"],
+        cypher=["MATCH (s:Signer {name: 'collector'}) SET s.steps = ['collect', 'train']"],
+    )
     report = verify_ledger(env.ledger.store)
     assert not report.ok
     assert any("signer registry" in p and env.collector.keyid[:16] in p for p in report.problems)

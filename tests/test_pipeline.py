@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,12 @@ from lineage.pipeline import Lineage
 from lineage.timeutil import parse_time
 from lineage.verify import verify_ledger
 
+from stores import fresh_store_url
+
 STEPS = ["collect", "clean", "pack"]
 
 
-def make_ledger(root: Path, keys_from: Path | None = None) -> str:
+def make_ledger(root: Path, url: str, keys_from: Path | None = None) -> str:
     if keys_from is not None:
         shutil.copytree(keys_from, root / "keys")
     keys = KeyDirectory(root / "keys")
@@ -27,7 +28,6 @@ def make_ledger(root: Path, keys_from: Path | None = None) -> str:
         for name in ("admin", "worker", "outsider"):
             keys.create(name)
     admin = keys.load("admin")
-    url = f"sqlite:///{root / 'lineage.db'}"
     ledger = Ledger.create(url, admin)
     since = parse_time("2024-01-01T00:00:00Z")
     ledger.register_key(admin, "worker", keys.load("worker").public, STEPS, valid_from=since)
@@ -62,17 +62,19 @@ def run(lineage: Lineage, posts: int = 40) -> None:
     pack.model("m1", trained_on=[pack.dataset("d1", shards=[shard])])
 
 
-def entries(root: Path) -> list[bytes]:
-    db = sqlite3.connect(root / "lineage.db")
+def entries(url: str) -> list[bytes]:
+    ledger = Ledger.open(url)
     try:
-        return [bytes(r[0]) for r in db.execute("SELECT body FROM entries ORDER BY idx")]
+        return [body for _, _, body in ledger.entries()]
     finally:
-        db.close()
+        ledger.close()
 
 
 @pytest.mark.parametrize("background", [False, True])
-def test_batches_are_statements_of_batch_size_edges(tmp_path: Path, background: bool) -> None:
-    url = make_ledger(tmp_path)
+def test_batches_are_statements_of_batch_size_edges(
+    tmp_path: Path, store_url: str, background: bool
+) -> None:
+    url = make_ledger(tmp_path, store_url)
     with Lineage.open(
         url, keys_dir=tmp_path / "keys", batch_size=7, background=background
     ) as lineage:
@@ -92,11 +94,14 @@ def test_batches_are_statements_of_batch_size_edges(tmp_path: Path, background: 
         ledger.close()
 
 
-def test_background_and_foreground_write_the_same_ledger(tmp_path: Path) -> None:
+def test_background_and_foreground_write_the_same_ledger(tmp_path: Path, store_url: str) -> None:
+    """Foreground on SQLite, background on each store: the same entries."""
     bodies = []
     for background in (False, True):
         root = tmp_path / str(background)
-        url = make_ledger(root, keys_from=tmp_path / "False" / "keys" if background else None)
+        root.mkdir()
+        url = fresh_store_url("sqlite", root) if not background else store_url
+        url = make_ledger(root, url, keys_from=tmp_path / "False" / "keys" if background else None)
         with Lineage.open(
             url,
             keys_dir=root / "keys",
@@ -106,28 +111,28 @@ def test_background_and_foreground_write_the_same_ledger(tmp_path: Path) -> None
             background=background,
         ) as lineage:
             run(lineage)
-        bodies.append(entries(root)[3:])  # after the differently keyed registrations
+        bodies.append(entries(url)[3:])  # after the differently keyed registrations
     assert bodies[0] == bodies[1] and len(bodies[0]) > 5
 
 
-def test_rerunning_the_same_pipeline_adds_nothing(tmp_path: Path) -> None:
-    url = make_ledger(tmp_path)
+def test_rerunning_the_same_pipeline_adds_nothing(tmp_path: Path, store_url: str) -> None:
+    url = make_ledger(tmp_path, store_url)
     with Lineage.open(url, keys_dir=tmp_path / "keys") as lineage:
         run(lineage)
-    before = entries(tmp_path)
+    before = entries(url)
     with Lineage.open(url, keys_dir=tmp_path / "keys") as lineage:
         run(lineage)
         lineage.flush()
         assert lineage.appended == 0
-    assert entries(tmp_path) == before
+    assert entries(url) == before
 
 
 @pytest.mark.parametrize("background", [False, True])
 def test_an_unauthorised_step_fails_and_writes_nothing_of_its_batch(
-    tmp_path: Path, background: bool
+    tmp_path: Path, store_url: str, background: bool
 ) -> None:
-    url = make_ledger(tmp_path)
-    size = len(entries(tmp_path))
+    url = make_ledger(tmp_path, store_url)
+    size = len(entries(url))
     lineage = Lineage.open(url, keys_dir=tmp_path / "keys", background=background)
     step = lineage.step("collect", key="outsider", time="2024-06-01T00:00:00Z")
     step.origin(
@@ -142,11 +147,11 @@ def test_an_unauthorised_step_fails_and_writes_nothing_of_its_batch(
     with pytest.raises(InputError, match="not authorised for step 'collect'") as caught:
         lineage.close()
     assert caught.value.location == "statement 1 of this run"
-    assert len(entries(tmp_path)) == size
+    assert len(entries(url)) == size
 
 
 def test_bad_attributes_are_refused_when_recorded(tmp_path: Path) -> None:
-    url = make_ledger(tmp_path)
+    url = make_ledger(tmp_path, fresh_store_url("sqlite", tmp_path))
     with Lineage.open(url, keys_dir=tmp_path / "keys") as lineage:
         step = lineage.step("collect", key="worker", time="2024-06-01T00:00:00Z")
         with pytest.raises(InputError, match="platform: must be a str"):
@@ -177,6 +182,6 @@ def test_bad_attributes_are_refused_when_recorded(tmp_path: Path) -> None:
 
 
 def test_batch_size_is_bounded(tmp_path: Path) -> None:
-    url = make_ledger(tmp_path)
+    url = make_ledger(tmp_path, fresh_store_url("sqlite", tmp_path))
     with pytest.raises(InputError, match="batch size"):
         Lineage.open(url, keys_dir=tmp_path / "keys", batch_size=0)

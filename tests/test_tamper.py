@@ -18,7 +18,8 @@ ENTRY = 6
 
 
 @pytest.fixture
-def filled(env: LedgerEnv) -> LedgerEnv:
+def filled(sqlite_env: LedgerEnv) -> LedgerEnv:
+    env = sqlite_env
     env.append([example_envelope(env.collector, n=i) for i in range(14)])
     env.append([example_envelope(env.collector, n=i) for i in range(14, 20)])
     env.ledger.close()

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import os
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -59,7 +60,9 @@ class IdentityStore(Protocol):
 
     def index_key(self) -> bytes: ...
 
-    def subject_by_lookup(self, lookup: bytes) -> tuple[int, bytes] | None: ...
+    def subject_key(self, lookup: bytes) -> bytes | None:
+        """The key of the subject with this lookup, if it exists."""
+        ...
 
     def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
         """(subject lookup, subject key) of the subject a raw-id lookup is bound to."""
@@ -67,9 +70,17 @@ class IdentityStore(Protocol):
 
     def save_identities(
         self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
-    ) -> dict[bytes, tuple[int, bytes]]:
+    ) -> dict[bytes, bytes]:
         """Insert new subjects (lookup, key) unless present and identity rows
-        (lookup, subject lookup); return every given subject's stored (handle, key)."""
+        (lookup, subject lookup); return every given subject's stored key."""
+        ...
+
+    def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every subject as (lookup, key), in lookup order."""
+        ...
+
+    def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every raw-id binding as (lookup, subject lookup), in lookup order."""
         ...
 
 
@@ -118,7 +129,7 @@ class PendingIdentities:
         """Write them; fails if another writer chose other keys for the same subjects."""
         stored = store.save_identities([(s.lookup, s.key) for s in self.subjects], self.bindings)
         for subject in self.subjects:
-            if stored[subject.lookup][1] != subject.key:
+            if stored[subject.lookup] != subject.key:
                 raise StoreError(
                     "another writer created keys for the same subjects at the"
                     " same time; run the ingest again"
@@ -162,9 +173,9 @@ class Identities:
         cached = self._known(lookup)
         if cached is not None:
             return cached
-        stored = self._store.subject_by_lookup(lookup)
+        stored = self._store.subject_key(lookup)
         if stored is not None:
-            return self._remember(Subject(lookup, stored[1]))
+            return self._remember(Subject(lookup, stored))
         if not create:
             return None
         subject = Subject(lookup, self._keys.new_key())

@@ -329,7 +329,9 @@ class Lineage:
         if background:
             if keys is None:
                 raise InputError("background appends need a keys directory (Lineage.open)")
-            self._background = ProcessAppender(ledger.store.url, keys.path, ledger.log_key_name)
+            self._background = ProcessAppender(
+                ledger.store.open_url, keys.path, ledger.log_key_name
+            )
 
     @property
     def appended(self) -> int:

@@ -1,4 +1,5 @@
-"""Stores, chosen by URL scheme: ``sqlite:///path`` (embedded default)."""
+"""Stores, chosen by URL scheme: ``sqlite:///path`` (embedded default) or
+``neo4j://host:7687`` (and ``bolt://``, ``neo4j+s://``…: a Neo4j server)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,22 @@ from collections.abc import Callable
 
 from lineage.errors import ConfigurationError
 from lineage.store.base import AppendSession, Store
+from lineage.store.neo4j_url import SCHEMES as NEO4J_SCHEMES
 from lineage.store.sqlite import SqliteStore
+
+
+def _neo4j(url: str, create: bool) -> Store:
+    from lineage.store.neo4j_store import Neo4jStore
+
+    return Neo4jStore(url, create=create)
+
 
 DEFAULT_URL = "sqlite:///./lineage.db"
 URL_ENV = "LINEAGE_DB"
 
 _FACTORIES: dict[str, Callable[[str, bool], Store]] = {
     "sqlite": lambda url, create: SqliteStore(url, create=create),
+    **{scheme: _neo4j for scheme in NEO4J_SCHEMES},
 }
 
 

@@ -66,11 +66,16 @@ class AppendSession(ReadView, Protocol):
 
 class Store(ReadView, Protocol):
     url: str
+    """Names the store in messages; never carries a password."""
+    open_url: str
+    """Opens the store again (another process); may carry credentials: never print it."""
 
     def is_initialized(self) -> bool: ...
 
-    def initialize(self, meta: dict[str, str]) -> None:
-        """Create the schema and record ``meta``; refuses an initialised store."""
+    def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
+        """Create the schema and record ``meta``; refuses an initialised store.
+
+        ``index_key`` keys the raw-id lookups (random unless a copy brings its own)."""
         ...
 
     def meta(self) -> dict[str, str]: ...

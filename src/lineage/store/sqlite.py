@@ -167,24 +167,30 @@ class SqliteIdentities:
     def index_key(self) -> bytes:
         return graph.index_key(self._db)
 
-    def subject_by_lookup(self, lookup: bytes) -> tuple[int, bytes] | None:
-        return graph.subject_by_lookup(self._db, lookup)
+    def subject_key(self, lookup: bytes) -> bytes | None:
+        return graph.subject_key(self._db, lookup)
 
     def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
         return graph.identity_owner(self._db, lookup)
 
     def save_identities(
         self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
-    ) -> dict[bytes, tuple[int, bytes]]:
+    ) -> dict[bytes, bytes]:
         with self._store._transaction("IMMEDIATE"):
             return graph.save_identities(self._db, subjects, identities)
+
+    def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
+        return graph.iter_subjects(self._db)
+
+    def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
+        return graph.iter_bindings(self._db)
 
 
 class SqliteStore(_Reads):
     """The SQLite implementation of :class:`lineage.store.base.Store`."""
 
     def __init__(self, url: str, *, create: bool = False) -> None:
-        self.url = url
+        self.url = self.open_url = url
         self.path = path_from_url(url)
         if not create and not self.path.exists():
             raise ConfigurationError(f"no ledger at {self.path} (create one with: lineage init)")
@@ -210,13 +216,15 @@ class SqliteStore(_Reads):
         ).fetchone()
         return row is not None
 
-    def initialize(self, meta: dict[str, str]) -> None:
+    def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
         if self.is_initialized():
             raise ConfigurationError(f"{self.path} already holds a ledger")
         with self._transaction():
             for statement in (_SCHEMA + graph.GRAPH_SCHEMA).strip().split(";\n"):
                 self._db.execute(statement)
-            self._db.execute("INSERT INTO key_secrets VALUES ('index', ?)", (os.urandom(32),))
+            self._db.execute(
+                "INSERT INTO key_secrets VALUES ('index', ?)", (index_key or os.urandom(32),)
+            )
             self._db.executemany(
                 "INSERT INTO meta (key, value) VALUES (?, ?)",
                 [("schema_version", SCHEMA_VERSION), *sorted(meta.items())],

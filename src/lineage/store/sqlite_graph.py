@@ -248,9 +248,9 @@ def index_key(db: sqlite3.Connection) -> bytes:
     return bytes(row[0])
 
 
-def subject_by_lookup(db: sqlite3.Connection, lookup: bytes) -> tuple[int, bytes] | None:
-    row = db.execute("SELECT handle, key FROM subject_keys WHERE lookup = ?", (lookup,)).fetchone()
-    return (int(row[0]), bytes(row[1])) if row else None
+def subject_key(db: sqlite3.Connection, lookup: bytes) -> bytes | None:
+    row = db.execute("SELECT key FROM subject_keys WHERE lookup = ?", (lookup,)).fetchone()
+    return bytes(row[0]) if row else None
 
 
 def identity_owner(db: sqlite3.Connection, lookup: bytes) -> tuple[bytes, bytes] | None:
@@ -266,16 +266,30 @@ def save_identities(
     db: sqlite3.Connection,
     subjects: list[tuple[bytes, bytes]],
     identities: list[tuple[bytes, bytes]],
-) -> dict[bytes, tuple[int, bytes]]:
+) -> dict[bytes, bytes]:
     db.executemany("INSERT OR IGNORE INTO subject_keys (lookup, key) VALUES (?, ?)", subjects)
     db.executemany(
         "INSERT OR REPLACE INTO identities (lookup, subject)"
         " SELECT ?, handle FROM subject_keys WHERE lookup = ?",
         identities,
     )
-    stored: dict[bytes, tuple[int, bytes]] = {}
+    stored: dict[bytes, bytes] = {}
     for lookup, _ in subjects:
-        found = subject_by_lookup(db, lookup)
+        found = subject_key(db, lookup)
         if found is not None:
             stored[lookup] = found
     return stored
+
+
+def iter_subjects(db: sqlite3.Connection) -> Iterator[tuple[bytes, bytes]]:
+    for lookup, key in _fetch(db.execute("SELECT lookup, key FROM subject_keys ORDER BY lookup")):
+        yield bytes(lookup), bytes(key)
+
+
+def iter_bindings(db: sqlite3.Connection) -> Iterator[tuple[bytes, bytes]]:
+    rows = db.execute(
+        "SELECT i.lookup, s.lookup FROM identities i JOIN subject_keys s ON s.handle = i.subject"
+        " ORDER BY i.lookup"
+    )
+    for lookup, subject in _fetch(rows):
+        yield bytes(lookup), bytes(subject)

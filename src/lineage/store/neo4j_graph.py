@@ -1,0 +1,308 @@
+"""Cypher of the graph projection in Neo4j.
+
+Graph nodes are ``(:Lineage:<Kind> {id, kind, attrs, entry, time_us})``; an id that an
+edge names but no entry declares is a ``(:Lineage {id})`` without kind, so gaps stay
+visible. Edges are relationships in the direction the Lineage predicate names them,
+``(record)-[:DERIVED_FROM]->(post)``, ``(record)-[:PACKED_INTO]->(shard)``, each with
+the ``entry`` and ``time_us`` of the statement that first asserted it. Drops are
+``(:Drop {key, node, entry, reason, time_us})``; statements ``(:Statement {entry, …})``.
+
+Every query text is a constant of this module: node kinds and relationship types
+come from :mod:`lineage.graph.model`, never from input; values are parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from lineage.errors import NodeConflictError
+from lineage.graph.model import EDGE_RULES, NODE_ATTRIBUTES
+from lineage.graph.rows import DropRow, EdgeRow, GraphBatch, NodeRow, ProjectionRow, StatementRow
+
+Run = Callable[[str, dict[str, Any]], list[list[Any]]]
+"""Runs one parameterised query and returns its rows."""
+
+NEVER = 1 << 62
+PAGE = 2000
+
+_FLOWS_FORWARD = {kind: rule[2] for kind, rule in EDGE_RULES.items()}
+for _name in [*_FLOWS_FORWARD, *NODE_ATTRIBUTES]:
+    assert re.fullmatch(r"[A-Z][A-Za-z_]*", _name), _name
+_FORWARD = "|".join(sorted(k for k, forward in _FLOWS_FORWARD.items() if forward))
+_BACKWARD = "|".join(sorted(k for k, forward in _FLOWS_FORWARD.items() if not forward))
+
+CONSTRAINTS = [
+    "CREATE CONSTRAINT lineage_node_id IF NOT EXISTS FOR (n:Lineage) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT lineage_statement_entry IF NOT EXISTS"
+    " FOR (s:Statement) REQUIRE s.entry IS UNIQUE",
+    "CREATE CONSTRAINT lineage_drop_key IF NOT EXISTS FOR (d:Drop) REQUIRE d.key IS UNIQUE",
+    "CREATE INDEX lineage_drop_node IF NOT EXISTS FOR (d:Drop) ON (d.node)",
+]
+
+
+def drop_key(node: str, entry: int) -> str:
+    """Sorts as ``(node, entry)`` does: node ids never contain characters below ``!``."""
+    return f"{node}\x1f{entry:020d}"
+
+
+# -- writes -------------------------------------------------------------------------
+
+_EXISTING = (
+    "UNWIND $ids AS id MATCH (n:Lineage {id: id}) WHERE n.kind IS NOT NULL"
+    " RETURN n.id, n.kind, n.attrs, n.entry"
+)
+_ADD_STATEMENTS = (
+    "UNWIND $rows AS r CREATE (:Statement {entry: r[0], predicate_type: r[1], step: r[2],"
+    " version: r[3], run: r[4], keyid: r[5], time_us: r[6]})"
+)
+_ADD_NODES = {
+    kind: "UNWIND $rows AS r MERGE (n:Lineage {id: r[0]})"
+    f" SET n:{kind}, n.kind = '{kind}', n.attrs = r[1], n.entry = r[2], n.time_us = r[3]"
+    for kind in NODE_ATTRIBUTES
+}
+_ADD_EDGES = {
+    kind: "UNWIND $rows AS r MERGE (a:Lineage {id: r[0]}) MERGE (b:Lineage {id: r[1]})"
+    f" MERGE (a)-[e:{kind}]->(b) ON CREATE SET e.entry = r[2], e.time_us = r[3]"
+    for kind in EDGE_RULES
+}
+_ADD_DROPS = (
+    "UNWIND $rows AS r MERGE (d:Drop {key: r[0]})"
+    " ON CREATE SET d.node = r[1], d.entry = r[2], d.reason = r[3], d.time_us = r[4]"
+)
+_WRITE_CHUNK = 10_000
+
+
+def existing_nodes(run: Run, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+    found: dict[str, tuple[str, str, int]] = {}
+    for start in range(0, len(ids), _WRITE_CHUNK):
+        rows = run(_EXISTING, {"ids": list(ids[start : start + _WRITE_CHUNK])})
+        found.update((r[0], (r[1], r[2], r[3])) for r in rows)
+    return found
+
+
+def _new_nodes(run: Run, nodes: list[NodeRow]) -> list[NodeRow]:
+    """The nodes of a batch not stored yet, first assertion of each; raises on a conflict."""
+    first: dict[str, NodeRow] = {}
+    for row in nodes:
+        earlier = first.setdefault(row.id, row)
+        if (earlier.kind, earlier.attrs) != (row.kind, row.attrs):
+            raise NodeConflictError("a node is asserted again with other attributes")
+    stored = existing_nodes(run, list(first))
+    for node_id, (kind, attrs, _) in stored.items():
+        if (kind, attrs) != (first[node_id].kind, first[node_id].attrs):
+            raise NodeConflictError("a node is asserted again with other attributes")
+    return [row for node_id, row in first.items() if node_id not in stored]
+
+
+def _chunked(run: Run, query: str, rows: list[list[Any]]) -> None:
+    for start in range(0, len(rows), _WRITE_CHUNK):
+        run(query, {"rows": rows[start : start + _WRITE_CHUNK]})
+
+
+def write_batch(run: Run, batch: GraphBatch) -> None:
+    """Write one append's projection rows; stored nodes, edges and drops are kept."""
+    new_nodes = _new_nodes(run, batch.nodes)
+    _chunked(
+        run,
+        _ADD_STATEMENTS,
+        [
+            [s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid, s.time_us]
+            for s in batch.statements
+        ],
+    )
+    for kind, query in _ADD_NODES.items():
+        rows = [[n.id, n.attrs, n.entry, n.time_us] for n in new_nodes if n.kind == kind]
+        _chunked(run, query, rows)
+    by_kind: dict[str, list[list[Any]]] = {}
+    for e in batch.edges:
+        src, dst = (e.up, e.down) if _FLOWS_FORWARD[e.kind] else (e.down, e.up)
+        by_kind.setdefault(e.kind, []).append([src, dst, e.entry, e.time_us])
+    for kind, rows in by_kind.items():
+        _chunked(run, _ADD_EDGES[kind], rows)
+    _chunked(
+        run,
+        _ADD_DROPS,
+        [[drop_key(d.node, d.entry), d.node, d.entry, d.reason, d.time_us] for d in batch.drops],
+    )
+
+
+# -- reads --------------------------------------------------------------------------
+
+_NODE = "MATCH (n:Lineage {id: $id}) RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
+_EDGE_FIELDS = "startNode(r).id, endNode(r).id, type(r), r.entry, r.time_us"
+_EDGES_DOWN = f"""
+MATCH (n:Lineage {{id: $id}})
+CALL (n) {{
+    MATCH (n)-[r:{_FORWARD}]->() WHERE r.time_us <= $until RETURN r
+    UNION
+    MATCH (n)<-[r:{_BACKWARD}]-() WHERE r.time_us <= $until RETURN r
+}}
+RETURN {_EDGE_FIELDS} LIMIT $limit
+"""
+_EDGES_BOTH = f"""
+MATCH (n:Lineage {{id: $id}})-[r:{_FORWARD}|{_BACKWARD}]-()
+WHERE r.time_us <= $until
+RETURN {_EDGE_FIELDS} LIMIT $limit
+"""
+_DROPS_OF = (
+    "MATCH (d:Drop {node: $id}) WHERE d.time_us <= $until"
+    " RETURN d.node, d.reason, d.entry, d.time_us ORDER BY d.entry"
+)
+_NEIGHBOURS = """
+UNWIND $ids AS id MATCH (n:Lineage {{id: id}})
+CALL (n) {{
+    MATCH (n)-[r:{out}]->(m) WHERE r.time_us <= $until RETURN m
+    UNION
+    MATCH (n)<-[r:{into}]-(m) WHERE r.time_us <= $until RETURN m
+}}
+RETURN DISTINCT m.id, m.kind, m.attrs, m.entry, m.time_us
+"""
+_UPSTREAM = _NEIGHBOURS.format(out=_BACKWARD, into=_FORWARD)
+_DOWNSTREAM = _NEIGHBOURS.format(out=_FORWARD, into=_BACKWARD)
+_STATEMENTS = (
+    "UNWIND $entries AS e MATCH (s:Statement {entry: e})"
+    " RETURN s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid, s.time_us"
+)
+_DROP_COUNTS = "MATCH (d:Drop) WHERE d.time_us <= $until RETURN d.entry, d.reason, count(*)"
+
+
+def edge_row(start: str, end: str, kind: str, entry: int, time_us: int) -> EdgeRow:
+    if _FLOWS_FORWARD[kind]:
+        return EdgeRow(start, end, kind, entry, time_us)
+    return EdgeRow(end, start, kind, entry, time_us)
+
+
+def _until(as_of_us: int | None) -> int:
+    return NEVER if as_of_us is None else as_of_us
+
+
+def node(run: Run, node_id: str) -> NodeRow | None:
+    rows = run(_NODE, {"id": node_id})
+    if not rows or rows[0][1] is None:
+        return None
+    return NodeRow(*rows[0])
+
+
+def edges_of(
+    run: Run, node_id: str, as_of_us: int | None, downstream_only: bool, limit: int
+) -> list[EdgeRow]:
+    query = _EDGES_DOWN if downstream_only else _EDGES_BOTH
+    rows = run(query, {"id": node_id, "until": _until(as_of_us), "limit": limit})
+    return [edge_row(*r) for r in rows]
+
+
+def drops_of(run: Run, node_id: str, as_of_us: int | None) -> list[DropRow]:
+    return [DropRow(*r) for r in run(_DROPS_OF, {"id": node_id, "until": _until(as_of_us)})]
+
+
+_FIRST_BATCH, _LARGEST_BATCH = 16, 4096
+
+
+def walk(run: Run, root: str, upstream: bool, as_of_us: int | None) -> Iterator[NodeRow]:
+    """Every node reachable from ``root`` (itself included), each once; undeclared nodes
+    come with kind ``""``. Depth first by growing batches: the first origins arrive
+    after one query a level, the rest in batches of up to a few thousand nodes."""
+    until = _until(as_of_us)
+    query = _UPSTREAM if upstream else _DOWNSTREAM
+    start = node(run, root)
+    seen = {root}
+    if start is None:
+        yield NodeRow(root, "", "{}", -1, 0)
+    elif start.time_us <= until:
+        yield start
+    stack: list[list[str]] = [[root]]
+    batch = _FIRST_BATCH
+    while stack:
+        top = stack[-1]
+        ids = top[-batch:]
+        del top[-batch:]
+        if not top:
+            stack.pop()
+        fresh: list[str] = []
+        for node_id, kind, attrs, entry, when in run(query, {"ids": ids, "until": until}):
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            fresh.append(node_id)
+            if kind is None:
+                yield NodeRow(node_id, "", "{}", -1, 0)
+            elif when <= until:
+                yield NodeRow(node_id, kind, attrs, entry, when)
+        if fresh:
+            stack.append(fresh)
+        batch = min(batch * 2, _LARGEST_BATCH)
+
+
+def statements(run: Run, entries: Iterable[int]) -> dict[int, StatementRow]:
+    wanted = sorted(set(entries))
+    found: dict[int, StatementRow] = {}
+    for start in range(0, len(wanted), _WRITE_CHUNK):
+        rows = run(_STATEMENTS, {"entries": wanted[start : start + _WRITE_CHUNK]})
+        found.update((r[0], StatementRow(*r)) for r in rows)
+    return found
+
+
+def drop_counts(run: Run, as_of_us: int | None) -> list[tuple[int, str, int]]:
+    rows = run(_DROP_COUNTS, {"until": _until(as_of_us)})
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+# -- ordered iteration (verify, copy), bounded to entries below ``bound`` --------------
+
+_PAGES = {
+    "nodes": (
+        "MATCH (n:Lineage) WHERE n.id > $after AND n.kind IS NOT NULL AND n.entry < $bound"
+        " RETURN n.id AS after, n.id, n.kind, n.attrs, n.entry, n.time_us ORDER BY n.id LIMIT $page"
+    ),
+    "drops": (
+        "MATCH (d:Drop) WHERE d.key > $after AND d.entry < $bound"
+        " RETURN d.key, d.node, d.reason, d.entry, d.time_us ORDER BY d.key LIMIT $page"
+    ),
+    "statements": (
+        "MATCH (s:Statement) WHERE s.entry > $after AND s.entry < $bound"
+        " RETURN s.entry AS after, s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid,"
+        " s.time_us ORDER BY s.entry LIMIT $page"
+    ),
+}
+_ROW_TYPES: dict[str, Any] = {"nodes": NodeRow, "drops": DropRow, "statements": StatementRow}
+_NODE_IDS_PAGE = "MATCH (n:Lineage) WHERE n.id > $after RETURN n.id ORDER BY n.id LIMIT $page"
+_EDGES_INTO = f"""
+UNWIND $ids AS id MATCH (d:Lineage {{id: id}})
+CALL (d) {{
+    MATCH (d)-[r:{_BACKWARD}]->() RETURN r
+    UNION
+    MATCH (d)<-[r:{_FORWARD}]-() RETURN r
+}}
+WITH r WHERE r.entry < $bound
+RETURN {_EDGE_FIELDS}
+"""
+
+
+def iter_rows(run: Run, table: str, bound: int) -> Iterator[ProjectionRow]:
+    """Rows of one projection table in key order (as :mod:`sqlite_graph` gives them)."""
+    if table == "edges":
+        yield from _iter_edges(run, bound)
+        return
+    query, row_type = _PAGES[table], _ROW_TYPES[table]
+    after: str | int = -1 if table == "statements" else ""
+    while True:
+        rows = run(query, {"after": after, "bound": bound, "page": PAGE})
+        for row in rows:
+            yield row_type(*row[1:])
+        if len(rows) < PAGE:
+            return
+        after = rows[-1][0]
+
+
+def _iter_edges(run: Run, bound: int) -> Iterator[EdgeRow]:
+    """Edges ordered by (down, up, kind): a page of node ids, then the edges into them."""
+    after = ""
+    while True:
+        ids = [r[0] for r in run(_NODE_IDS_PAGE, {"after": after, "page": PAGE})]
+        if not ids:
+            return
+        edges = [edge_row(*r) for r in run(_EDGES_INTO, {"ids": ids, "bound": bound})]
+        yield from sorted(edges, key=EdgeRow.key)
+        after = ids[-1]
