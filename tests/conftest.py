@@ -84,7 +84,7 @@ def sqlite_url(tmp_path: Path) -> str:
     return fresh_store_url("sqlite", tmp_path)
 
 
-def _ledger_env(tmp_path: Path, url: str) -> Iterator[LedgerEnv]:
+def ledger_env(tmp_path: Path, url: str) -> Iterator[LedgerEnv]:
     keys = KeyDirectory(tmp_path / "keys")
     admin = keys.create("admin")
     collector = keys.create("collector")
@@ -98,13 +98,13 @@ def _ledger_env(tmp_path: Path, url: str) -> Iterator[LedgerEnv]:
 def env(tmp_path: Path, store_url: str) -> Iterator[LedgerEnv]:
     """A ledger (on each store) with the admin key and a ``collector`` key registered
     for ``collect``."""
-    yield from _ledger_env(tmp_path, store_url)
+    yield from ledger_env(tmp_path, store_url)
 
 
 @pytest.fixture
 def sqlite_env(tmp_path: Path, sqlite_url: str) -> Iterator[LedgerEnv]:
     """As ``env``, on SQLite only: for tests that edit the file underneath."""
-    yield from _ledger_env(tmp_path, sqlite_url)
+    yield from ledger_env(tmp_path, sqlite_url)
 
 
 def run_cli(*args: str, input: str | bytes | None = None):  # type: ignore[no-untyped-def]
@@ -114,3 +114,26 @@ def run_cli(*args: str, input: str | bytes | None = None):  # type: ignore[no-un
     from lineage_cli.main import app
 
     return CliRunner().invoke(app, list(args), input=input, catch_exceptions=False)
+
+
+def ingest_hand_built_pipeline(env: LedgerEnv) -> LedgerEnv:
+    """Ingest the hand-built pipeline of :mod:`graph_fixtures` into ``env``'s ledger."""
+    from lineage.events import ingest
+    from lineage.pipeline import Lineage
+
+    from graph_fixtures import setup_signers, write_events
+
+    env.ledger.close()
+    setup_signers(env.url, env.keys)
+    events = write_events(env.root / "events.jsonl")
+    with Lineage.open(env.url, keys_dir=env.root / "keys") as lineage, events.open("rb") as f:
+        ingest(lineage, f, "events.jsonl")
+    env.ledger = Ledger.open(env.url)
+    return env
+
+
+@pytest.fixture
+def graph(env: LedgerEnv) -> LedgerEnv:
+    """The hand-built pipeline (5 posts, 3 authors, 2 shards, 2 datasets, 3 models), on
+    each store."""
+    return ingest_hand_built_pipeline(env)

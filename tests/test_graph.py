@@ -17,19 +17,8 @@ from lineage.store import Store
 from lineage.verify import verify_ledger
 
 from conftest import LedgerEnv, run_cli
-from graph_fixtures import setup_signers, write_events
+from graph_fixtures import setup_signers
 from stores import edit, stored_values
-
-
-@pytest.fixture
-def graph(env: LedgerEnv) -> LedgerEnv:
-    env.ledger.close()
-    setup_signers(env.url, env.keys)
-    events = write_events(env.root / "events.jsonl")
-    with Lineage.open(env.url, keys_dir=env.root / "keys") as lineage, events.open("rb") as f:
-        ingest(lineage, f, "events.jsonl")
-    env.ledger = Ledger.open(env.url)
-    return env
 
 
 def ids(env: LedgerEnv) -> dict[str, str]:
