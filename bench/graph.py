@@ -1,8 +1,9 @@
-"""Graph benchmark: ingest, trace and impact on the embedded store, against raw SQLite.
+"""Graph benchmark: ingest, trace and impact on SQLite (and Neo4j), against baselines.
 
 Run by hand (figures go in the issue note):
 
     .venv/bin/python bench/graph.py --posts 1000000
+    .venv/bin/python bench/graph.py --posts 100000 --neo4j bolt://127.0.0.1:7687 --wipe-neo4j
 
 Builds, through the pipeline API in a child process, POSTS posts from ~POSTS/10
 authors through five steps (collect, visibility, jurisdiction, pii-redact, dedup)
@@ -15,6 +16,13 @@ the same run and on the same data:
 - trace of the model: time to the first origin (target <= 100 ms) and to all
   origins, next to a bare recursive CTE over the same tables (target <= 3x);
 - impact of 1,000 random posts: p50 and p99 (target p99 <= 2 ms).
+
+With ``--neo4j URL`` the same pipeline (same seeded subject keys, so the same node
+ids) runs again into that Neo4j database, and the same trace and impacts run there;
+Neo4j's ingest is also set beside a bare batched-UNWIND write of the same edge rows
+into the same server (target >= 20k edges/s for the ingest). ``--wipe-neo4j`` lets
+the benchmark empty that database first: it refuses a database holding data
+otherwise. Credentials: ``LINEAGE_NEO4J_USER`` / ``LINEAGE_NEO4J_PASSWORD``.
 """
 
 from __future__ import annotations
@@ -29,15 +37,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from ledger import run_measured  # noqa: E402
+from lineage.identity import SeededKeySource  # noqa: E402
 from lineage.keys import KeyDirectory  # noqa: E402
 from lineage.ledger import Ledger  # noqa: E402
 from lineage.pipeline import Lineage  # noqa: E402
 from lineage.queries import Trace, impact  # noqa: E402
+from lineage.store import Store  # noqa: E402
 from lineage.store.sqlite import CACHE_KIB  # noqa: E402
 from lineage.store.sqlite_graph import GRAPH_SCHEMA  # noqa: E402
 from lineage.timeutil import parse_time  # noqa: E402
@@ -48,7 +59,13 @@ SHARDS = 1000
 
 def build(url: str, keys_dir: Path, posts: int) -> None:
     """The child process: run the synthetic pipeline through the API."""
-    with Lineage.open(url, keys_dir=keys_dir, statements_per_append=20, background=True) as lineage:
+    with Lineage.open(
+        url,
+        keys_dir=keys_dir,
+        statements_per_append=20,
+        background=True,
+        key_source=SeededKeySource(2024),
+    ) as lineage:
         steps = {
             name: lineage.step(
                 name, version="1", run="bench", key="pipeline", time="2024-06-01T00:00:00Z"
@@ -127,37 +144,59 @@ def bare_cte(db_path: Path, root: str) -> tuple[int, float]:
     return int(count), elapsed
 
 
-def run(posts: int, work: Path) -> dict[str, float]:
-    keys = KeyDirectory(work / "keys")
-    admin = keys.create("admin")
-    url = f"sqlite:///{work / 'graph.db'}"
+def create_ledger(url: str, keys: KeyDirectory) -> None:
+    admin = keys.load("admin")
     ledger = Ledger.create(url, admin)
     ledger.register_key(
         admin,
         "pipeline",
-        keys.create("pipeline").public,
+        keys.load("pipeline").public,
         STEPS,
         valid_from=parse_time("2024-01-01T00:00:00Z"),
     )
     ledger.close()
 
+
+def ingest(url: str, work: Path, posts: int) -> tuple[float, float]:
+    """Run the pipeline in a child process: (seconds, peak RSS MB of its process tree)."""
     env = {**os.environ, "LINEAGE_NO_PROGRESS": "1"}
-    ingest_s, peak_mb = run_measured(
+    return run_measured(
         [sys.executable, str(Path(__file__)), "--child", url, str(work / "keys"), str(posts)], env
     )
-    raw_rows, raw_s = raw_edge_insert(work / "graph.db", work)
 
-    ledger = Ledger.open(url)
-    store = ledger.store
+
+def queries(store: Store, post_ids: list[str], posts: int) -> dict[str, float]:
+    """Trace of the model (first origin, all origins) and impact of each post."""
     start = time.perf_counter()
-    trace = Trace(store, "model:bench-model")
-    origins = trace.origins()
+    origins = Trace(store, "model:bench-model").origins()
     next(origins)
     first_s = time.perf_counter() - start
     found = 1 + sum(1 for _ in origins)
     trace_s = time.perf_counter() - start
-    cte_count, cte_s = bare_cte(work / "graph.db", "model:bench-model")
-    assert found == cte_count == posts, (found, cte_count, posts)
+    assert found == posts, (found, posts)
+    times = []
+    for post_id in post_ids:
+        start = time.perf_counter()
+        result = impact(store, post_id)
+        times.append(time.perf_counter() - start)
+        assert result.nodes["Model"] == ["model:bench-model"]
+    times.sort()
+    return {
+        "trace_first_ms": first_s * 1000,
+        "trace_all_s": trace_s,
+        "impact_p50_ms": times[len(times) // 2] * 1000,
+        "impact_p99_ms": times[max(0, int(len(times) * 0.99) - 1)] * 1000,
+    }
+
+
+def run(posts: int, work: Path) -> dict[str, float]:
+    keys = KeyDirectory(work / "keys")
+    keys.create("admin")
+    keys.create("pipeline")
+    url = f"sqlite:///{work / 'graph.db'}"
+    create_ledger(url, keys)
+    ingest_s, peak_mb = ingest(url, work, posts)
+    raw_rows, raw_s = raw_edge_insert(work / "graph.db", work)
 
     post_ids = [
         row[0]
@@ -165,14 +204,11 @@ def run(posts: int, work: Path) -> dict[str, float]:
             "SELECT id FROM nodes WHERE kind = 'Post' ORDER BY random() LIMIT 1000"
         )
     ]
-    times = []
-    for post_id in post_ids:
-        start = time.perf_counter()
-        result = impact(store, post_id)
-        times.append(time.perf_counter() - start)
-        assert result.nodes["Model"] == ["model:bench-model"]
+    ledger = Ledger.open(url)
+    measured = queries(ledger.store, post_ids, posts)
     ledger.close()
-    times.sort()
+    cte_count, cte_s = bare_cte(work / "graph.db", "model:bench-model")
+    assert cte_count == posts, (cte_count, posts)
     return {
         "posts": posts,
         "edges": raw_rows,
@@ -181,13 +217,39 @@ def run(posts: int, work: Path) -> dict[str, float]:
         "raw_edges_per_s": raw_rows / raw_s,
         "ingest_ratio": raw_s / ingest_s,
         "ingest_peak_rss_mb": peak_mb,
-        "trace_first_ms": first_s * 1000,
-        "trace_all_s": trace_s,
+        **measured,
         "bare_cte_s": cte_s,
-        "trace_ratio": trace_s / cte_s,
-        "impact_p50_ms": times[len(times) // 2] * 1000,
-        "impact_p99_ms": times[int(len(times) * 0.99) - 1] * 1000,
+        "trace_ratio": measured["trace_all_s"] / cte_s,
         "db_mb": (work / "graph.db").stat().st_size / 1e6,
+        "post_ids": post_ids,  # type: ignore[dict-item]
+    }
+
+
+def run_neo4j(
+    url: str, wipe: bool, posts: int, work: Path, sqlite: dict[str, Any]
+) -> dict[str, float]:
+    """The same pipeline, trace and impacts on Neo4j; and a bare UNWIND write baseline."""
+    from neo4j_baseline import bare_unwind_write, empty_database
+
+    empty_database(url, wipe)
+    create_ledger(url, KeyDirectory(work / "keys"))
+    ingest_s, peak_mb = ingest(url, work, posts)
+    ledger = Ledger.open(url)
+    measured = queries(ledger.store, sqlite["post_ids"], posts)
+    ledger.close()
+    edges = int(sqlite["edges"])
+    rows = (
+        sqlite3.connect(work / "graph.db")
+        .execute("SELECT up, down, kind, entry, time_us FROM edges")
+        .fetchall()
+    )
+    bare_s = bare_unwind_write(url, rows)
+    return {
+        "neo4j_ingest_s": ingest_s,
+        "neo4j_ingest_edges_per_s": edges / ingest_s,
+        "neo4j_ingest_peak_rss_mb": peak_mb,
+        "neo4j_bare_unwind_edges_per_s": len(rows) / bare_s,
+        **{f"neo4j_{key}": value for key, value in measured.items()},
     }
 
 
@@ -197,10 +259,15 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--neo4j", metavar="URL", help="Also run on this Neo4j database.")
+    parser.add_argument("--wipe-neo4j", action="store_true", help="Empty the Neo4j database first.")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lineage-graph-bench-") as tmp:
         result = run(args.posts, Path(tmp))
+        if args.neo4j:
+            result.update(run_neo4j(args.neo4j, args.wipe_neo4j, args.posts, Path(tmp), result))
+    del result["post_ids"]
     if args.json:
         print(json.dumps(result))
         return
@@ -220,6 +287,23 @@ def main() -> None:
         f"  impact of 1,000 posts: p50 {r['impact_p50_ms']:.2f} ms, p99"
         f" {r['impact_p99_ms']:.2f} ms (target p99 <= 2)"
     )
+    if "neo4j_ingest_s" in r:
+        print("on Neo4j, same pipeline and data:")
+        print(
+            f"  ingest {r['neo4j_ingest_edges_per_s']:,.0f} edges/s (target >= 20,000) ="
+            f" {r['neo4j_ingest_edges_per_s'] / r['ingest_edges_per_s']:.2f}x SQLite's;"
+            f" {r['neo4j_ingest_s']:.1f} s, client peak RSS"
+            f" {r['neo4j_ingest_peak_rss_mb']:.0f} MB; bare batched UNWIND write of the same"
+            f" edges {r['neo4j_bare_unwind_edges_per_s']:,.0f}/s"
+        )
+        print(
+            f"  trace first origin {r['neo4j_trace_first_ms']:.1f} ms; all"
+            f" {r['neo4j_trace_all_s']:.2f} s = {r['neo4j_trace_all_s'] / r['trace_all_s']:.2f}x"
+            " SQLite's"
+        )
+        print(
+            f"  impact p50 {r['neo4j_impact_p50_ms']:.2f} ms, p99 {r['neo4j_impact_p99_ms']:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

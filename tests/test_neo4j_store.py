@@ -10,10 +10,11 @@ import pytest
 
 from lineage.errors import ConfigurationError
 from lineage.ledger import Ledger
+from lineage.queries import Trace
 from lineage.store.neo4j_url import parse_neo4j_url
 from lineage.verify import verify_ledger
 
-from conftest import LedgerEnv, example_envelope, ledger_env, run_cli
+from conftest import LedgerEnv, example_envelope, ingest_hand_built_pipeline, ledger_env, run_cli
 from stores import NEO4J_URL, edit, fresh_store_url, neo4j_driver
 
 
@@ -149,3 +150,16 @@ def test_a_snapshot_does_not_see_a_later_append(env: LedgerEnv) -> None:
         assert [i for i, _, _ in store.iter_entries()] == list(range(size))
         assert [s for s, _ in store.checkpoints()][-1] == size
     assert store.size() == size + 1
+
+
+def test_the_readme_cypher_query_shows_a_models_lineage(tmp_path: Path) -> None:
+    query = (Path(__file__).parent.parent / "docker" / "model-lineage.cypher").read_text()
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert query.strip() in readme
+    for env in ledger_env(tmp_path, fresh_store_url("neo4j", tmp_path)):
+        ingest_hand_built_pipeline(env)
+        for model in ("model:model-a", "model:model-b", "model:model-a-ft"):
+            records, _, _ = neo4j_driver().execute_query(query, model=model)
+            posts = {n["id"] for r in records for n in r["path"].nodes if "Post" in n.labels}
+            origins = {row.id for row in Trace(env.ledger.store, model).origins()}
+            assert posts == origins and posts, model

@@ -48,22 +48,35 @@ def drop_key(node: str, entry: int) -> str:
 
 
 # -- writes -------------------------------------------------------------------------
+#
+# One append's rows are written in as few statements as possible, and with CREATE
+# wherever the store cannot hold the row yet: a node no query found, a placeholder for
+# an edge end no query found, an edge with a node created by this batch at one end.
+# Only edges between nodes that existed before go through MERGE.
 
-_EXISTING = (
-    "UNWIND $ids AS id MATCH (n:Lineage {id: id}) WHERE n.kind IS NOT NULL"
-    " RETURN n.id, n.kind, n.attrs, n.entry"
-)
+_STORED = "UNWIND $ids AS id MATCH (n:Lineage {id: id}) RETURN n.id, n.kind, n.attrs, n.entry"
 _ADD_STATEMENTS = (
     "UNWIND $rows AS r CREATE (:Statement {entry: r[0], predicate_type: r[1], step: r[2],"
     " version: r[3], run: r[4], keyid: r[5], time_us: r[6]})"
 )
-_ADD_NODES = {
-    kind: "UNWIND $rows AS r MERGE (n:Lineage {id: r[0]})"
+_CREATE_NODES = {
+    kind: f"UNWIND $rows AS r CREATE (:Lineage:{kind}"
+    f" {{id: r[0], kind: '{kind}', attrs: r[1], entry: r[2], time_us: r[3]}})"
+    for kind in NODE_ATTRIBUTES
+}
+_DECLARE_PLACEHOLDERS = {
+    kind: "UNWIND $rows AS r MATCH (n:Lineage {id: r[0]}) WHERE n.kind IS NULL"
     f" SET n:{kind}, n.kind = '{kind}', n.attrs = r[1], n.entry = r[2], n.time_us = r[3]"
     for kind in NODE_ATTRIBUTES
 }
-_ADD_EDGES = {
-    kind: "UNWIND $rows AS r MERGE (a:Lineage {id: r[0]}) MERGE (b:Lineage {id: r[1]})"
+_CREATE_PLACEHOLDERS = "UNWIND $ids AS id CREATE (:Lineage {id: id})"
+_CREATE_EDGES = {
+    kind: "UNWIND $rows AS r MATCH (a:Lineage {id: r[0]}) MATCH (b:Lineage {id: r[1]})"
+    f" CREATE (a)-[:{kind} {{entry: r[2], time_us: r[3]}}]->(b)"
+    for kind in EDGE_RULES
+}
+_MERGE_EDGES = {
+    kind: "UNWIND $rows AS r MATCH (a:Lineage {id: r[0]}) MATCH (b:Lineage {id: r[1]})"
     f" MERGE (a)-[e:{kind}]->(b) ON CREATE SET e.entry = r[2], e.time_us = r[3]"
     for kind in EDGE_RULES
 }
@@ -72,38 +85,58 @@ _ADD_DROPS = (
     " ON CREATE SET d.node = r[1], d.entry = r[2], d.reason = r[3], d.time_us = r[4]"
 )
 _WRITE_CHUNK = 10_000
+_CONFLICT = "a node is asserted again with other attributes"
 
 
-def existing_nodes(run: Run, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
-    found: dict[str, tuple[str, str, int]] = {}
+def _stored(run: Run, ids: Sequence[str]) -> dict[str, tuple[str | None, str, int]]:
+    """(kind, attrs, entry) of the given ids that have a node; kind None: a placeholder."""
+    found: dict[str, tuple[str | None, str, int]] = {}
     for start in range(0, len(ids), _WRITE_CHUNK):
-        rows = run(_EXISTING, {"ids": list(ids[start : start + _WRITE_CHUNK])})
+        rows = run(_STORED, {"ids": list(ids[start : start + _WRITE_CHUNK])})
         found.update((r[0], (r[1], r[2], r[3])) for r in rows)
     return found
 
 
-def _new_nodes(run: Run, nodes: list[NodeRow]) -> list[NodeRow]:
-    """The nodes of a batch not stored yet, first assertion of each; raises on a conflict."""
-    first: dict[str, NodeRow] = {}
-    for row in nodes:
-        earlier = first.setdefault(row.id, row)
-        if (earlier.kind, earlier.attrs) != (row.kind, row.attrs):
-            raise NodeConflictError("a node is asserted again with other attributes")
-    stored = existing_nodes(run, list(first))
-    for node_id, (kind, attrs, _) in stored.items():
-        if (kind, attrs) != (first[node_id].kind, first[node_id].attrs):
-            raise NodeConflictError("a node is asserted again with other attributes")
-    return [row for node_id, row in first.items() if node_id not in stored]
+def existing_nodes(run: Run, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+    return {
+        node_id: (kind, attrs, entry)
+        for node_id, (kind, attrs, entry) in _stored(run, ids).items()
+        if kind is not None
+    }
 
 
-def _chunked(run: Run, query: str, rows: list[list[Any]]) -> None:
+def _chunked(run: Run, query: str, rows: Sequence[Any], name: str = "rows") -> None:
     for start in range(0, len(rows), _WRITE_CHUNK):
-        run(query, {"rows": rows[start : start + _WRITE_CHUNK]})
+        run(query, {name: list(rows[start : start + _WRITE_CHUNK])})
+
+
+def _by_kind(rows: Iterable[tuple[str, list[Any]]]) -> dict[str, list[list[Any]]]:
+    grouped: dict[str, list[list[Any]]] = {}
+    for kind, row in rows:
+        grouped.setdefault(kind, []).append(row)
+    return grouped
 
 
 def write_batch(run: Run, batch: GraphBatch) -> None:
-    """Write one append's projection rows; stored nodes, edges and drops are kept."""
-    new_nodes = _new_nodes(run, batch.nodes)
+    """Write one append's projection rows; stored nodes, edges and drops are kept.
+
+    Raises :class:`NodeConflictError` before writing anything if a node is already
+    stored, or asserted earlier in the batch, with another kind or other attributes."""
+    declared: dict[str, NodeRow] = {}
+    for row in batch.nodes:
+        first = declared.setdefault(row.id, row)
+        if (first.kind, first.attrs) != (row.kind, row.attrs):
+            raise NodeConflictError(_CONFLICT)
+    edges: dict[tuple[str, str, str], EdgeRow] = {}
+    for edge in batch.edges:
+        edges.setdefault((edge.down, edge.up, edge.kind), edge)
+    ends = {end for edge in edges.values() for end in (edge.up, edge.down)}
+    stored = _stored(run, list(declared.keys() | ends))
+    for node_id, (kind, attrs, _) in stored.items():
+        mine = declared.get(node_id)
+        if kind is not None and mine is not None and (kind, attrs) != (mine.kind, mine.attrs):
+            raise NodeConflictError(_CONFLICT)
+
     _chunked(
         run,
         _ADD_STATEMENTS,
@@ -112,15 +145,23 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
             for s in batch.statements
         ],
     )
-    for kind, query in _ADD_NODES.items():
-        rows = [[n.id, n.attrs, n.entry, n.time_us] for n in new_nodes if n.kind == kind]
-        _chunked(run, query, rows)
-    by_kind: dict[str, list[list[Any]]] = {}
-    for e in batch.edges:
+    fresh = {node_id for node_id in declared.keys() | ends if node_id not in stored}
+    node_rows = _by_kind((n.kind, [n.id, n.attrs, n.entry, n.time_us]) for n in declared.values())
+    for kind, rows in node_rows.items():
+        _chunked(run, _CREATE_NODES[kind], [r for r in rows if r[0] in fresh])
+        placeholders = [r for r in rows if r[0] in stored and stored[r[0]][0] is None]
+        _chunked(run, _DECLARE_PLACEHOLDERS[kind], placeholders)
+    _chunked(run, _CREATE_PLACEHOLDERS, sorted(fresh - declared.keys()), name="ids")
+    new_edges: list[tuple[str, list[Any]]] = []
+    other_edges: list[tuple[str, list[Any]]] = []
+    for e in edges.values():
         src, dst = (e.up, e.down) if _FLOWS_FORWARD[e.kind] else (e.down, e.up)
-        by_kind.setdefault(e.kind, []).append([src, dst, e.entry, e.time_us])
-    for kind, rows in by_kind.items():
-        _chunked(run, _ADD_EDGES[kind], rows)
+        edge_row = (e.kind, [src, dst, e.entry, e.time_us])
+        (new_edges if e.up in fresh or e.down in fresh else other_edges).append(edge_row)
+    for kind, rows in _by_kind(new_edges).items():
+        _chunked(run, _CREATE_EDGES[kind], rows)
+    for kind, rows in _by_kind(other_edges).items():
+        _chunked(run, _MERGE_EDGES[kind], rows)
     _chunked(
         run,
         _ADD_DROPS,
@@ -197,13 +238,14 @@ def drops_of(run: Run, node_id: str, as_of_us: int | None) -> list[DropRow]:
     return [DropRow(*r) for r in run(_DROPS_OF, {"id": node_id, "until": _until(as_of_us)})]
 
 
-_FIRST_BATCH, _LARGEST_BATCH = 16, 4096
+_FIRST_BATCH, _LARGEST_BATCH, _DEPTH_FIRST_ROWS = 16, 5000, 2000
 
 
 def walk(run: Run, root: str, upstream: bool, as_of_us: int | None) -> Iterator[NodeRow]:
     """Every node reachable from ``root`` (itself included), each once; undeclared nodes
-    come with kind ``""``. Depth first by growing batches: the first origins arrive
-    after one query a level, the rest in batches of up to a few thousand nodes."""
+    come with kind ``""``. Depth first, one query a batch of the deepest nodes found:
+    small batches until the first couple of thousand rows (origins arrive after one
+    query a level), then batches of thousands."""
     until = _until(as_of_us)
     query = _UPSTREAM if upstream else _DOWNSTREAM
     start = node(run, root)
@@ -232,7 +274,8 @@ def walk(run: Run, root: str, upstream: bool, as_of_us: int | None) -> Iterator[
                 yield NodeRow(node_id, kind, attrs, entry, when)
         if fresh:
             stack.append(fresh)
-        batch = min(batch * 2, _LARGEST_BATCH)
+        if len(seen) > _DEPTH_FIRST_ROWS:
+            batch = min(batch * 2, _LARGEST_BATCH)
 
 
 def statements(run: Run, entries: Iterable[int]) -> dict[int, StatementRow]:

@@ -13,6 +13,7 @@ consistent view by bounding every read to the entries that existed when it began
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -302,6 +303,8 @@ class Neo4jStore(_Reads):
         self._target = target
         self._database = target.database
         self._snapshot_bound: int | None = None
+        self._local = threading.local()
+        self._sessions: list[neo4j.Session] = []
         try:
             self._driver = neo4j.GraphDatabase.driver(
                 target.driver_uri,
@@ -325,11 +328,23 @@ class Neo4jStore(_Reads):
             raise _translate(exc, self.url, self._target.user) from exc
 
     def _run(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
-        with self._translated():
-            records, _, _ = self._driver.execute_query(
-                query, params, database_=self._database, routing_=neo4j.RoutingControl.READ
+        """One auto-commit read on this thread's session (one round trip, not three)."""
+        session: neo4j.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._driver.session(
+                database=self._database,
+                default_access_mode=neo4j.READ_ACCESS,
+                bookmark_manager=self._driver.execute_query_bookmark_manager,
             )
-        return [record.values() for record in records]
+            self._local.session = session
+            self._sessions.append(session)
+        try:
+            with self._translated():
+                return _rows(session.run(query, params))
+        except StoreError:
+            self._local.session = None
+            session.close()
+            raise
 
     def _bound(self) -> int:
         return _NO_BOUND if self._snapshot_bound is None else self._snapshot_bound
@@ -477,4 +492,6 @@ class Neo4jStore(_Reads):
         ]
 
     def close(self) -> None:
+        for session in self._sessions:
+            session.close()
         self._driver.close()
