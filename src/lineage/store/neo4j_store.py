@@ -1,8 +1,8 @@
 """The server store: a Neo4j database through the official ``neo4j`` driver.
 
 The ledger lives beside the graph: ``(:LedgerEntry {idx, leaf, body})``,
-``(:TreeHash {key, end, hash})`` (``key`` as :func:`node_key`, ``end`` the leaf count
-the subtree needs), ``(:Checkpoint {size, note})``, ``(:Signer)``, ``(:LedgerMeta)``.
+``(:TreeHash {key, hash})`` (``key`` as :func:`node_key`), ``(:Checkpoint {size, note})``,
+``(:Signer)``, ``(:LedgerMeta)``.
 Each append is one explicit transaction that first takes a write lock on the
 ``(:LedgerLock)`` node, so appenders are serialised as SQLite's ``BEGIN IMMEDIATE``
 serialises them. Neo4j reads are read-committed; :meth:`Neo4jStore.snapshot` gives a
@@ -70,7 +70,7 @@ _SIGNERS = (
 )
 _EXISTING_LEAVES = "UNWIND $leaves AS l MATCH (e:LedgerEntry {leaf: l}) RETURN e.leaf"
 _ADD_ENTRIES = "UNWIND $rows AS r CREATE (:LedgerEntry {idx: r[0], leaf: r[1], body: r[2]})"
-_ADD_TREE = "UNWIND $rows AS r CREATE (:TreeHash {key: r[0], end: r[1], hash: r[2]})"
+_ADD_TREE = "UNWIND $rows AS r CREATE (:TreeHash {key: r[0], hash: r[1]})"
 _PUT_SIGNER = """
 MERGE (s:Signer {keyid: $keyid})
 SET s.name = $name, s.public_key = $public_key, s.steps = $steps, s.valid_from = $valid_from,
@@ -85,7 +85,7 @@ _ENTRIES_PAGE = (
     " RETURN e.idx, e.leaf, e.body ORDER BY e.idx LIMIT $page"
 )
 _TREE_PAGE = (
-    "MATCH (t:TreeHash) WHERE t.key > $after RETURN t.key, t.hash, t.end ORDER BY t.key LIMIT $page"
+    "MATCH (t:TreeHash) WHERE t.key > $after RETURN t.key, t.hash ORDER BY t.key LIMIT $page"
 )
 _CHECKPOINTS_PAGE = (
     "MATCH (c:Checkpoint) WHERE c.size > $after AND c.size <= $bound"
@@ -213,7 +213,7 @@ class Neo4jSession(_Reads):
             self._run(_ADD_ENTRIES, {"rows": params[start : start + _CHUNK]})
 
     def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
-        params = [[node_key(node), _tree_end(node), value] for node, value in rows]
+        params = [[node_key(node), value] for node, value in rows]
         for start in range(0, len(params), _CHUNK):
             self._run(_ADD_TREE, {"rows": params[start : start + _CHUNK]})
 
@@ -434,9 +434,10 @@ class Neo4jStore(_Reads):
 
     def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
         bound = self._bound()
-        for key, value, end in self._pages(_TREE_PAGE, -1):
-            if end <= bound:
-                yield node_from_key(key), bytes(value)
+        for key, value in self._pages(_TREE_PAGE, -1):
+            node = node_from_key(key)
+            if _tree_end(node) <= bound:
+                yield node, bytes(value)
 
     def checkpoints(self) -> Iterator[tuple[int, str]]:
         for size, note in self._pages(_CHECKPOINTS_PAGE, -1, bound=self._bound()):
