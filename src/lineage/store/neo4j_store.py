@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,13 +22,14 @@ import neo4j
 from neo4j import exceptions as neo4j_errors
 
 from lineage.errors import ConfigurationError, InputError, StoreError
-from lineage.graph.rows import DropRow, EdgeRow, GraphBatch, NodeRow, ProjectionRow, StatementRow
+from lineage.graph.rows import GraphBatch, ProjectionRow
 from lineage.keys import PublicKey
 from lineage.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.store import neo4j_graph as graph
 from lineage.store.base import SCHEMA_VERSION
+from lineage.store.graph_reads import GraphQueries, GraphReads
 from lineage.store.neo4j_url import parse_neo4j_url
-from lineage.timeutil import format_time, parse_time
+from lineage.timeutil import parse_time
 from lineage.trust import Signer
 
 _LEDGER_CONSTRAINTS = [
@@ -128,20 +129,6 @@ def _tree_end(node: NodeId) -> int:
     return (index + 1) << level
 
 
-def _signer_params(signer: Signer) -> dict[str, Any]:
-    return {
-        "keyid": signer.keyid,
-        "name": signer.name,
-        "public_key": signer.public_key.b64(),
-        "steps": list(signer.steps),
-        "valid_from": format_time(signer.valid_from),
-        "valid_until": format_time(signer.valid_until) if signer.valid_until else None,
-        "revoked_at": format_time(signer.revoked_at) if signer.revoked_at else None,
-        "registered_in": signer.registered_in,
-        "revoked_in": signer.revoked_in,
-    }
-
-
 def _signer_from_row(row: list[Any], bound: int) -> Signer:
     revoked_later = row[8] is not None and row[8] >= bound
     return Signer(
@@ -218,7 +205,7 @@ class Neo4jSession(_Reads):
             self._run(_ADD_TREE, {"rows": params[start : start + _CHUNK]})
 
     def put_signer(self, signer: Signer) -> None:
-        self._run(_PUT_SIGNER, _signer_params(signer))
+        self._run(_PUT_SIGNER, signer.to_json())
 
     def add_checkpoint(self, size: int, note: str) -> None:
         self._run(_ADD_CHECKPOINT, {"size": size, "note": note})
@@ -293,7 +280,7 @@ def _translate(exc: Exception, display: str, user: str | None) -> Exception:
     return StoreError(f"{display}: Neo4j driver error: {str(exc).splitlines()[0][:300]}")
 
 
-class Neo4jStore(_Reads):
+class Neo4jStore(_Reads, GraphReads):
     """The Neo4j implementation of :class:`lineage.store.base.Store`."""
 
     def __init__(self, url: str, *, create: bool = False) -> None:
@@ -453,30 +440,8 @@ class Neo4jStore(_Reads):
 
     # -- graph projection ---------------------------------------------------------
 
-    def node(self, node_id: str) -> NodeRow | None:
-        return graph.node(self._run, node_id)
-
-    def edges_of(
-        self,
-        node_id: str,
-        as_of_us: int | None = None,
-        *,
-        downstream_only: bool = False,
-        limit: int = 1_000_000,
-    ) -> list[EdgeRow]:
-        return graph.edges_of(self._run, node_id, as_of_us, downstream_only, limit)
-
-    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
-        return graph.drops_of(self._run, node_id, as_of_us)
-
-    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
-        return graph.walk(self._run, root, upstream, as_of_us)
-
-    def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]:
-        return graph.statements(self._run, entries)
-
-    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
-        return graph.drop_counts(self._run, as_of_us)
+    def _graph(self) -> tuple[GraphQueries, Any]:
+        return graph, self._run
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         return graph.iter_rows(self._run, table, self._bound())

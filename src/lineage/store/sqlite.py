@@ -5,23 +5,21 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from lineage.errors import ConfigurationError, InputError, NodeConflictError, StoreError
 from lineage.graph.rows import (
-    DropRow,
-    EdgeRow,
     GraphBatch,
-    NodeRow,
     ProjectionRow,
-    StatementRow,
 )
 from lineage.keys import PublicKey
 from lineage.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.store import sqlite_graph as graph
 from lineage.store.base import SCHEMA_VERSION
+from lineage.store.graph_reads import GraphQueries, GraphReads
 from lineage.timeutil import format_time, parse_time
 from lineage.trust import Signer
 
@@ -186,7 +184,7 @@ class SqliteIdentities:
         return graph.iter_bindings(self._db)
 
 
-class SqliteStore(_Reads):
+class SqliteStore(_Reads, GraphReads):
     """The SQLite implementation of :class:`lineage.store.base.Store`."""
 
     def __init__(self, url: str, *, create: bool = False) -> None:
@@ -321,30 +319,8 @@ class SqliteStore(_Reads):
         row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
         return str(row[0]) if row else None
 
-    def node(self, node_id: str) -> NodeRow | None:
-        return graph.node(self._db, node_id)
-
-    def edges_of(
-        self,
-        node_id: str,
-        as_of_us: int | None = None,
-        *,
-        downstream_only: bool = False,
-        limit: int = 1_000_000,
-    ) -> list[EdgeRow]:
-        return graph.edges_of(self._db, node_id, as_of_us, downstream_only, limit)
-
-    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
-        return graph.drops_of(self._db, node_id, as_of_us)
-
-    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
-        return graph.walk(self._db, root, upstream, as_of_us)
-
-    def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]:
-        return graph.statements(self._db, entries)
-
-    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
-        return graph.drop_counts(self._db, as_of_us)
+    def _graph(self) -> tuple[GraphQueries, Any]:
+        return graph, self._db
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         with self._translated():
