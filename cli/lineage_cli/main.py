@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from lineage_cli import copy_cmd, graph_cmd, keys_cmd, log_cmd
+from lineage_cli import copy_cmd, demo_cmd, graph_cmd, keys_cmd, log_cmd
 
 app = typer.Typer(
     name="lineage",
@@ -16,6 +16,7 @@ app = typer.Typer(
 log_cmd.register(app)
 graph_cmd.register(app)
 copy_cmd.register(app)
+demo_cmd.register(app)
 app.add_typer(keys_cmd.app, name="keys")
 
 

@@ -1,0 +1,134 @@
+"""``lineage demo``: the whole product on a synthetic corpus, with nothing to start."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lineage.demo.simulate import DemoRun, simulate
+from lineage.demo.stages import LEAKS
+from lineage.identity import Identities
+from lineage.keys import KeyDirectory
+from lineage.ledger import Ledger
+from lineage.store import open_store
+from lineage.verify import verify_ledger
+from lineage_cli.common import (
+    EXIT_FAILED,
+    JsonOption,
+    handle_errors,
+    print_json,
+    progress_bar,
+    stdout,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="demo")(demo)
+
+
+def _ledger_at(url: str, keys: KeyDirectory) -> None:
+    """Create the demo's ledger (and its admin key) unless the store holds one."""
+    store = open_store(url, create=True)
+    try:
+        initialised = store.is_initialized()
+    finally:
+        store.close()
+    if not initialised:
+        admin = keys.load("admin") if keys.exists("admin") else keys.create("admin")
+        Ledger.create(url, admin).close()
+
+
+def _post_id(url: str, raw: str) -> str:
+    ledger = Ledger.open(url)
+    try:
+        owner = Identities(ledger.store.identities()).owner("post", raw)
+        return owner.post_id(raw) if owner else ""
+    finally:
+        ledger.close()
+
+
+@handle_errors
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the store, keys and shard files go.")
+    ] = Path("lineage-demo"),
+    db: Annotated[
+        str | None, typer.Option("--db", help="Store URL [default: sqlite:///DIR/lineage.db].")
+    ] = None,
+    posts: Annotated[int, typer.Option(help="Posts in the synthetic corpus.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Seed of the corpus: same seed, same ledger.")] = 1,
+    leak: Annotated[
+        str | None,
+        typer.Option(help=f"Make one stage misbehave: {', '.join(LEAKS)}.", metavar="STAGE"),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Run a realistic pipeline over a synthetic corpus into a ledger, verify it, and
+    show what happened and what to try next."""
+    url = db or f"sqlite:///{directory / 'lineage.db'}"
+    keys_dir = directory / "keys"
+    keys = KeyDirectory(keys_dir)
+    started = time.perf_counter()
+    _ledger_at(url, keys)
+    with progress_bar("simulating", posts, not json_out) as tick:
+        run = simulate(url, keys_dir, directory, posts=posts, seed=seed, leak=leak, progress=tick)
+    ledger = Ledger.open(url)
+    try:
+        with progress_bar("verifying", ledger.size(), not json_out) as tick:
+            report = verify_ledger(ledger.store, progress=tick)
+    finally:
+        ledger.close()
+    result = run.to_json()
+    result["kept_post_id"] = _post_id(url, run.kept_post) if run.kept_post else ""
+    result["dropped_post_id"] = _post_id(url, run.dropped_post) if run.dropped_post else ""
+    result["store"] = ledger.store.url
+    result["verify"] = {"ok": report.ok, "size": report.size, "problems": report.problems[:20]}
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    result["next"] = _next_commands(run, url, keys_dir, result)
+    if json_out:
+        print_json(result)
+    else:
+        _print(run, result)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _next_commands(run: DemoRun, url: str, keys_dir: Path, result: dict[str, Any]) -> list[str]:
+    db = f"--db {shlex.quote(url)}"
+    commands = [
+        f"lineage trace {run.model} {db}",
+        f"lineage trace {run.model} --path {shlex.quote(run.kept_post)} {db}",
+        f"lineage impact --post {shlex.quote(run.kept_post)} {db}",
+        f"lineage impact --author {shlex.quote(run.kept_post_author)} {db}",
+        f"lineage show {run.shards[0].id} {db}" if run.shards else "",
+        f"lineage verify {db}",
+    ]
+    return [c for c in commands if c]
+
+
+def _print(run: DemoRun, result: dict[str, Any]) -> None:
+    leak = f", leak: {LEAKS[run.leak]}" if run.leak else ""
+    stdout.print(f"demo: {run.posts:,} synthetic posts, seed {run.seed}{leak}")
+    stdout.print(f"{'stage':<14} {'in':>9} {'kept':>9} {'dropped':>9}")
+    for count in run.stages.values():
+        stdout.print(f"{count.name:<14} {count.seen:>9,} {count.kept:>9,} {count.dropped:>9,}")
+    stdout.print("dropped, by stage and reason:")
+    for (stage, reason), n in sorted(run.drops.items()):
+        stdout.print(f"  {stage:<14} {reason:<28} {n:>9,}")
+    packed = sum(s.records for s in run.shards)
+    stdout.print(
+        f"{len(run.shards)} shards ({packed:,} records) in {run.directory / 'shards'};"
+        f" dataset {run.dataset}; model {run.model}; fine-tune {run.finetune}"
+    )
+    if run.leak:
+        stdout.print(f"leaked into the shards (ground truth): {len(run.leaked):,} posts")
+    verify = result["verify"]
+    verdict = "ok" if verify["ok"] else f"FAILED ({len(verify['problems'])} problems)"
+    stdout.print(f"verify: {verdict}, {verify['size']:,} entries ({result['seconds']} s in all)")
+    stdout.print("try next:")
+    for command in result["next"]:
+        stdout.print(f"  {command}")

@@ -1,0 +1,1 @@
+"""The demo: a realistic synthetic pipeline that uses only the public pipeline API."""

@@ -1,0 +1,285 @@
+"""The demo pipeline, end to end, through the public pipeline API only.
+
+collect → visibility → jurisdiction → objection → minor → deletion → pii-redact →
+dedup → pack (real JSONL.gz shard files) → dataset → train → fine-tune, each stage
+signing with its own registered key. With ``leak`` one filter runs its bug, and the
+simulator keeps the ground truth of exactly which posts leaked into the shards.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from lineage.demo.corpus import COLLECTED_AT, FINETUNED_AT, TRAINED_AT, Post, generate
+from lineage.demo.stages import FILTERS, LEAKS, drop_reason, near_key, redact
+from lineage.errors import InputError
+from lineage.identity import SeededKeySource
+from lineage.keys import KeyDirectory
+from lineage.ledger import Ledger
+from lineage.pipeline import Lineage, Ref, Step
+
+STAGES = ("collect", *FILTERS, "pii-redact", "dedup", "pack", "dataset", "train", "finetune")
+RECORDS_PER_SHARD = 500
+MAX_POSTS = 5_000_000
+Progress = Callable[[int], None]
+
+
+@dataclass
+class StageCount:
+    name: str
+    seen: int = 0
+    kept: int = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.seen - self.kept
+
+
+@dataclass
+class ShardFile:
+    id: str
+    path: Path
+    sha256: str
+    size: int
+    records: int
+
+
+@dataclass
+class DemoRun:
+    url: str
+    directory: Path
+    posts: int
+    seed: int
+    leak: str | None
+    stages: dict[str, StageCount] = field(default_factory=dict)
+    drops: Counter[tuple[str, str]] = field(default_factory=Counter)
+    shards: list[ShardFile] = field(default_factory=list)
+    dataset: str = ""
+    model: str = ""
+    finetune: str = ""
+    kept_post: str = ""
+    kept_post_author: str = ""
+    dropped_post: str = ""
+    leaked: list[str] = field(default_factory=list)
+    """Raw ids of the posts the leaking stage let into the shards."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "store": self.url,
+            "directory": str(self.directory),
+            "posts": self.posts,
+            "seed": self.seed,
+            "leak": self.leak,
+            "stages": [
+                {"stage": c.name, "in": c.seen, "kept": c.kept, "dropped": c.dropped}
+                for c in self.stages.values()
+            ],
+            "dropped": [
+                {"stage": stage, "reason": reason, "count": count}
+                for (stage, reason), count in sorted(self.drops.items())
+            ],
+            "shards": [
+                {"id": s.id, "path": str(s.path), "sha256": s.sha256, "records": s.records}
+                for s in self.shards
+            ],
+            "dataset": self.dataset,
+            "model": self.model,
+            "finetune": self.finetune,
+            "shard": self.shards[0].id if self.shards else None,
+            "kept_post": self.kept_post,
+            "kept_post_author": self.kept_post_author,
+            "dropped_post": self.dropped_post,
+            "leaked": self.leaked,
+        }
+
+
+def _shard_bytes(lines: list[str]) -> bytes:
+    """A gzip file whose bytes depend only on its lines (no name, no time)."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as handle:
+        handle.write("".join(lines).encode())
+    return buffer.getvalue()
+
+
+class _Pipeline:
+    def __init__(self, lineage: Lineage, run: DemoRun, keys: dict[str, str]) -> None:
+        self.run = run
+        self.steps: dict[str, Step] = {}
+        for offset, name in enumerate(STAGES):
+            when = COLLECTED_AT + timedelta(hours=offset)
+            if name == "train":
+                when = TRAINED_AT
+            elif name == "finetune":
+                when = FINETUNED_AT
+            version = "1.1-bug" if name == run.leak else "1.0"
+            self.steps[name] = lineage.step(
+                name, version=version, run=f"demo-{run.seed}", key=keys[name], time=when
+            )
+            run.stages[name] = StageCount(name)
+        self.seen_text: set[str] = set()
+        self.seen_near: set[str] = set()
+        self.packed: list[tuple[Ref, str]] = []
+        self.shard_refs: list[Ref] = []
+
+    def count(self, stage: str, kept: bool) -> None:
+        counter = self.run.stages[stage]
+        counter.seen += 1
+        counter.kept += kept
+
+    def drop(self, stage: str, item: Ref, reason: str, post: Post) -> None:
+        self.steps[stage].drop(item, reason)
+        self.count(stage, False)
+        self.run.drops[(stage, reason)] += 1
+        if not self.run.dropped_post:
+            self.run.dropped_post = post.id
+
+    def feed(self, post: Post) -> None:
+        steps = self.steps
+        item = steps["collect"].origin(
+            post.id,
+            platform=post.platform,
+            surface=post.surface,
+            visibility=post.visibility,
+            created=post.created,
+            jurisdiction=post.jurisdiction,
+            author=post.author.id,
+            author_age=post.author.age,
+            content=post.text,
+        )
+        self.count("collect", True)
+        for stage in FILTERS:
+            reason = drop_reason(stage, post, leak=stage == self.run.leak)
+            if reason is not None:
+                self.drop(stage, item, reason, post)
+                return
+            item = steps[stage].keep(item)
+            self.count(stage, True)
+        text = redact(post.text)
+        item = steps["pii-redact"].transform(item, content=text)
+        self.count("pii-redact", True)
+        near = near_key(text)
+        if text in self.seen_text or near in self.seen_near:
+            reason = "duplicate" if text in self.seen_text else "near-duplicate"
+            self.drop("dedup", item, reason, post)
+            return
+        self.seen_text.add(text)
+        self.seen_near.add(near)
+        item = steps["dedup"].keep(item)
+        self.count("dedup", True)
+        self.packed.append((item, text))
+        if self.run.leak in FILTERS and drop_reason(self.run.leak, post) is not None:
+            self.run.leaked.append(post.id)
+        if not self.run.kept_post:
+            self.run.kept_post, self.run.kept_post_author = post.id, post.author.id
+        if len(self.packed) == RECORDS_PER_SHARD:
+            self.pack()
+
+    def pack(self) -> None:
+        if not self.packed:
+            return
+        number = len(self.run.shards)
+        name = f"demo-{self.run.seed}-{number:05d}"
+        lines = [
+            json.dumps({"n": number * RECORDS_PER_SHARD + i, "text": text}) + "\n"
+            for i, (_, text) in enumerate(self.packed)
+        ]
+        data = _shard_bytes(lines)
+        path = self.run.directory / "shards" / f"{name}.jsonl.gz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        records = [ref for ref, _ in self.packed]
+        shard = self.steps["pack"].shard(
+            name, sha256=digest, size=len(data), records=records, uri=path.name
+        )
+        for _ in records:
+            self.count("pack", True)
+        self.run.shards.append(ShardFile(shard.id, path, digest, len(data), len(records)))
+        self.shard_refs.append(shard)
+        self.packed = []
+
+    def finish(self) -> None:
+        self.pack()
+        steps, run = self.steps, self.run
+        dataset = steps["dataset"].dataset(f"demo-{run.seed}", shards=self.shard_refs, version="1")
+        self.count("dataset", True)
+        model = steps["train"].model(
+            f"demo-{run.seed}-base", trained_on=[dataset], description="base model"
+        )
+        self.count("train", True)
+        tuned = steps["finetune"].model(
+            f"demo-{run.seed}-chat",
+            trained_on=self.shard_refs[:2],
+            finetuned_from=model,
+            description="fine-tuned on the first two shards",
+        )
+        self.count("finetune", True)
+        run.dataset, run.model, run.finetune = dataset.id, model.id, tuned.id
+
+
+def register_stage_keys(url: str, keys: KeyDirectory, admin_name: str) -> dict[str, str]:
+    """A key per stage (created if missing), registered for that stage alone."""
+    ledger = Ledger.open(url)
+    try:
+        admin = keys.load(admin_name)
+        registered = {signer.name for signer in ledger.store.signers()}
+        names = {}
+        for stage in STAGES:
+            name = f"demo-{stage}"
+            key = keys.load(name) if keys.exists(name) else keys.create(name)
+            if name not in registered:
+                ledger.register_key(
+                    admin, name, key.public, [stage], valid_from=COLLECTED_AT - timedelta(days=1)
+                )
+            names[stage] = name
+        return names
+    finally:
+        ledger.close()
+
+
+def simulate(
+    url: str,
+    keys_dir: Path,
+    directory: Path,
+    *,
+    posts: int = 10_000,
+    seed: int = 1,
+    leak: str | None = None,
+    progress: Progress | None = None,
+) -> DemoRun:
+    """Run the demo pipeline over a fresh corpus into the ledger at ``url``."""
+    if not 1 <= posts <= MAX_POSTS:
+        raise InputError(f"posts must be between 1 and {MAX_POSTS:,}")
+    if leak is not None and leak not in LEAKS:
+        raise InputError(f"no stage {leak!r} can leak (choose from {', '.join(LEAKS)})")
+    keys = KeyDirectory(keys_dir)
+    ledger = Ledger.open(url)
+    admin_name = ledger.log_key_name
+    ledger.close()
+    stage_keys = register_stage_keys(url, keys, admin_name)
+    run = DemoRun(url, directory, posts, seed, leak)
+    with Lineage.open(
+        url,
+        keys_dir=keys_dir,
+        statements_per_append=20,
+        background=True,
+        key_source=SeededKeySource(seed),
+    ) as lineage:
+        pipeline = _Pipeline(lineage, run, stage_keys)
+        for n, post in enumerate(generate(posts, seed), 1):
+            pipeline.feed(post)
+            if progress is not None and n % 1000 == 0:
+                progress(1000)
+        pipeline.finish()
+        if progress is not None:
+            progress(posts % 1000)
+    return run

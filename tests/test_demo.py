@@ -1,0 +1,164 @@
+"""`lineage demo`: the simulator end to end, on each store."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from lineage.demo.corpus import EU_EEA
+from lineage.demo.simulate import DemoRun, simulate
+from lineage.graph.model import LINEAGE_PREDICATE
+from lineage.identity import Identities
+from lineage.keys import KeyDirectory
+from lineage.ledger import Ledger
+from lineage.queries import Trace, impact
+from lineage.verify import verify_ledger
+
+from conftest import run_cli
+from stores import fresh_store_url
+
+POSTS = 600
+
+
+def run_demo(url: str, root: Path, leak: str | None = None, seed: int = 7) -> DemoRun:
+    keys = KeyDirectory(root / "keys")
+    Ledger.create(url, keys.create("admin")).close()
+    return simulate(url, root / "keys", root, posts=POSTS, seed=seed, leak=leak)
+
+
+def post_ids(ledger: Ledger, raws: list[str]) -> set[str]:
+    identities = Identities(ledger.store.identities())
+    found = set()
+    for raw in raws:
+        owner = identities.owner("post", raw)
+        assert owner is not None, raw
+        found.add(owner.post_id(raw))
+    return found
+
+
+def test_every_post_is_dropped_with_a_reason_or_reaches_a_shard(
+    store_url: str, tmp_path: Path
+) -> None:
+    run = run_demo(store_url, tmp_path)
+    ledger = Ledger.open(store_url)
+    try:
+        assert verify_ledger(ledger.store).ok
+        posts = [r.id for r in ledger.store.iter_rows("nodes") if r.kind == "Post"]  # type: ignore[attr-defined]
+        assert len(posts) == run.stages["collect"].seen == POSTS
+        packed = sum(s.records for s in run.shards)
+        assert packed == run.stages["dedup"].kept and 0 < packed < POSTS
+        reached = dropped = 0
+        for post in posts:
+            downstream = impact(ledger.store, post)
+            if downstream.nodes["Shard"]:
+                assert not downstream.drops, post
+                reached += 1
+            else:
+                assert len(downstream.drops) == 1 and downstream.drops[0].reason, post
+                dropped += 1
+        assert (reached, dropped) == (packed, POSTS - packed)
+        assert dropped == sum(run.drops.values())
+    finally:
+        ledger.close()
+
+
+def test_shard_files_match_the_ledger(store_url: str, tmp_path: Path) -> None:
+    run = run_demo(store_url, tmp_path)
+    ledger = Ledger.open(store_url)
+    try:
+        for shard in run.shards:
+            node = ledger.store.node(shard.id)
+            assert node is not None
+            attrs = node.attributes()
+            data = shard.path.read_bytes()
+            assert attrs["sha256"] == hashlib.sha256(data).hexdigest() == shard.sha256
+            assert attrs["size"] == len(data) and attrs["records"] == shard.records
+            assert shard.path.name.endswith(".jsonl.gz")
+    finally:
+        ledger.close()
+
+
+def lineage_payloads(url: str) -> list[bytes]:
+    ledger = Ledger.open(url)
+    try:
+        payloads = []
+        for _, _, body in ledger.entries():
+            payload = base64.b64decode(json.loads(body)["payload"])
+            if json.loads(payload)["predicateType"] == LINEAGE_PREDICATE:
+                payloads.append(payload)
+        return payloads
+    finally:
+        ledger.close()
+
+
+def test_the_same_seed_gives_the_same_ledger(store_url: str, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = fresh_store_url("sqlite", tmp_path / "a")
+    run_demo(first, tmp_path / "a")
+    run_demo(store_url, tmp_path / "b")
+    assert lineage_payloads(first) == lineage_payloads(store_url)
+    shards_a = sorted(p.read_bytes() for p in (tmp_path / "a" / "shards").iterdir())
+    shards_b = sorted(p.read_bytes() for p in (tmp_path / "b" / "shards").iterdir())
+    assert shards_a == shards_b and shards_a
+
+
+PAUSED = {*EU_EEA, "GB", "BR"}
+
+
+@pytest.mark.parametrize(
+    ("leak", "violates"),
+    [
+        ("visibility", lambda attrs: attrs["visibility"] != "public"),
+        ("jurisdiction", lambda attrs: attrs["jurisdiction"] in PAUSED),
+    ],
+)
+def test_a_leak_run_leaks_exactly_its_ground_truth(
+    store_url: str, tmp_path: Path, leak: str, violates: object
+) -> None:
+    """The posts in the model that break the leaking stage's rule, read back from the
+    ledger's own attributes, are exactly the simulator's ground truth."""
+    run = run_demo(store_url, tmp_path, leak=leak)
+    assert run.leaked
+    ledger = Ledger.open(store_url)
+    try:
+        origins = list(Trace(ledger.store, run.model).origins())
+        breaking = {r.id for r in origins if violates(r.attributes())}  # type: ignore[operator]
+        assert breaking == post_ids(ledger, run.leaked)
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("leak", ["objection", "minor", "deletion"])
+def test_other_leaks_put_their_posts_into_the_shards(tmp_path: Path, leak: str) -> None:
+    url = fresh_store_url("sqlite", tmp_path)
+    clean_dir, leak_dir = tmp_path / "clean", tmp_path / "leak"
+    clean_dir.mkdir()
+    leak_dir.mkdir()
+    clean = run_demo(fresh_store_url("sqlite", clean_dir), clean_dir)
+    leaky = run_demo(url, leak_dir, leak=leak)
+    assert not clean.leaked and leaky.leaked
+    assert leaky.stages[leak].dropped == 0 < clean.stages[leak].dropped
+    packed_more = leaky.stages["dedup"].kept - clean.stages["dedup"].kept
+    assert 0 < packed_more <= len(leaky.leaked)
+
+
+def test_cli_demo_json(tmp_path: Path) -> None:
+    result = run_cli("demo", "--dir", str(tmp_path / "d"), "--posts", "300", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["verify"]["ok"] and data["store"].startswith("sqlite:///")
+    for key in ("model", "dataset", "shard", "kept_post", "kept_post_author", "dropped_post"):
+        assert data[key], key
+    assert data["kept_post_id"].startswith("post:") and data["leaked"] == []
+    assert any(command.startswith("lineage trace model:") for command in data["next"])
+    leaky = run_cli(
+        "demo", "--dir", str(tmp_path / "l"), "--posts", "300", "--leak", "visibility", "--json"
+    )
+    assert json.loads(leaky.stdout)["leaked"]
+    bad = run_cli("demo", "--dir", str(tmp_path / "x"), "--leak", "nope")
+    assert bad.exit_code == 2 and "no stage 'nope' can leak" in bad.output
