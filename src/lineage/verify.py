@@ -32,6 +32,11 @@ from lineage.trust import TrustState, is_key_statement
 
 MAX_PROBLEMS = 1000
 _SIGNATURE_BATCH = 2000
+_SIGNATURE_BATCH_BYTES = 8 << 20
+_GRAPH_BATCH_ROWS = 20_000
+"""Signatures are checked (on all cores) in batches of at most this many statements or
+bytes; recomputed projection rows go to disk in batches of this many rows: memory
+stays flat however large the statements are."""
 
 
 @dataclass
@@ -160,6 +165,7 @@ def _check_entries(
     if 0 in wanted:
         roots[0] = tree.root()
     pending: list[tuple[int, SignedMessage]] = []
+    pending_bytes = 0
     graph = GraphBatch.empty()
     for index, stored_leaf, body in store.iter_entries():
         if index != tree.size:
@@ -171,18 +177,20 @@ def _check_entries(
         signed = _check_statement(index, body, trust, report, graph)
         if signed is not None:
             pending.append((index, signed))
+            pending_bytes += len(body)
         for node, value in tree.append(leaf):
             stored_tree.check(node, value)
         report.entries_checked += 1
         if tree.size in wanted:
             roots[tree.size] = tree.root()
-        if len(pending) >= _SIGNATURE_BATCH:
-            _check_signatures(pending, report)
+        if len(graph.nodes) + len(graph.edges) + len(graph.drops) >= _GRAPH_BATCH_ROWS:
             expected.add(graph)
             graph = GraphBatch.empty()
+        if len(pending) >= _SIGNATURE_BATCH or pending_bytes >= _SIGNATURE_BATCH_BYTES:
+            _check_signatures(pending, report)
             if progress:
                 progress(len(pending))
-            pending = []
+            pending, pending_bytes = [], 0
     _check_signatures(pending, report)
     expected.add(graph)
     if progress:

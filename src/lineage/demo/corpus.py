@@ -142,14 +142,22 @@ def _when(rng: random.Random, start: datetime, end: datetime) -> datetime:
     return start + timedelta(seconds=rng.randrange(seconds))
 
 
+def _sometimes(
+    rng: random.Random, earliest: datetime, before: float, after: float
+) -> datetime | None:
+    """A time between ``earliest`` and the training run with probability ``before``, a
+    time after the run with probability ``after``, else None."""
+    roll = rng.random()
+    if roll < before:
+        return _when(rng, earliest, TRAINED_AT)
+    if roll < before + after:
+        return _when(rng, TRAINED_AT + timedelta(days=1), LATER)
+    return None
+
+
 def _author(rng: random.Random, n: int) -> Author:
     platform = "facebook" if rng.random() < 0.6 else "instagram"
-    objected_at = None
-    roll = rng.random()
-    if roll < 0.03:
-        objected_at = _when(rng, CORPUS_START, TRAINED_AT)
-    elif roll < 0.05:
-        objected_at = _when(rng, TRAINED_AT + timedelta(days=1), LATER)
+    objected_at = _sometimes(rng, CORPUS_START, 0.03, 0.02)
     return Author(
         id=f"{PREFIX[platform]}:user:{n}",
         platform=platform,
@@ -196,12 +204,7 @@ def generate(posts: int, seed: int) -> Iterator[Post]:
             if len(recent) > 500:
                 recent.pop(0)
         created = _when(rng, CORPUS_START, COLLECTED_AT)
-        deleted_at = None
-        roll = rng.random()
-        if roll < 0.02:
-            deleted_at = _when(rng, COLLECTED_AT, TRAINED_AT)
-        elif roll < 0.05:
-            deleted_at = _when(rng, TRAINED_AT + timedelta(days=1), LATER)
+        deleted_at = _sometimes(rng, COLLECTED_AT, 0.02, 0.03)
         yield Post(
             id=f"{PREFIX[platform]}:post:{n}",
             author=author,

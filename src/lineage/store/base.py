@@ -18,6 +18,9 @@ from lineage.merkle.nodes import NodeId
 from lineage.trust import Signer
 
 SCHEMA_VERSION = "2"
+ENTRIES_PAGE = 64
+"""Entries a store reads at a time when iterating: a statement of a thousand edges is
+about 100 kB, so pages are counted in tens, not thousands."""
 
 
 class ReadView(Protocol):

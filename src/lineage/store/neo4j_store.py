@@ -26,7 +26,7 @@ from lineage.graph.rows import GraphBatch, ProjectionRow
 from lineage.keys import PublicKey
 from lineage.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.store import neo4j_graph as graph
-from lineage.store.base import SCHEMA_VERSION
+from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION
 from lineage.store.graph_reads import GraphQueries, GraphReads
 from lineage.store.neo4j_url import parse_neo4j_url
 from lineage.timeutil import parse_time
@@ -412,10 +412,10 @@ class Neo4jStore(_Reads, GraphReads):
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
         bound = self._bound()
         while True:
-            rows = self._run(_ENTRIES_PAGE, {"after": start, "bound": bound, "page": graph.PAGE})
+            rows = self._run(_ENTRIES_PAGE, {"after": start, "bound": bound, "page": ENTRIES_PAGE})
             for idx, leaf, body in rows:
                 yield idx, bytes.fromhex(leaf), bytes(body)
-            if len(rows) < graph.PAGE:
+            if len(rows) < ENTRIES_PAGE:
                 return
             start = rows[-1][0] + 1
 

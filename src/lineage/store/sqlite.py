@@ -18,7 +18,7 @@ from lineage.graph.rows import (
 from lineage.keys import PublicKey
 from lineage.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.store import sqlite_graph as graph
-from lineage.store.base import SCHEMA_VERSION
+from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION
 from lineage.store.graph_reads import GraphQueries, GraphReads
 from lineage.timeutil import format_time, parse_time
 from lineage.trust import Signer
@@ -287,7 +287,7 @@ class SqliteStore(_Reads, GraphReads):
             cursor = self._db.execute(
                 "SELECT idx, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx", (start,)
             )
-            while rows := cursor.fetchmany(2000):
+            while rows := cursor.fetchmany(ENTRIES_PAGE):
                 for idx, leaf, body in rows:
                     yield idx, bytes(leaf), bytes(body)
 
