@@ -42,13 +42,9 @@ def _ledger_at(url: str, keys: KeyDirectory) -> None:
         Ledger.create(url, admin).close()
 
 
-def _post_id(url: str, raw: str) -> str:
-    ledger = Ledger.open(url)
-    try:
-        owner = Identities(ledger.store.identities()).owner("post", raw)
-        return owner.post_id(raw) if owner else ""
-    finally:
-        ledger.close()
+def _post_id(identities: Identities, raw: str) -> str:
+    owner = identities.owner("post", raw) if raw else None
+    return owner.post_id(raw) if owner else ""
 
 
 @handle_errors
@@ -76,19 +72,20 @@ def demo(
     _ledger_at(url, keys)
     with progress_bar("simulating", posts, not json_out) as tick:
         run = simulate(url, keys_dir, directory, posts=posts, seed=seed, leak=leak, progress=tick)
+    result = run.to_json()
     ledger = Ledger.open(url)
     try:
         with progress_bar("verifying", ledger.size(), not json_out) as tick:
             report = verify_ledger(ledger.store, progress=tick)
+        identities = Identities(ledger.store.identities())
+        result["kept_post_id"] = _post_id(identities, run.kept_post)
+        result["dropped_post_id"] = _post_id(identities, run.dropped_post)
     finally:
         ledger.close()
-    result = run.to_json()
-    result["kept_post_id"] = _post_id(url, run.kept_post) if run.kept_post else ""
-    result["dropped_post_id"] = _post_id(url, run.dropped_post) if run.dropped_post else ""
     result["store"] = ledger.store.url
     result["verify"] = {"ok": report.ok, "size": report.size, "problems": report.problems[:20]}
     result["seconds"] = round(time.perf_counter() - started, 2)
-    result["next"] = _next_commands(run, url, keys_dir, result)
+    result["next"] = _next_commands(run, url)
     if json_out:
         print_json(result)
     else:
@@ -97,7 +94,7 @@ def demo(
         raise typer.Exit(EXIT_FAILED)
 
 
-def _next_commands(run: DemoRun, url: str, keys_dir: Path, result: dict[str, Any]) -> list[str]:
+def _next_commands(run: DemoRun, url: str) -> list[str]:
     db = f"--db {shlex.quote(url)}"
     commands = [
         f"lineage trace {run.model} {db}",

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from lineage.errors import ConfigurationError
 from lineage.graph.rows import GraphBatch
-from lineage.store.base import SCHEMA_VERSION, AppendSession, Store
+from lineage.store.base import AppendSession, Store
 
 Progress = Callable[[int], None]
 T = TypeVar("T")
@@ -56,7 +56,7 @@ def _chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
 
 
 def _prepare_target(source: Store, target: Store) -> None:
-    meta = source.meta()
+    meta = source.meta()  # refuses a ledger of another schema version
     if target.is_initialized():
         if target.meta() != meta or target.size() != 0:
             raise ConfigurationError(
@@ -100,8 +100,6 @@ def copy_ledger(source: Store, target: Store, progress: Progress | None = None) 
         raise ConfigurationError("copy needs two different stores")
     if not source.is_initialized():
         raise ConfigurationError(f"{source.url} holds no ledger")
-    if source.meta().get("schema_version") != SCHEMA_VERSION:
-        raise ConfigurationError(f"{source.url}: not a lineage ledger this version can copy")
     with source.snapshot():
         _prepare_target(source, target)
         subjects, bindings = _copy_identities(source, target, tick)

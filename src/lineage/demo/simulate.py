@@ -130,10 +130,10 @@ class _Pipeline:
         self.packed: list[tuple[Ref, str]] = []
         self.shard_refs: list[Ref] = []
 
-    def count(self, stage: str, kept: bool) -> None:
+    def count(self, stage: str, kept: bool, items: int = 1) -> None:
         counter = self.run.stages[stage]
-        counter.seen += 1
-        counter.kept += kept
+        counter.seen += items
+        counter.kept += items if kept else 0
 
     def drop(self, stage: str, item: Ref, reason: str, post: Post) -> None:
         self.steps[stage].drop(item, reason)
@@ -201,8 +201,7 @@ class _Pipeline:
         shard = self.steps["pack"].shard(
             name, sha256=digest, size=len(data), records=records, uri=path.name
         )
-        for _ in records:
-            self.count("pack", True)
+        self.count("pack", True, len(records))
         self.run.shards.append(ShardFile(shard.id, path, digest, len(data), len(records)))
         self.shard_refs.append(shard)
         self.packed = []

@@ -26,6 +26,28 @@ Run = Callable[[str, dict[str, Any]], list[list[Any]]]
 
 NEVER = 1 << 62
 PAGE = 2000
+CHUNK = 10_000
+"""Rows (or ids) one UNWIND query takes."""
+
+
+def in_chunks(run: Run, query: str, items: Sequence[Any], name: str = "rows") -> list[list[Any]]:
+    """Run ``query`` with ``$name`` bound to successive chunks of ``items``; all rows."""
+    found: list[list[Any]] = []
+    for start in range(0, len(items), CHUNK):
+        found.extend(run(query, {name: list(items[start : start + CHUNK])}))
+    return found
+
+
+def pages(run: Run, query: str, after: Any, page: int = PAGE, **params: Any) -> Iterator[list[Any]]:
+    """Rows of a keyset-paginated query (``$after``, ``$page``) whose first column is its
+    sort key."""
+    while True:
+        rows = run(query, {"after": after, "page": page, **params})
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
+
 
 _FLOWS_FORWARD = {kind: rule[2] for kind, rule in EDGE_RULES.items()}
 for _name in [*_FLOWS_FORWARD, *NODE_ATTRIBUTES]:
@@ -84,17 +106,12 @@ _ADD_DROPS = (
     "UNWIND $rows AS r MERGE (d:Drop {key: r[0]})"
     " ON CREATE SET d.node = r[1], d.entry = r[2], d.reason = r[3], d.time_us = r[4]"
 )
-_WRITE_CHUNK = 10_000
 _CONFLICT = "a node is asserted again with other attributes"
 
 
 def _stored(run: Run, ids: Sequence[str]) -> dict[str, tuple[str | None, str, int]]:
     """(kind, attrs, entry) of the given ids that have a node; kind None: a placeholder."""
-    found: dict[str, tuple[str | None, str, int]] = {}
-    for start in range(0, len(ids), _WRITE_CHUNK):
-        rows = run(_STORED, {"ids": list(ids[start : start + _WRITE_CHUNK])})
-        found.update((r[0], (r[1], r[2], r[3])) for r in rows)
-    return found
+    return {r[0]: (r[1], r[2], r[3]) for r in in_chunks(run, _STORED, ids, name="ids")}
 
 
 def existing_nodes(run: Run, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
@@ -103,11 +120,6 @@ def existing_nodes(run: Run, ids: Sequence[str]) -> dict[str, tuple[str, str, in
         for node_id, (kind, attrs, entry) in _stored(run, ids).items()
         if kind is not None
     }
-
-
-def _chunked(run: Run, query: str, rows: Sequence[Any], name: str = "rows") -> None:
-    for start in range(0, len(rows), _WRITE_CHUNK):
-        run(query, {name: list(rows[start : start + _WRITE_CHUNK])})
 
 
 def _by_kind(rows: Iterable[tuple[str, list[Any]]]) -> dict[str, list[list[Any]]]:
@@ -137,7 +149,7 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
         if kind is not None and mine is not None and (kind, attrs) != (mine.kind, mine.attrs):
             raise NodeConflictError(_CONFLICT)
 
-    _chunked(
+    in_chunks(
         run,
         _ADD_STATEMENTS,
         [
@@ -148,10 +160,10 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
     fresh = {node_id for node_id in declared.keys() | ends if node_id not in stored}
     node_rows = _by_kind((n.kind, [n.id, n.attrs, n.entry, n.time_us]) for n in declared.values())
     for kind, rows in node_rows.items():
-        _chunked(run, _CREATE_NODES[kind], [r for r in rows if r[0] in fresh])
+        in_chunks(run, _CREATE_NODES[kind], [r for r in rows if r[0] in fresh])
         placeholders = [r for r in rows if r[0] in stored and stored[r[0]][0] is None]
-        _chunked(run, _DECLARE_PLACEHOLDERS[kind], placeholders)
-    _chunked(run, _CREATE_PLACEHOLDERS, sorted(fresh - declared.keys()), name="ids")
+        in_chunks(run, _DECLARE_PLACEHOLDERS[kind], placeholders)
+    in_chunks(run, _CREATE_PLACEHOLDERS, sorted(fresh - declared.keys()), name="ids")
     new_edges: list[tuple[str, list[Any]]] = []
     other_edges: list[tuple[str, list[Any]]] = []
     for e in edges.values():
@@ -159,10 +171,10 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
         edge_row = (e.kind, [src, dst, e.entry, e.time_us])
         (new_edges if e.up in fresh or e.down in fresh else other_edges).append(edge_row)
     for kind, rows in _by_kind(new_edges).items():
-        _chunked(run, _CREATE_EDGES[kind], rows)
+        in_chunks(run, _CREATE_EDGES[kind], rows)
     for kind, rows in _by_kind(other_edges).items():
-        _chunked(run, _MERGE_EDGES[kind], rows)
-    _chunked(
+        in_chunks(run, _MERGE_EDGES[kind], rows)
+    in_chunks(
         run,
         _ADD_DROPS,
         [[drop_key(d.node, d.entry), d.node, d.entry, d.reason, d.time_us] for d in batch.drops],
@@ -279,12 +291,8 @@ def walk(run: Run, root: str, upstream: bool, as_of_us: int | None) -> Iterator[
 
 
 def statements(run: Run, entries: Iterable[int]) -> dict[int, StatementRow]:
-    wanted = sorted(set(entries))
-    found: dict[int, StatementRow] = {}
-    for start in range(0, len(wanted), _WRITE_CHUNK):
-        rows = run(_STATEMENTS, {"entries": wanted[start : start + _WRITE_CHUNK]})
-        found.update((r[0], StatementRow(*r)) for r in rows)
-    return found
+    rows = in_chunks(run, _STATEMENTS, sorted(set(entries)), name="entries")
+    return {r[0]: StatementRow(*r) for r in rows}
 
 
 def drop_counts(run: Run, as_of_us: int | None) -> list[tuple[int, str, int]]:
@@ -328,15 +336,10 @@ def iter_rows(run: Run, table: str, bound: int) -> Iterator[ProjectionRow]:
     if table == "edges":
         yield from _iter_edges(run, bound)
         return
-    query, row_type = _PAGES[table], _ROW_TYPES[table]
+    row_type = _ROW_TYPES[table]
     after: str | int = -1 if table == "statements" else ""
-    while True:
-        rows = run(query, {"after": after, "bound": bound, "page": PAGE})
-        for row in rows:
-            yield row_type(*row[1:])
-        if len(rows) < PAGE:
-            return
-        after = rows[-1][0]
+    for row in pages(run, _PAGES[table], after, bound=bound):
+        yield row_type(*row[1:])
 
 
 def _iter_edges(run: Run, bound: int) -> Iterator[EdgeRow]:

@@ -82,7 +82,7 @@ _ADD_CHECKPOINT = "CREATE (:Checkpoint {size: $size, note: $note})"
 _ENTRY = "MATCH (e:LedgerEntry {idx: $idx}) WHERE e.idx < $bound RETURN e.leaf, e.body"
 _FIND_LEAF = "MATCH (e:LedgerEntry {leaf: $leaf}) WHERE e.idx < $bound RETURN e.idx"
 _ENTRIES_PAGE = (
-    "MATCH (e:LedgerEntry) WHERE e.idx >= $after AND e.idx < $bound"
+    "MATCH (e:LedgerEntry) WHERE e.idx > $after AND e.idx < $bound"
     " RETURN e.idx, e.leaf, e.body ORDER BY e.idx LIMIT $page"
 )
 _TREE_PAGE = (
@@ -119,7 +119,6 @@ _BINDINGS_PAGE = (
     "MATCH (i:IdentityBinding) WHERE i.lookup > $after MATCH (s:SubjectKey {lookup: i.subject})"
     " RETURN i.lookup, s.lookup ORDER BY i.lookup LIMIT $page"
 )
-_CHUNK = 10_000
 _NO_BOUND = graph.NEVER
 
 
@@ -162,12 +161,8 @@ class _Reads:
         return int(rows[0][0]) + 1 if rows else 0
 
     def get_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
-        found: dict[NodeId, bytes] = {}
-        keys = [node_key(n) for n in nodes]
-        for start in range(0, len(keys), _CHUNK):
-            rows = self._run(_GET_NODES, {"keys": keys[start : start + _CHUNK]})
-            found.update((node_from_key(key), bytes(value)) for key, value in rows)
-        return found
+        rows = graph.in_chunks(self._run, _GET_NODES, [node_key(n) for n in nodes], name="keys")
+        return {node_from_key(key): bytes(value) for key, value in rows}
 
     def signers(self) -> list[Signer]:
         bound = self._bound()
@@ -187,22 +182,17 @@ class Neo4jSession(_Reads):
         return _rows(self._tx.run(query, params))
 
     def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
-        found: set[bytes] = set()
         hexes = [leaf.hex() for leaf in leaf_hashes]
-        for start in range(0, len(hexes), _CHUNK):
-            rows = self._run(_EXISTING_LEAVES, {"leaves": hexes[start : start + _CHUNK]})
-            found.update(bytes.fromhex(r[0]) for r in rows)
-        return found
+        rows = graph.in_chunks(self._run, _EXISTING_LEAVES, hexes, name="leaves")
+        return {bytes.fromhex(r[0]) for r in rows}
 
     def add_entries(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
         params = [[idx, leaf.hex(), body] for idx, leaf, body in rows]
-        for start in range(0, len(params), _CHUNK):
-            self._run(_ADD_ENTRIES, {"rows": params[start : start + _CHUNK]})
+        graph.in_chunks(self._run, _ADD_ENTRIES, params)
 
     def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
         params = [[node_key(node), value] for node, value in rows]
-        for start in range(0, len(params), _CHUNK):
-            self._run(_ADD_TREE, {"rows": params[start : start + _CHUNK]})
+        graph.in_chunks(self._run, _ADD_TREE, params)
 
     def put_signer(self, signer: Signer) -> None:
         self._run(_PUT_SIGNER, signer.to_json())
@@ -243,24 +233,20 @@ class Neo4jIdentities:
         subject_rows = [[lookup.hex(), key] for lookup, key in subjects]
         binding_rows = [[lookup.hex(), subject.hex()] for lookup, subject in identities]
         with self._store._write() as tx:
-            tx.run(_LOCK).consume()
-            for start in range(0, len(subject_rows), _CHUNK):
-                tx.run(_SAVE_SUBJECTS, {"rows": subject_rows[start : start + _CHUNK]}).consume()
-            for start in range(0, len(binding_rows), _CHUNK):
-                tx.run(_SAVE_BINDINGS, {"rows": binding_rows[start : start + _CHUNK]}).consume()
-            stored: dict[bytes, bytes] = {}
+            run = Neo4jSession(tx)._run
+            run(_LOCK, {})
+            graph.in_chunks(run, _SAVE_SUBJECTS, subject_rows)
+            graph.in_chunks(run, _SAVE_BINDINGS, binding_rows)
             lookups = [row[0] for row in subject_rows]
-            for start in range(0, len(lookups), _CHUNK):
-                result = tx.run(_STORED_SUBJECTS, {"lookups": lookups[start : start + _CHUNK]})
-                stored.update((bytes.fromhex(r[0]), bytes(r[1])) for r in result)
-        return stored
+            rows = graph.in_chunks(run, _STORED_SUBJECTS, lookups, name="lookups")
+        return {bytes.fromhex(r[0]): bytes(r[1]) for r in rows}
 
     def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
-        for lookup, key in self._store._pages(_SUBJECTS_PAGE, ""):
+        for lookup, key in graph.pages(self._store._run, _SUBJECTS_PAGE, ""):
             yield bytes.fromhex(lookup), bytes(key)
 
     def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
-        for lookup, subject in self._store._pages(_BINDINGS_PAGE, ""):
+        for lookup, subject in graph.pages(self._store._run, _BINDINGS_PAGE, ""):
             yield bytes.fromhex(lookup), bytes.fromhex(subject)
 
 
@@ -336,15 +322,6 @@ class Neo4jStore(_Reads, GraphReads):
     def _bound(self) -> int:
         return _NO_BOUND if self._snapshot_bound is None else self._snapshot_bound
 
-    def _pages(self, query: str, after: Any, **params: Any) -> Iterator[list[Any]]:
-        """Rows of a keyset-paginated query whose first column is its sort key."""
-        while True:
-            rows = self._run(query, {"after": after, "page": graph.PAGE, **params})
-            yield from rows
-            if len(rows) < graph.PAGE:
-                return
-            after = rows[-1][0]
-
     @contextmanager
     def _write(self) -> Iterator[neo4j.Transaction]:
         session = self._driver.session(
@@ -410,24 +387,19 @@ class Neo4jStore(_Reads, GraphReads):
         return int(rows[0][0]) if rows else None
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
-        bound = self._bound()
-        while True:
-            rows = self._run(_ENTRIES_PAGE, {"after": start, "bound": bound, "page": ENTRIES_PAGE})
-            for idx, leaf, body in rows:
-                yield idx, bytes.fromhex(leaf), bytes(body)
-            if len(rows) < ENTRIES_PAGE:
-                return
-            start = rows[-1][0] + 1
+        rows = graph.pages(self._run, _ENTRIES_PAGE, start - 1, ENTRIES_PAGE, bound=self._bound())
+        for idx, leaf, body in rows:
+            yield idx, bytes.fromhex(leaf), bytes(body)
 
     def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
         bound = self._bound()
-        for key, value in self._pages(_TREE_PAGE, -1):
+        for key, value in graph.pages(self._run, _TREE_PAGE, -1):
             node = node_from_key(key)
             if _tree_end(node) <= bound:
                 yield node, bytes(value)
 
     def checkpoints(self) -> Iterator[tuple[int, str]]:
-        for size, note in self._pages(_CHECKPOINTS_PAGE, -1, bound=self._bound()):
+        for size, note in graph.pages(self._run, _CHECKPOINTS_PAGE, -1, bound=self._bound()):
             yield int(size), str(note)
 
     def latest_checkpoint(self) -> tuple[int, str] | None:
