@@ -17,6 +17,7 @@ SIGNERS = {
     "deduper": ["dedup"],
     "packer": ["pack", "dataset"],
     "trainer": ["train", "finetune"],
+    "privacy": ["privacy-requests"],
 }
 STEPS = [
     ("c", "collect", "collector", "2024-05-02T00:00:00Z"),
@@ -27,6 +28,12 @@ STEPS = [
     ("s", "dataset", "packer", "2024-05-07T00:00:00Z"),
     ("t", "train", "trainer", "2024-05-08T00:00:00Z"),
     ("f", "finetune", "trainer", "2024-05-09T00:00:00Z"),
+    ("r", "privacy-requests", "privacy", "2024-06-01T00:00:00Z"),
+]
+REQUESTS = [
+    # kind, post or author, at: after every model was trained
+    ("deletion", "ig:3", "2024-05-20T00:00:00Z"),
+    ("objection", "ig:user:C", "2024-05-25T00:00:00Z"),
 ]
 POSTS = [
     # post, author, platform, surface, visibility, jurisdiction
@@ -132,6 +139,9 @@ def events() -> list[dict[str, object]]:
             "shards": ["shard-b"],
         }
     )
+    for kind, target, at in REQUESTS:
+        named = "post" if kind == "deletion" else "author"
+        out.append({"event": "request", "step": "r", "kind": kind, named: target, "at": at})
     return out
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lineage.graph.rows import PROJECTION_TABLES
 from lineage.identity import Identities
 from lineage.ledger import Ledger
 from lineage.queries import Trace
@@ -31,8 +32,7 @@ def everything(store: Store) -> dict[str, object]:
         "tree": list(store.iter_tree_nodes()),
         "checkpoints": list(store.checkpoints()),
         "signers": store.signers(),
-        **{table: list(store.iter_rows(table)) for table in ("nodes", "edges", "drops")},
-        "statements": list(store.iter_rows("statements")),
+        **{table: list(store.iter_rows(table)) for table in PROJECTION_TABLES},
         "index_key": identities.index_key(),
         "subjects": list(identities.iter_subjects()),
         "bindings": list(identities.iter_bindings()),

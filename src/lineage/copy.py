@@ -19,7 +19,7 @@ from itertools import islice
 from typing import TypeVar
 
 from lineage.errors import ConfigurationError
-from lineage.graph.rows import GraphBatch
+from lineage.graph.rows import PROJECTION_TABLES, GraphBatch
 from lineage.store.base import AppendSession, Store
 
 Progress = Callable[[int], None]
@@ -83,7 +83,7 @@ def _copy_identities(source: Store, target: Store, progress: Progress) -> tuple[
 
 def _copy_graph(source: Store, session: AppendSession, progress: Progress) -> int:
     rows = 0
-    for table in ("statements", "nodes", "edges", "drops"):
+    for table in PROJECTION_TABLES:
         for chunk in _chunks(source.iter_rows(table)):
             batch = GraphBatch.empty()
             getattr(batch, table).extend(chunk)  # GraphBatch's fields are named as the tables

@@ -19,10 +19,22 @@ import fastjsonschema
 
 from lineage.errors import InputError
 from lineage.graph.model import DATASET, MODEL, SHARD, make_id
+from lineage.graph.requests import DELETION
 from lineage.jsonl import read_lines
 from lineage.pipeline import Lineage, Ref, Step
 
-EVENT_KINDS = ("step", "origin", "keep", "transform", "drop", "shard", "pack", "dataset", "model")
+EVENT_KINDS = (
+    "step",
+    "origin",
+    "keep",
+    "transform",
+    "drop",
+    "shard",
+    "pack",
+    "dataset",
+    "model",
+    "request",
+)
 
 
 @cache
@@ -82,6 +94,14 @@ class EventIngest:
     def _item(self, kind: str, raw: str) -> Ref:
         return self.lineage.post(raw) if kind.endswith("post") else self.lineage.record(raw)
 
+    def _request_target(self, event: dict[str, Any]) -> Ref:
+        wanted, other = ("post", "author") if event["kind"] == DELETION else ("author", "post")
+        if wanted not in event or other in event:
+            raise InputError(f"a {event['kind']} request names its {wanted}", field=wanted)
+        if wanted == "post":
+            return self.lineage.post(event["post"])
+        return self.lineage.author(event["author"])
+
     def apply(self, event: dict[str, Any]) -> None:
         kind = event["event"]
         self.events += 1
@@ -132,6 +152,8 @@ class EventIngest:
                 version=event.get("version", ""),
                 shards=[Ref(make_id(SHARD, s), SHARD) for s in event["shards"]],
             )
+        elif kind == "request":
+            step.request(event["kind"], self._request_target(event), event["at"])
         else:
             sources = [Ref(make_id(DATASET, d), DATASET) for d in event.get("datasets", [])]
             sources += [Ref(make_id(SHARD, s), SHARD) for s in event.get("shards", [])]

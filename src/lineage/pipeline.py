@@ -52,11 +52,12 @@ from lineage.graph.model import (
     check_attributes,
     make_id,
 )
+from lineage.graph.requests import REQUEST_PREDICATE, TARGET_KIND
 from lineage.identity import Identities, KeySource, Subject
 from lineage.keys import KeyDirectory, SigningKey
 from lineage.ledger import Ledger, PreparedEntry
+from lineage.statement import Statement, make_statement
 from lineage.statement import Step as StepInfo
-from lineage.statement import make_statement
 from lineage.timeutil import format_time, now, parse_time
 
 DEFAULT_BATCH_SIZE = 1000
@@ -107,6 +108,8 @@ class Step:
         self.time = time
         self._nodes: list[list[Any]] = []
         self._edges: list[list[str]] = []
+        self._requests: list[list[str]] = []
+        self._requested: set[tuple[str, str]] = set()
         self._declared_subjects: set[str] = set()
 
     # -- origins and decisions ---------------------------------------------------
@@ -194,6 +197,24 @@ class Step:
             raise InputError(f"a drop needs a reason of 1-{MAX_REASON} characters")
         self._add_edge(DROPPED, item.id, reason)
 
+    # -- requests ----------------------------------------------------------------
+
+    def request(self, kind: str, target: Ref, at: str | datetime) -> None:
+        """Record that a person made a request at ``at``: ``deletion`` of a post (its
+        author deleted it), ``objection`` or ``erasure`` by a subject (see
+        :meth:`Lineage.author`)."""
+        wanted = TARGET_KIND.get(kind)
+        if wanted is None:
+            raise InputError(f"unknown request kind {kind!r} (deletion, objection, erasure)")
+        if target.kind != wanted:
+            raise InputError(f"a {kind} request is about a {wanted}, not a {target.kind}")
+        if (kind, target.id) in self._requested:
+            self.flush()
+        self._requested.add((kind, target.id))
+        self._requests.append([kind, target.id, _time_text(at, "at")])
+        if len(self._requests) >= self._owner.batch_size:
+            self.flush()
+
     # -- artifacts ---------------------------------------------------------------
 
     def shard(
@@ -279,24 +300,29 @@ class Step:
             self.flush()
 
     def pending(self) -> bool:
-        return bool(self._nodes or self._edges)
+        return bool(self._nodes or self._edges or self._requests)
 
     def flush(self) -> None:
-        """Seal what this step recorded so far into one signed statement, and append it."""
-        if not self.pending():
-            return
-        nodes, edges = self._nodes, self._edges
-        self._nodes, self._edges = [], []
-        predicate = {"nodes": nodes, "edges": edges}
-        subjects = [
-            {
-                "name": f"lineage-batch:{self.info.name}",
-                "digest": {"sha256": batch_digest(nodes, edges)},
-            }
-        ]
-        statement = make_statement(subjects, LINEAGE_PREDICATE, self.info, self.time, predicate)
-        envelope = sign_envelope(statement.payload(), self.key)
-        self._owner.submit(PreparedEntry("", envelope, statement, nodes, edges))
+        """Seal what this step recorded so far into signed statements (one for lineage,
+        one for requests), and append them."""
+        if self._nodes or self._edges:
+            nodes, edges = self._nodes, self._edges
+            self._nodes, self._edges = [], []
+            digest = batch_digest(nodes, edges)
+            statement = self._statement(LINEAGE_PREDICATE, digest, {"nodes": nodes, "edges": edges})
+            envelope = sign_envelope(statement.payload(), self.key)
+            self._owner.submit(PreparedEntry("", envelope, statement, nodes, edges))
+        if self._requests:
+            requests, self._requests = self._requests, []
+            self._requested = set()
+            digest = batch_digest([], requests)
+            statement = self._statement(REQUEST_PREDICATE, digest, {"requests": requests})
+            envelope = sign_envelope(statement.payload(), self.key)
+            self._owner.submit(PreparedEntry("", envelope, statement, [], []))
+
+    def _statement(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> Statement:
+        subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": digest}}]
+        return make_statement(subjects, predicate_type, self.info, self.time, fields)
 
 
 class Lineage:
@@ -397,6 +423,13 @@ class Lineage:
         if subject is None:
             raise InputError(f"unknown post {post_id!r}")
         return Ref(subject.post_id(post_id), POST, subject)
+
+    def author(self, author_id: str) -> Ref:
+        """The subject node of an author recorded earlier, by their platform id."""
+        subject = self.identities.subject(author_id, create=False)
+        if subject is None:
+            raise InputError(f"unknown author {author_id!r}")
+        return Ref(subject.node_id, SUBJECT, subject)
 
     def record(self, record_id: str) -> Ref:
         subject = self.identities.owner("record", record_id)

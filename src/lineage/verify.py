@@ -183,7 +183,7 @@ def _check_entries(
         report.entries_checked += 1
         if tree.size in wanted:
             roots[tree.size] = tree.root()
-        if len(graph.nodes) + len(graph.edges) + len(graph.drops) >= _GRAPH_BATCH_ROWS:
+        if graph.size() >= _GRAPH_BATCH_ROWS:
             expected.add(graph)
             graph = GraphBatch.empty()
         if len(pending) >= _SIGNATURE_BATCH or pending_bytes >= _SIGNATURE_BATCH_BYTES:

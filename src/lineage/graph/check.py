@@ -21,6 +21,7 @@ _TABLES = {
     "nodes": ("id", "graph node"),
     "edges": ("down, up, kind", "graph edge"),
     "drops": ("node, entry", "graph drop"),
+    "requests": ("target, kind, entry", "request"),
 }
 
 

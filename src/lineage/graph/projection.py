@@ -17,8 +17,18 @@ from lineage.graph.model import (
     check_edges,
     check_nodes,
 )
-from lineage.graph.rows import DropRow, EdgeRow, GraphBatch, NodeRow, StatementRow, attrs_json
+from lineage.graph.requests import REQUEST_PREDICATE, check_requests
+from lineage.graph.rows import (
+    DropRow,
+    EdgeRow,
+    GraphBatch,
+    NodeRow,
+    RequestRow,
+    StatementRow,
+    attrs_json,
+)
 from lineage.statement import Statement
+from lineage.timeutil import parse_time
 
 
 def time_us(value: datetime) -> int:
@@ -50,10 +60,13 @@ def lineage_content(statement: Statement) -> tuple[list[list[Any]], list[list[st
 def project(entry: int, keyid: str, statement: Statement, batch: GraphBatch) -> None:
     """Add the rows ``statement`` (entry ``entry``) asserts to ``batch``."""
     batch.statements.append(statement_row(entry, keyid, statement))
-    if statement.predicate_type != LINEAGE_PREDICATE:
-        return
-    nodes, edges = lineage_content(statement)
-    _rows(entry, time_us(statement.time), nodes, edges, batch)
+    if statement.predicate_type == LINEAGE_PREDICATE:
+        nodes, edges = lineage_content(statement)
+        _rows(entry, time_us(statement.time), nodes, edges, batch)
+    elif statement.predicate_type == REQUEST_PREDICATE:
+        when = time_us(statement.time)
+        for kind, target, at in check_requests(statement.predicate.get("requests")):
+            batch.requests.append(RequestRow(target, kind, time_us(parse_time(at)), entry, when))
 
 
 def project_prepared(

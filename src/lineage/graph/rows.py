@@ -76,6 +76,24 @@ class StatementRow:
         return (self.entry,)
 
 
+@dataclass(frozen=True)
+class RequestRow:
+    """A deletion, objection or erasure request about ``target``, made at ``at_us``."""
+
+    target: str
+    kind: str
+    at_us: int
+    entry: int
+    time_us: int
+
+    def key(self) -> tuple[str, str, int]:
+        return (self.target, self.kind, self.entry)
+
+
+PROJECTION_TABLES = ("statements", "nodes", "edges", "drops", "requests")
+"""The projection's tables; :class:`GraphBatch` has a field of rows for each."""
+
+
 @dataclass
 class GraphBatch:
     """What one append adds to the projection."""
@@ -84,7 +102,11 @@ class GraphBatch:
     edges: list[EdgeRow]
     drops: list[DropRow]
     statements: list[StatementRow]
+    requests: list[RequestRow]
 
     @classmethod
     def empty(cls) -> GraphBatch:
-        return cls([], [], [], [])
+        return cls([], [], [], [], [])
+
+    def size(self) -> int:
+        return len(self.nodes) + len(self.edges) + len(self.drops) + len(self.requests)

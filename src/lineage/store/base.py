@@ -12,12 +12,20 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from lineage.graph.rows import DropRow, EdgeRow, GraphBatch, NodeRow, ProjectionRow, StatementRow
+from lineage.graph.rows import (
+    DropRow,
+    EdgeRow,
+    GraphBatch,
+    NodeRow,
+    ProjectionRow,
+    RequestRow,
+    StatementRow,
+)
 from lineage.identity import IdentityStore
 from lineage.merkle.nodes import NodeId
 from lineage.trust import Signer
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 ENTRIES_PAGE = 64
 """Entries a store reads at a time when iterating: a statement of a thousand edges is
 about 100 kB, so pages are counted in tens, not thousands."""
@@ -141,8 +149,12 @@ class Store(ReadView, Protocol):
         """(entry, reason, count) over all drops."""
         ...
 
+    def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
+        """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
+        ...
+
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
-        """Projection rows of ``nodes``, ``edges``, ``drops`` or ``statements`` in key order."""
+        """Rows of one of :data:`PROJECTION_TABLES` in key order."""
         ...
 
     def identities(self) -> IdentityStore:

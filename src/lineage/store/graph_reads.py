@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from lineage.graph.rows import DropRow, EdgeRow, NodeRow, StatementRow
+from lineage.graph.rows import DropRow, EdgeRow, NodeRow, RequestRow, StatementRow
 
 
 class GraphQueries(Protocol):
@@ -27,6 +27,10 @@ class GraphQueries(Protocol):
     def statements(self, handle: Any, entries: Iterable[int]) -> dict[int, StatementRow]: ...
 
     def drop_counts(self, handle: Any, as_of_us: int | None) -> list[tuple[int, str, int]]: ...
+
+    def requests_of(
+        self, handle: Any, targets: Iterable[str], as_of_us: int | None
+    ) -> list[RequestRow]: ...
 
 
 class GraphReads:
@@ -64,3 +68,7 @@ class GraphReads:
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         queries, handle = self._graph()
         return queries.drop_counts(handle, as_of_us)
+
+    def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
+        queries, handle = self._graph()
+        return queries.requests_of(handle, targets, as_of_us)

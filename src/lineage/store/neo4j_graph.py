@@ -5,7 +5,8 @@ edge names but no entry declares is a ``(:Lineage {id})`` without kind, so gaps 
 visible. Edges are relationships in the direction the Lineage predicate names them,
 ``(record)-[:DERIVED_FROM]->(post)``, ``(record)-[:PACKED_INTO]->(shard)``, each with
 the ``entry`` and ``time_us`` of the statement that first asserted it. Drops are
-``(:Drop {key, node, entry, reason, time_us})``; statements ``(:Statement {entry, …})``.
+``(:Drop {key, node, entry, reason, time_us})``; statements ``(:Statement {entry, …})``;
+requests ``(:Request {key, target, kind, at_us, entry, time_us})``.
 
 Every query text is a constant of this module: node kinds and relationship types
 come from :mod:`lineage.graph.model`, never from input; values are parameters.
@@ -19,7 +20,15 @@ from typing import Any
 
 from lineage.errors import NodeConflictError
 from lineage.graph.model import EDGE_RULES, NODE_ATTRIBUTES
-from lineage.graph.rows import DropRow, EdgeRow, GraphBatch, NodeRow, ProjectionRow, StatementRow
+from lineage.graph.rows import (
+    DropRow,
+    EdgeRow,
+    GraphBatch,
+    NodeRow,
+    ProjectionRow,
+    RequestRow,
+    StatementRow,
+)
 
 Run = Callable[[str, dict[str, Any]], list[list[Any]]]
 """Runs one parameterised query and returns its rows."""
@@ -61,12 +70,19 @@ CONSTRAINTS = [
     " FOR (s:Statement) REQUIRE s.entry IS UNIQUE",
     "CREATE CONSTRAINT lineage_drop_key IF NOT EXISTS FOR (d:Drop) REQUIRE d.key IS UNIQUE",
     "CREATE INDEX lineage_drop_node IF NOT EXISTS FOR (d:Drop) ON (d.node)",
+    "CREATE CONSTRAINT lineage_request_key IF NOT EXISTS FOR (q:Request) REQUIRE q.key IS UNIQUE",
+    "CREATE INDEX lineage_request_target IF NOT EXISTS FOR (q:Request) ON (q.target)",
 ]
 
 
 def drop_key(node: str, entry: int) -> str:
     """Sorts as ``(node, entry)`` does: node ids never contain characters below ``!``."""
     return f"{node}\x1f{entry:020d}"
+
+
+def request_key(target: str, kind: str, entry: int) -> str:
+    """Sorts as ``(target, kind, entry)`` does."""
+    return f"{target}\x1f{kind}\x1f{entry:020d}"
 
 
 # -- writes -------------------------------------------------------------------------
@@ -105,6 +121,11 @@ _MERGE_EDGES = {
 _ADD_DROPS = (
     "UNWIND $rows AS r MERGE (d:Drop {key: r[0]})"
     " ON CREATE SET d.node = r[1], d.entry = r[2], d.reason = r[3], d.time_us = r[4]"
+)
+_ADD_REQUESTS = (
+    "UNWIND $rows AS r MERGE (q:Request {key: r[0]})"
+    " ON CREATE SET q.target = r[1], q.kind = r[2], q.at_us = r[3], q.entry = r[4],"
+    " q.time_us = r[5]"
 )
 _CONFLICT = "a node is asserted again with other attributes"
 
@@ -179,6 +200,14 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
         _ADD_DROPS,
         [[drop_key(d.node, d.entry), d.node, d.entry, d.reason, d.time_us] for d in batch.drops],
     )
+    in_chunks(
+        run,
+        _ADD_REQUESTS,
+        [
+            [request_key(q.target, q.kind, q.entry), q.target, q.kind, q.at_us, q.entry, q.time_us]
+            for q in batch.requests
+        ],
+    )
 
 
 # -- reads --------------------------------------------------------------------------
@@ -217,6 +246,10 @@ _DOWNSTREAM = _NEIGHBOURS.format(out=_FORWARD, into=_BACKWARD)
 _STATEMENTS = (
     "UNWIND $entries AS e MATCH (s:Statement {entry: e})"
     " RETURN s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid, s.time_us"
+)
+_REQUESTS_OF = (
+    "UNWIND $ids AS id MATCH (q:Request {target: id}) WHERE q.time_us <= $until"
+    " RETURN q.target, q.kind, q.at_us, q.entry, q.time_us"
 )
 _DROP_COUNTS = "MATCH (d:Drop) WHERE d.time_us <= $until RETURN d.entry, d.reason, count(*)"
 
@@ -295,6 +328,16 @@ def statements(run: Run, entries: Iterable[int]) -> dict[int, StatementRow]:
     return {r[0]: StatementRow(*r) for r in rows}
 
 
+def requests_of(run: Run, targets: Iterable[str], as_of_us: int | None) -> list[RequestRow]:
+    until = _until(as_of_us)
+    found: list[RequestRow] = []
+    wanted = sorted(set(targets))
+    for start in range(0, len(wanted), CHUNK):
+        rows = run(_REQUESTS_OF, {"ids": wanted[start : start + CHUNK], "until": until})
+        found.extend(RequestRow(*r) for r in rows)
+    return sorted(found, key=RequestRow.key)
+
+
 def drop_counts(run: Run, as_of_us: int | None) -> list[tuple[int, str, int]]:
     rows = run(_DROP_COUNTS, {"until": _until(as_of_us)})
     return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
@@ -311,13 +354,22 @@ _PAGES = {
         "MATCH (d:Drop) WHERE d.key > $after AND d.entry < $bound"
         " RETURN d.key, d.node, d.reason, d.entry, d.time_us ORDER BY d.key LIMIT $page"
     ),
+    "requests": (
+        "MATCH (q:Request) WHERE q.key > $after AND q.entry < $bound"
+        " RETURN q.key, q.target, q.kind, q.at_us, q.entry, q.time_us ORDER BY q.key LIMIT $page"
+    ),
     "statements": (
         "MATCH (s:Statement) WHERE s.entry > $after AND s.entry < $bound"
         " RETURN s.entry AS after, s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid,"
         " s.time_us ORDER BY s.entry LIMIT $page"
     ),
 }
-_ROW_TYPES: dict[str, Any] = {"nodes": NodeRow, "drops": DropRow, "statements": StatementRow}
+_ROW_TYPES: dict[str, Any] = {
+    "nodes": NodeRow,
+    "drops": DropRow,
+    "statements": StatementRow,
+    "requests": RequestRow,
+}
 _NODE_IDS_PAGE = "MATCH (n:Lineage) WHERE n.id > $after RETURN n.id ORDER BY n.id LIMIT $page"
 _EDGES_INTO = f"""
 UNWIND $ids AS id MATCH (d:Lineage {{id: id}})

@@ -12,6 +12,7 @@ from lineage.graph.rows import (
     GraphBatch,
     NodeRow,
     ProjectionRow,
+    RequestRow,
     StatementRow,
 )
 
@@ -36,6 +37,10 @@ CREATE INDEX edges_by_up ON edges (up);
 CREATE TABLE drops (
     node TEXT NOT NULL, entry INTEGER NOT NULL, reason TEXT NOT NULL, time_us INTEGER NOT NULL,
     PRIMARY KEY (node, entry)
+) WITHOUT ROWID;
+CREATE TABLE requests (
+    target TEXT NOT NULL, kind TEXT NOT NULL, entry INTEGER NOT NULL, at_us INTEGER NOT NULL,
+    time_us INTEGER NOT NULL, PRIMARY KEY (target, kind, entry)
 ) WITHOUT ROWID;
 CREATE TABLE key_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE subject_keys (
@@ -88,6 +93,10 @@ def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
     db.executemany(
         "INSERT OR IGNORE INTO drops VALUES (?, ?, ?, ?)",
         [(d.node, d.entry, d.reason, d.time_us) for d in batch.drops],
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?)",
+        [(r.target, r.kind, r.entry, r.at_us, r.time_us) for r in batch.requests],
     )
 
 
@@ -223,13 +232,40 @@ def drop_counts(db: sqlite3.Connection, as_of_us: int | None) -> list[tuple[int,
     return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
+def requests_of(
+    db: sqlite3.Connection, targets: Iterable[str], as_of_us: int | None
+) -> list[RequestRow]:
+    """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
+    limit = _NEVER if as_of_us is None else as_of_us
+    wanted = sorted(set(targets))
+    found: list[RequestRow] = []
+    for chunk in _chunks(wanted):
+        rows = db.execute(
+            "SELECT target, kind, at_us, entry, time_us FROM requests"  # noqa: S608
+            f" WHERE target IN ({_marks(len(chunk))}) AND time_us <= ?"
+            " ORDER BY target, kind, entry",
+            [*chunk, limit],
+        )
+        found.extend(RequestRow(*r) for r in rows)
+    return found
+
+
 _ORDERED = {
     "nodes": "SELECT id, kind, attrs, entry, time_us FROM nodes ORDER BY id",
     "edges": "SELECT up, down, kind, entry, time_us FROM edges ORDER BY down, up, kind",
     "drops": "SELECT node, reason, entry, time_us FROM drops ORDER BY node, entry",
     "statements": "SELECT * FROM statements ORDER BY entry",
+    "requests": (
+        "SELECT target, kind, at_us, entry, time_us FROM requests ORDER BY target, kind, entry"
+    ),
 }
-ROW_TYPES = {"nodes": NodeRow, "edges": EdgeRow, "drops": DropRow, "statements": StatementRow}
+ROW_TYPES = {
+    "nodes": NodeRow,
+    "edges": EdgeRow,
+    "drops": DropRow,
+    "statements": StatementRow,
+    "requests": RequestRow,
+}
 
 
 def iter_rows(db: sqlite3.Connection, table: str) -> Iterator[ProjectionRow]:
