@@ -162,3 +162,46 @@ def test_cli_demo_json(tmp_path: Path) -> None:
     assert json.loads(leaky.stdout)["leaked"]
     bad = run_cli("demo", "--dir", str(tmp_path / "x"), "--leak", "nope")
     assert bad.exit_code == 2 and "no stage 'nope' can leak" in bad.output
+
+
+def test_requests_are_recorded_with_their_ground_truth(store_url: str, tmp_path: Path) -> None:
+    from lineage.demo.corpus import TRAINED_AT, generate
+    from lineage.graph.projection import time_us
+
+    run = run_demo(store_url, tmp_path)
+    corpus = list(generate(POSTS, 7))
+    deleted = {p.id: p.deleted_at for p in corpus if p.deleted_at}
+    objected = {p.author.id: p.author.objected_at for p in corpus if p.author.objected_at}
+    ledger = Ledger.open(store_url)
+    try:
+        identities = Identities(ledger.store.identities())
+        targets = {}
+        for raw, at in deleted.items():
+            owner = identities.owner("post", raw)
+            assert owner is not None
+            targets[owner.post_id(raw)] = ("deletion", at)
+        for raw, at in objected.items():
+            subject = identities.subject(raw, create=False)
+            assert subject is not None
+            targets[subject.node_id] = ("objection", at)
+        rows = ledger.store.requests_of(targets)
+        assert {(r.target, r.kind, r.at_us) for r in rows} == {
+            (target, kind, time_us(at)) for target, (kind, at) in targets.items()
+        }
+        # recorded before the training run only if made before it
+        training = time_us(TRAINED_AT)
+        assert all((r.time_us <= training) == (r.at_us <= training) for r in rows)
+        assert len(ledger.store.requests_of(targets, as_of_us=training)) == sum(
+            1 for _, at in targets.values() if at <= TRAINED_AT
+        )
+        # ground truth of what reached a shard and was deleted afterwards
+        in_shards = post_ids(ledger, run.deleted_after_training)
+        late = {t for t, (kind, at) in targets.items() if kind == "deletion" and at > TRAINED_AT}
+        reached = {t for t in late if impact(ledger.store, t).nodes["Shard"]}
+        assert reached == in_shards and in_shards
+        assert run.requests[("objection", "after-training")] == sum(
+            1 for at in objected.values() if at > TRAINED_AT
+        )
+        assert run.objected_after_training
+    finally:
+        ledger.close()

@@ -101,6 +101,11 @@ def _next_commands(run: DemoRun, url: str) -> list[str]:
         f"lineage trace {run.model} --path {shlex.quote(run.kept_post)} {db}",
         f"lineage impact --post {shlex.quote(run.kept_post)} {db}",
         f"lineage impact --author {shlex.quote(run.kept_post_author)} {db}",
+        (
+            f"lineage impact --post {shlex.quote(run.deleted_after_training[0])} {db}"
+            if run.deleted_after_training
+            else ""
+        ),
         f"lineage show {run.shards[0].id} {db}" if run.shards else "",
         f"lineage verify {db}",
     ]
@@ -123,6 +128,14 @@ def _print(run: DemoRun, result: dict[str, Any]) -> None:
     )
     if run.leak:
         stdout.print(f"leaked into the shards (ground truth): {len(run.leaked):,} posts")
+    recorded = ", ".join(
+        f"{n:,} {kind}s {when}" for (kind, when), n in sorted(run.requests.items())
+    )
+    stdout.print(f"requests recorded: {recorded or 'none'}")
+    stdout.print(
+        f"after training, {len(run.deleted_after_training):,} posts in the shards were deleted"
+        f" and {len(run.objected_after_training):,} of their authors objected"
+    )
     verify = result["verify"]
     verdict = "ok" if verify["ok"] else f"FAILED ({len(verify['problems'])} problems)"
     stdout.print(f"verify: {verdict}, {verify['size']:,} entries ({result['seconds']} s in all)")

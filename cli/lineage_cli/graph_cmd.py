@@ -232,6 +232,11 @@ def impact(
     stdout.print(table)
     for drop in result.drops:
         stdout.print(f"dropped {drop.node}: {drop.reason} (entry {drop.entry})")
+    for request in result.to_json()["requests"]:
+        stdout.print(
+            f"{request['kind']} of {request['target']} made {request['at']},"
+            f" recorded {request['recorded']} (entry {request['entry']})"
+        )
 
 
 @handle_errors
@@ -262,6 +267,11 @@ def show(
     stdout.print(edges)
     for drop in shown.drops:
         stdout.print(f"dropped: {drop.reason} (entry {drop.entry})")
+    for request in data["requests"]:
+        stdout.print(
+            f"{request['kind']} made {request['at']}, recorded {request['recorded']}"
+            f" (entry {request['entry']})"
+        )
     entries = Table("entry", "step", "run", "key id", "tree size", "leaf hash")
     for entry, info in sorted(shown.entries.items()):
         proof = shown.proofs[entry]

@@ -9,9 +9,10 @@ from typing import Any
 
 from lineage.errors import InputError
 from lineage.graph.model import DATASET, MODEL, POST, RECORD, SHARD, SUBJECT, kind_of
-from lineage.graph.rows import DropRow, EdgeRow, NodeRow, StatementRow
+from lineage.graph.rows import DropRow, EdgeRow, NodeRow, RequestRow, StatementRow
 from lineage.ledger import InclusionProof, Ledger
 from lineage.store.base import Store
+from lineage.timeutil import format_us
 
 MAX_PATH_NODES = 100_000
 
@@ -174,11 +175,23 @@ def path(store: Store, origin: str, artifact: str, as_of_us: int | None = None) 
     return _describe(store, hops)
 
 
+def request_json(row: RequestRow) -> dict[str, Any]:
+    return {
+        "kind": row.kind,
+        "target": row.target,
+        "at": format_us(row.at_us),
+        "recorded": format_us(row.time_us),
+        "entry": row.entry,
+    }
+
+
 @dataclass
 class Impact:
     start: str
     nodes: dict[str, list[str]] = field(default_factory=dict)
     drops: list[DropRow] = field(default_factory=list)
+    requests: list[RequestRow] = field(default_factory=list)
+    """Deletions, objections and erasure requests about the start or its posts."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -186,6 +199,7 @@ class Impact:
             "counts": {kind: len(ids) for kind, ids in self.nodes.items()},
             "nodes": self.nodes,
             "dropped": [{"node": d.node, "reason": d.reason, "entry": d.entry} for d in self.drops],
+            "requests": [request_json(r) for r in self.requests],
         }
 
 
@@ -207,6 +221,7 @@ def impact(store: Store, start: str, as_of_us: int | None = None) -> Impact:
         result.drops[:0] = store.drops_of(start, as_of_us)
     for ids in result.nodes.values():
         ids.sort()
+    result.requests = store.requests_of([start, *result.nodes[POST]], as_of_us)
     return result
 
 
@@ -215,6 +230,7 @@ class Shown:
     node: NodeRow
     edges: list[Hop]
     drops: list[DropRow]
+    requests: list[RequestRow]
     entries: dict[int, StatementRow]
     proofs: dict[int, InclusionProof]
 
@@ -226,6 +242,7 @@ class Shown:
             "asserted_by": self.node.entry,
             "edges": [h.to_json() for h in self.edges],
             "dropped": [{"reason": d.reason, "entry": d.entry} for d in self.drops],
+            "requests": [request_json(r) for r in self.requests],
             "entries": {
                 str(entry): {
                     "step": s.step,
@@ -245,7 +262,9 @@ def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
     row = require_node(store, node_id)
     edges = store.edges_of(node_id, limit=max_edges)
     drops = store.drops_of(node_id)
+    requests = store.requests_of([node_id])
     entries = {row.entry, *(e.entry for e in edges), *(d.entry for d in drops)}
+    entries.update(r.entry for r in requests)
     infos = store.statements(entries)
     proofs = {entry: ledger.inclusion_proof(entry) for entry in sorted(entries)}
-    return Shown(row, _describe(store, edges), drops, infos, proofs)
+    return Shown(row, _describe(store, edges), drops, requests, infos, proofs)

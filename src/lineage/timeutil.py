@@ -29,3 +29,8 @@ def format_time(value: datetime) -> str:
 def now() -> datetime:
     """The current time in UTC, to the second (the precision of statements written by hand)."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def format_us(micros: int) -> str:
+    """A time in microseconds since the epoch (as the projection stores it), formatted."""
+    return format_time(datetime.fromtimestamp(micros / 1_000_000, UTC))

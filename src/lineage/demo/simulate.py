@@ -4,6 +4,11 @@ collect → visibility → jurisdiction → objection → minor → deletion →
 dedup → pack (real JSONL.gz shard files) → dataset → train → fine-tune, each stage
 signing with its own registered key. With ``leak`` one filter runs its bug, and the
 simulator keeps the ground truth of exactly which posts leaked into the shards.
+
+The privacy team's requests are recorded too, by a ``privacy-requests`` step with its
+own key: the deletions and objections made before the training run (recorded when it
+starts) and those made after it (recorded at the end of the year). The later ones are
+what deletion impact is about; the simulator keeps their ground truth as well.
 """
 
 from __future__ import annotations
@@ -15,19 +20,31 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lineage.demo.corpus import COLLECTED_AT, FINETUNED_AT, TRAINED_AT, Post, generate
+from lineage.demo.corpus import (
+    COLLECTED_AT,
+    CORPUS_START,
+    FINETUNED_AT,
+    LATER,
+    TRAINED_AT,
+    Post,
+    generate,
+)
 from lineage.demo.stages import FILTERS, LEAKS, drop_reason, near_key, redact
 from lineage.errors import InputError
+from lineage.graph.model import SUBJECT
+from lineage.graph.requests import DELETION, OBJECTION
 from lineage.identity import SeededKeySource
 from lineage.keys import KeyDirectory
 from lineage.ledger import Ledger
 from lineage.pipeline import Lineage, Ref, Step
 
 STAGES = ("collect", *FILTERS, "pii-redact", "dedup", "pack", "dataset", "train", "finetune")
+REQUESTS_STAGE = "privacy-requests"
+REQUESTS_RECORDED = {"before-training": TRAINED_AT, "after-training": LATER + timedelta(days=1)}
 RECORDS_PER_SHARD = 500
 MAX_POSTS = 5_000_000
 Progress = Callable[[int], None]
@@ -71,6 +88,12 @@ class DemoRun:
     dropped_post: str = ""
     leaked: list[str] = field(default_factory=list)
     """Raw ids of the posts the leaking stage let into the shards."""
+    requests: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Requests recorded, by (kind, ``before-training`` or ``after-training``)."""
+    deleted_after_training: list[str] = field(default_factory=list)
+    """Raw ids of posts in the shards that their authors deleted after the training run."""
+    objected_after_training: list[str] = field(default_factory=list)
+    """Raw ids of authors with posts in the shards who objected after the training run."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +122,14 @@ class DemoRun:
             "kept_post_author": self.kept_post_author,
             "dropped_post": self.dropped_post,
             "leaked": self.leaked,
+            "requests": [
+                {"kind": kind, "recorded": when, "count": count}
+                for (kind, when), count in sorted(self.requests.items())
+            ],
+            "deleted_after_training": len(self.deleted_after_training),
+            "objected_after_training": len(self.objected_after_training),
+            "late_deleted_post": next(iter(self.deleted_after_training), None),
+            "late_objector": next(iter(self.objected_after_training), None),
         }
 
 
@@ -125,10 +156,19 @@ class _Pipeline:
                 name, version=version, run=f"demo-{run.seed}", key=keys[name], time=when
             )
             run.stages[name] = StageCount(name)
+        self.late: set[str] = set()
         self.seen_text: set[str] = set()
         self.seen_near: set[str] = set()
         self.packed: list[tuple[Ref, str]] = []
         self.shard_refs: list[Ref] = []
+        self.deletions: list[tuple[Ref, datetime]] = []
+        self.objections: dict[str, tuple[Ref, datetime]] = {}
+        self.requests = {
+            when: lineage.step(
+                REQUESTS_STAGE, run=f"demo-{run.seed}-{when}", key=keys[REQUESTS_STAGE], time=at
+            )
+            for when, at in REQUESTS_RECORDED.items()
+        }
 
     def count(self, stage: str, kept: bool, items: int = 1) -> None:
         counter = self.run.stages[stage]
@@ -156,6 +196,7 @@ class _Pipeline:
             content=post.text,
         )
         self.count("collect", True)
+        self.note_requests(post, item)
         for stage in FILTERS:
             reason = drop_reason(stage, post, leak=stage == self.run.leak)
             if reason is not None:
@@ -176,12 +217,36 @@ class _Pipeline:
         item = steps["dedup"].keep(item)
         self.count("dedup", True)
         self.packed.append((item, text))
+        if post.deleted_at is not None and post.deleted_at > TRAINED_AT:
+            self.run.deleted_after_training.append(post.id)
+        objected = post.author.objected_at
+        if objected is not None and objected > TRAINED_AT and post.author.id not in self.late:
+            self.late.add(post.author.id)
+            self.run.objected_after_training.append(post.author.id)
         if self.run.leak in FILTERS and drop_reason(self.run.leak, post) is not None:
             self.run.leaked.append(post.id)
         if not self.run.kept_post:
             self.run.kept_post, self.run.kept_post_author = post.id, post.author.id
         if len(self.packed) == RECORDS_PER_SHARD:
             self.pack()
+
+    def note_requests(self, post: Post, item: Ref) -> None:
+        if post.deleted_at is not None:
+            self.deletions.append((item, post.deleted_at))
+        author = post.author
+        if author.objected_at is not None and author.id not in self.objections:
+            assert item.subject is not None
+            subject = Ref(item.subject.node_id, SUBJECT, item.subject)
+            self.objections[author.id] = (subject, author.objected_at)
+
+    def record_requests(self) -> None:
+        """The requests, each recorded by the step run of its time."""
+        made = [(DELETION, *d) for d in self.deletions]
+        made += [(OBJECTION, *o) for o in self.objections.values()]
+        for kind, target, at in made:
+            when = "before-training" if at <= TRAINED_AT else "after-training"
+            self.requests[when].request(kind, target, at)
+            self.run.requests[(kind, when)] += 1
 
     def pack(self) -> None:
         if not self.packed:
@@ -223,6 +288,7 @@ class _Pipeline:
         )
         self.count("finetune", True)
         run.dataset, run.model, run.finetune = dataset.id, model.id, tuned.id
+        self.record_requests()
 
 
 def register_stage_keys(url: str, keys: KeyDirectory, admin_name: str) -> dict[str, str]:
@@ -232,13 +298,11 @@ def register_stage_keys(url: str, keys: KeyDirectory, admin_name: str) -> dict[s
         admin = keys.load(admin_name)
         registered = {signer.name for signer in ledger.store.signers()}
         names = {}
-        for stage in STAGES:
+        for stage in (*STAGES, REQUESTS_STAGE):
             name = f"demo-{stage}"
             key = keys.load(name) if keys.exists(name) else keys.create(name)
             if name not in registered:
-                ledger.register_key(
-                    admin, name, key.public, [stage], valid_from=COLLECTED_AT - timedelta(days=1)
-                )
+                ledger.register_key(admin, name, key.public, [stage], valid_from=CORPUS_START)
             names[stage] = name
         return names
     finally:
