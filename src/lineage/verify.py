@@ -141,7 +141,9 @@ def verify_ledger(
             sizes = [size for size, _ in store.checkpoints()]
             with ExpectedProjection() as expected:
                 roots = _check_entries(store, report, sizes, progress, expected)
-                report.graph_rows_checked = compare(expected, store.iter_rows, report.problem)
+                report.graph_rows_checked = compare(
+                    expected, store.iter_rows, report.problem, store.derived_tables
+                )
             _check_checkpoints(store, report, origin, log_key, roots)
             if since_note is not None:
                 _check_since(store, report, origin, log_key, since_note)

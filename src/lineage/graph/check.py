@@ -23,6 +23,7 @@ _TABLES = {
     "drops": ("node, entry", "graph drop"),
     "requests": ("target, kind, entry", "request"),
 }
+_DERIVED = {"ancestry": "ancestry of record"}
 
 
 class ExpectedProjection:
@@ -64,10 +65,14 @@ def compare(
     expected: ExpectedProjection,
     stored_rows: Callable[[str], Iterator[ProjectionRow]],
     problem: Callable[[str], None],
+    derived: tuple[str, ...] = (),
 ) -> int:
-    """Report every difference; return the number of rows compared."""
+    """Report every difference (in the projection, and in the ``derived`` tables the
+    store keeps); return the number of rows compared."""
     compared = 0
-    for table, (_, label) in _TABLES.items():
+    tables = {table: label for table, (_, label) in _TABLES.items()}
+    tables.update((table, _DERIVED[table]) for table in derived)
+    for table, label in tables.items():
         want_iter, have_iter = expected.rows(table), stored_rows(table)
         want, have = next(want_iter, None), next(have_iter, None)
         while want is not None or have is not None:

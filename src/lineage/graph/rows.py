@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 RowKey = tuple[str | int, ...]
 
@@ -110,3 +110,41 @@ class GraphBatch:
 
     def size(self) -> int:
         return len(self.nodes) + len(self.edges) + len(self.drops) + len(self.requests)
+
+
+class OriginRow(NamedTuple):
+    """A record packed into a shard and one post it derives from (``origin`` None: no
+    complete path back to any post — a lineage gap). A named tuple: checks make one per
+    record, millions of them."""
+
+    shard: str
+    record: str
+    packed_entry: int
+    packed_time_us: int
+    origin: str | None
+    path: tuple[int, ...]
+    """Entries of the ``DERIVED_FROM`` edges from the origin down to the record."""
+    origin_kind: str | None
+    """``Post``, or None when the origin is named by an edge but declared by no entry."""
+    origin_attrs: str
+    origin_entry: int
+    origin_time_us: int
+    subject: str | None
+    subject_attrs: str
+    authored_entry: int
+
+
+@dataclass(frozen=True)
+class AncestryRow:
+    """A row of the embedded store's ancestry index (see ``store/sqlite_ancestry``)."""
+
+    record: str
+    origin: str
+    path: str
+
+    @property
+    def entry(self) -> int:
+        return int(self.path.rsplit(" ", 1)[-1])
+
+    def key(self) -> tuple[str, str]:
+        return (self.record, self.origin)

@@ -17,6 +17,7 @@ from lineage.graph.rows import (
     EdgeRow,
     GraphBatch,
     NodeRow,
+    OriginRow,
     ProjectionRow,
     RequestRow,
     StatementRow,
@@ -152,6 +153,18 @@ class Store(ReadView, Protocol):
     def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
         """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
         ...
+
+    def shard_origins(
+        self, shards: Iterable[str], as_of_us: int | None = None
+    ) -> Iterator[OriginRow]:
+        """Every record packed into each shard by ``as_of_us``, once per post it derives
+        from (origin None: no complete path to a post). Path entries and origin rows
+        are not bounded by ``as_of_us``: callers compare their entries' times."""
+        ...
+
+    derived_tables: tuple[str, ...]
+    """Tables the store derives from the projection for speed (SQLite: ``ancestry``);
+    ``verify`` recomputes and compares them like the projection's own."""
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of one of :data:`PROJECTION_TABLES` in key order."""

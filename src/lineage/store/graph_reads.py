@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from lineage.graph.rows import DropRow, EdgeRow, NodeRow, RequestRow, StatementRow
+from lineage.graph.rows import DropRow, EdgeRow, NodeRow, OriginRow, RequestRow, StatementRow
 
 
 class GraphQueries(Protocol):
@@ -31,6 +31,10 @@ class GraphQueries(Protocol):
     def requests_of(
         self, handle: Any, targets: Iterable[str], as_of_us: int | None
     ) -> list[RequestRow]: ...
+
+    def shard_origins(
+        self, handle: Any, shards: Iterable[str], as_of_us: int | None
+    ) -> Iterator[OriginRow]: ...
 
 
 class GraphReads:
@@ -72,3 +76,9 @@ class GraphReads:
     def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
         queries, handle = self._graph()
         return queries.requests_of(handle, targets, as_of_us)
+
+    def shard_origins(
+        self, shards: Iterable[str], as_of_us: int | None = None
+    ) -> Iterator[OriginRow]:
+        queries, handle = self._graph()
+        return queries.shard_origins(handle, shards, as_of_us)

@@ -25,6 +25,7 @@ from lineage.graph.rows import (
     EdgeRow,
     GraphBatch,
     NodeRow,
+    OriginRow,
     ProjectionRow,
     RequestRow,
     StatementRow,
@@ -251,6 +252,16 @@ _REQUESTS_OF = (
     "UNWIND $ids AS id MATCH (q:Request {target: id}) WHERE q.time_us <= $until"
     " RETURN q.target, q.kind, q.at_us, q.entry, q.time_us"
 )
+_SHARD_ORIGINS = """
+MATCH (s:Shard {id: $shard})<-[pk:PACKED_INTO]-(r:Lineage)
+WHERE pk.time_us <= $until
+OPTIONAL MATCH p = (r)-[:DERIVED_FROM*1..100]->(o:Lineage)
+WHERE NOT (o)-[:DERIVED_FROM]->()
+OPTIONAL MATCH (subject:Lineage)-[au:AUTHORED]->(o)
+RETURN s.id, r.id, pk.entry, pk.time_us, o.id, [x IN relationships(p) | x.entry], o.kind,
+       o.attrs, o.entry, o.time_us, subject.id, subject.attrs, au.entry
+"""
+_POST_PREFIX = "post:"
 _DROP_COUNTS = "MATCH (d:Drop) WHERE d.time_us <= $until RETURN d.entry, d.reason, count(*)"
 
 
@@ -336,6 +347,35 @@ def requests_of(run: Run, targets: Iterable[str], as_of_us: int | None) -> list[
         rows = run(_REQUESTS_OF, {"ids": wanted[start : start + CHUNK], "until": until})
         found.extend(RequestRow(*r) for r in rows)
     return sorted(found, key=RequestRow.key)
+
+
+def shard_origins(run: Run, shards: Iterable[str], as_of_us: int | None) -> Iterator[OriginRow]:
+    """As the SQLite store's ancestry gives them: a chain ending anywhere but at a post
+    id is a gap (origin None); of several paths from one post, the first."""
+    until = _until(as_of_us)
+    for shard in shards:
+        seen: set[tuple[str, str | None]] = set()
+        for row in run(_SHARD_ORIGINS, {"shard": shard, "until": until}):
+            origin = row[4] if row[4] is not None and row[4].startswith(_POST_PREFIX) else None
+            if (row[1], origin) in seen:
+                continue
+            seen.add((row[1], origin))
+            found = origin is not None
+            yield OriginRow(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                origin,
+                tuple(reversed(row[5])) if found else (),
+                row[6] if found else None,
+                (row[7] or "{}") if found else "{}",
+                row[8] if found and row[8] is not None else -1,
+                (row[9] or 0) if found else 0,
+                row[10] if found else None,
+                (row[11] or "{}") if found else "{}",
+                row[12] if found and row[12] is not None else -1,
+            )
 
 
 def drop_counts(run: Run, as_of_us: int | None) -> list[tuple[int, str, int]]:

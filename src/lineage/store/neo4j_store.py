@@ -269,6 +269,8 @@ def _translate(exc: Exception, display: str, user: str | None) -> Exception:
 class Neo4jStore(_Reads, GraphReads):
     """The Neo4j implementation of :class:`lineage.store.base.Store`."""
 
+    derived_tables: tuple[str, ...] = ()
+
     def __init__(self, url: str, *, create: bool = False) -> None:
         target = parse_neo4j_url(url)
         self.url = target.display

@@ -187,6 +187,8 @@ class SqliteIdentities:
 class SqliteStore(_Reads, GraphReads):
     """The SQLite implementation of :class:`lineage.store.base.Store`."""
 
+    derived_tables: tuple[str, ...] = ("ancestry",)
+
     def __init__(self, url: str, *, create: bool = False) -> None:
         self.url = self.open_url = url
         self.path = path_from_url(url)

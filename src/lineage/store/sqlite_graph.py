@@ -11,10 +11,12 @@ from lineage.graph.rows import (
     EdgeRow,
     GraphBatch,
     NodeRow,
+    OriginRow,
     ProjectionRow,
     RequestRow,
     StatementRow,
 )
+from lineage.store import sqlite_ancestry as ancestry
 
 GRAPH_SCHEMA = """
 CREATE TABLE statements (
@@ -42,13 +44,14 @@ CREATE TABLE requests (
     target TEXT NOT NULL, kind TEXT NOT NULL, entry INTEGER NOT NULL, at_us INTEGER NOT NULL,
     time_us INTEGER NOT NULL, PRIMARY KEY (target, kind, entry)
 ) WITHOUT ROWID;
+{ancestry};
 CREATE TABLE key_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE subject_keys (
     handle INTEGER PRIMARY KEY, lookup BLOB NOT NULL UNIQUE, key BLOB NOT NULL
 );
 CREATE TABLE identities (lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX identities_by_subject ON identities (subject);
-"""
+""".replace("{ancestry}", ancestry.ANCESTRY_SCHEMA.strip())
 
 _IN_CHUNK = 500
 
@@ -94,6 +97,7 @@ def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
         "INSERT OR IGNORE INTO drops VALUES (?, ?, ?, ?)",
         [(d.node, d.entry, d.reason, d.time_us) for d in batch.drops],
     )
+    ancestry.update(db, batch.edges)
     db.executemany(
         "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?)",
         [(r.target, r.kind, r.entry, r.at_us, r.time_us) for r in batch.requests],
@@ -232,6 +236,12 @@ def drop_counts(db: sqlite3.Connection, as_of_us: int | None) -> list[tuple[int,
     return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
 
+def shard_origins(
+    db: sqlite3.Connection, shards: Iterable[str], as_of_us: int | None
+) -> Iterator[OriginRow]:
+    return ancestry.shard_origins(db, shards, _NEVER if as_of_us is None else as_of_us)
+
+
 def requests_of(
     db: sqlite3.Connection, targets: Iterable[str], as_of_us: int | None
 ) -> list[RequestRow]:
@@ -269,6 +279,9 @@ ROW_TYPES = {
 
 
 def iter_rows(db: sqlite3.Connection, table: str) -> Iterator[ProjectionRow]:
+    if table == "ancestry":
+        yield from ancestry.iter_rows(db)
+        return
     row_type: Any = ROW_TYPES[table]
     cursor = db.execute(_ORDERED[table])
     while rows := cursor.fetchmany(2000):

@@ -1,0 +1,417 @@
+"""``check``: every origin of a shard, dataset or model against a policy.
+
+The artifact is resolved to the shards it used and when it used them (a model's
+training run; for what a fine-tune inherits, its base model's run; a shard or
+dataset: when it was recorded). Every record packed into those shards is followed
+back to the posts it derives from; each (post, time of use) is evaluated once
+against every rule. A record with no complete path back to a declared post is a
+violation of its own: an unknown origin. ``as_of`` evaluates the ledger as it stood
+then: what was recorded by that time, and the requests known by then.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lineage.errors import InputError
+from lineage.graph.model import (
+    DATASET,
+    FINETUNED_FROM,
+    MODEL,
+    PART_OF,
+    POST,
+    SHARD,
+    TRAINED_ON,
+)
+from lineage.graph.projection import time_us
+from lineage.graph.requests import DELETION, ERASURE, OBJECTION
+from lineage.graph.rows import NodeRow, OriginRow
+from lineage.policy.cel_env import FIELDS, Evaluator
+from lineage.policy.document import Policy
+from lineage.queries import require_node
+from lineage.store.base import Store
+from lineage.timeutil import format_us
+
+UNKNOWN_ORIGIN = "unknown-origin"
+MAX_LISTED = 1000
+_NEVER = 1 << 62
+
+
+@dataclass(frozen=True)
+class Use:
+    """A shard used at ``time_us`` by ``run`` (the artifact, or the model trained on it),
+    reached through the edges of ``entries``."""
+
+    time_us: int
+    run: str
+    entries: tuple[int, ...]
+
+
+@dataclass
+class RuleCount:
+    id: str
+    level: str
+    implements: str
+    passed: int = 0
+    failed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.id,
+            "level": self.level,
+            "implements": self.implements,
+            "passed": self.passed,
+            "failed": self.failed,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An origin (or, for an unknown origin, a record) that failed a rule."""
+
+    rule: str
+    level: str
+    origin: str | None
+    record: str
+    shard: str
+    run: str
+    used: int
+    detail: str
+    entries: tuple[int, ...]
+    """Ledger entries of the evidence: the post, its author, each derivation, the
+    packing, the artifact's edges, and the requests the rule saw."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "level": self.level,
+            "origin": self.origin,
+            "record": self.record,
+            "shard": self.shard,
+            "run": self.run,
+            "used": format_us(self.used),
+            "detail": self.detail,
+            "entries": list(self.entries),
+        }
+
+
+@dataclass
+class CheckReport:
+    artifact: str
+    kind: str
+    policy: Policy
+    registered_entry: int | None
+    as_of_us: int | None
+    uses: dict[str, list[Use]] = field(default_factory=dict)
+    origins: int = 0
+    records: int = 0
+    rules: list[RuleCount] = field(default_factory=list)
+    violations: int = 0
+    notices: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    listed_limit: int = MAX_LISTED
+
+    @property
+    def ok(self) -> bool:
+        return self.violations == 0
+
+    def failures(self) -> Iterator[RuleCount]:
+        return (rule for rule in self.rules if rule.failed)
+
+    def to_json(self) -> dict[str, Any]:
+        runs = sorted({(u.run, u.time_us) for uses in self.uses.values() for u in uses})
+        return {
+            "artifact": self.artifact,
+            "kind": self.kind,
+            "ok": self.ok,
+            "policy": {**self.policy.to_json(), "registered_entry": self.registered_entry},
+            "as_of": format_us(self.as_of_us) if self.as_of_us is not None else None,
+            "runs": [{"run": run, "used": format_us(when)} for run, when in runs],
+            "shards": len(self.uses),
+            "records": self.records,
+            "origins": self.origins,
+            "violations": self.violations,
+            "notices": self.notices,
+            "rules": [rule.to_json() for rule in self.rules],
+            "findings": [finding.to_json() for finding in self.findings],
+            "findings_listed": len(self.findings),
+        }
+
+
+def _edges_into(store: Store, node: str, kind: str, as_of: int) -> list[tuple[str, int]]:
+    """(upstream node, entry) of the ``kind`` edges leading into ``node``."""
+    return [
+        (edge.up, edge.entry)
+        for edge in store.edges_of(node, as_of)
+        if edge.kind == kind and edge.down == node
+    ]
+
+
+def resolve_uses(store: Store, root: NodeRow, as_of: int) -> dict[str, list[Use]]:
+    """The shards ``root`` used, each with when and by which run."""
+    uses: dict[str, list[Use]] = {}
+
+    def add(shard: str, use: Use) -> None:
+        known = uses.setdefault(shard, [])
+        if all(u.time_us != use.time_us for u in known):
+            known.append(use)
+
+    def shards_of_dataset(dataset: str, use: Use) -> None:
+        for shard, entry in _edges_into(store, dataset, PART_OF, as_of):
+            add(shard, Use(use.time_us, use.run, (*use.entries, entry)))
+
+    if root.kind == SHARD:
+        add(root.id, Use(root.time_us, root.id, ()))
+    elif root.kind == DATASET:
+        shards_of_dataset(root.id, Use(root.time_us, root.id, ()))
+    elif root.kind == MODEL:
+        seen = set()
+        pending: list[tuple[NodeRow, tuple[int, ...]]] = [(root, ())]
+        while pending:
+            model, via = pending.pop()
+            if model.id in seen:
+                continue
+            seen.add(model.id)
+            for source, entry in _edges_into(store, model.id, TRAINED_ON, as_of):
+                use = Use(model.time_us, model.id, (*via, entry))
+                if source.startswith("ds:"):
+                    shards_of_dataset(source, use)
+                else:
+                    add(source, use)
+            for base, entry in _edges_into(store, model.id, FINETUNED_FROM, as_of):
+                base_row = store.node(base)
+                if base_row is not None and base_row.time_us <= as_of:
+                    pending.append((base_row, (*via, entry)))
+    else:
+        raise InputError(f"check takes a shard, dataset or model, not a {root.kind}")
+    return uses
+
+
+@dataclass
+class _Context:
+    """What the ledger knew at ``as_of``: statement times and steps, drops, requests."""
+
+    as_of: int
+    statement_time: dict[int, int]
+    statement_step: dict[int, str]
+    drops: dict[str, list[str]]
+    deleted: dict[str, tuple[int, int]]
+    objected: dict[str, tuple[int, int]]
+    erased: dict[str, int]
+
+    @classmethod
+    def load(cls, store: Store, as_of: int) -> _Context:
+        times, steps = {}, {}
+        for row in store.iter_rows("statements"):
+            times[row.entry] = row.time_us  # type: ignore[attr-defined]
+            steps[row.entry] = row.step  # type: ignore[attr-defined]
+        drops: dict[str, list[str]] = {}
+        for row in store.iter_rows("drops"):
+            if row.time_us <= as_of:  # type: ignore[attr-defined]
+                drops.setdefault(row.node, []).append(row.reason)  # type: ignore[attr-defined]
+        deleted: dict[str, tuple[int, int]] = {}
+        objected: dict[str, tuple[int, int]] = {}
+        erased: dict[str, int] = {}
+        for row in store.iter_rows("requests"):
+            request: Any = row
+            if request.time_us > as_of:
+                continue
+            if request.kind == ERASURE:
+                erased.setdefault(request.target, request.entry)
+                continue
+            table = deleted if request.kind == DELETION else objected
+            known = table.get(request.target)
+            if request.kind in (DELETION, OBJECTION) and (
+                known is None or request.at_us < known[0]
+            ):
+                table[request.target] = (request.at_us, request.entry)
+        return cls(as_of, times, steps, drops, deleted, objected, erased)
+
+    def known(self, entry: int) -> bool:
+        return self.statement_time.get(entry, _NEVER) <= self.as_of
+
+
+assert [f"{variable}.{name}" for variable, name in FIELDS] == [
+    "post.id",
+    "post.platform",
+    "post.surface",
+    "post.visibility",
+    "post.jurisdiction",
+    "post.created",
+    "post.deleted",
+    "subject.id",
+    "subject.age",
+    "subject.objected",
+    "subject.erased",
+    "history.steps",
+    "history.drops",
+    "time.ingest",
+    "time.use",
+    "time.as_of",
+], "_Checker._evaluate builds values in this order"
+
+
+class _Checker:
+    def __init__(self, report: CheckReport, evaluator: Evaluator, context: _Context) -> None:
+        self.report = report
+        self.evaluator = evaluator
+        self.context = context
+        self.counts = [
+            RuleCount(r.rule.id, r.rule.level, r.rule.implements) for r in evaluator.rules
+        ]
+        self.unknown = RuleCount(
+            UNKNOWN_ORIGIN,
+            "violation",
+            "Every record in a shard has a complete path back to a post.",
+        )
+        self.report.rules = [self.unknown, *self.counts]
+        self.seen: set[tuple[str, int]] = set()
+        self.attrs: dict[str, dict[str, Any]] = {}
+
+    def _complete(self, row: OriginRow) -> bool:
+        context = self.context
+        if row.origin is None or row.origin_kind != POST:
+            return False
+        if context.as_of == _NEVER:
+            return True
+        return row.origin_time_us <= context.as_of and all(map(context.known, row.path))
+
+    def add(self, row: OriginRow, uses: list[Use]) -> None:
+        self.report.records += 1
+        if not self._complete(row):
+            for use in uses:
+                key = (row.record, use.time_us)
+                if key in self.seen:
+                    continue
+                self.seen.add(key)
+                self.unknown.failed += 1
+                self._found(self.unknown, row, use, "no complete path back to a post", ())
+            return
+        assert row.origin is not None
+        for use in uses:
+            key = (row.origin, use.time_us)
+            if key in self.seen:
+                continue
+            self.seen.add(key)
+            self.report.origins += 1
+            self._evaluate(row, use)
+
+    def _subject_attrs(self, text: str) -> dict[str, Any]:
+        found = self.attrs.get(text)
+        if found is None:
+            found = self.attrs[text] = json.loads(text)
+        return found
+
+    def _evaluate(self, row: OriginRow, use: Use) -> None:
+        context = self.context
+        origin = row.origin
+        assert origin is not None
+        post = json.loads(row.origin_attrs)
+        subject = ""
+        if row.subject is not None and context.known(row.authored_entry):
+            subject = row.subject
+        deletion = context.deleted.get(origin)
+        objection = context.objected.get(subject) if subject else None
+        erased = subject in context.erased
+        drops = context.drops
+        created = post.get("created")
+        values: list[Any] = [
+            origin,
+            post.get("platform", ""),
+            post.get("surface", ""),
+            post.get("visibility", ""),
+            post.get("jurisdiction", ""),
+            _micros(created) if created else None,
+            deletion[0] if deletion else None,
+            subject,
+            self._subject_attrs(row.subject_attrs).get("age", "") if subject else "",
+            objection[0] if objection else None,
+            erased,
+            tuple(context.statement_step.get(e, "?") for e in row.path),
+            (*drops.get(origin, ()), *drops.get(row.record, ()))
+            if origin in drops or row.record in drops
+            else (),
+            row.origin_time_us,
+            use.time_us,
+            None if context.as_of == _NEVER else context.as_of,
+        ]
+        outcomes = self.evaluator.outcomes(values)
+        if not any(outcomes):
+            for count in self.counts:
+                count.passed += 1
+            return
+        requests = tuple(r[1] for r in (deletion, objection) if r is not None)
+        if erased:
+            requests += (context.erased[subject],)
+        for count, outcome in zip(self.counts, outcomes, strict=True):
+            if outcome is None:
+                count.passed += 1
+            else:
+                count.failed += 1
+                self._found(count, row, use, outcome, requests)
+
+    def _found(
+        self, count: RuleCount, row: OriginRow, use: Use, outcome: str, requests: tuple[int, ...]
+    ) -> None:
+        report = self.report
+        if count.level == "violation":
+            report.violations += 1
+        else:
+            report.notices += 1
+        if len(report.findings) >= report.listed_limit:
+            return
+        entries = {row.packed_entry, *row.path, *use.entries, *requests}
+        if row.origin_entry >= 0:
+            entries.add(row.origin_entry)
+        if row.authored_entry >= 0:
+            entries.add(row.authored_entry)
+        detail = count.implements if outcome == "fail" else outcome
+        report.findings.append(
+            Finding(
+                count.id,
+                count.level,
+                row.origin if row.origin_kind == POST else None,
+                row.record,
+                row.shard,
+                use.run,
+                use.time_us,
+                detail,
+                tuple(sorted(entries)),
+            )
+        )
+
+
+def _micros(text: str) -> int:
+    return time_us(datetime.fromisoformat(text))
+
+
+def check(
+    store: Store,
+    artifact: str,
+    policy: Policy,
+    *,
+    as_of: datetime | None = None,
+    registered_entry: int | None = None,
+    max_listed: int = MAX_LISTED,
+    progress: Callable[[int], None] | None = None,
+) -> CheckReport:
+    """Evaluate every origin of ``artifact`` against ``policy``."""
+    evaluator = Evaluator(policy)
+    as_of_us = time_us(as_of) if as_of is not None else None
+    bound = _NEVER if as_of_us is None else as_of_us
+    root = require_node(store, artifact, as_of_us)
+    report = CheckReport(
+        artifact, root.kind, policy, registered_entry, as_of_us, listed_limit=max_listed
+    )
+    with store.snapshot():
+        report.uses = resolve_uses(store, root, bound)
+        checker = _Checker(report, evaluator, _Context.load(store, bound))
+        for n, row in enumerate(store.shard_origins(sorted(report.uses), as_of_us), 1):
+            checker.add(row, report.uses[row.shard])
+            if progress is not None and n % 10_000 == 0:
+                progress(10_000)
+    return report

@@ -1,0 +1,83 @@
+"""Policies registered in the ledger: a signed statement per (id, version) naming the
+SHA-256 of the policy file, so a check can show which rules it applied and refuse a
+file that differs from the registered one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lineage.dsse import parse_envelope, sign_envelope
+from lineage.errors import InputError
+from lineage.keys import SigningKey
+from lineage.ledger import Ledger
+from lineage.policy.document import Policy
+from lineage.statement import ADMIN_STEP, Step, make_statement, parse_statement
+from lineage.timeutil import now
+
+POLICY_REGISTRATION = "https://lineage.dev/PolicyRegistration/v1"
+
+
+@dataclass(frozen=True)
+class Registration:
+    id: str
+    version: str
+    sha256: str
+    entry: int
+
+
+def registrations(ledger: Ledger) -> list[Registration]:
+    """Every policy registration in the ledger, oldest first."""
+    found = []
+    for row in ledger.store.iter_rows("statements"):
+        if getattr(row, "predicate_type", None) != POLICY_REGISTRATION:
+            continue
+        stored = ledger.store.entry(row.entry)
+        if stored is None:
+            continue
+        statement = parse_statement(parse_envelope(stored[1]).payload)
+        fields: dict[str, Any] = statement.predicate.get("policy", {})
+        found.append(
+            Registration(
+                str(fields.get("id")),
+                str(fields.get("version")),
+                str(fields.get("sha256")),
+                row.entry,
+            )
+        )
+    return found
+
+
+def registered(ledger: Ledger, policy: Policy) -> Registration | None:
+    """The registration of this policy's id and version, if any; :class:`InputError` if
+    it names another file."""
+    for registration in registrations(ledger):
+        if (registration.id, registration.version) != (policy.id, policy.version):
+            continue
+        if registration.sha256 != policy.sha256:
+            raise InputError(
+                f"{policy.source}: policy {policy.id} version {policy.version} was registered"
+                f" (entry {registration.entry}) with SHA-256 {registration.sha256[:16]}…, but"
+                f" this file's is {policy.sha256[:16]}…: register a new version instead of"
+                " editing a registered one"
+            )
+        return registration
+    return None
+
+
+def register_policy(ledger: Ledger, log_key: SigningKey, policy: Policy) -> Registration:
+    """Record ``policy`` in the ledger (signed by the log key); returns its registration.
+    Registering the same file again returns the first registration."""
+    existing = registered(ledger, policy)
+    if existing is not None:
+        return existing
+    statement = make_statement(
+        [{"name": f"policy:{policy.id}@{policy.version}", "digest": {"sha256": policy.sha256}}],
+        POLICY_REGISTRATION,
+        Step(ADMIN_STEP),
+        now(),
+        {"policy": policy.to_json()},
+    )
+    envelope = sign_envelope(statement.payload(), log_key)
+    size = ledger.append([("policy registration", envelope)], log_key).size
+    return Registration(policy.id, policy.version, policy.sha256, size - 1)
