@@ -15,7 +15,9 @@ the same run and on the same data:
   (target <= 300 MB);
 - trace of the model: time to the first origin (target <= 100 ms) and to all
   origins, next to a bare recursive CTE over the same tables (target <= 3x);
-- impact of 1,000 random posts: p50 and p99 (target p99 <= 2 ms).
+- impact of 1,000 random posts: p50 and p99 (target p99 <= 2 ms);
+- ``check`` of the model against the reference policy (every origin, every rule),
+  next to the trace of the same model (target <= 3x the trace, and <= 30 s).
 
 With ``--neo4j URL`` the same pipeline (same seeded subject keys, so the same node
 ids) runs again into that Neo4j database, and the same trace and impacts run there;
@@ -48,6 +50,9 @@ from lineage.identity import SeededKeySource  # noqa: E402
 from lineage.keys import KeyDirectory  # noqa: E402
 from lineage.ledger import Ledger  # noqa: E402
 from lineage.pipeline import Lineage  # noqa: E402
+from lineage.policy import reference_policy_path  # noqa: E402
+from lineage.policy.check import check  # noqa: E402
+from lineage.policy.document import read_policy  # noqa: E402
 from lineage.queries import Trace, impact  # noqa: E402
 from lineage.store import Store  # noqa: E402
 from lineage.store.sqlite import CACHE_KIB  # noqa: E402
@@ -86,6 +91,7 @@ def build(url: str, keys_dir: Path, posts: int) -> None:
                 created="2024-05-01T00:00:00Z",
                 jurisdiction="US" if n % 5 else "BR",
                 author=f"fb:user:{n % authors}",
+                author_age="adult",
             )
             record = steps["visibility"].keep(post)
             record = steps["jurisdiction"].keep(record)
@@ -182,7 +188,14 @@ def queries(store: Store, post_ids: list[str], posts: int) -> dict[str, float]:
         times.append(time.perf_counter() - start)
         assert result.nodes["Model"] == ["model:bench-model"]
     times.sort()
+    policy = read_policy(reference_policy_path())
+    start = time.perf_counter()
+    report = check(store, "model:bench-model", policy)
+    check_s = time.perf_counter() - start
+    assert report.origins == posts, (report.origins, posts)
     return {
+        "check_s": check_s,
+        "check_violations": report.violations,
         "trace_first_ms": first_s * 1000,
         "trace_all_s": trace_s,
         "impact_p50_ms": times[len(times) // 2] * 1000,
@@ -290,6 +303,11 @@ def main() -> None:
         f"  impact of 1,000 posts: p50 {r['impact_p50_ms']:.2f} ms, p99"
         f" {r['impact_p99_ms']:.2f} ms (target p99 <= 2)"
     )
+    print(
+        f"  check of the model, every origin against the reference policy:"
+        f" {r['check_s']:.2f} s = {r['check_s'] / r['trace_all_s']:.2f}x the trace"
+        f" (target <= 3x and <= 30 s); {r['check_violations']:,} violations"
+    )
     if "neo4j_ingest_s" in r:
         print("on Neo4j, same pipeline and data:")
         print(
@@ -307,6 +325,10 @@ def main() -> None:
         )
         print(
             f"  impact p50 {r['neo4j_impact_p50_ms']:.2f} ms, p99 {r['neo4j_impact_p99_ms']:.2f} ms"
+        )
+        print(
+            f"  check {r['neo4j_check_s']:.2f} s ="
+            f" {r['neo4j_check_s'] / r['neo4j_trace_all_s']:.2f}x its trace"
         )
 
 

@@ -70,7 +70,8 @@ def test_shard_files_match_the_ledger(store_url: str, tmp_path: Path) -> None:
     run = run_demo(store_url, tmp_path)
     ledger = Ledger.open(store_url)
     try:
-        for shard in run.shards:
+        assert run.finetune_shard is not None
+        for shard in [*run.shards, run.finetune_shard]:
             node = ledger.store.node(shard.id)
             assert node is not None
             attrs = node.attributes()
@@ -156,10 +157,18 @@ def test_cli_demo_json(tmp_path: Path) -> None:
         assert data[key], key
     assert data["kept_post_id"].startswith("post:") and data["leaked"] == []
     assert any(command.startswith("lineage trace model:") for command in data["next"])
+    assert any(command.startswith("lineage check model:") for command in data["next"])
+    compliance = data["compliance"]
+    assert compliance["policy"]["id"] == "public-content-training"
+    for model in (data["model"], data["finetune"]):
+        assert compliance[model]["ok"] and compliance[model]["violations"] == 0
     leaky = run_cli(
         "demo", "--dir", str(tmp_path / "l"), "--posts", "300", "--leak", "visibility", "--json"
     )
-    assert json.loads(leaky.stdout)["leaked"]
+    leaked = json.loads(leaky.stdout)
+    assert leaked["leaked"] and leaky.exit_code == 0
+    found = leaked["compliance"][leaked["model"]]
+    assert found["failed"] == {"public-only": len(leaked["leaked"])} and not found["ok"]
     bad = run_cli("demo", "--dir", str(tmp_path / "x"), "--leak", "nope")
     assert bad.exit_code == 2 and "no stage 'nope' can leak" in bad.output
 

@@ -55,6 +55,7 @@ def build(rng: random.Random, lineage: Lineage, ref: Reference) -> None:
     pack = lineage.step("pack", key="k", time="2024-06-03T00:00:00Z")
     train = lineage.step("train", key="k", time="2024-06-04T00:00:00Z")
     ends: list[Ref] = []
+    by_author: dict[str, list[Ref]] = defaultdict(list)
     for p in range(rng.randint(1, 25)):
         post = ref.add(
             collect.origin(
@@ -64,7 +65,7 @@ def build(rng: random.Random, lineage: Lineage, ref: Reference) -> None:
                 visibility="public",
                 created="2024-05-01T00:00:00Z",
                 jurisdiction="US",
-                author=f"fb:user:{rng.randint(0, 5)}",
+                author=f"fb:user:{(author := rng.randint(0, 5))}",
             )
         )
         ref.link(Ref(post.subject.node_id, "Subject"), post)  # type: ignore[union-attr]
@@ -81,6 +82,14 @@ def build(rng: random.Random, lineage: Lineage, ref: Reference) -> None:
                     nxt.append(record)
             frontier = nxt
         ends.extend(r for r in frontier if r.kind == "Record")
+        by_author[str(author)].extend(frontier)
+    # records merging items of several posts by one author (one record id, many parents)
+    for author, items in by_author.items():
+        if len(items) > 1 and rng.random() < 0.5:
+            for item in rng.sample(items, rng.randint(2, len(items))):
+                merged = ref.add(clean.transform(item, f"merge:{author}"))
+                ref.link(item, merged)
+            ends.append(merged)
     shards = [
         ref.add(pack.shard(f"s{i}", sha256="00" * 32, size=1, record_count=0))
         for i in range(rng.randint(1, 4))
@@ -127,6 +136,19 @@ def test_trace_and_impact_match_a_reference_traversal(store: str, seed: int, bat
         store = ledger.store
         try:
             for node, kind in reference.kind.items():
+                if kind == "Shard":
+                    packed = {n for n in reference.up[node] if reference.kind.get(n) == "Record"}
+                    expected_pairs = {
+                        (record, origin)
+                        for record in packed
+                        for origin in reference.reach(record, True)
+                        if reference.kind.get(origin) == "Post"
+                    }
+                    rows = list(store.shard_origins([node]))
+                    assert {(r.record, r.origin) for r in rows} == expected_pairs, node
+                    for row in rows:
+                        assert row.origin_kind == "Post" and row.subject is not None
+                        assert len(row.path) >= 1
                 if kind in ("Shard", "Dataset", "Model"):
                     expected = {
                         n for n in reference.reach(node, True) if reference.kind.get(n) == "Post"

@@ -14,6 +14,10 @@ from lineage.demo.stages import LEAKS
 from lineage.identity import Identities
 from lineage.keys import KeyDirectory
 from lineage.ledger import Ledger
+from lineage.policy import reference_policy_path
+from lineage.policy.check import check
+from lineage.policy.document import read_policy
+from lineage.policy.registry import register_policy
 from lineage.store import open_store
 from lineage.verify import verify_ledger
 from lineage_cli.common import (
@@ -75,6 +79,7 @@ def demo(
     result = run.to_json()
     ledger = Ledger.open(url)
     try:
+        result["compliance"] = _compliance(ledger, keys, run)
         with progress_bar("verifying", ledger.size(), not json_out) as tick:
             report = verify_ledger(ledger.store, progress=tick)
         identities = Identities(ledger.store.identities())
@@ -94,8 +99,27 @@ def demo(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _compliance(ledger: Ledger, keys: KeyDirectory, run: DemoRun) -> dict[str, Any]:
+    """Register the reference policy and check the model and its fine-tune against it."""
+    policy = read_policy(reference_policy_path())
+    registration = register_policy(ledger, keys.load(ledger.log_key_name), policy)
+    results: dict[str, Any] = {"policy": {**policy.to_json(), "entry": registration.entry}}
+    for artifact in (run.model, run.finetune):
+        report = check(ledger.store, artifact, policy, registered_entry=registration.entry)
+        results[artifact] = {
+            "ok": report.ok,
+            "origins": report.origins,
+            "violations": report.violations,
+            "notices": report.notices,
+            "failed": {r.id: r.failed for r in report.failures() if r.level == "violation"},
+            "noticed": {r.id: r.failed for r in report.failures() if r.level != "violation"},
+        }
+    return results
+
+
 def _next_commands(run: DemoRun, url: str) -> list[str]:
     db = f"--db {shlex.quote(url)}"
+    policy = shlex.quote(str(reference_policy_path()))
     commands = [
         f"lineage trace {run.model} {db}",
         f"lineage trace {run.model} --path {shlex.quote(run.kept_post)} {db}",
@@ -107,6 +131,8 @@ def _next_commands(run: DemoRun, url: str) -> list[str]:
             else ""
         ),
         f"lineage show {run.shards[0].id} {db}" if run.shards else "",
+        f"lineage check {run.model} --policy {policy} {db}",
+        f"lineage check {run.finetune} --policy {policy} --as-of 2024-08-20T00:00:00Z {db}",
         f"lineage verify {db}",
     ]
     return [c for c in commands if c]
@@ -136,6 +162,19 @@ def _print(run: DemoRun, result: dict[str, Any]) -> None:
         f"after training, {len(run.deleted_after_training):,} posts in the shards were deleted"
         f" and {len(run.objected_after_training):,} of their authors objected"
     )
+    compliance = result["compliance"]
+    policy = compliance["policy"]
+    stdout.print(f"compliance with {policy['id']} {policy['version']} (entry {policy['entry']}):")
+    for artifact in (run.model, run.finetune):
+        found = compliance[artifact]
+        failed = ", ".join(
+            f"{rule} {n:,}" for rule, n in {**found["failed"], **found["noticed"]}.items()
+        )
+        stdout.print(
+            f"  {artifact}: {'PASS' if found['ok'] else 'FAIL'}, {found['origins']:,} origins,"
+            f" {found['violations']:,} violations, {found['notices']:,} notices"
+            + (f" ({failed})" if failed else "")
+        )
     verify = result["verify"]
     verdict = "ok" if verify["ok"] else f"FAILED ({len(verify['problems'])} problems)"
     stdout.print(f"verify: {verdict}, {verify['size']:,} entries ({result['seconds']} s in all)")

@@ -46,6 +46,8 @@ STAGES = ("collect", *FILTERS, "pii-redact", "dedup", "pack", "dataset", "train"
 REQUESTS_STAGE = "privacy-requests"
 REQUESTS_RECORDED = {"before-training": TRAINED_AT, "after-training": LATER + timedelta(days=1)}
 RECORDS_PER_SHARD = 500
+FINETUNE_SHARDS = 2
+"""The fine-tune's data mix: the records of the first shards still usable when it runs."""
 MAX_POSTS = 5_000_000
 Progress = Callable[[int], None]
 
@@ -80,6 +82,8 @@ class DemoRun:
     stages: dict[str, StageCount] = field(default_factory=dict)
     drops: Counter[tuple[str, str]] = field(default_factory=Counter)
     shards: list[ShardFile] = field(default_factory=list)
+    finetune_shard: ShardFile | None = None
+    """The fine-tune's data mix (records also packed into the first shards)."""
     dataset: str = ""
     model: str = ""
     finetune: str = ""
@@ -118,6 +122,7 @@ class DemoRun:
             "model": self.model,
             "finetune": self.finetune,
             "shard": self.shards[0].id if self.shards else None,
+            "finetune_shard": self.finetune_shard.id if self.finetune_shard else None,
             "kept_post": self.kept_post,
             "kept_post_author": self.kept_post_author,
             "dropped_post": self.dropped_post,
@@ -160,6 +165,8 @@ class _Pipeline:
         self.seen_text: set[str] = set()
         self.seen_near: set[str] = set()
         self.packed: list[tuple[Ref, str]] = []
+        self.finetune_mix: list[tuple[Ref, str]] = []
+        """Records of the first shards still usable when the fine-tune runs."""
         self.shard_refs: list[Ref] = []
         self.deletions: list[tuple[Ref, datetime]] = []
         self.objections: dict[str, tuple[Ref, datetime]] = {}
@@ -217,6 +224,8 @@ class _Pipeline:
         item = steps["dedup"].keep(item)
         self.count("dedup", True)
         self.packed.append((item, text))
+        if len(self.run.shards) < FINETUNE_SHARDS and _usable(post, FINETUNED_AT):
+            self.finetune_mix.append((item, text))
         if post.deleted_at is not None and post.deleted_at > TRAINED_AT:
             self.run.deleted_after_training.append(post.id)
         objected = post.author.objected_at
@@ -252,24 +261,29 @@ class _Pipeline:
         if not self.packed:
             return
         number = len(self.run.shards)
-        name = f"demo-{self.run.seed}-{number:05d}"
+        shard, written = self.write_shard(f"demo-{self.run.seed}-{number:05d}", self.packed, number)
+        self.count("pack", True, len(self.packed))
+        self.run.shards.append(written)
+        self.shard_refs.append(shard)
+        self.packed = []
+
+    def write_shard(
+        self, name: str, packed: list[tuple[Ref, str]], number: int
+    ) -> tuple[Ref, ShardFile]:
         lines = [
             json.dumps({"n": number * RECORDS_PER_SHARD + i, "text": text}) + "\n"
-            for i, (_, text) in enumerate(self.packed)
+            for i, (_, text) in enumerate(packed)
         ]
         data = _shard_bytes(lines)
         path = self.run.directory / "shards" / f"{name}.jsonl.gz"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         digest = hashlib.sha256(data).hexdigest()
-        records = [ref for ref, _ in self.packed]
+        records = [ref for ref, _ in packed]
         shard = self.steps["pack"].shard(
             name, sha256=digest, size=len(data), records=records, uri=path.name
         )
-        self.count("pack", True, len(records))
-        self.run.shards.append(ShardFile(shard.id, path, digest, len(data), len(records)))
-        self.shard_refs.append(shard)
-        self.packed = []
+        return shard, ShardFile(shard.id, path, digest, len(data), len(records))
 
     def finish(self) -> None:
         self.pack()
@@ -280,15 +294,24 @@ class _Pipeline:
             f"demo-{run.seed}-base", trained_on=[dataset], description="base model"
         )
         self.count("train", True)
+        mix, run.finetune_shard = self.write_shard(
+            f"demo-{run.seed}-finetune", self.finetune_mix, len(run.shards)
+        )
         tuned = steps["finetune"].model(
             f"demo-{run.seed}-chat",
-            trained_on=self.shard_refs[:2],
+            trained_on=[mix],
             finetuned_from=model,
-            description="fine-tuned on the first two shards",
+            description="fine-tuned on the first shards' records still usable then",
         )
         self.count("finetune", True)
         run.dataset, run.model, run.finetune = dataset.id, model.id, tuned.id
         self.record_requests()
+
+
+def _usable(post: Post, at: datetime) -> bool:
+    """Neither deleted nor objected to by ``at``: what the fine-tune's data mix keeps."""
+    deleted, objected = post.deleted_at, post.author.objected_at
+    return (deleted is None or deleted > at) and (objected is None or objected > at)
 
 
 def register_stage_keys(url: str, keys: KeyDirectory, admin_name: str) -> dict[str, str]:

@@ -113,6 +113,9 @@ class CheckReport:
     violations: int = 0
     notices: int = 0
     findings: list[Finding] = field(default_factory=list)
+    """Violations, the first ``listed_limit`` found."""
+    notice_findings: list[Finding] = field(default_factory=list)
+    """Notices, the first ``listed_limit`` found."""
     listed_limit: int = MAX_LISTED
 
     @property
@@ -138,7 +141,7 @@ class CheckReport:
             "notices": self.notices,
             "rules": [rule.to_json() for rule in self.rules],
             "findings": [finding.to_json() for finding in self.findings],
-            "findings_listed": len(self.findings),
+            "notice_findings": [finding.to_json() for finding in self.notice_findings],
         }
 
 
@@ -360,9 +363,11 @@ class _Checker:
         report = self.report
         if count.level == "violation":
             report.violations += 1
+            listed = report.findings
         else:
             report.notices += 1
-        if len(report.findings) >= report.listed_limit:
+            listed = report.notice_findings
+        if len(listed) >= report.listed_limit:
             return
         entries = {row.packed_entry, *row.path, *use.entries, *requests}
         if row.origin_entry >= 0:
@@ -370,7 +375,7 @@ class _Checker:
         if row.authored_entry >= 0:
             entries.add(row.authored_entry)
         detail = count.implements if outcome == "fail" else outcome
-        report.findings.append(
+        listed.append(
             Finding(
                 count.id,
                 count.level,

@@ -148,7 +148,9 @@ class _Update:
         a parent, or derived from one that grew)."""
         while self.gained or self.grown:
             gained, self.gained = self.gained, []
-            for parent, record, entry in _waiting_for(self.db, gained):
+            waiting = _waiting_for(self.db, gained)
+            self._load([record for _, record, _ in waiting])
+            for parent, record, entry in waiting:
                 self.add(record, _extended(self.known[parent], entry))
             grown, self.grown = self.grown, {}
             children = [(up, down, e) for down, up, e in self.derived if up in grown]
@@ -172,11 +174,15 @@ class _Update:
                 [*chunk, DERIVED_FROM, self.first_entry],
             )
             found.extend(rows)
-        for _, child, _ in found:
-            if child not in self.known:
-                self.known.update(_stored(self.db, [child]))
-                self.stored_before.add(child)
+        self._load([child for _, child, _ in found])
         return found
+
+    def _load(self, records: list[str]) -> None:
+        """Bring stored records this batch has not read yet into ``known``: their lines
+        are not new, and what derives from them must hear of any they gain."""
+        unread = sorted({r for r in records if r not in self.known})
+        self.known.update(_stored(self.db, unread))
+        self.stored_before.update(unread)
 
 
 def update(db: sqlite3.Connection, edges: Sequence[EdgeRow]) -> None:

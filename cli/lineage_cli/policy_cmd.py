@@ -1,0 +1,188 @@
+"""``lineage check`` and ``lineage policy``: compliance of an artifact's origins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from lineage.ledger import Ledger
+from lineage.policy.cel_env import compile_rules
+from lineage.policy.check import MAX_LISTED, CheckReport, check
+from lineage.policy.document import read_policy
+from lineage.policy.registry import register_policy, registered, registrations
+from lineage.timeutil import parse_time
+from lineage_cli.common import (
+    DEFAULT_KEYS_DIR,
+    EXIT_FAILED,
+    DbOption,
+    JsonOption,
+    KeysDirOption,
+    handle_errors,
+    key_directory,
+    open_ledger,
+    print_json,
+    progress_bar,
+    stdout,
+)
+
+PolicyOption = Annotated[
+    Path, typer.Option("--policy", help="Policy file (TOML with CEL rules).", exists=False)
+]
+MAX_LISTED_LIMIT = 1_000_000
+TEXT_LISTED = 20
+policy_app = typer.Typer(help="Register and list compliance policies.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="check")(check_cmd)
+    app.add_typer(policy_app, name="policy")
+
+
+def _proofs(ledger: Ledger, report: CheckReport) -> dict[str, Any]:
+    listed = [*report.findings, *report.notice_findings]
+    entries = sorted({e for finding in listed for e in finding.entries})
+    return {str(e): ledger.inclusion_proof(e).to_json() for e in entries}
+
+
+@handle_errors
+def check_cmd(
+    artifact: Annotated[str, typer.Argument(help="shard:…, ds:… or model:… ID.")],
+    policy_file: PolicyOption,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Evaluate the ledger as it stood at this time (RFC 3339)."),
+    ] = None,
+    max_listed: Annotated[
+        int | None,
+        typer.Option(
+            "--max-listed",
+            help=f"Violations and notices to list, each (all are counted) [default: 20;"
+            f" with --json {MAX_LISTED}].",
+        ),
+    ] = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Check every origin of a shard, dataset or model against a policy.
+
+    Exit 0 when no rule of level "violation" fails, 1 when one does (notices never fail
+    the check), 2 on bad input."""
+    if max_listed is None:
+        max_listed = MAX_LISTED if json_out else TEXT_LISTED
+    if not 0 <= max_listed <= MAX_LISTED_LIMIT:
+        raise typer.BadParameter(
+            f"must be between 0 and {MAX_LISTED_LIMIT}", param_hint="--max-listed"
+        )
+    policy = read_policy(policy_file)
+    compile_rules(policy)
+    moment = parse_time(as_of, "--as-of") if as_of else None
+    with open_ledger(db) as ledger:
+        registration = registered(ledger, policy)
+        with progress_bar("checking records", None, not json_out) as tick:
+            report = check(
+                ledger.store,
+                artifact,
+                policy,
+                as_of=moment,
+                registered_entry=registration.entry if registration else None,
+                max_listed=max_listed,
+                progress=tick,
+            )
+        proofs = _proofs(ledger, report) if json_out else {}
+    if json_out:
+        print_json({**report.to_json(), "proofs": proofs})
+    else:
+        _print(report)
+    if not report.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _print(report: CheckReport) -> None:
+    data = report.to_json()
+    policy = data["policy"]
+    where = (
+        f"registered in entry {policy['registered_entry']}"
+        if policy["registered_entry"] is not None
+        else "NOT registered in this ledger (lineage policy register)"
+    )
+    stdout.print(
+        f"{report.artifact} ({report.kind}) against {policy['id']} {policy['version']}"
+        f" (sha256 {policy['sha256'][:16]}…, {where})"
+    )
+    as_of = f" as of {data['as_of']}" if data["as_of"] else ""
+    runs = ", ".join(f"{r['run']} at {r['used']}" for r in data["runs"])
+    stdout.print(
+        f"{data['origins']:,} origins of {data['records']:,} records in {data['shards']:,}"
+        f" shards{as_of}; used by {runs or 'nothing'}"
+    )
+    table = Table("rule", "level", "passed", "failed", "implements")
+    for rule in report.rules:
+        failed = f"[red]{rule.failed:,}[/red]" if rule.failed else "0"
+        table.add_row(rule.id, rule.level, f"{rule.passed:,}", failed, rule.implements)
+    stdout.print(table)
+    if report.findings:
+        stdout.print("violations:")
+        findings = Table("rule", "origin", "record", "shard", "run", "entries")
+        for finding in report.findings:
+            findings.add_row(
+                finding.rule,
+                finding.origin or "(unknown)",
+                finding.record,
+                finding.shard,
+                finding.run,
+                " ".join(map(str, finding.entries)),
+            )
+        stdout.print(findings)
+        if len(report.findings) < report.violations:
+            more = report.violations - len(report.findings)
+            stdout.print(f"… {more:,} more violations (--max-listed, or --json)")
+        stdout.print("evidence: lineage show ORIGIN; inclusion proofs of the entries: --json")
+    if report.notices:
+        stdout.print(
+            f"notices: {report.notices:,} (data used before a later deletion or objection:"
+            " lineage impact lists what to rebuild; --json lists them)"
+        )
+    verdict = "PASS" if report.ok else "FAIL"
+    stdout.print(f"{verdict}: {report.violations:,} violations, {report.notices:,} notices")
+
+
+@policy_app.command("register")
+@handle_errors
+def register_cmd(
+    policy_file: Annotated[Path, typer.Argument(help="Policy file (TOML with CEL rules).")],
+    db: DbOption = None,
+    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    json_out: JsonOption = False,
+) -> None:
+    """Record a policy file's id, version and SHA-256 in the ledger (signed by the admin key)."""
+    policy = read_policy(policy_file)
+    compile_rules(policy)
+    with open_ledger(db) as ledger:
+        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        registration = register_policy(ledger, log_key, policy)
+    result = {**policy.to_json(), "entry": registration.entry}
+    if json_out:
+        print_json(result)
+        return
+    stdout.print(
+        f"policy {policy.id} {policy.version} (sha256 {policy.sha256}) registered in entry"
+        f" {registration.entry}"
+    )
+
+
+@policy_app.command("list")
+@handle_errors
+def list_cmd(db: DbOption = None, json_out: JsonOption = False) -> None:
+    """The policies registered in the ledger."""
+    with open_ledger(db) as ledger:
+        found = registrations(ledger)
+    if json_out:
+        print_json({"policies": [vars(r) for r in found]})
+        return
+    table = Table("id", "version", "sha256", "entry")
+    for r in found:
+        table.add_row(r.id, r.version, r.sha256, str(r.entry))
+    stdout.print(table)
