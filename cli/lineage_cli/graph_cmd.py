@@ -15,8 +15,8 @@ from lineage.events import ingest as ingest_events
 from lineage.graph.projection import time_us
 from lineage.identity import Identities
 from lineage.pipeline import Lineage
+from lineage.plan import Plan, remediation_plan
 from lineage.queries import Trace
-from lineage.queries import impact as impact_of
 from lineage.queries import path as path_of
 from lineage.queries import show as show_node
 from lineage.store.base import Store
@@ -216,15 +216,20 @@ def impact(
     as_of: AsOfOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Everything downstream of a post, record or author: records, shards, datasets, models."""
+    """Everything downstream of a post, record or author, and the remediation plan: the
+    shards to rebuild without which records, the dataset versions superseded, the models
+    to retrain (and which of their shards are affected), the fine-tunes to refit."""
     moment = _as_of(as_of)
     with open_ledger(db) as ledger:
         start = _resolve(ledger.store, node, post, author, record)
-        result = impact_of(ledger.store, start, moment)
+        plan = remediation_plan(ledger.store, start, moment)
+    result = plan.impact
     if json_out:
-        print_json(result.to_json())
+        print_json({**result.to_json(), "plan": plan.to_json()})
         return
-    stdout.print(f"downstream of {start}:")
+    stdout.print(
+        f"downstream of {start}" + (" (an erased author's)" if result.erased else "") + ":"
+    )
     table = Table("kind", "count", "ids")
     for kind, ids in result.nodes.items():
         shown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
@@ -237,6 +242,34 @@ def impact(
             f"{request['kind']} of {request['target']} made {request['at']},"
             f" recorded {request['recorded']} (entry {request['entry']})"
         )
+    _print_plan(plan)
+
+
+def _print_plan(plan: Plan) -> None:
+    if not plan.shards:
+        stdout.print("plan: nothing to rebuild (no shard holds it)")
+        return
+    stdout.print("plan:")
+    shards = Table("rebuild shard", "current sha256", "records", "remove")
+    for fix in plan.shards:
+        removed = ", ".join(fix.remove[:3]) + (" …" if len(fix.remove) > 3 else "")
+        shards.add_row(
+            fix.shard, fix.sha256[:16] + "…", str(fix.records), f"{len(fix.remove)}: {removed}"
+        )
+    stdout.print(shards)
+    for dataset in plan.datasets:
+        stdout.print(
+            f"superseded: {dataset['dataset']} (version {dataset['version'] or '?'}),"
+            f" {len(dataset['affected_shards'])} of {dataset['shards']} shards affected"
+        )
+    for model in plan.models:
+        stdout.print(
+            f"retrain: {model.model}, {len(model.affected_shards)} of its {model.shards} shards"
+            f" affected: {', '.join(model.affected_shards[:5])}"
+            + (" …" if len(model.affected_shards) > 5 else "")
+        )
+    for model in plan.finetunes:
+        stdout.print(f"refit: {model.model}, fine-tuned from {model.finetuned_from}")
 
 
 @handle_errors
@@ -272,6 +305,8 @@ def show(
             f"{request['kind']} made {request['at']}, recorded {request['recorded']}"
             f" (entry {request['entry']})"
         )
+    if shown.erased:
+        stdout.print("erased: the author's key is deleted; these pseudonyms link to no one")
     entries = Table("entry", "step", "run", "key id", "tree size", "leaf hash")
     for entry, info in sorted(shown.entries.items()):
         proof = shown.proofs[entry]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from lineage_cli import copy_cmd, demo_cmd, graph_cmd, keys_cmd, log_cmd, policy_cmd
+from lineage_cli import (
+    copy_cmd,
+    demo_cmd,
+    graph_cmd,
+    keys_cmd,
+    log_cmd,
+    policy_cmd,
+    privacy_cmd,
+)
 
 app = typer.Typer(
     name="lineage",
@@ -18,6 +26,7 @@ graph_cmd.register(app)
 copy_cmd.register(app)
 demo_cmd.register(app)
 policy_cmd.register(app)
+privacy_cmd.register(app)
 app.add_typer(keys_cmd.app, name="keys")
 
 

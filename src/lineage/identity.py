@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import os
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -83,6 +83,15 @@ class IdentityStore(Protocol):
         """Every raw-id binding as (lookup, subject lookup), in lookup order."""
         ...
 
+    def erase_subject(self, lookup: bytes) -> bool:
+        """Delete the subject's key and every raw-id binding to it, leaving no copy in
+        the store's files that the store can remove; False if there was no such subject."""
+        ...
+
+    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
+        """The subject node ids among ``nodes`` whose key still exists."""
+        ...
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -95,7 +104,7 @@ class Subject:
 
     @property
     def node_id(self) -> str:
-        return _subject_node_id(self.key)
+        return subject_node_id(self.key)
 
     def post_id(self, raw: str) -> str:
         return "post:" + self._mac(b"post", raw, ID_BYTES)
@@ -108,7 +117,8 @@ class Subject:
 
 
 @lru_cache(maxsize=4096)
-def _subject_node_id(key: bytes) -> str:
+def subject_node_id(key: bytes) -> str:
+    """The graph id of the subject with this key (only the key links it to the person)."""
     return "subject:" + hmac.digest(key, b"subject\0", "sha256")[:ID_BYTES].hex()
 
 

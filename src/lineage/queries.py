@@ -17,6 +17,26 @@ from lineage.timeutil import format_us
 MAX_PATH_NODES = 100_000
 
 
+def authors(store: Store, posts: list[str]) -> dict[str, str]:
+    """post -> the subject that authored it (as the graph says)."""
+    found = {}
+    for post in posts:
+        for edge in store.edges_of(post, limit=16):
+            if edge.kind == "AUTHORED" and edge.down == post:
+                found[post] = edge.up
+    return found
+
+
+def erased(store: Store, nodes: list[str]) -> set[str]:
+    """The subjects among ``nodes``, and the posts among them whose author, that have been
+    erased: their key is gone, so nothing links their pseudonyms to a person any more."""
+    posts = [n for n in nodes if n.startswith("post:")]
+    by_post = authors(store, posts)
+    subjects = {n for n in nodes if n.startswith("subject:")} | set(by_post.values())
+    gone = subjects - store.identities().live_subjects(subjects)
+    return {n for n in nodes if n in gone or by_post.get(n) in gone}
+
+
 def require_node(store: Store, node_id: str, as_of_us: int | None = None) -> NodeRow:
     kind_of(node_id)
     row = store.node(node_id)
@@ -192,10 +212,13 @@ class Impact:
     drops: list[DropRow] = field(default_factory=list)
     requests: list[RequestRow] = field(default_factory=list)
     """Deletions, objections and erasure requests about the start or its posts."""
+    erased: bool = False
+    """The start is an erased subject, or a post or record of one."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "start": self.start,
+            "erased": self.erased,
             "counts": {kind: len(ids) for kind, ids in self.nodes.items()},
             "nodes": self.nodes,
             "dropped": [{"node": d.node, "reason": d.reason, "entry": d.entry} for d in self.drops],
@@ -222,6 +245,10 @@ def impact(store: Store, start: str, as_of_us: int | None = None) -> Impact:
     for ids in result.nodes.values():
         ids.sort()
     result.requests = store.requests_of([start, *result.nodes[POST]], as_of_us)
+    concerned = [start] if root.kind in (SUBJECT, POST) else []
+    if root.kind == RECORD:
+        concerned = [row.id for row in Trace(store, start, as_of_us).origins()]
+    result.erased = bool(concerned) and bool(erased(store, concerned))
     return result
 
 
@@ -233,12 +260,14 @@ class Shown:
     requests: list[RequestRow]
     entries: dict[int, StatementRow]
     proofs: dict[int, InclusionProof]
+    erased: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.node.id,
             "kind": self.node.kind,
             "attributes": self.node.attributes(),
+            "erased": self.erased,
             "asserted_by": self.node.entry,
             "edges": [h.to_json() for h in self.edges],
             "dropped": [{"reason": d.reason, "entry": d.entry} for d in self.drops],
@@ -267,4 +296,5 @@ def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
     entries.update(r.entry for r in requests)
     infos = store.statements(entries)
     proofs = {entry: ledger.inclusion_proof(entry) for entry in sorted(entries)}
-    return Shown(row, _describe(store, edges), drops, requests, infos, proofs)
+    gone = bool(erased(store, [node_id])) if row.kind in (SUBJECT, POST) else False
+    return Shown(row, _describe(store, edges), drops, requests, infos, proofs, gone)

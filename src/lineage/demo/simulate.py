@@ -98,6 +98,8 @@ class DemoRun:
     """Raw ids of posts in the shards that their authors deleted after the training run."""
     objected_after_training: list[str] = field(default_factory=list)
     """Raw ids of authors with posts in the shards who objected after the training run."""
+    late_shards: dict[str, list[str]] = field(default_factory=dict)
+    """For each of those posts and authors: the shards holding their records."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,7 +163,6 @@ class _Pipeline:
                 name, version=version, run=f"demo-{run.seed}", key=keys[name], time=when
             )
             run.stages[name] = StageCount(name)
-        self.late: set[str] = set()
         self.seen_text: set[str] = set()
         self.seen_near: set[str] = set()
         self.packed: list[tuple[Ref, str]] = []
@@ -224,14 +225,19 @@ class _Pipeline:
         item = steps["dedup"].keep(item)
         self.count("dedup", True)
         self.packed.append((item, text))
+        shards = [f"shard:demo-{self.run.seed}-{len(self.run.shards):05d}"]
         if len(self.run.shards) < FINETUNE_SHARDS and _usable(post, FINETUNED_AT):
             self.finetune_mix.append((item, text))
+            shards.append(f"shard:demo-{self.run.seed}-finetune")
+        late = self.run.late_shards
         if post.deleted_at is not None and post.deleted_at > TRAINED_AT:
             self.run.deleted_after_training.append(post.id)
+            late.setdefault(post.id, []).extend(shards)
         objected = post.author.objected_at
-        if objected is not None and objected > TRAINED_AT and post.author.id not in self.late:
-            self.late.add(post.author.id)
-            self.run.objected_after_training.append(post.author.id)
+        if objected is not None and objected > TRAINED_AT:
+            if post.author.id not in late:
+                self.run.objected_after_training.append(post.author.id)
+            late.setdefault(post.author.id, []).extend(shards)
         if self.run.leak in FILTERS and drop_reason(self.run.leak, post) is not None:
             self.run.leaked.append(post.id)
         if not self.run.kept_post:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from neo4j import exceptions as neo4j_errors
 
 from lineage.errors import ConfigurationError, InputError, StoreError
 from lineage.graph.rows import GraphBatch, ProjectionRow
+from lineage.identity import subject_node_id
 from lineage.keys import PublicKey
 from lineage.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.store import neo4j_graph as graph
@@ -48,6 +49,8 @@ _LEDGER_CONSTRAINTS = [
     " FOR (s:SubjectKey) REQUIRE s.lookup IS UNIQUE",
     "CREATE CONSTRAINT lineage_binding_lookup IF NOT EXISTS"
     " FOR (i:IdentityBinding) REQUIRE i.lookup IS UNIQUE",
+    "CREATE INDEX lineage_binding_subject IF NOT EXISTS FOR (i:IdentityBinding) ON (i.subject)",
+    "CREATE INDEX lineage_subject_node IF NOT EXISTS FOR (s:SubjectKey) ON (s.node)",
 ]
 SCHEMA = _LEDGER_CONSTRAINTS + graph.CONSTRAINTS
 SCHEMA_NAMES = frozenset(statement.split()[2] for statement in SCHEMA)
@@ -105,7 +108,17 @@ _IDENTITY_OWNER = (
     "MATCH (i:IdentityBinding {lookup: $lookup}) MATCH (s:SubjectKey {lookup: i.subject})"
     " RETURN s.lookup, s.key"
 )
-_SAVE_SUBJECTS = "UNWIND $rows AS r MERGE (s:SubjectKey {lookup: r[0]}) ON CREATE SET s.key = r[1]"
+_SAVE_SUBJECTS = (
+    "UNWIND $rows AS r MERGE (s:SubjectKey {lookup: r[0]})"
+    " ON CREATE SET s.key = r[1], s.node = r[2]"
+)
+_ERASE_SUBJECT = (
+    "MATCH (s:SubjectKey {lookup: $lookup})"
+    " OPTIONAL MATCH (i:IdentityBinding {subject: $lookup})"
+    " WITH s, collect(i) AS bindings FOREACH (b IN bindings | DELETE b)"
+    " DELETE s RETURN count(s)"
+)
+_LIVE_SUBJECTS = "UNWIND $nodes AS n MATCH (s:SubjectKey {node: n}) RETURN s.node"
 _SAVE_BINDINGS = (
     "UNWIND $rows AS r MATCH (s:SubjectKey {lookup: r[1]})"
     " MERGE (i:IdentityBinding {lookup: r[0]}) SET i.subject = r[1]"
@@ -230,7 +243,7 @@ class Neo4jIdentities:
     def save_identities(
         self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
     ) -> dict[bytes, bytes]:
-        subject_rows = [[lookup.hex(), key] for lookup, key in subjects]
+        subject_rows = [[lookup.hex(), key, subject_node_id(key)] for lookup, key in subjects]
         binding_rows = [[lookup.hex(), subject.hex()] for lookup, subject in identities]
         with self._store._write() as tx:
             run = Neo4jSession(tx)._run
@@ -248,6 +261,20 @@ class Neo4jIdentities:
     def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
         for lookup, subject in graph.pages(self._store._run, _BINDINGS_PAGE, ""):
             yield bytes.fromhex(lookup), bytes.fromhex(subject)
+
+    def erase_subject(self, lookup: bytes) -> bool:
+        """Deletes the nodes; Neo4j reuses their space in its store files later (compact
+        them, e.g. with ``neo4j-admin database copy``, to be sure no copy remains)."""
+        with self._store._write() as tx:
+            run = Neo4jSession(tx)._run
+            run(_LOCK, {})
+            rows = run(_ERASE_SUBJECT, {"lookup": lookup.hex()})
+        return bool(rows and rows[0][0])
+
+    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
+        wanted = sorted(set(nodes))
+        rows = graph.in_chunks(self._store._run, _LIVE_SUBJECTS, wanted, name="nodes")
+        return {r[0] for r in rows}
 
 
 def _translate(exc: Exception, display: str, user: str | None) -> Exception:

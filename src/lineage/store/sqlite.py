@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -183,6 +183,19 @@ class SqliteIdentities:
     def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
         return graph.iter_bindings(self._db)
 
+    def erase_subject(self, lookup: bytes) -> bool:
+        """Deleted rows are overwritten in place (the store runs with ``secure_delete``)
+        and the write-ahead log is then checkpointed and truncated, so neither file keeps
+        a copy."""
+        with self._store._transaction("IMMEDIATE"):
+            erased = graph.erase_subject(self._db, lookup)
+        if erased:
+            self._store.checkpoint_wal()
+        return erased
+
+    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
+        return graph.live_subjects(self._db, nodes)
+
 
 class SqliteStore(_Reads, GraphReads):
     """The SQLite implementation of :class:`lineage.store.base.Store`."""
@@ -207,6 +220,8 @@ class SqliteStore(_Reads, GraphReads):
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            # freed space is zeroed, so an erased subject's key leaves no stale copy
+            self._db.execute("PRAGMA secure_delete = ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open as SQLite: {exc}") from exc
 
@@ -258,6 +273,15 @@ class SqliteStore(_Reads, GraphReads):
             self._db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: commit failed: {exc}") from exc
+
+    def checkpoint_wal(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it to zero bytes."""
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise StoreError(
+                f"{self.path}: another connection is reading; the write-ahead log could not"
+                " be truncated (run the command again when it is done)"
+            )
 
     @contextmanager
     def append_session(self) -> Iterator[SqliteSession]:

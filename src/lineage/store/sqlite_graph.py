@@ -16,6 +16,7 @@ from lineage.graph.rows import (
     RequestRow,
     StatementRow,
 )
+from lineage.identity import subject_node_id
 from lineage.store import sqlite_ancestry as ancestry
 
 GRAPH_SCHEMA = """
@@ -47,7 +48,8 @@ CREATE TABLE requests (
 {ancestry};
 CREATE TABLE key_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE subject_keys (
-    handle INTEGER PRIMARY KEY, lookup BLOB NOT NULL UNIQUE, key BLOB NOT NULL
+    handle INTEGER PRIMARY KEY, lookup BLOB NOT NULL UNIQUE, key BLOB NOT NULL,
+    node TEXT NOT NULL UNIQUE
 );
 CREATE TABLE identities (lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX identities_by_subject ON identities (subject);
@@ -316,7 +318,10 @@ def save_identities(
     subjects: list[tuple[bytes, bytes]],
     identities: list[tuple[bytes, bytes]],
 ) -> dict[bytes, bytes]:
-    db.executemany("INSERT OR IGNORE INTO subject_keys (lookup, key) VALUES (?, ?)", subjects)
+    db.executemany(
+        "INSERT OR IGNORE INTO subject_keys (lookup, key, node) VALUES (?, ?, ?)",
+        [(lookup, key, subject_node_id(key)) for lookup, key in subjects],
+    )
     db.executemany(
         "INSERT OR REPLACE INTO identities (lookup, subject)"
         " SELECT ?, handle FROM subject_keys WHERE lookup = ?",
@@ -342,3 +347,24 @@ def iter_bindings(db: sqlite3.Connection) -> Iterator[tuple[bytes, bytes]]:
     )
     for lookup, subject in _fetch(rows):
         yield bytes(lookup), bytes(subject)
+
+
+def erase_subject(db: sqlite3.Connection, lookup: bytes) -> bool:
+    row = db.execute("SELECT handle FROM subject_keys WHERE lookup = ?", (lookup,)).fetchone()
+    if row is None:
+        return False
+    db.execute("DELETE FROM identities WHERE subject = ?", (row[0],))
+    db.execute("DELETE FROM subject_keys WHERE handle = ?", (row[0],))
+    return True
+
+
+def live_subjects(db: sqlite3.Connection, nodes: Iterable[str]) -> set[str]:
+    wanted = sorted(set(nodes))
+    found: set[str] = set()
+    for chunk in _chunks(wanted):
+        rows = db.execute(
+            f"SELECT node FROM subject_keys WHERE node IN ({_marks(len(chunk))})",  # noqa: S608
+            chunk,
+        )
+        found.update(r[0] for r in rows)
+    return found

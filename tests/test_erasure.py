@@ -1,0 +1,229 @@
+"""Remediation plans, erasure by crypto-shredding, and receipts (on both stores)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from lineage.erasure import ERASURE_PREDICATE, erase_author, receipts
+from lineage.identity import Identities
+from lineage.ledger import Ledger
+from lineage.merkle.verify import verify_inclusion
+from lineage.note import open_checkpoint
+from lineage.plan import remediation_plan
+from lineage.queries import Trace, impact, show
+from lineage.store.sqlite import path_from_url
+from lineage.verify import verify_ledger
+
+from conftest import LedgerEnv, run_cli
+from graph_fixtures import POSTS
+from test_demo import run_demo
+
+
+def node_of(env: LedgerEnv, raw: str) -> str:
+    identities = Identities(env.ledger.store.identities())
+    if ":user:" in raw:
+        subject = identities.subject(raw, create=False)
+        assert subject is not None
+        return subject.node_id
+    owner = identities.owner("post", raw)
+    assert owner is not None
+    return owner.post_id(raw)
+
+
+def test_plan_of_a_post_in_two_models_through_two_datasets_and_a_fine_tune(
+    graph: LedgerEnv,
+) -> None:
+    post = node_of(graph, "fb:1")
+    plan = remediation_plan(graph.ledger.store, post).to_json()
+    record = node_of_record(graph, "fb:1/d")
+    assert [(s["shard"], s["remove"]) for s in plan["shards"]] == [("shard:shard-a", [record])]
+    assert plan["shards"][0]["rebuild_from_sha256"] == "01" * 32
+    assert [
+        (d["dataset"], d["version"], d["affected_shards"]) for d in plan["superseded_datasets"]
+    ] == [
+        ("ds:ds-v1", "1", ["shard:shard-a"]),
+        ("ds:ds-v2", "2", ["shard:shard-a"]),
+    ]
+    assert [(m["model"], m["shards"], m["affected_shards"]) for m in plan["retrain"]] == [
+        ("model:model-a", 1, ["shard:shard-a"]),
+        ("model:model-b", 2, ["shard:shard-a"]),
+    ]
+    assert [(m["model"], m["finetuned_from"]) for m in plan["refit_finetunes"]] == [
+        ("model:model-a-ft", "model:model-a")
+    ]
+    # the same ledger state gives the same plan
+    assert remediation_plan(graph.ledger.store, post).to_json() == plan
+    # a post dropped before any shard needs nothing rebuilt
+    dropped = remediation_plan(graph.ledger.store, node_of(graph, "fb:2")).to_json()
+    assert dropped["shards"] == [] and dropped["retrain"] == []
+
+
+def node_of_record(env: LedgerEnv, raw: str) -> str:
+    owner = Identities(env.ledger.store.identities()).owner("record", raw)
+    assert owner is not None
+    return owner.record_id(raw)
+
+
+def test_plan_of_an_author_through_the_cli(graph: LedgerEnv) -> None:
+    graph.ledger.close()
+    result = run_cli("impact", "--author", "ig:user:C", "--db", graph.url, "--json")
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)["plan"]
+    # ig:4 reached shard-b; fb:5 was dropped as a duplicate
+    assert [s["shard"] for s in plan["shards"]] == ["shard:shard-b"]
+    assert [m["model"] for m in plan["retrain"]] == ["model:model-a-ft", "model:model-b"]
+    text = run_cli("impact", "--author", "ig:user:C", "--db", graph.url)
+    assert "retrain: model:model-b, 1 of its 2 shards affected: shard:shard-b" in text.stdout
+
+
+def test_erase_keeps_the_ledger_verifiable_and_says_nothing_of_whom(graph: LedgerEnv) -> None:
+    subject = node_of(graph, "ig:user:C")
+    post = node_of(graph, "ig:4")
+    size = graph.ledger.size()
+    result = erase_author(graph.ledger, graph.admin, "ig:user:C")
+    assert result.erased and result.receipt is not None and result.erasure_entry == size + 1
+    assert result.receipt.request.kind == "erasure" and result.receipt.request.target == subject
+    assert verify_ledger(graph.ledger.store).ok
+    stored = graph.ledger.store.entry(size + 1)
+    assert stored is not None
+    payload = base64.b64decode(json.loads(stored[1])["payload"])
+    statement = json.loads(payload)
+    assert statement["predicateType"] == ERASURE_PREDICATE
+    assert subject.encode() not in payload and b"ig:user:C" not in payload
+    assert post.encode() not in payload
+
+    store = graph.ledger.store
+    assert show(graph.ledger, subject).erased and show(graph.ledger, post).erased
+    assert not show(graph.ledger, node_of(graph, "fb:1")).erased
+    assert impact(store, subject).erased and impact(store, post).erased
+    assert Identities(store.identities()).subject("ig:user:C", create=False) is None
+    assert Identities(store.identities()).owner("post", "ig:4") is None
+    # the graph keeps the pseudonymous lineage: the model still traces to the post
+    assert post in {row.id for row in Trace(store, "model:model-b").origins()}
+    # erasing twice changes nothing
+    assert not erase_author(graph.ledger, graph.admin, "ig:user:C").erased
+    assert graph.ledger.size() == size + 2
+
+
+def test_erased_author_leaves_nothing_linkable_in_the_sqlite_files(
+    sqlite_env: LedgerEnv,
+) -> None:
+    from conftest import ingest_hand_built_pipeline
+
+    env = ingest_hand_built_pipeline(sqlite_env)
+    store = env.ledger.store
+    identities = Identities(store.identities())
+    subject = identities.subject("ig:user:C", create=False)
+    assert subject is not None
+    index_key = store.identities().index_key()
+    own_posts = [p[0] for p in POSTS if p[1] == "ig:user:C"]
+    raw_ids = ["ig:user:C", *own_posts, *(f"{p}/{s}" for p in own_posts for s in "vpd")]
+    secrets = [
+        subject.key,
+        subject.lookup,
+        subject.key.hex().encode(),
+        subject.lookup.hex().encode(),
+    ]
+    erase_author(env.ledger, env.admin, "ig:user:C")
+    # read while the store is still open: closing it would checkpoint the log anyway
+    path = path_from_url(env.url)
+    blob = path.read_bytes()
+    wal = path.with_name(path.name + "-wal")
+    blob += wal.read_bytes() if wal.exists() else b""
+    env.ledger.close()
+    for secret in secrets:
+        assert secret not in blob
+    remaining = [bytes(k) for (k,) in sqlite3.connect(path).execute("SELECT key FROM subject_keys")]
+    for raw in raw_ids:
+        assert raw.encode() not in blob
+        for kind in (b"author", b"post", b"record"):
+            lookup = hmac.digest(index_key, kind + b"\0" + raw.encode(), "sha256")
+            assert lookup not in blob and lookup.hex().encode() not in blob, (raw, kind)
+        for key in remaining:
+            for label in (b"post", b"record", b"content"):
+                mac = hmac.digest(key, label + b"\0" + raw.encode(), "sha256")
+                assert mac[:12].hex().encode() not in blob
+    assert hashlib.sha256(b"ig:user:C").hexdigest().encode() not in blob
+    reopened = Ledger.open(env.url)
+    try:
+        assert verify_ledger(reopened.store).ok
+    finally:
+        reopened.close()
+
+
+def test_cli_erase_and_receipts(graph: LedgerEnv) -> None:
+    graph.ledger.close()
+    db = ("--db", graph.url)
+    keys = ("--keys-dir", str(graph.root / "keys"))
+    objection = run_cli("receipt", "--author", "ig:user:C", *db, "--json")
+    assert objection.exit_code == 0, objection.output
+    (item,) = json.loads(objection.stdout)["receipts"]
+    assert item["kind"] == "objection" and item["made"] == "2024-05-25T00:00:00Z"
+    ledger = Ledger.open(graph.url)
+    try:
+        proof = item["proof"]
+        checkpoint = open_checkpoint(proof["checkpoint"], ledger.origin, graph.admin.public)
+        verify_inclusion(
+            item["entry"],
+            proof["tree_size"],
+            bytes.fromhex(proof["leaf_hash"]),
+            [bytes.fromhex(h) for h in proof["hashes"]],
+            checkpoint.root,
+        )
+    finally:
+        ledger.close()
+    none = run_cli("receipt", "--author", "fb:user:A", *db)
+    assert none.exit_code == 1 and "no objection or erasure request" in none.stdout
+
+    erased = run_cli("erase", "--author", "ig:user:C", *db, *keys)
+    assert erased.exit_code == 0, erased.output
+    assert "erasure request by subject:" in erased.stdout and "erased:" in erased.stdout
+    again = run_cli("erase", "--author", "ig:user:C", *db, *keys)
+    assert again.exit_code == 0 and "nothing erased" in again.stdout
+    gone = run_cli("receipt", "--author", "ig:user:C", *db)
+    assert gone.exit_code == 2 and "never recorded, or erased" in gone.output
+    assert run_cli("verify", *db).exit_code == 0
+
+
+def test_demo_plans_match_the_ground_truth(store_url: str, tmp_path: Path) -> None:
+    run = run_demo(store_url, tmp_path)
+    ledger = Ledger.open(store_url)
+    try:
+        identities = Identities(ledger.store.identities())
+        cases = run.deleted_after_training[:5] + run.objected_after_training[:5]
+        assert cases
+        for raw in cases:
+            if ":user:" in raw:
+                subject = identities.subject(raw, create=False)
+                assert subject is not None
+                start = subject.node_id
+            else:
+                owner = identities.owner("post", raw)
+                assert owner is not None
+                start = owner.post_id(raw)
+            plan = remediation_plan(ledger.store, start).to_json()
+            assert [s["shard"] for s in plan["shards"]] == sorted(set(run.late_shards[raw]))
+            retrained = {m["model"] for m in plan["retrain"]}
+            expected = {run.model}
+            if any(s.endswith("-finetune") for s in run.late_shards[raw]):
+                expected.add(run.finetune)
+            assert retrained == expected
+            assert [d["dataset"] for d in plan["superseded_datasets"]] == [run.dataset]
+            if run.finetune not in retrained:
+                assert [m["model"] for m in plan["refit_finetunes"]] == [run.finetune]
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("missing", ["fb:user:nobody"])
+def test_erasing_an_unknown_author_is_a_message(graph: LedgerEnv, missing: str) -> None:
+    assert not erase_author(graph.ledger, graph.admin, missing).erased
+    with pytest.raises(Exception, match="never recorded, or erased"):
+        receipts(graph.ledger, missing)
