@@ -51,26 +51,35 @@ def _reachable(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
     return found
 
 
+def _index(
+    rng: random.Random, pairs: list[tuple[str, str]], entry_of: dict[tuple[str, str], int]
+) -> list[tuple[str, str, str]]:
+    """The ancestry of ``pairs`` written in random batches, in the order given."""
+    db = _db()
+    position = 0
+    while position < len(pairs):
+        size = rng.randint(1, 6)
+        batch = GraphBatch.empty()
+        for record, parent in pairs[position : position + size]:
+            batch.edges.append(
+                EdgeRow(parent, record, "DERIVED_FROM", entry_of[(record, parent)], 0)
+            )
+        sqlite_graph.write_batch(db, batch)
+        position += size
+    return sorted(db.execute("SELECT record, origin, path FROM ancestry").fetchall())
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 2**32 - 1))
 def test_ancestry_matches_reachability_in_any_arrival_order(seed: int) -> None:
     rng = random.Random(seed)
     pairs = _random_dag(rng)
     rng.shuffle(pairs)
-    db = _db()
-    entry_of: dict[tuple[str, str], int] = {}
-    position = 0
-    while position < len(pairs):
-        size = rng.randint(1, 6)
-        batch = GraphBatch.empty()
-        for record, parent in pairs[position : position + size]:
-            entry = len(entry_of) + 1
-            entry_of[(record, parent)] = entry
-            batch.edges.append(EdgeRow(parent, record, "DERIVED_FROM", entry, 0))
-        sqlite_graph.write_batch(db, batch)
-        position += size
-    rows = db.execute("SELECT record, origin, path FROM ancestry").fetchall()
+    entry_of = {pair: n for n, pair in enumerate(pairs, 1)}
+    rows = _index(rng, pairs, entry_of)
     assert {(r, o) for r, o, _ in rows} == _reachable(pairs)
+    # the same edges in another order (as copy writes them: by key) give the same index
+    assert _index(rng, sorted(pairs), entry_of) == rows
     by_entry = {entry: pair for pair, entry in entry_of.items()}
     for record, origin, path in rows:
         # the path is a real chain of edges from the origin down to the record

@@ -185,6 +185,8 @@ def test_cli_erase_and_receipts(graph: LedgerEnv) -> None:
     erased = run_cli("erase", "--author", "ig:user:C", *db, *keys)
     assert erased.exit_code == 0, erased.output
     assert "erasure request by subject:" in erased.stdout and "erased:" in erased.stdout
+    traced = json.loads(run_cli("trace", "model:model-b", *db, "--json").stdout)["origins"]
+    assert sorted(o["erased"] for o in traced) == [False, False, True]
     again = run_cli("erase", "--author", "ig:user:C", *db, *keys)
     assert again.exit_code == 0 and "nothing erased" in again.stdout
     gone = run_cli("receipt", "--author", "ig:user:C", *db)

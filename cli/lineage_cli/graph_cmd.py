@@ -16,7 +16,7 @@ from lineage.graph.projection import time_us
 from lineage.identity import Identities
 from lineage.pipeline import Lineage
 from lineage.plan import Plan, remediation_plan
-from lineage.queries import Trace
+from lineage.queries import Trace, erased
 from lineage.queries import path as path_of
 from lineage.queries import show as show_node
 from lineage.store.base import Store
@@ -171,6 +171,10 @@ def trace(
                 typer.echo(json.dumps(item, sort_keys=True))
             listed.append(item)
         summary = query.finish()
+        if not jsonl:
+            gone = erased(store, [item["id"] for item in listed])
+            for item in listed:
+                item["erased"] = item["id"] in gone
     if jsonl:
         typer.echo(json.dumps({"summary": summary.to_json()}, sort_keys=True))
         return
@@ -190,7 +194,7 @@ def trace(
     origins = Table("origin", "platform", "surface", "visibility", "jurisdiction", "created")
     for item in listed:
         origins.add_row(
-            item["id"],
+            item["id"] + (" (author erased)" if item["erased"] else ""),
             item.get("platform", ""),
             item.get("surface", ""),
             item.get("visibility", ""),

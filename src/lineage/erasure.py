@@ -17,14 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lineage.dsse import sign_envelope
 from lineage.errors import InputError
 from lineage.graph.requests import ERASURE, OBJECTION, REQUEST_PREDICATE
 from lineage.graph.rows import RequestRow
 from lineage.identity import Identities
 from lineage.keys import SigningKey
 from lineage.ledger import InclusionProof, Ledger
-from lineage.statement import ADMIN_STEP, Step, make_statement
 from lineage.timeutil import format_time, format_us, now
 
 ERASURE_PREDICATE = "https://lineage.dev/Erasure/v1"
@@ -62,18 +60,10 @@ class ErasureResult:
         }
 
 
-def _signed(
-    ledger: Ledger, log_key: SigningKey, predicate_type: str, subject: str, fields: dict[str, Any]
-) -> int:
-    statement = make_statement(
-        [{"name": subject, "digest": {"sha256": hashlib.sha256(os.urandom(32)).hexdigest()}}],
-        predicate_type,
-        Step(ADMIN_STEP),
-        now(),
-        fields,
-    )
-    envelope = sign_envelope(statement.payload(), log_key)
-    return ledger.append([(predicate_type.rsplit("/", 2)[-2], envelope)], log_key).size - 1
+def _nonce() -> str:
+    """A random subject digest: each request or erasure statement is unique, and says
+    nothing of whom it concerns beyond its predicate."""
+    return hashlib.sha256(os.urandom(32)).hexdigest()
 
 
 def receipts(ledger: Ledger, author: str) -> list[Receipt]:
@@ -99,16 +89,12 @@ def erase_author(
     recorded = [r for r in ledger.store.requests_of([node]) if r.kind == ERASURE]
     if not recorded:
         at = format_time(requested_at or now())
-        _signed(
-            ledger,
-            log_key,
-            REQUEST_PREDICATE,
-            "lineage-requests",
-            {"requests": [[ERASURE, node, at]]},
-        )
+        fields = {"requests": [[ERASURE, node, at]]}
+        ledger.admin_statement(log_key, ("lineage-requests", _nonce()), REQUEST_PREDICATE, fields)
         recorded = [r for r in ledger.store.requests_of([node]) if r.kind == ERASURE]
     request = recorded[0]
     receipt = Receipt(request, ledger.inclusion_proof(request.entry))
-    entry = _signed(ledger, log_key, ERASURE_PREDICATE, "lineage-erasure", {"erasures": 1})
+    erasure = ("lineage-erasure", _nonce())
+    entry = ledger.admin_statement(log_key, erasure, ERASURE_PREDICATE, {"erasures": 1})
     identities.erase_subject(subject.lookup)
     return ErasureResult(True, receipt, entry)

@@ -201,17 +201,25 @@ class Ledger:
     def close(self) -> None:
         self.store.close()
 
-    def _admin_statement(
-        self, log_key: SigningKey, subject_keyid: str, predicate_type: str, fields: dict[str, Any]
+    def admin_statement(
+        self,
+        log_key: SigningKey,
+        subject: tuple[str, str],
+        predicate_type: str,
+        fields: dict[str, Any],
     ) -> int:
+        """Append a statement of the admin step, signed by the log key, about ``subject``
+        (name, SHA-256 hex), dated now; returns its entry index."""
+        name, digest = subject
         statement = make_statement(
-            [{"name": f"key:{subject_keyid}", "digest": {"sha256": subject_keyid}}],
+            [{"name": name, "digest": {"sha256": digest}}],
             predicate_type,
             Step(ADMIN_STEP),
             now(),
             fields,
         )
-        located = [("key statement", sign_envelope(statement.payload(), log_key))]
+        label = predicate_type.rstrip("/").rsplit("/", 2)[-2]
+        located = [(f"{label} statement", sign_envelope(statement.payload(), log_key))]
         return self.append(located, log_key).size - 1
 
     def register_key(
@@ -225,7 +233,8 @@ class Ledger:
     ) -> int:
         """Authorise ``public`` (named ``name``) for ``steps``; returns the entry index."""
         fields = registration_fields(name, public, steps, valid_from or now(), valid_until)
-        return self._admin_statement(log_key, public.keyid, KEY_REGISTRATION, fields)
+        subject = (f"key:{public.keyid}", public.keyid)
+        return self.admin_statement(log_key, subject, KEY_REGISTRATION, fields)
 
     def revoke_key(self, log_key: SigningKey, name: str, at: datetime | None = None) -> int:
         """Distrust the registered key ``name`` from ``at`` (default now); returns the entry."""
@@ -233,7 +242,8 @@ class Ledger:
         if signer is None:
             raise InputError(f"no registered key named {name!r}")
         fields = {"keyid": signer.keyid, "revokedAt": format_time(at or now())}
-        return self._admin_statement(log_key, signer.keyid, KEY_REVOCATION, fields)
+        subject = (f"key:{signer.keyid}", signer.keyid)
+        return self.admin_statement(log_key, subject, KEY_REVOCATION, fields)
 
     def append(
         self,

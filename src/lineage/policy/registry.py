@@ -7,13 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lineage.dsse import parse_envelope, sign_envelope
+from lineage.dsse import parse_envelope
 from lineage.errors import InputError
 from lineage.keys import SigningKey
 from lineage.ledger import Ledger
 from lineage.policy.document import Policy
-from lineage.statement import ADMIN_STEP, Step, make_statement, parse_statement
-from lineage.timeutil import now
+from lineage.statement import parse_statement
 
 POLICY_REGISTRATION = "https://lineage.dev/PolicyRegistration/v1"
 
@@ -71,13 +70,7 @@ def register_policy(ledger: Ledger, log_key: SigningKey, policy: Policy) -> Regi
     existing = registered(ledger, policy)
     if existing is not None:
         return existing
-    statement = make_statement(
-        [{"name": f"policy:{policy.id}@{policy.version}", "digest": {"sha256": policy.sha256}}],
-        POLICY_REGISTRATION,
-        Step(ADMIN_STEP),
-        now(),
-        {"policy": policy.to_json()},
-    )
-    envelope = sign_envelope(statement.payload(), log_key)
-    size = ledger.append([("policy registration", envelope)], log_key).size
-    return Registration(policy.id, policy.version, policy.sha256, size - 1)
+    subject = (f"policy:{policy.id}@{policy.version}", policy.sha256)
+    fields = {"policy": policy.to_json()}
+    entry = ledger.admin_statement(log_key, subject, POLICY_REGISTRATION, fields)
+    return Registration(policy.id, policy.version, policy.sha256, entry)

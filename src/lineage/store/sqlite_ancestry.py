@@ -8,7 +8,9 @@ of the ``DERIVED_FROM`` edges on the path from the post down to the record:
 
     ancestry(record, origin, path)    path: "14 15 16 17", oldest hop first
 
-It is derived from the edges alone and kept up to date by each append; ``verify``
+Of several paths between one post and one record it keeps the one with the earliest
+entries, so it depends on the edges alone, not on the order they arrived in (``copy``
+writes them in key order). It is kept up to date by each append; ``verify``
 recomputes it with the rest of the projection and compares it row by row. A record
 whose parent has no ancestry yet (a parent declared later, or never: a lineage
 gap) is remembered in ``ancestry_waiting`` and gains its rows when the parent does.
@@ -38,6 +40,12 @@ _POST_PREFIX = ID_PREFIX[POST]
 _CHUNK = 500
 Lineages = list[tuple[str, str]]
 """(origin, path) pairs of one record."""
+
+
+def _order(path: str) -> tuple[int, ...]:
+    """Of several paths from one post to one record, the index keeps the least in this
+    order (the earliest entries), so it does not depend on the order edges arrive in."""
+    return tuple(map(int, path.split()))
 
 
 def _extended(lines: Lineages, entry: int) -> Lineages:
@@ -95,7 +103,7 @@ class _Update:
         records = {down for down, _, _ in derived}
         self.known = _stored(db, sorted(parents | records))
         self.stored_before = {record for record in records if self.known.get(record)}
-        self.first_entry = min(entry for _, _, entry in derived)
+        self.in_batch = {(down, up) for down, up, _ in derived}
         self.waiting: dict[str, list[tuple[str, int]]] = defaultdict(list)
         self.new_rows: list[tuple[str, str, str]] = []
         self.gained: list[str] = []
@@ -129,15 +137,25 @@ class _Update:
         while work:
             node, offered = work.pop()
             have = self.known[node]
-            origins = {origin for origin, _ in have}
-            fresh = [(origin, path) for origin, path in offered if origin not in origins]
+            had = len(have)
+            position = {origin: n for n, (origin, _) in enumerate(have)}
+            fresh: Lineages = []
+            for origin, path in offered:
+                n = position.get(origin)
+                if n is None:
+                    position[origin] = len(have)
+                    have.append((origin, path))
+                elif _order(path) < _order(have[n][1]):
+                    have[n] = (origin, path)
+                else:
+                    continue
+                fresh.append((origin, path))
             if not fresh:
                 continue
-            if have or node in self.stored_before:
+            if had or node in self.stored_before:
                 self.grown.setdefault(node, []).extend(fresh)
             else:
                 self.gained.append(node)
-            have.extend(fresh)
             self.new_rows.extend((node, origin, path) for origin, path in fresh)
             for child, entry in self.waiting.pop(node, ()):
                 work.append((child, _extended(have, entry)))
@@ -157,7 +175,7 @@ class _Update:
             children += self._stored_children(sorted(grown))
             for parent, child, entry in children:
                 self.add(child, _extended(grown[parent], entry))
-        self.db.executemany("INSERT OR IGNORE INTO ancestry VALUES (?, ?, ?)", self.new_rows)
+        self.db.executemany("INSERT OR REPLACE INTO ancestry VALUES (?, ?, ?)", self.new_rows)
         self.db.executemany(
             "INSERT OR IGNORE INTO ancestry_waiting VALUES (?, ?, ?)",
             [(parent, rec, entry) for parent, kids in self.waiting.items() for rec, entry in kids],
@@ -169,11 +187,10 @@ class _Update:
             chunk = parents[start : start + _CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                f"SELECT up, down, entry FROM edges WHERE up IN ({marks})"  # noqa: S608
-                " AND kind = ? AND entry < ?",
-                [*chunk, DERIVED_FROM, self.first_entry],
+                f"SELECT up, down, entry FROM edges WHERE up IN ({marks}) AND kind = ?",  # noqa: S608
+                [*chunk, DERIVED_FROM],
             )
-            found.extend(rows)
+            found.extend(row for row in rows if (row[1], row[0]) not in self.in_batch)
         self._load([child for _, child, _ in found])
         return found
 
