@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -294,9 +295,20 @@ def test_cli_check_registers_gates_and_proves(
                 [bytes.fromhex(h) for h in proof["hashes"]],
                 checkpoint.root,
             )
-    text = run_cli("check", "model:m1", "--policy", str(policy), *db)
+    text = run_cli("check", "model:m1", "--policy", str(policy), *db, *keys, "--record")
     assert text.exit_code == 1 and "FAIL: 13 violations, 3 notices" in text.stdout
     assert f"registered in entry {entry}" in text.stdout
+    assert f"result recorded in entry {entry + 1}" in text.stdout
+    ledger = Ledger.open(env.url)
+    try:
+        stored = ledger.store.entry(entry + 1)
+        assert stored is not None
+        recorded = json.loads(base64.b64decode(json.loads(stored[1])["payload"]))
+        assert recorded["predicateType"] == "https://lineage.dev/CheckResult/v1"
+        assert recorded["predicate"]["policy"]["sha256"] == report["policy"]["sha256"]
+        assert recorded["predicate"]["violations"] == 13 and not recorded["predicate"]["ok"]
+    finally:
+        ledger.close()
 
     listed = run_cli("policy", "list", *db, "--json")
     assert json.loads(listed.stdout)["policies"][0]["entry"] == entry

@@ -12,7 +12,7 @@ from lineage.ledger import Ledger
 from lineage.policy.cel_env import compile_rules
 from lineage.policy.check import MAX_LISTED, CheckReport, check
 from lineage.policy.document import read_policy
-from lineage.policy.registry import register_policy, registered, registrations
+from lineage.policy.registry import record_check, register_policy, registered, registrations
 from lineage.timeutil import parse_time
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
@@ -63,7 +63,12 @@ def check_cmd(
             f" with --json {MAX_LISTED}].",
         ),
     ] = None,
+    record: Annotated[
+        bool,
+        typer.Option("--record", help="Append the result to the ledger, signed by the admin key."),
+    ] = False,
     db: DbOption = None,
+    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
     json_out: JsonOption = False,
 ) -> None:
     """Check every origin of a shard, dataset or model against a policy.
@@ -92,10 +97,16 @@ def check_cmd(
                 progress=tick,
             )
         proofs = _proofs(ledger, report) if json_out else {}
+        recorded = None
+        if record:
+            log_key = key_directory(keys_dir).load(ledger.log_key_name)
+            recorded = record_check(ledger, log_key, report)
     if json_out:
-        print_json({**report.to_json(), "proofs": proofs})
+        print_json({**report.to_json(), "proofs": proofs, "recorded_entry": recorded})
     else:
         _print(report)
+        if recorded is not None:
+            stdout.print(f"result recorded in entry {recorded}")
     if not report.ok:
         raise typer.Exit(EXIT_FAILED)
 

@@ -11,6 +11,7 @@ from lineage.dsse import parse_envelope
 from lineage.errors import InputError
 from lineage.keys import SigningKey
 from lineage.ledger import Ledger
+from lineage.policy.check import CheckReport
 from lineage.policy.document import Policy
 from lineage.statement import parse_statement
 
@@ -74,3 +75,25 @@ def register_policy(ledger: Ledger, log_key: SigningKey, policy: Policy) -> Regi
     fields = {"policy": policy.to_json()}
     entry = ledger.admin_statement(log_key, subject, POLICY_REGISTRATION, fields)
     return Registration(policy.id, policy.version, policy.sha256, entry)
+
+
+CHECK_RESULT = "https://lineage.dev/CheckResult/v1"
+
+
+def record_check(ledger: Ledger, log_key: SigningKey, report: CheckReport) -> int:
+    """Append the outcome of a check (artifact, policy version used, counts, verdict) as a
+    statement signed by the log key: evidence of the gate a training run passed."""
+    summary = report.to_json()
+    fields = {
+        "artifact": report.artifact,
+        "policy": summary["policy"],
+        "as_of": summary["as_of"],
+        "ok": report.ok,
+        "origins": report.origins,
+        "records": report.records,
+        "violations": report.violations,
+        "notices": report.notices,
+        "rules": [{"rule": r.id, "failed": r.failed} for r in report.rules],
+    }
+    subject = (f"check:{report.artifact}", report.policy.sha256)
+    return ledger.admin_statement(log_key, subject, CHECK_RESULT, fields)
