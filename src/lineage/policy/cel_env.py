@@ -213,6 +213,8 @@ def _messages(values: Values) -> dict[str, Any]:
 
 
 _UNSEEN = "unseen"
+_MEMO_SIZE = 200_000
+"""Outcomes remembered (per rule, and for whole origins) before starting afresh."""
 
 
 class Evaluator:
@@ -221,9 +223,24 @@ class Evaluator:
     def __init__(self, policy: Policy) -> None:
         self.rules = compile_rules(policy)
         self.params = _param_value(policy.params)
+        needed = sorted({n for compiled in self.rules for n in compiled.depends})
+        self.needed = frozenset(f"{FIELDS[n][0]}.{FIELDS[n][1]}" for n in needed)
+        """The attributes some rule may read: the others need not be computed."""
+        self._key = _key_of(tuple(needed))
+        self._memo: dict[Any, tuple[str | None, ...]] = {}
 
-    def outcomes(self, values: Values) -> list[str | None]:
+    def outcomes(self, values: Values) -> tuple[str | None, ...]:
         """Per rule: None if it passes, ``"fail"``, or the evaluation error."""
+        key = self._key(values)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._outcomes(values)
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = found
+        return found
+
+    def _outcomes(self, values: Values) -> tuple[str | None, ...]:
         results: list[str | None] = []
         data: dict[str, Any] | None = None
         for compiled in self.rules:
@@ -234,9 +251,11 @@ class Evaluator:
                     data = _messages(values)
                     data["params"] = self.params
                 outcome = _evaluate(compiled.program.eval, data)
+                if len(compiled.cache) >= _MEMO_SIZE:
+                    compiled.cache.clear()
                 compiled.cache[key] = outcome
             results.append(outcome)
-        return results
+        return tuple(results)
 
 
 def _evaluate(run: Callable[..., Any], data: dict[str, Any]) -> str | None:

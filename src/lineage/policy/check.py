@@ -273,6 +273,7 @@ class _Checker:
         )
         self.report.rules = [self.unknown, *self.counts]
         self.seen: set[tuple[str, int]] = set()
+        self.evaluated = 0
         self.attrs: dict[str, dict[str, Any]] = {}
 
     def _complete(self, row: OriginRow) -> bool:
@@ -314,6 +315,7 @@ class _Checker:
         origin = row.origin
         assert origin is not None
         post = json.loads(row.origin_attrs)
+        needed = self.evaluator.needed
         subject = ""
         if row.subject is not None and context.known(row.authored_entry):
             subject = row.subject
@@ -321,7 +323,7 @@ class _Checker:
         objection = context.objected.get(subject) if subject else None
         erased = subject in context.erased
         drops = context.drops
-        created = post.get("created")
+        created = post.get("created") if "post.created" in needed else None
         values: list[Any] = [
             origin,
             post.get("platform", ""),
@@ -334,7 +336,9 @@ class _Checker:
             self._subject_attrs(row.subject_attrs).get("age", "") if subject else "",
             objection[0] if objection else None,
             erased,
-            tuple(context.statement_step.get(e, "?") for e in row.path),
+            tuple(context.statement_step.get(e, "?") for e in row.path)
+            if "history.steps" in needed
+            else (),
             (*drops.get(origin, ()), *drops.get(row.record, ()))
             if origin in drops or row.record in drops
             else (),
@@ -343,19 +347,20 @@ class _Checker:
             None if context.as_of == _NEVER else context.as_of,
         ]
         outcomes = self.evaluator.outcomes(values)
+        self.evaluated += 1
         if not any(outcomes):
-            for count in self.counts:
-                count.passed += 1
             return
         requests = tuple(r[1] for r in (deletion, objection) if r is not None)
         if erased:
             requests += (context.erased[subject],)
         for count, outcome in zip(self.counts, outcomes, strict=True):
-            if outcome is None:
-                count.passed += 1
-            else:
+            if outcome is not None:
                 count.failed += 1
                 self._found(count, row, use, outcome, requests)
+
+    def finish(self) -> None:
+        for count in self.counts:
+            count.passed = self.evaluated - count.failed
 
     def _found(
         self, count: RuleCount, row: OriginRow, use: Use, outcome: str, requests: tuple[int, ...]
@@ -419,4 +424,5 @@ def check(
             checker.add(row, report.uses[row.shard])
             if progress is not None and n % 10_000 == 0:
                 progress(10_000)
+        checker.finish()
     return report
