@@ -135,6 +135,7 @@ def test_each_rule_fails_exactly_its_posts(policy_env: tuple[LedgerEnv, dict[str
         "age-unknown": {"no-age"},
     }
     assert report.origins == len(POSTS) and report.records == len(POSTS) + 1
+    assert report.to_json()["runs_outside_policy_dates"] == []
     assert not report.ok and report.violations == 13 and report.notices == 3
     passed = {rule.id: rule.passed for rule in report.rules}
     assert passed["public-only"] == len(POSTS) - 2 and passed["unknown-origin"] == 0
@@ -180,7 +181,10 @@ def test_shards_and_datasets_are_used_when_recorded(
         assert results["jurisdiction-pause"] == {"eu", "gb", "br"}
         assert results["deleted-after-use"] == {"deleted", "deleted-late"}
         assert "deleted-before-use" not in results
-        assert report.to_json()["runs"][0]["run"] == artifact
+        summary = report.to_json()
+        assert summary["runs"][0]["run"] == artifact
+        # recorded 2024-07-02, after the reference policy took effect (2024-06-26)
+        assert summary["runs_outside_policy_dates"] == []
 
 
 @pytest.mark.parametrize("leak", sorted(LEAKS))
@@ -336,3 +340,15 @@ def test_registration_refuses_another_file_under_a_registered_version(
     edited = parse_policy(POLICY.read_bytes() + b"\n# edited\n", "edited.toml")
     with pytest.raises(InputError, match="register a new version"):
         register_policy(env.ledger, env.admin, edited)
+
+
+def test_runs_outside_the_policy_dates_are_named(graph: LedgerEnv) -> None:
+    """The hand-built pipeline trained its models in May 2024, before the policy began."""
+    summary = check(graph.ledger.store, "model:model-a-ft", read_policy(POLICY)).to_json()
+    assert summary["runs_outside_policy_dates"] == [
+        {"run": "model:model-a", "used": "2024-05-08T00:00:00Z"},
+        {"run": "model:model-a-ft", "used": "2024-05-09T00:00:00Z"},
+    ]
+    graph.ledger.close()
+    text = run_cli("check", "model:model-a-ft", "--policy", str(POLICY), "--db", graph.url)
+    assert "outside the policy's effective dates (from 2024-06-26T00:00:00Z)" in text.stdout

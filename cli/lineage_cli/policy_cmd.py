@@ -129,6 +129,13 @@ def _print(report: CheckReport) -> None:
         f"{data['origins']:,} origins of {data['records']:,} records in {data['shards']:,}"
         f" shards{as_of}; used by {runs or 'nothing'}"
     )
+    for run in data["runs_outside_policy_dates"]:
+        stdout.print(
+            f"[yellow]note:[/yellow] {run['run']} used its data at {run['used']}, outside the"
+            f" policy's effective dates (from {policy['effective_from']}"
+            + (f" until {policy['effective_until']}" if policy["effective_until"] else "")
+            + ")"
+        )
     table = Table("rule", "level", "passed", "failed", "implements")
     for rule in report.rules:
         failed = f"[red]{rule.failed:,}[/red]" if rule.failed else "0"

@@ -112,11 +112,6 @@ _ENV = cel.NewEnv(
 )
 
 
-def timestamp(micros: int) -> timestamp_pb2.Timestamp:
-    seconds, rest = divmod(micros, 1_000_000)
-    return timestamp_pb2.Timestamp(seconds=seconds, nanos=rest * 1000)
-
-
 def _param_value(value: Any) -> Any:
     if isinstance(value, datetime):
         stamp = timestamp_pb2.Timestamp()

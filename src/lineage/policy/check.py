@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lineage.errors import InputError
@@ -127,6 +127,11 @@ class CheckReport:
 
     def to_json(self) -> dict[str, Any]:
         runs = sorted({(u.run, u.time_us) for uses in self.uses.values() for u in uses})
+        outside = [
+            {"run": run, "used": format_us(when)}
+            for run, when in runs
+            if not self.policy.in_effect(datetime.fromtimestamp(when / 1_000_000, UTC))
+        ]
         return {
             "artifact": self.artifact,
             "kind": self.kind,
@@ -134,6 +139,7 @@ class CheckReport:
             "policy": {**self.policy.to_json(), "registered_entry": self.registered_entry},
             "as_of": format_us(self.as_of_us) if self.as_of_us is not None else None,
             "runs": [{"run": run, "used": format_us(when)} for run, when in runs],
+            "runs_outside_policy_dates": outside,
             "shards": len(self.uses),
             "records": self.records,
             "origins": self.origins,
