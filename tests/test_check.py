@@ -342,6 +342,17 @@ def test_registration_refuses_another_file_under_a_registered_version(
         register_policy(env.ledger, env.admin, edited)
 
 
+def test_training_time_is_absent_for_shards(
+    policy_env: tuple[LedgerEnv, dict[str, str]], tmp_path: Path
+) -> None:
+    env, _ = policy_env
+    policy = tmp_path / "trained.toml"
+    policy.write_text(HEAD + "[[rules]]\nid='trained'\nimplements='x'\nexpr='has(time.training)'\n")
+    rules = read_policy(policy)
+    assert check(env.ledger.store, "model:m1", rules).rules[1].failed == 0
+    assert check(env.ledger.store, "shard:s1", rules).rules[1].failed == len(POSTS)
+
+
 def test_runs_outside_the_policy_dates_are_named(graph: LedgerEnv) -> None:
     """The hand-built pipeline trained its models in May 2024, before the policy began."""
     summary = check(graph.ledger.store, "model:model-a-ft", read_policy(POLICY)).to_json()

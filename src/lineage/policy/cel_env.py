@@ -21,7 +21,8 @@ Attributes (every time is a CEL ``timestamp``; an absent one tests false with ``
 ``time``
     ``ingest``: when the post was recorded; ``use``: when the data was used — the
     training run of a model (of its base model, for what a fine-tune inherits), or
-    when the shard or dataset itself was recorded; ``as_of``: the check's time.
+    when the shard or dataset itself was recorded; ``training``: the same training run
+    time, absent when checking a shard or dataset; ``as_of``: the check's time.
 ``params``
     the policy's ``[params]`` table (TOML date-times become timestamps).
 """
@@ -55,7 +56,7 @@ VARIABLES: dict[str, dict[str, str]] = {
     },
     "subject": {"id": _STRING, "age": _STRING, "objected": _TIME, "erased": _BOOL},
     "history": {"steps": _STRINGS, "drops": _STRINGS},
-    "time": {"ingest": _TIME, "use": _TIME, "as_of": _TIME},
+    "time": {"ingest": _TIME, "use": _TIME, "training": _TIME, "as_of": _TIME},
 }
 FIELDS: tuple[tuple[str, str], ...] = tuple(
     (variable, name) for variable, names in VARIABLES.items() for name in names

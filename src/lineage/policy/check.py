@@ -21,6 +21,7 @@ from lineage.errors import InputError
 from lineage.graph.model import (
     DATASET,
     FINETUNED_FROM,
+    ID_PREFIX,
     MODEL,
     PART_OF,
     POST,
@@ -37,6 +38,7 @@ from lineage.store.base import Store
 from lineage.timeutil import format_us
 
 UNKNOWN_ORIGIN = "unknown-origin"
+MODEL_PREFIX = ID_PREFIX[MODEL]
 MAX_LISTED = 1000
 _NEVER = 1 << 62
 
@@ -260,6 +262,7 @@ assert [f"{variable}.{name}" for variable, name in FIELDS] == [
     "history.drops",
     "time.ingest",
     "time.use",
+    "time.training",
     "time.as_of",
 ], "_Checker._evaluate builds values in this order"
 
@@ -350,6 +353,7 @@ class _Checker:
             else (),
             row.origin_time_us,
             use.time_us,
+            use.time_us if use.run.startswith(MODEL_PREFIX) else None,
             None if context.as_of == _NEVER else context.as_of,
         ]
         outcomes = self.evaluator.outcomes(values)
