@@ -15,6 +15,7 @@ from lineage.identity import Identities
 from lineage.keys import KeyDirectory
 from lineage.ledger import Ledger
 from lineage.policy import reference_policy_path
+from lineage.policy.cel_env import Evaluator
 from lineage.policy.check import check
 from lineage.policy.document import read_policy
 from lineage.policy.registry import register_policy
@@ -104,8 +105,9 @@ def _compliance(ledger: Ledger, keys: KeyDirectory, run: DemoRun) -> dict[str, A
     policy = read_policy(reference_policy_path())
     registration = register_policy(ledger, keys.load(ledger.log_key_name), policy)
     results: dict[str, Any] = {"policy": {**policy.to_json(), "entry": registration.entry}}
+    evaluator = Evaluator(policy)
     for artifact in (run.model, run.finetune):
-        report = check(ledger.store, artifact, policy, registered_entry=registration.entry)
+        report = check(ledger.store, artifact, evaluator, registered_entry=registration.entry)
         results[artifact] = {
             "ok": report.ok,
             "origins": report.origins,

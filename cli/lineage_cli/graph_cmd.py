@@ -16,7 +16,7 @@ from lineage.graph.projection import time_us
 from lineage.identity import Identities
 from lineage.pipeline import Lineage
 from lineage.plan import Plan, remediation_plan
-from lineage.queries import Trace, erased
+from lineage.queries import Trace, erased, request_json
 from lineage.queries import path as path_of
 from lineage.queries import show as show_node
 from lineage.store.base import Store
@@ -241,7 +241,7 @@ def impact(
     stdout.print(table)
     for drop in result.drops:
         stdout.print(f"dropped {drop.node}: {drop.reason} (entry {drop.entry})")
-    for request in result.to_json()["requests"]:
+    for request in map(request_json, result.requests):
         stdout.print(
             f"{request['kind']} of {request['target']} made {request['at']},"
             f" recorded {request['recorded']} (entry {request['entry']})"

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lineage.ledger import Ledger
-from lineage.policy.cel_env import compile_rules
+from lineage.policy.cel_env import Evaluator, compile_rules
 from lineage.policy.check import MAX_LISTED, CheckReport, check
 from lineage.policy.document import read_policy
 from lineage.policy.registry import record_check, register_policy, registered, registrations
@@ -82,7 +82,7 @@ def check_cmd(
             f"must be between 0 and {MAX_LISTED_LIMIT}", param_hint="--max-listed"
         )
     policy = read_policy(policy_file)
-    compile_rules(policy)
+    evaluator = Evaluator(policy)
     moment = parse_time(as_of, "--as-of") if as_of else None
     with open_ledger(db) as ledger:
         registration = registered(ledger, policy)
@@ -90,7 +90,7 @@ def check_cmd(
             report = check(
                 ledger.store,
                 artifact,
-                policy,
+                evaluator,
                 as_of=moment,
                 registered_entry=registration.entry if registration else None,
                 max_listed=max_listed,

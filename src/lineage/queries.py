@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lineage.errors import InputError
-from lineage.graph.model import DATASET, MODEL, POST, RECORD, SHARD, SUBJECT, kind_of
+from lineage.graph.model import AUTHORED, DATASET, MODEL, POST, RECORD, SHARD, SUBJECT, kind_of
 from lineage.graph.rows import DropRow, EdgeRow, NodeRow, RequestRow, StatementRow
 from lineage.ledger import InclusionProof, Ledger
 from lineage.store.base import Store
@@ -17,13 +17,18 @@ from lineage.timeutil import format_us
 MAX_PATH_NODES = 100_000
 
 
+def edges_into(store: Store, node: str, kind: str, as_of_us: int | None = None) -> list[EdgeRow]:
+    """The ``kind`` edges whose downstream end is ``node``, ordered by their upstream end."""
+    found = [e for e in store.edges_of(node, as_of_us) if e.kind == kind and e.down == node]
+    return sorted(found, key=lambda edge: edge.up)
+
+
 def authors(store: Store, posts: list[str]) -> dict[str, str]:
     """post -> the subject that authored it (as the graph says)."""
     found = {}
     for post in posts:
-        for edge in store.edges_of(post, limit=16):
-            if edge.kind == "AUTHORED" and edge.down == post:
-                found[post] = edge.up
+        for edge in edges_into(store, post, AUTHORED):
+            found[post] = edge.up
     return found
 
 

@@ -217,6 +217,7 @@ class Evaluator:
     """Evaluates a policy's rules over origins, once per distinct input of each rule."""
 
     def __init__(self, policy: Policy) -> None:
+        self.policy = policy
         self.rules = compile_rules(policy)
         self.params = _param_value(policy.params)
         needed = sorted({n for compiled in self.rules for n in compiled.depends})

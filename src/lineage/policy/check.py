@@ -29,11 +29,11 @@ from lineage.graph.model import (
     TRAINED_ON,
 )
 from lineage.graph.projection import time_us
-from lineage.graph.requests import DELETION, ERASURE, OBJECTION
+from lineage.graph.requests import DELETION, ERASURE
 from lineage.graph.rows import NodeRow, OriginRow
 from lineage.policy.cel_env import FIELDS, Evaluator
 from lineage.policy.document import Policy
-from lineage.queries import require_node
+from lineage.queries import edges_into, require_node
 from lineage.store.base import Store
 from lineage.timeutil import format_us
 
@@ -153,15 +153,6 @@ class CheckReport:
         }
 
 
-def _edges_into(store: Store, node: str, kind: str, as_of: int) -> list[tuple[str, int]]:
-    """(upstream node, entry) of the ``kind`` edges leading into ``node``."""
-    return [
-        (edge.up, edge.entry)
-        for edge in store.edges_of(node, as_of)
-        if edge.kind == kind and edge.down == node
-    ]
-
-
 def resolve_uses(store: Store, root: NodeRow, as_of: int) -> dict[str, list[Use]]:
     """The shards ``root`` used, each with when and by which run."""
     uses: dict[str, list[Use]] = {}
@@ -172,8 +163,8 @@ def resolve_uses(store: Store, root: NodeRow, as_of: int) -> dict[str, list[Use]
             known.append(use)
 
     def shards_of_dataset(dataset: str, use: Use) -> None:
-        for shard, entry in _edges_into(store, dataset, PART_OF, as_of):
-            add(shard, Use(use.time_us, use.run, (*use.entries, entry)))
+        for edge in edges_into(store, dataset, PART_OF, as_of):
+            add(edge.up, Use(use.time_us, use.run, (*use.entries, edge.entry)))
 
     if root.kind == SHARD:
         add(root.id, Use(root.time_us, root.id, ()))
@@ -187,16 +178,16 @@ def resolve_uses(store: Store, root: NodeRow, as_of: int) -> dict[str, list[Use]
             if model.id in seen:
                 continue
             seen.add(model.id)
-            for source, entry in _edges_into(store, model.id, TRAINED_ON, as_of):
-                use = Use(model.time_us, model.id, (*via, entry))
-                if source.startswith("ds:"):
-                    shards_of_dataset(source, use)
+            for edge in edges_into(store, model.id, TRAINED_ON, as_of):
+                use = Use(model.time_us, model.id, (*via, edge.entry))
+                if edge.up.startswith("ds:"):
+                    shards_of_dataset(edge.up, use)
                 else:
-                    add(source, use)
-            for base, entry in _edges_into(store, model.id, FINETUNED_FROM, as_of):
-                base_row = store.node(base)
+                    add(edge.up, use)
+            for edge in edges_into(store, model.id, FINETUNED_FROM, as_of):
+                base_row = store.node(edge.up)
                 if base_row is not None and base_row.time_us <= as_of:
-                    pending.append((base_row, (*via, entry)))
+                    pending.append((base_row, (*via, edge.entry)))
     else:
         raise InputError(f"check takes a shard, dataset or model, not a {root.kind}")
     return uses
@@ -236,9 +227,7 @@ class _Context:
                 continue
             table = deleted if request.kind == DELETION else objected
             known = table.get(request.target)
-            if request.kind in (DELETION, OBJECTION) and (
-                known is None or request.at_us < known[0]
-            ):
+            if known is None or request.at_us < known[0]:
                 table[request.target] = (request.at_us, request.entry)
         return cls(as_of, times, steps, drops, deleted, objected, erased)
 
@@ -412,20 +401,21 @@ def _micros(text: str) -> int:
 def check(
     store: Store,
     artifact: str,
-    policy: Policy,
+    policy: Policy | Evaluator,
     *,
     as_of: datetime | None = None,
     registered_entry: int | None = None,
     max_listed: int = MAX_LISTED,
     progress: Callable[[int], None] | None = None,
 ) -> CheckReport:
-    """Evaluate every origin of ``artifact`` against ``policy``."""
-    evaluator = Evaluator(policy)
+    """Evaluate every origin of ``artifact`` against ``policy`` (or against a policy
+    already compiled, to check several artifacts)."""
+    evaluator = policy if isinstance(policy, Evaluator) else Evaluator(policy)
     as_of_us = time_us(as_of) if as_of is not None else None
     bound = _NEVER if as_of_us is None else as_of_us
     root = require_node(store, artifact, as_of_us)
     report = CheckReport(
-        artifact, root.kind, policy, registered_entry, as_of_us, listed_limit=max_listed
+        artifact, root.kind, evaluator.policy, registered_entry, as_of_us, listed_limit=max_listed
     )
     with store.snapshot():
         report.uses = resolve_uses(store, root, bound)

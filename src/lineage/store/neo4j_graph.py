@@ -40,11 +40,14 @@ CHUNK = 10_000
 """Rows (or ids) one UNWIND query takes."""
 
 
-def in_chunks(run: Run, query: str, items: Sequence[Any], name: str = "rows") -> list[list[Any]]:
-    """Run ``query`` with ``$name`` bound to successive chunks of ``items``; all rows."""
+def in_chunks(
+    run: Run, query: str, items: Sequence[Any], name: str = "rows", **params: Any
+) -> list[list[Any]]:
+    """Run ``query`` with ``$name`` bound to successive chunks of ``items`` (and the
+    other ``params`` to the same values each time); all rows."""
     found: list[list[Any]] = []
     for start in range(0, len(items), CHUNK):
-        found.extend(run(query, {name: list(items[start : start + CHUNK])}))
+        found.extend(run(query, {**params, name: list(items[start : start + CHUNK])}))
     return found
 
 
@@ -340,13 +343,9 @@ def statements(run: Run, entries: Iterable[int]) -> dict[int, StatementRow]:
 
 
 def requests_of(run: Run, targets: Iterable[str], as_of_us: int | None) -> list[RequestRow]:
-    until = _until(as_of_us)
-    found: list[RequestRow] = []
     wanted = sorted(set(targets))
-    for start in range(0, len(wanted), CHUNK):
-        rows = run(_REQUESTS_OF, {"ids": wanted[start : start + CHUNK], "until": until})
-        found.extend(RequestRow(*r) for r in rows)
-    return sorted(found, key=RequestRow.key)
+    rows = in_chunks(run, _REQUESTS_OF, wanted, name="ids", until=_until(as_of_us))
+    return sorted((RequestRow(*r) for r in rows), key=RequestRow.key)
 
 
 def shard_origins(run: Run, shards: Iterable[str], as_of_us: int | None) -> Iterator[OriginRow]:

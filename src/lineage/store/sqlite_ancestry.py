@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from lineage.graph.model import DERIVED_FROM, ID_PREFIX, POST
 from lineage.graph.rows import AncestryRow, EdgeRow, OriginRow
+from lineage.store.sqlite_in import rows_in
 
 ANCESTRY_SCHEMA = """
 CREATE TABLE ancestry (
@@ -37,7 +38,6 @@ CREATE TABLE ancestry_waiting (
 ) WITHOUT ROWID
 """
 _POST_PREFIX = ID_PREFIX[POST]
-_CHUNK = 500
 Lineages = list[tuple[str, str]]
 """(origin, path) pairs of one record."""
 
@@ -54,32 +54,17 @@ def _extended(lines: Lineages, entry: int) -> Lineages:
 
 def _stored(db: sqlite3.Connection, records: Sequence[str]) -> dict[str, Lineages]:
     found: dict[str, Lineages] = defaultdict(list)
-    for start in range(0, len(records), _CHUNK):
-        chunk = records[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = db.execute(
-            f"SELECT record, origin, path FROM ancestry WHERE record IN ({marks})",  # noqa: S608
-            chunk,
-        )
-        for record, origin, path in rows:
-            found[record].append((origin, path))
+    query = "SELECT record, origin, path FROM ancestry WHERE record IN ({marks})"
+    for record, origin, path in rows_in(db, query, records):
+        found[record].append((origin, path))
     return found
 
 
 def _waiting_for(db: sqlite3.Connection, parents: Sequence[str]) -> list[tuple[str, str, int]]:
     if db.execute("SELECT 1 FROM ancestry_waiting LIMIT 1").fetchone() is None:
         return []
-    found: list[tuple[str, str, int]] = []
-    for start in range(0, len(parents), _CHUNK):
-        chunk = parents[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        found.extend(
-            db.execute(
-                "SELECT parent, record, entry FROM ancestry_waiting"  # noqa: S608
-                f" WHERE parent IN ({marks})",
-                chunk,
-            )
-        )
+    query = "SELECT parent, record, entry FROM ancestry_waiting WHERE parent IN ({marks})"
+    found: list[tuple[str, str, int]] = list(rows_in(db, query, parents))
     db.executemany(
         "DELETE FROM ancestry_waiting WHERE parent = ? AND record = ?",
         [(parent, record) for parent, record, _ in found],
@@ -182,15 +167,12 @@ class _Update:
         )
 
     def _stored_children(self, parents: Sequence[str]) -> list[tuple[str, str, int]]:
-        found: list[tuple[str, str, int]] = []
-        for start in range(0, len(parents), _CHUNK):
-            chunk = parents[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT up, down, entry FROM edges WHERE up IN ({marks}) AND kind = ?",  # noqa: S608
-                [*chunk, DERIVED_FROM],
-            )
-            found.extend(row for row in rows if (row[1], row[0]) not in self.in_batch)
+        query = "SELECT up, down, entry FROM edges WHERE up IN ({marks}) AND kind = ?"
+        found = [
+            row
+            for row in rows_in(self.db, query, parents, DERIVED_FROM)
+            if (row[1], row[0]) not in self.in_batch
+        ]
         self._load([child for _, child, _ in found])
         return found
 

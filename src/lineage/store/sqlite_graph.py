@@ -18,6 +18,7 @@ from lineage.graph.rows import (
 )
 from lineage.identity import subject_node_id
 from lineage.store import sqlite_ancestry as ancestry
+from lineage.store.sqlite_in import rows_in
 
 GRAPH_SCHEMA = """
 CREATE TABLE statements (
@@ -55,13 +56,6 @@ CREATE TABLE identities (lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL) WITH
 CREATE INDEX identities_by_subject ON identities (subject);
 """.replace("{ancestry}", ancestry.ANCESTRY_SCHEMA.strip())
 
-_IN_CHUNK = 500
-
-
-def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
 
 def _marks(count: int) -> str:
     return ",".join("?" * count)
@@ -69,14 +63,8 @@ def _marks(count: int) -> str:
 
 def existing_nodes(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
     """(kind, attrs, entry) of the nodes among ``ids`` that are already stored."""
-    found: dict[str, tuple[str, str, int]] = {}
-    for chunk in _chunks(ids):
-        rows = db.execute(
-            f"SELECT id, kind, attrs, entry FROM nodes WHERE id IN ({_marks(len(chunk))})",  # noqa: S608
-            chunk,
-        )
-        found.update((r[0], (r[1], r[2], r[3])) for r in rows)
-    return found
+    rows = rows_in(db, "SELECT id, kind, attrs, entry FROM nodes WHERE id IN ({marks})", ids)
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
 def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
@@ -217,15 +205,8 @@ def walk(
 
 def statements(db: sqlite3.Connection, entries: Iterable[int]) -> dict[int, StatementRow]:
     wanted = sorted(set(entries))
-    found: dict[int, StatementRow] = {}
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
-        rows = db.execute(
-            f"SELECT * FROM statements WHERE entry IN ({_marks(len(chunk))})",  # noqa: S608
-            chunk,
-        )
-        found.update((r[0], StatementRow(*r)) for r in rows)
-    return found
+    rows = rows_in(db, "SELECT * FROM statements WHERE entry IN ({marks})", wanted)
+    return {r[0]: StatementRow(*r) for r in rows}
 
 
 def drop_counts(db: sqlite3.Connection, as_of_us: int | None) -> list[tuple[int, str, int]]:
@@ -249,17 +230,14 @@ def requests_of(
 ) -> list[RequestRow]:
     """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
     limit = _NEVER if as_of_us is None else as_of_us
-    wanted = sorted(set(targets))
-    found: list[RequestRow] = []
-    for chunk in _chunks(wanted):
-        rows = db.execute(
-            "SELECT target, kind, at_us, entry, time_us FROM requests"  # noqa: S608
-            f" WHERE target IN ({_marks(len(chunk))}) AND time_us <= ?"
-            " ORDER BY target, kind, entry",
-            [*chunk, limit],
-        )
-        found.extend(RequestRow(*r) for r in rows)
-    return found
+    rows = rows_in(
+        db,
+        "SELECT target, kind, at_us, entry, time_us FROM requests"
+        " WHERE target IN ({marks}) AND time_us <= ? ORDER BY target, kind, entry",
+        sorted(set(targets)),
+        limit,
+    )
+    return [RequestRow(*r) for r in rows]
 
 
 _ORDERED = {
@@ -359,12 +337,5 @@ def erase_subject(db: sqlite3.Connection, lookup: bytes) -> bool:
 
 
 def live_subjects(db: sqlite3.Connection, nodes: Iterable[str]) -> set[str]:
-    wanted = sorted(set(nodes))
-    found: set[str] = set()
-    for chunk in _chunks(wanted):
-        rows = db.execute(
-            f"SELECT node FROM subject_keys WHERE node IN ({_marks(len(chunk))})",  # noqa: S608
-            chunk,
-        )
-        found.update(r[0] for r in rows)
-    return found
+    query = "SELECT node FROM subject_keys WHERE node IN ({marks})"
+    return {r[0] for r in rows_in(db, query, sorted(set(nodes)))}
