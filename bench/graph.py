@@ -49,20 +49,20 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from ledger import run_measured  # noqa: E402
-from lineage.erasure import erase_author  # noqa: E402
-from lineage.identity import Identities, SeededKeySource  # noqa: E402
-from lineage.keys import KeyDirectory  # noqa: E402
-from lineage.ledger import Ledger  # noqa: E402
-from lineage.pipeline import Lineage  # noqa: E402
-from lineage.plan import remediation_plan  # noqa: E402
+from lineage.crypto.keys import KeyDirectory  # noqa: E402
+from lineage.ingest.pipeline import Lineage  # noqa: E402
+from lineage.ledger.erasure import erase_author  # noqa: E402
+from lineage.ledger.log import Ledger  # noqa: E402
+from lineage.model.identity import Identities, SeededKeySource  # noqa: E402
+from lineage.model.times import parse_time  # noqa: E402
 from lineage.policy import reference_policy_path  # noqa: E402
 from lineage.policy.check import check  # noqa: E402
 from lineage.policy.document import read_policy  # noqa: E402
-from lineage.queries import Trace, impact  # noqa: E402
+from lineage.query.plan import remediation_plan  # noqa: E402
+from lineage.query.trace import Trace, impact  # noqa: E402
 from lineage.store import Store  # noqa: E402
-from lineage.store.sqlite import CACHE_KIB  # noqa: E402
-from lineage.store.sqlite_graph import GRAPH_SCHEMA  # noqa: E402
-from lineage.timeutil import parse_time  # noqa: E402
+from lineage.store.sqlite.graph import GRAPH_SCHEMA  # noqa: E402
+from lineage.store.sqlite.store import CACHE_KIB  # noqa: E402
 
 STEPS = ["collect", "visibility", "jurisdiction", "pii-redact", "dedup", "pack", "dataset", "train"]
 SHARDS = 1000

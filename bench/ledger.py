@@ -31,13 +31,13 @@ import time
 from hashlib import sha256
 from pathlib import Path
 
-from lineage.dsse import pae, parse_envelope, sign_envelope
-from lineage.keys import KeyDirectory, SigningKey, _load_public
-from lineage.ledger import Ledger
-from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
-from lineage.timeutil import now, parse_time
-from lineage.trust import registration_fields
-from lineage.verify import verify_ledger
+from lineage.crypto.dsse import pae, parse_envelope, sign_envelope
+from lineage.crypto.keys import KeyDirectory, SigningKey, _load_public
+from lineage.ledger.log import Ledger
+from lineage.ledger.trust import registration_fields
+from lineage.ledger.verify import verify_ledger
+from lineage.model.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
+from lineage.model.times import now, parse_time
 
 T0 = parse_time("2024-05-01T00:00:00Z")
 

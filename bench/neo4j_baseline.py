@@ -7,8 +7,8 @@ from typing import Any
 
 import neo4j
 
-from lineage.graph.model import EDGE_RULES
-from lineage.store.neo4j_url import parse_neo4j_url
+from lineage.model.graph import EDGE_RULES
+from lineage.store.neo4j.url import parse_neo4j_url
 
 _TX_ROWS = 20_000  # the ingest appends 20 statements of 1,000 edges per transaction
 _UNWIND_ROWS = 10_000

@@ -14,11 +14,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
-from lineage.pipeline import Lineage
-from lineage.queries import Trace
-from lineage.verify import verify_ledger
+from lineage.crypto.keys import KeyDirectory
+from lineage.ingest.pipeline import Lineage
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.query.trace import Trace
 
 PLATFORMS = {"fb": "facebook", "ig": "instagram"}
 POSTS = [

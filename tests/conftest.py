@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from lineage.dsse import Envelope, sign_envelope
-from lineage.keys import KeyDirectory, SigningKey
-from lineage.ledger import Ledger
-from lineage.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
-from lineage.timeutil import now
-from lineage.trust import registration_fields
+from lineage.crypto.dsse import Envelope, sign_envelope
+from lineage.crypto.keys import KeyDirectory, SigningKey
+from lineage.ledger.log import Ledger
+from lineage.ledger.trust import registration_fields
+from lineage.model.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
+from lineage.model.times import now
 
 from stores import STORES, fresh_store_url
 
@@ -118,8 +118,8 @@ def run_cli(*args: str, input: str | bytes | None = None):  # type: ignore[no-un
 
 def ingest_hand_built_pipeline(env: LedgerEnv) -> LedgerEnv:
     """Ingest the hand-built pipeline of :mod:`graph_fixtures` into ``env``'s ledger."""
-    from lineage.events import ingest
-    from lineage.pipeline import Lineage
+    from lineage.ingest.events import ingest
+    from lineage.ingest.pipeline import Lineage
 
     from graph_fixtures import setup_signers, write_events
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
+from lineage.crypto.keys import KeyDirectory
+from lineage.ledger.log import Ledger
 
 from conftest import T0, registration_envelope
 

@@ -8,8 +8,8 @@ import sqlite3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineage.graph.rows import EdgeRow, GraphBatch
-from lineage.store import sqlite_graph
+from lineage.model.rows import EdgeRow, GraphBatch
+from lineage.store.sqlite import graph as sqlite_graph
 
 
 def _db() -> sqlite3.Connection:

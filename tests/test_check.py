@@ -8,21 +8,21 @@ from pathlib import Path
 
 import pytest
 
+from lineage.crypto.keys import KeyDirectory
+from lineage.crypto.merkle.verify import verify_inclusion
+from lineage.crypto.note import open_checkpoint
 from lineage.demo.stages import LEAKS
 from lineage.errors import InputError
-from lineage.graph.model import POST
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
-from lineage.merkle.verify import verify_inclusion
-from lineage.note import open_checkpoint
-from lineage.pipeline import Lineage, Ref
+from lineage.ingest.pipeline import Lineage, Ref
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.model.graph import POST
+from lineage.model.times import parse_time
 from lineage.policy import reference_policy_path
 from lineage.policy.cel_env import compile_rules
 from lineage.policy.check import CheckReport, check
 from lineage.policy.document import parse_policy, read_policy
 from lineage.policy.registry import register_policy
-from lineage.timeutil import parse_time
-from lineage.verify import verify_ledger
 
 from conftest import T0, LedgerEnv, run_cli
 from test_demo import post_ids, run_demo

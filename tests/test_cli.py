@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lineage.merkle.verify import verify_inclusion
-from lineage.note import open_checkpoint, parse_verifier_key
+from lineage.crypto.merkle.verify import verify_inclusion
+from lineage.crypto.note import open_checkpoint, parse_verifier_key
 
 from conftest import example_envelope, run_cli
 
@@ -143,7 +143,7 @@ def test_bad_lines_are_named_and_nothing_is_written(cli: Path, problem: str) -> 
         lines[1] = json.dumps(envelope)
         expected = "batch.jsonl:2: signature does not verify"
     elif problem == "unknown key":
-        from lineage.keys import SigningKey
+        from lineage.crypto.keys import SigningKey
 
         lines.append(example_envelope(SigningKey.generate("x")).canonical().decode())
         expected = "batch.jsonl:4: statement signed by unknown key"
@@ -199,8 +199,8 @@ def test_verify_since_a_kept_checkpoint(cli: Path) -> None:
 
 
 def test_verify_with_a_pinned_wrong_log_key_fails(cli: Path) -> None:
-    from lineage.keys import SigningKey
-    from lineage.note import verifier_key
+    from lineage.crypto.keys import SigningKey
+    from lineage.crypto.note import verifier_key
 
     other = verifier_key("x", SigningKey.generate("x").public)
     result = run_cli("verify", "--log-key", other)

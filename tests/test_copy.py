@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from lineage.graph.rows import PROJECTION_TABLES
-from lineage.identity import Identities
-from lineage.ledger import Ledger
-from lineage.queries import Trace
+from lineage.ledger.log import Ledger
+from lineage.model.identity import Identities
+from lineage.model.rows import PROJECTION_TABLES
+from lineage.query.trace import Trace
 from lineage.store import Store, open_store
 
 from conftest import LedgerEnv, ingest_hand_built_pipeline, ledger_env, run_cli

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lineage.ledger import Ledger
-from lineage.verify import verify_ledger
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
 
 from conftest import LedgerEnv, example_envelope
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from lineage.crypto.keys import KeyDirectory
 from lineage.demo.corpus import EU_EEA
 from lineage.demo.simulate import DemoRun, simulate
-from lineage.graph.model import LINEAGE_PREDICATE
-from lineage.identity import Identities
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
-from lineage.queries import Trace, impact
-from lineage.verify import verify_ledger
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.model.graph import LINEAGE_PREDICATE
+from lineage.model.identity import Identities
+from lineage.query.trace import Trace, impact
 
 from conftest import run_cli
 from stores import fresh_store_url
@@ -175,7 +175,7 @@ def test_cli_demo_json(tmp_path: Path) -> None:
 
 def test_requests_are_recorded_with_their_ground_truth(store_url: str, tmp_path: Path) -> None:
     from lineage.demo.corpus import TRAINED_AT, generate
-    from lineage.graph.projection import time_us
+    from lineage.ledger.projection import time_us
 
     run = run_demo(store_url, tmp_path)
     corpus = list(generate(POSTS, 7))

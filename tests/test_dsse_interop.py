@@ -11,10 +11,10 @@ from securesystemslib.dsse import Envelope as SslibEnvelope
 from securesystemslib.exceptions import VerificationError as SslibVerificationError
 from securesystemslib.signer import CryptoSigner, SSlibKey
 
-from lineage.dsse import INTOTO_PAYLOAD_TYPE, pae, parse_envelope, sign_envelope
+from lineage.crypto.dsse import INTOTO_PAYLOAD_TYPE, pae, parse_envelope, sign_envelope
+from lineage.crypto.keys import PublicKey, SigningKey
 from lineage.errors import InputError, SignatureError
-from lineage.keys import PublicKey, SigningKey
-from lineage.statement import parse_statement
+from lineage.model.statement import parse_statement
 
 
 def _sslib_key(key: SigningKey) -> SSlibKey:

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from lineage.erasure import ERASURE_PREDICATE, erase_author, receipts
-from lineage.identity import Identities
-from lineage.ledger import Ledger
-from lineage.merkle.verify import verify_inclusion
-from lineage.note import open_checkpoint
-from lineage.plan import remediation_plan
-from lineage.queries import Trace, impact, show
-from lineage.store.sqlite import path_from_url
-from lineage.verify import verify_ledger
+from lineage.crypto.merkle.verify import verify_inclusion
+from lineage.crypto.note import open_checkpoint
+from lineage.ledger.erasure import ERASURE_PREDICATE, erase_author, receipts
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.model.identity import Identities
+from lineage.query.plan import remediation_plan
+from lineage.query.trace import Trace, impact, show
+from lineage.store.sqlite.store import path_from_url
 
 from conftest import LedgerEnv, run_cli
 from graph_fixtures import POSTS

@@ -8,13 +8,13 @@ import json
 import pytest
 
 from lineage.errors import InputError
-from lineage.events import ingest
-from lineage.identity import Identities
-from lineage.ledger import Ledger
-from lineage.pipeline import Lineage
-from lineage.queries import Trace, impact, path, show
+from lineage.ingest.events import ingest
+from lineage.ingest.pipeline import Lineage
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.model.identity import Identities
+from lineage.query.trace import Trace, impact, path, show
 from lineage.store import Store
-from lineage.verify import verify_ledger
 
 from conftest import LedgerEnv, run_cli
 from graph_fixtures import setup_signers
@@ -108,8 +108,8 @@ def test_path_names_step_version_and_signer_of_each_hop(graph: LedgerEnv) -> Non
 
 
 def test_show_gives_entries_with_inclusion_proofs(graph: LedgerEnv) -> None:
-    from lineage.merkle.verify import verify_inclusion
-    from lineage.note import open_checkpoint
+    from lineage.crypto.merkle.verify import verify_inclusion
+    from lineage.crypto.note import open_checkpoint
 
     shown = show(graph.ledger, "shard:shard-a")
     assert shown.node.attributes()["records"] == 2

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
-from lineage.pipeline import Lineage, Ref
-from lineage.queries import Trace, impact
+from lineage.crypto.keys import KeyDirectory
+from lineage.ingest.pipeline import Lineage, Ref
+from lineage.ledger.log import Ledger
+from lineage.query.trace import Trace, impact
 
 from conftest import T0, registration_envelope
 from stores import STORES, fresh_store_url

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage.note import verifier_key
+from lineage.crypto.note import verifier_key
 
 from conftest import LedgerEnv, example_envelope
 
@@ -97,7 +97,7 @@ def test_go_rejects_a_modified_proof(interop_binary: Path, env: LedgerEnv) -> No
 def test_go_rejects_a_checkpoint_signed_by_another_key(
     interop_binary: Path, env: LedgerEnv
 ) -> None:
-    from lineage.ledger import checkpoint_of
+    from lineage.ledger.log import checkpoint_of
 
     build(env)
     forged = checkpoint_of(env.ledger.latest_checkpoint() or "").sign(env.collector)

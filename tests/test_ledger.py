@@ -6,15 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from lineage.dsse import Envelope, sign_envelope
+from lineage.crypto.dsse import Envelope, sign_envelope
+from lineage.crypto.keys import SigningKey
+from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
+from lineage.crypto.note import open_checkpoint
 from lineage.errors import ConfigurationError, InputError
-from lineage.keys import SigningKey
-from lineage.ledger import Ledger, checkpoint_of
-from lineage.merkle.verify import verify_consistency, verify_inclusion
-from lineage.note import open_checkpoint
-from lineage.statement import ADMIN_STEP, KEY_REVOCATION, Step, make_statement
-from lineage.timeutil import format_time, now
-from lineage.verify import verify_ledger
+from lineage.ledger.log import Ledger, checkpoint_of
+from lineage.ledger.verify import verify_ledger
+from lineage.model.statement import ADMIN_STEP, KEY_REVOCATION, Step, make_statement
+from lineage.model.times import format_time, now
 
 from conftest import T0, LedgerEnv, example_envelope, registration_envelope
 from stores import edit

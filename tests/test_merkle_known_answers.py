@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pytest
 
-from lineage.merkle import proof as merkle_proof
-from lineage.merkle.compact import CompactRange
-from lineage.merkle.hasher import EMPTY_ROOT, leaf_hash
-from lineage.merkle.nodes import NodeId, split_point
-from lineage.merkle.verify import verify_consistency, verify_inclusion
+from lineage.crypto.merkle import proof as merkle_proof
+from lineage.crypto.merkle.compact import CompactRange
+from lineage.crypto.merkle.hasher import EMPTY_ROOT, leaf_hash
+from lineage.crypto.merkle.nodes import NodeId, split_point
+from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
 
 LEAVES = [
     bytes.fromhex(h)

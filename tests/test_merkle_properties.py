@@ -7,13 +7,13 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lineage.crypto.merkle import proof as merkle_proof
+from lineage.crypto.merkle.compact import CompactRange
+from lineage.crypto.merkle.hasher import leaf_hash
+from lineage.crypto.merkle.nodes import NodeId
+from lineage.crypto.merkle.proof import NodeSource
+from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
 from lineage.errors import ProofError
-from lineage.merkle import proof as merkle_proof
-from lineage.merkle.compact import CompactRange
-from lineage.merkle.hasher import leaf_hash
-from lineage.merkle.nodes import NodeId
-from lineage.merkle.proof import NodeSource
-from lineage.merkle.verify import verify_consistency, verify_inclusion
 
 from merkle_reference import mth, path, proof
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lineage import errors
-from lineage.merkle.verify import verify_consistency, verify_inclusion
+from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
 
 VECTORS = Path(__file__).parent / "vectors"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from lineage.errors import ConfigurationError
-from lineage.ledger import Ledger
-from lineage.queries import Trace
-from lineage.store.neo4j_url import parse_neo4j_url
-from lineage.verify import verify_ledger
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.query.trace import Trace
+from lineage.store.neo4j.url import parse_neo4j_url
 
 from conftest import LedgerEnv, example_envelope, ingest_hand_built_pipeline, ledger_env, run_cli
 from stores import NEO4J_URL, edit, fresh_store_url, neo4j_driver

@@ -6,9 +6,8 @@ import base64
 
 import pytest
 
-from lineage.errors import CheckpointError, SignatureError
-from lineage.keys import SigningKey
-from lineage.note import (
+from lineage.crypto.keys import SigningKey
+from lineage.crypto.note import (
     Checkpoint,
     note_key_hash,
     open_checkpoint,
@@ -17,6 +16,7 @@ from lineage.note import (
     sign_note,
     verifier_key,
 )
+from lineage.errors import CheckpointError, SignatureError
 
 ORIGIN = "lineage.test/log"
 

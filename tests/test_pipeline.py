@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from lineage.crypto.keys import KeyDirectory
 from lineage.errors import InputError
-from lineage.identity import SeededKeySource
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
-from lineage.pipeline import Lineage
-from lineage.timeutil import parse_time
-from lineage.verify import verify_ledger
+from lineage.ingest.pipeline import Lineage
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.model.identity import SeededKeySource
+from lineage.model.times import parse_time
 
 from stores import fresh_store_url
 

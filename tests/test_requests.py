@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from lineage.errors import InputError
-from lineage.events import ingest
-from lineage.graph.projection import time_us
-from lineage.graph.requests import check_requests
-from lineage.identity import Identities
-from lineage.pipeline import Lineage
-from lineage.timeutil import parse_time
-from lineage.verify import verify_ledger
+from lineage.ingest.events import ingest
+from lineage.ingest.pipeline import Lineage
+from lineage.ledger.projection import time_us
+from lineage.ledger.verify import verify_ledger
+from lineage.model.identity import Identities
+from lineage.model.requests import check_requests
+from lineage.model.times import parse_time
 
 from conftest import T0, LedgerEnv
 from graph_fixtures import REQUESTS
@@ -84,7 +84,7 @@ def _ingest_lines(env: LedgerEnv, lines: list[dict[str, object]]) -> None:
         with Lineage.open(env.url, keys_dir=env.root / "keys") as lineage, path.open("rb") as f:
             ingest(lineage, f, "more.jsonl")
     finally:
-        from lineage.ledger import Ledger
+        from lineage.ledger.log import Ledger
 
         env.ledger = Ledger.open(env.url)
 
@@ -151,7 +151,7 @@ def test_request_predicates_are_validated(requests: list[object], problem: str) 
 
 
 def test_requests_through_the_pipeline_api(env: LedgerEnv, tmp_path: Path) -> None:
-    from lineage.keys import KeyDirectory
+    from lineage.crypto.keys import KeyDirectory
 
     keys = KeyDirectory(tmp_path / "keys")
     privacy = keys.create("privacy")
@@ -175,7 +175,7 @@ def test_requests_through_the_pipeline_api(env: LedgerEnv, tmp_path: Path) -> No
         requests.request("erasure", lineage.author("fb:user:1"), "2024-06-01T13:00:00Z")
         with pytest.raises(InputError, match="a objection request is about a Subject"):
             requests.request("objection", post, "2024-06-01T12:00:00Z")
-    from lineage.ledger import Ledger
+    from lineage.ledger.log import Ledger
 
     env.ledger = Ledger.open(env.url)
     author = Identities(env.ledger.store.identities()).subject("fb:user:1", create=False)

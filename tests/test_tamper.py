@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage.merkle.nodes import node_key
+from lineage.crypto.merkle.nodes import node_key
 
 from conftest import LedgerEnv, example_envelope, run_cli
 

@@ -22,9 +22,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from lineage.crypto.keys import KeyDirectory
 from lineage.errors import LineageError, VerificationError
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
+from lineage.ledger.log import Ledger
 from lineage.store import URL_ENV
 
 KEYS_DIR_ENV = "LINEAGE_KEYS_DIR"

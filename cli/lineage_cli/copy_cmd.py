@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from lineage.copy import copy_ledger
+from lineage.ledger.copy import copy_ledger
+from lineage.ledger.verify import verify_ledger
 from lineage.store import open_store
-from lineage.verify import verify_ledger
 from lineage_cli.common import (
     EXIT_FAILED,
     JsonOption,

@@ -9,18 +9,18 @@ from typing import Annotated, Any
 
 import typer
 
+from lineage.crypto.keys import KeyDirectory
 from lineage.demo.simulate import DemoRun, simulate
 from lineage.demo.stages import LEAKS
-from lineage.identity import Identities
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.model.identity import Identities
 from lineage.policy import reference_policy_path
 from lineage.policy.cel_env import Evaluator
 from lineage.policy.check import check
 from lineage.policy.document import read_policy
 from lineage.policy.registry import register_policy
 from lineage.store import open_store
-from lineage.verify import verify_ledger
 from lineage_cli.common import (
     EXIT_FAILED,
     JsonOption,

@@ -11,16 +11,16 @@ import typer
 from rich.table import Table
 
 from lineage.errors import InputError
-from lineage.events import ingest as ingest_events
-from lineage.graph.projection import time_us
-from lineage.identity import Identities
-from lineage.pipeline import Lineage
-from lineage.plan import Plan, remediation_plan
-from lineage.queries import Trace, erased, request_json
-from lineage.queries import path as path_of
-from lineage.queries import show as show_node
+from lineage.ingest.events import ingest as ingest_events
+from lineage.ingest.pipeline import Lineage
+from lineage.ledger.projection import time_us
+from lineage.model.identity import Identities
+from lineage.model.times import parse_time
+from lineage.query.plan import Plan, remediation_plan
+from lineage.query.trace import Trace, erased, request_json
+from lineage.query.trace import path as path_of
+from lineage.query.trace import show as show_node
 from lineage.store.base import Store
-from lineage.timeutil import parse_time
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     DbOption,
@@ -81,7 +81,7 @@ def ingest(
     batch_size: Annotated[int, typer.Option(help="Edges per signed statement.")] = 1000,
     json_out: JsonOption = False,
 ) -> None:
-    """Ingest pipeline events (schema: src/lineage/schemas/events.schema.json)."""
+    """Ingest pipeline events (schema: src/lineage/ingest/events.schema.json)."""
     lineage = Lineage.open(db, keys_dir=keys_dir, batch_size=batch_size, statements_per_append=20)
     try:
         if source == "-":

@@ -9,10 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from lineage.crypto.keys import PublicKey, load_public_key_file
 from lineage.errors import InputError
-from lineage.keys import PublicKey, load_public_key_file
-from lineage.timeutil import format_time, now, parse_time
-from lineage.trust import TrustState
+from lineage.ledger.trust import TrustState
+from lineage.model.times import format_time, now, parse_time
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     DbOption,

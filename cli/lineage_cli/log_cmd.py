@@ -8,15 +8,15 @@ from typing import Annotated, BinaryIO
 
 import typer
 
-from lineage.canonical import parse_json
-from lineage.dsse import sign_envelope
+from lineage.crypto.canonical import parse_json
+from lineage.crypto.dsse import sign_envelope
+from lineage.crypto.keys import SigningKey
+from lineage.crypto.note import parse_verifier_key, verifier_key
 from lineage.errors import InputError
-from lineage.jsonl import read_envelopes
-from lineage.keys import SigningKey
-from lineage.ledger import AppendResult, Ledger, checkpoint_of
-from lineage.note import parse_verifier_key, verifier_key
-from lineage.statement import statement_from_json
-from lineage.verify import verify_ledger
+from lineage.ingest.jsonl import read_envelopes
+from lineage.ledger.log import AppendResult, Ledger, checkpoint_of
+from lineage.ledger.verify import verify_ledger
+from lineage.model.statement import statement_from_json
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     EXIT_FAILED,

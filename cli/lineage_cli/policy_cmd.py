@@ -8,12 +8,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from lineage.ledger import Ledger
+from lineage.ledger.log import Ledger
+from lineage.model.times import parse_time
 from lineage.policy.cel_env import Evaluator, compile_rules
 from lineage.policy.check import MAX_LISTED, CheckReport, check
 from lineage.policy.document import read_policy
 from lineage.policy.registry import record_check, register_policy, registered, registrations
-from lineage.timeutil import parse_time
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     EXIT_FAILED,

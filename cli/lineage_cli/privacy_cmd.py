@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from lineage.erasure import Receipt, erase_author, receipts
-from lineage.timeutil import parse_time
+from lineage.ledger.erasure import Receipt, erase_author, receipts
+from lineage.model.times import parse_time
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     DbOption,

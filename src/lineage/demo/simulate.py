@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lineage.crypto.keys import KeyDirectory
 from lineage.demo.corpus import (
     COLLECTED_AT,
     CORPUS_START,
@@ -35,12 +36,11 @@ from lineage.demo.corpus import (
 )
 from lineage.demo.stages import FILTERS, LEAKS, drop_reason, near_key, redact
 from lineage.errors import InputError
-from lineage.graph.model import SUBJECT
-from lineage.graph.requests import DELETION, OBJECTION
-from lineage.identity import SeededKeySource
-from lineage.keys import KeyDirectory
-from lineage.ledger import Ledger
-from lineage.pipeline import Lineage, Ref, Step
+from lineage.ingest.pipeline import Lineage, Ref, Step
+from lineage.ledger.log import Ledger
+from lineage.model.graph import SUBJECT
+from lineage.model.identity import SeededKeySource
+from lineage.model.requests import DELETION, OBJECTION
 
 STAGES = ("collect", *FILTERS, "pii-redact", "dedup", "pack", "dataset", "train", "finetune")
 REQUESTS_STAGE = "privacy-requests"

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lineage.errors import InputError
-from lineage.graph.model import (
+from lineage.ledger.projection import time_us
+from lineage.model.graph import (
     DATASET,
     FINETUNED_FROM,
     ID_PREFIX,
@@ -28,14 +29,13 @@ from lineage.graph.model import (
     SHARD,
     TRAINED_ON,
 )
-from lineage.graph.projection import time_us
-from lineage.graph.requests import DELETION, ERASURE
-from lineage.graph.rows import NodeRow, OriginRow
+from lineage.model.requests import DELETION, ERASURE
+from lineage.model.rows import NodeRow, OriginRow
+from lineage.model.times import format_us
 from lineage.policy.cel_env import FIELDS, Evaluator
 from lineage.policy.document import Policy
-from lineage.queries import edges_into, require_node
+from lineage.query.trace import edges_into, require_node
 from lineage.store.base import Store
-from lineage.timeutil import format_us
 
 UNKNOWN_ORIGIN = "unknown-origin"
 MODEL_PREFIX = ID_PREFIX[MODEL]

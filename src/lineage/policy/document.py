@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from lineage.errors import InputError
-from lineage.timeutil import format_time
+from lineage.model.times import format_time
 
 MAX_POLICY_BYTES = 1 << 20
 MAX_RULES = 200

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lineage.dsse import parse_envelope
+from lineage.crypto.dsse import parse_envelope
+from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError
-from lineage.keys import SigningKey
-from lineage.ledger import Ledger
+from lineage.ledger.log import Ledger
+from lineage.model.statement import parse_statement
 from lineage.policy.check import CheckReport
 from lineage.policy.document import Policy
-from lineage.statement import parse_statement
 
 POLICY_REGISTRATION = "https://lineage.dev/PolicyRegistration/v1"
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 from lineage.errors import ConfigurationError
 from lineage.store.base import AppendSession, Store
-from lineage.store.neo4j_url import SCHEMES as NEO4J_SCHEMES
-from lineage.store.sqlite import SqliteStore
+from lineage.store.neo4j.url import SCHEMES as NEO4J_SCHEMES
+from lineage.store.sqlite.store import SqliteStore
 
 
 def _neo4j(url: str, create: bool) -> Store:
-    from lineage.store.neo4j_store import Neo4jStore
+    from lineage.store.neo4j.store import Neo4jStore
 
     return Neo4jStore(url, create=create)
 

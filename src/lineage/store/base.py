@@ -12,7 +12,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from lineage.graph.rows import (
+from lineage.crypto.merkle.nodes import NodeId
+from lineage.ledger.trust import Signer
+from lineage.model.identity import IdentityStore
+from lineage.model.rows import (
     DropRow,
     EdgeRow,
     GraphBatch,
@@ -22,9 +25,6 @@ from lineage.graph.rows import (
     RequestRow,
     StatementRow,
 )
-from lineage.identity import IdentityStore
-from lineage.merkle.nodes import NodeId
-from lineage.trust import Signer
 
 SCHEMA_VERSION = "3"
 ENTRIES_PAGE = 64

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from lineage.graph.rows import DropRow, EdgeRow, NodeRow, OriginRow, RequestRow, StatementRow
+from lineage.model.rows import DropRow, EdgeRow, NodeRow, OriginRow, RequestRow, StatementRow
 
 
 class GraphQueries(Protocol):

@@ -1,0 +1,92 @@
+"""DSSE envelopes (github.com/secure-systems-lab/dsse, protocol v1) signed with Ed25519."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from lineage.crypto.canonical import canonical_bytes
+from lineage.crypto.keys import PublicKey, SigningKey
+from lineage.errors import InputError
+
+INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """DSSEv1 pre-authentication encoding: the exact bytes that are signed."""
+    kind = payload_type.encode()
+    return b"DSSEv1 %d %b %d %b" % (len(kind), kind, len(payload), payload)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    payload_type: str
+    payload: bytes
+    keyid: str
+    signature: bytes
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "payload": base64.b64encode(self.payload).decode(),
+            "payloadType": self.payload_type,
+            "signatures": [{"keyid": self.keyid, "sig": base64.b64encode(self.signature).decode()}],
+        }
+
+    def canonical(self) -> bytes:
+        """The envelope as stored in the log (RFC 8785): the leaf's entry bytes."""
+        return canonical_bytes(self.to_json())
+
+    def signing_input(self) -> bytes:
+        return pae(self.payload_type, self.payload)
+
+    def verify(self, key: PublicKey) -> None:
+        key.verify(self.signature, self.signing_input())
+
+
+def sign_envelope(
+    payload: bytes, key: SigningKey, payload_type: str = INTOTO_PAYLOAD_TYPE
+) -> Envelope:
+    return Envelope(payload_type, payload, key.keyid, key.sign(pae(payload_type, payload)))
+
+
+def _b64(value: object, field: str) -> bytes:
+    if not isinstance(value, str):
+        raise InputError("must be a base64 string", field=field)
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError("is not valid base64", field=field) from exc
+
+
+def parse_envelope(text: str | bytes) -> Envelope:
+    """Parse one DSSE envelope in JSON; exactly one signature is required."""
+    if len(text) > MAX_ENVELOPE_BYTES:
+        raise InputError(f"envelope is larger than {MAX_ENVELOPE_BYTES} bytes")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError("invalid JSON: not UTF-8") from exc
+    if not isinstance(raw, dict):
+        raise InputError("a DSSE envelope must be a JSON object")
+    unknown = set(raw) - {"payload", "payloadType", "signatures"}
+    if unknown:
+        raise InputError("unknown envelope field", field=sorted(unknown)[0])
+    payload_type = raw.get("payloadType")
+    if not isinstance(payload_type, str) or not payload_type:
+        raise InputError("must be a non-empty string", field="payloadType")
+    payload = _b64(raw.get("payload"), "payload")
+    signatures = raw.get("signatures")
+    if not isinstance(signatures, list) or len(signatures) != 1:
+        raise InputError("must hold exactly one signature", field="signatures")
+    entry = signatures[0]
+    if not isinstance(entry, dict) or set(entry) - {"keyid", "sig"}:
+        raise InputError("must be an object with keyid and sig", field="signatures[0]")
+    keyid = entry.get("keyid")
+    if not isinstance(keyid, str) or not keyid or len(keyid) > 128:
+        raise InputError("must be a non-empty string", field="signatures[0].keyid")
+    return Envelope(payload_type, payload, keyid, _b64(entry.get("sig"), "signatures[0].sig"))

@@ -1,0 +1,119 @@
+"""C2SP signed notes (c2sp.org/signed-note) and tlog checkpoints (c2sp.org/tlog-checkpoint)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+from dataclasses import dataclass
+from hashlib import sha256
+
+from lineage.crypto.keys import PublicKey, SigningKey
+from lineage.errors import CheckpointError, SignatureError
+
+ED25519_TYPE = b"\x01"
+SIGNATURE_PREFIX = "\u2014 "
+MAX_NOTE_BYTES = 64 * 1024
+
+
+def note_key_hash(name: str, public: PublicKey) -> bytes:
+    """SHA-256(key name || 0x0A || 0x01 || public key)[:4]."""
+    return sha256(name.encode() + b"\n" + ED25519_TYPE + public.raw).digest()[:4]
+
+
+def verifier_key(name: str, public: PublicKey) -> str:
+    """The ``name+hash+base64(type||key)`` verifier string other tools accept."""
+    key_hash = struct.unpack(">I", note_key_hash(name, public))[0]
+    return f"{name}+{key_hash:08x}+{base64.b64encode(ED25519_TYPE + public.raw).decode()}"
+
+
+def parse_verifier_key(text: str) -> tuple[str, PublicKey]:
+    try:
+        name, hash_hex, key_b64 = text.strip().split("+", 2)
+        raw = base64.b64decode(key_b64, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        raise CheckpointError("verifier key must be NAME+HASH+BASE64") from exc
+    if len(raw) != 33 or raw[:1] != ED25519_TYPE:
+        raise CheckpointError("verifier key is not an Ed25519 note key")
+    public = PublicKey(raw[1:])
+    if f"{struct.unpack('>I', note_key_hash(name, public))[0]:08x}" != hash_hex:
+        raise CheckpointError("verifier key hash does not match its name and key")
+    return name, public
+
+
+def sign_note(text: str, name: str, key: SigningKey) -> str:
+    if not text.endswith("\n"):
+        raise ValueError("note text must end with a newline")
+    signature = note_key_hash(name, key.public) + key.sign(text.encode())
+    return f"{text}\n{SIGNATURE_PREFIX}{name} {base64.b64encode(signature).decode()}\n"
+
+
+def open_note(note: str, name: str, public: PublicKey) -> str:
+    """Return the text of ``note`` after verifying its signature by (name, public)."""
+    if len(note.encode()) > MAX_NOTE_BYTES:
+        raise CheckpointError("note is too large")
+    if any(ord(c) < 0x20 and c != "\n" for c in note):
+        raise CheckpointError("note contains control characters")
+    text, sep, signatures = note.rpartition("\n\n")
+    if not sep or not signatures.endswith("\n"):
+        raise CheckpointError("note has no signature block")
+    text += "\n"
+    wanted = note_key_hash(name, public)
+    found = False
+    for line in signatures[:-1].split("\n"):
+        if not line.startswith(SIGNATURE_PREFIX):
+            raise CheckpointError("malformed signature line in note")
+        signer, _, encoded = line[len(SIGNATURE_PREFIX) :].rpartition(" ")
+        try:
+            blob = base64.b64decode(encoded, validate=True)
+        except binascii.Error as exc:
+            raise CheckpointError("signature line is not base64") from exc
+        if signer != name or blob[:4] != wanted:
+            continue
+        found = True
+        try:
+            public.verify(blob[4:], text.encode())
+        except SignatureError as exc:
+            raise SignatureError(f"note signature by {name} does not verify") from exc
+    if not found:
+        raise CheckpointError(f"note carries no signature by the log key {name}")
+    return text
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+
+    def text(self) -> str:
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+
+    def sign(self, key: SigningKey) -> str:
+        return sign_note(self.text(), self.origin, key)
+
+
+def parse_checkpoint_text(text: str) -> Checkpoint:
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise CheckpointError("checkpoint must have origin, size and root lines")
+    origin, size_text, root_text = lines[0], lines[1], lines[2]
+    if not origin:
+        raise CheckpointError("checkpoint origin is empty")
+    if not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
+        raise CheckpointError(f"checkpoint size {size_text!r} is not a decimal number")
+    try:
+        root = base64.b64decode(root_text, validate=True)
+    except binascii.Error as exc:
+        raise CheckpointError("checkpoint root is not base64") from exc
+    if len(root) != 32:
+        raise CheckpointError(f"checkpoint root has {len(root)} bytes, expected 32")
+    return Checkpoint(origin, int(size_text), root)
+
+
+def open_checkpoint(note: str, origin: str, public: PublicKey) -> Checkpoint:
+    """Verify a signed checkpoint note from the log ``origin`` and parse it."""
+    checkpoint = parse_checkpoint_text(open_note(note, origin, public))
+    if checkpoint.origin != origin:
+        raise CheckpointError(f"checkpoint origin {checkpoint.origin!r} is not {origin!r}")
+    return checkpoint

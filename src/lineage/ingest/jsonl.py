@@ -1,0 +1,40 @@
+"""Reading JSON Lines input with bounded line length and ``file:line`` locations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from lineage.crypto.dsse import parse_envelope
+from lineage.errors import InputError
+from lineage.ledger.log import Located
+
+MAX_LINE_BYTES = 4 * 1024 * 1024
+
+
+def read_lines(
+    stream: BinaryIO, name: str, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """Yield (``name:line``, line) for each non-blank line; refuses over-long lines."""
+    lineno = 0
+    while line := stream.readline(MAX_LINE_BYTES + 1):
+        lineno += 1
+        if on_bytes:
+            on_bytes(len(line))
+        if len(line) > MAX_LINE_BYTES:
+            raise InputError(
+                f"line is longer than {MAX_LINE_BYTES} bytes", location=f"{name}:{lineno}"
+            )
+        if line.strip():
+            yield f"{name}:{lineno}", line
+
+
+def read_envelopes(
+    stream: BinaryIO, name: str, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[Located]:
+    """DSSE envelopes, one per line."""
+    for location, line in read_lines(stream, name, on_bytes):
+        try:
+            yield location, parse_envelope(line)
+        except InputError as exc:
+            raise exc.at(location) from exc

@@ -1,0 +1,501 @@
+"""The pipeline API: how a pipeline emits lineage in a few lines.
+
+::
+
+    from lineage.ingest.pipeline import Lineage
+
+    with Lineage.open("sqlite:///lineage.db", keys_dir="lineage-keys") as lg:
+        collect = lg.step("collect", version="1.0", run="2025-06-01", key="collector")
+        post = collect.origin("fb:123", platform="facebook", surface="feed",
+                              visibility="public", created="2025-05-30T08:00:00Z",
+                              jurisdiction="US", author="fb:user:42", content="text …")
+        clean = lg.step("pii-redact", version="2.1", run="2025-06-01", key="cleaner")
+        record = clean.transform(post, content="text [EMAIL]")
+        pack = lg.step("pack", run="2025-06-01", key="packer")
+        shard = pack.shard("shard-0001", sha256=digest, size=4096, records=[record])
+
+Each step batches what it records into statements of ``batch_size`` edges, signs
+each with the step's key and appends it atomically (with its graph projection and
+a new checkpoint). Personal identifiers never leave this module in the clear:
+they become keyed pseudonyms under per-subject keys (see :mod:`lineage.model.identity`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lineage.crypto.dsse import sign_envelope
+from lineage.crypto.keys import KeyDirectory, SigningKey
+from lineage.errors import InputError
+from lineage.ingest.appender import ProcessAppender
+from lineage.ledger.log import Ledger, PreparedEntry
+from lineage.model.graph import (
+    AUTHORED,
+    DATASET,
+    DERIVED_FROM,
+    DROPPED,
+    FINETUNED_FROM,
+    LINEAGE_PREDICATE,
+    MODEL,
+    PACKED_INTO,
+    PART_OF,
+    POST,
+    RECORD,
+    SHARD,
+    SUBJECT,
+    TRAINED_ON,
+    check_attributes,
+    make_id,
+)
+from lineage.model.identity import Identities, KeySource, Subject
+from lineage.model.requests import REQUEST_PREDICATE, TARGET_KIND
+from lineage.model.statement import Statement, make_statement
+from lineage.model.statement import Step as StepInfo
+from lineage.model.times import format_time, now, parse_time
+
+DEFAULT_BATCH_SIZE = 1000
+MAX_REASON = 200
+MAX_BATCH_SIZE = 100_000
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A node the pipeline has recorded or named: its graph id and, if personal, its subject."""
+
+    id: str
+    kind: str
+    subject: Subject | None = None
+
+
+def content_sha256(content: str | bytes) -> str:
+    data = content.encode() if isinstance(content, str) else content
+    return hashlib.sha256(data).hexdigest()
+
+
+_PLAIN_UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def _time_text(value: str | datetime, field: str) -> str:
+    """``value`` in the ledger's time format (already-normal strings pass unchanged)."""
+    if isinstance(value, str) and _PLAIN_UTC_TIME.fullmatch(value):
+        parse_time(value, field)
+        return value
+    return format_time(value if isinstance(value, datetime) else parse_time(value, field))
+
+
+def batch_digest(nodes: list[list[Any]], edges: list[list[str]]) -> str:
+    """The in-toto subject digest of a batch: SHA-256 over its node ids and its edges,
+    one per line (``id`` or ``kind src dst``), in statement order."""
+    lines = [node[1] for node in nodes]
+    lines.extend(" ".join(edge) for edge in edges)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+class Step:
+    """One run of one pipeline step, signing with its own registered key."""
+
+    def __init__(self, owner: Lineage, info: StepInfo, key: SigningKey, time: datetime) -> None:
+        self._owner = owner
+        self.info = info
+        self.key = key
+        self.time = time
+        self._nodes: list[list[Any]] = []
+        self._edges: list[list[str]] = []
+        self._requests: list[list[str]] = []
+        self._requested: set[tuple[str, str]] = set()
+        self._declared_subjects: set[str] = set()
+
+    # -- origins and decisions ---------------------------------------------------
+
+    def origin(
+        self,
+        post_id: str,
+        *,
+        platform: str,
+        surface: str,
+        visibility: str,
+        created: str | datetime,
+        jurisdiction: str,
+        author: str,
+        content: str | bytes | None = None,
+        content_digest: str | None = None,
+        author_age: str | None = None,
+    ) -> Ref:
+        """A public post at its source; ``content_digest``: its SHA-256 hex, if not ``content``."""
+        identities = self._owner.identities
+        subject = identities.subject(author)
+        assert subject is not None
+        identities.bind("post", post_id, subject)
+        attrs: dict[str, Any] = {
+            "platform": platform,
+            "surface": surface,
+            "visibility": visibility,
+            "created": _time_text(created, "created"),
+            "jurisdiction": jurisdiction,
+        }
+        check_attributes(POST, attrs, "origin")
+        if author_age is not None:
+            check_attributes(SUBJECT, {"age": author_age}, "author_age")
+        digest = self._digest(content, content_digest)
+        if digest is not None:
+            attrs["content"] = subject.content_digest(digest)
+        post = Ref(subject.post_id(post_id), POST, subject)
+        if subject.node_id not in self._declared_subjects:
+            self._declared_subjects.add(subject.node_id)
+            self._nodes.append(
+                [SUBJECT, subject.node_id, {"age": author_age} if author_age else {}]
+            )
+        self._nodes.append([POST, post.id, attrs])
+        self._add_edge(AUTHORED, subject.node_id, post.id)
+        return post
+
+    def transform(
+        self,
+        item: Ref,
+        record_id: str | None = None,
+        *,
+        content: str | bytes | None = None,
+        content_digest: str | None = None,
+    ) -> Ref:
+        """A new record derived from ``item`` (a post or record) by this step.
+
+        ``record_id`` is the pipeline's own id for it, needed only to refer to the
+        record later by id (JSON Lines, ``lineage impact --record``); without one the
+        record's id derives from its source and the step run.
+        """
+        subject = self._subject_of(item)
+        if record_id is None:
+            raw = f"{item.id}/{self.info.name}/{self.info.run}"
+        else:
+            raw = record_id
+            self._owner.identities.bind("record", raw, subject)
+        record = Ref(subject.record_id(raw), RECORD, subject)
+        attrs: dict[str, Any] = {}
+        digest = self._digest(content, content_digest)
+        if digest is not None:
+            attrs["content"] = subject.content_digest(digest)
+        self._nodes.append([RECORD, record.id, attrs])
+        self._add_edge(DERIVED_FROM, record.id, item.id)
+        return record
+
+    def keep(self, item: Ref, record_id: str | None = None) -> Ref:
+        """``item`` passed this step unchanged: a record that derives from it."""
+        return self.transform(item, record_id)
+
+    def drop(self, item: Ref, reason: str) -> None:
+        """``item`` stops here; it stays in the graph with this step and reason."""
+        if item.kind not in (POST, RECORD):
+            raise InputError(f"only posts and records can be dropped, not {item.kind}")
+        if not isinstance(reason, str) or not 1 <= len(reason) <= MAX_REASON:
+            raise InputError(f"a drop needs a reason of 1-{MAX_REASON} characters")
+        self._add_edge(DROPPED, item.id, reason)
+
+    # -- requests ----------------------------------------------------------------
+
+    def request(self, kind: str, target: Ref, at: str | datetime) -> None:
+        """Record that a person made a request at ``at``: ``deletion`` of a post (its
+        author deleted it), ``objection`` or ``erasure`` by a subject (see
+        :meth:`Lineage.author`)."""
+        wanted = TARGET_KIND.get(kind)
+        if wanted is None:
+            raise InputError(f"unknown request kind {kind!r} (deletion, objection, erasure)")
+        if target.kind != wanted:
+            raise InputError(f"a {kind} request is about a {wanted}, not a {target.kind}")
+        if (kind, target.id) in self._requested:
+            self.flush()
+        self._requested.add((kind, target.id))
+        self._requests.append([kind, target.id, _time_text(at, "at")])
+        if len(self._requests) >= self._owner.batch_size:
+            self.flush()
+
+    # -- artifacts ---------------------------------------------------------------
+
+    def shard(
+        self,
+        name: str,
+        *,
+        sha256: str,
+        size: int,
+        records: Iterable[Ref] = (),
+        record_count: int | None = None,
+        uri: str | None = None,
+    ) -> Ref:
+        """A training data file and the records packed into it."""
+        shard = Ref(make_id(SHARD, name), SHARD)
+        packed = list(records)
+        attrs: dict[str, Any] = {
+            "sha256": sha256,
+            "size": size,
+            "records": len(packed) if record_count is None else record_count,
+        }
+        if uri:
+            attrs["uri"] = uri
+        if not isinstance(sha256, str) or len(sha256) != 64 or sha256.strip("0123456789abcdef"):
+            raise InputError("must be 64 lower-case hex characters", field="sha256")
+        check_attributes(SHARD, attrs, "shard")
+        self._nodes.append([SHARD, shard.id, attrs])
+        for record in packed:
+            self.pack(record, shard)
+        return shard
+
+    def pack(self, record: Ref, shard: Ref) -> None:
+        if record.kind != RECORD:
+            raise InputError(f"only records are packed into shards, not {record.kind}")
+        self._add_edge(PACKED_INTO, record.id, shard.id)
+
+    def dataset(self, name: str, *, shards: Iterable[Ref], version: str = "") -> Ref:
+        """A versioned set of shards."""
+        dataset = Ref(make_id(DATASET, name), DATASET)
+        attrs = {"version": version} if version else {}
+        check_attributes(DATASET, attrs, "dataset")
+        self._nodes.append([DATASET, dataset.id, attrs])
+        for shard in shards:
+            self._add_edge(PART_OF, shard.id, dataset.id)
+        return dataset
+
+    def model(
+        self,
+        name: str,
+        *,
+        trained_on: Iterable[Ref] = (),
+        finetuned_from: Ref | None = None,
+        description: str = "",
+    ) -> Ref:
+        """A training run (or fine-tune) and the datasets or shards it trained on."""
+        model = Ref(make_id(MODEL, name), MODEL)
+        attrs = {"description": description} if description else {}
+        check_attributes(MODEL, attrs, "model")
+        self._nodes.append([MODEL, model.id, attrs])
+        for source in trained_on:
+            self._add_edge(TRAINED_ON, model.id, source.id)
+        if finetuned_from is not None:
+            self._add_edge(FINETUNED_FROM, model.id, finetuned_from.id)
+        return model
+
+    # -- batching ----------------------------------------------------------------
+
+    def _subject_of(self, item: Ref) -> Subject:
+        if item.subject is None:
+            raise InputError(f"{item.id} is not a post or record")
+        return item.subject
+
+    @staticmethod
+    def _digest(content: str | bytes | None, digest: str | None) -> str | None:
+        if content is not None:
+            return content_sha256(content)
+        if digest is not None and (len(digest) != 64 or digest.strip("0123456789abcdef")):
+            raise InputError("must be 64 lower-case hex characters", field="content_sha256")
+        return digest
+
+    def _add_edge(self, kind: str, src: str, dst: str) -> None:
+        self._edges.append([kind, src, dst])
+        if len(self._edges) >= self._owner.batch_size:
+            self.flush()
+
+    def pending(self) -> bool:
+        return bool(self._nodes or self._edges or self._requests)
+
+    def flush(self) -> None:
+        """Seal what this step recorded so far into signed statements (one for lineage,
+        one for requests), and append them."""
+        if self._nodes or self._edges:
+            nodes, edges = self._nodes, self._edges
+            self._nodes, self._edges = [], []
+            digest = batch_digest(nodes, edges)
+            statement = self._statement(LINEAGE_PREDICATE, digest, {"nodes": nodes, "edges": edges})
+            envelope = sign_envelope(statement.payload(), self.key)
+            self._owner.submit(PreparedEntry("", envelope, statement, nodes, edges))
+        if self._requests:
+            requests, self._requests = self._requests, []
+            self._requested = set()
+            digest = batch_digest([], requests)
+            statement = self._statement(REQUEST_PREDICATE, digest, {"requests": requests})
+            envelope = sign_envelope(statement.payload(), self.key)
+            self._owner.submit(PreparedEntry("", envelope, statement, [], []))
+
+    def _statement(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> Statement:
+        subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": digest}}]
+        return make_statement(subjects, predicate_type, self.info, self.time, fields)
+
+
+class Lineage:
+    """A ledger opened for a pipeline: declare steps, record, flush, close."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        log_key: SigningKey,
+        keys: KeyDirectory | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        statements_per_append: int = 1,
+        key_source: KeySource | None = None,
+        background: bool = False,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise InputError(f"batch size must be between 1 and {MAX_BATCH_SIZE}")
+        self.ledger = ledger
+        self.batch_size = batch_size
+        self.statements_per_append = max(1, statements_per_append)
+        self.identities = Identities(ledger.store.identities(), key_source)
+        self._log_key = log_key
+        self._keys = keys
+        self._steps: list[Step] = []
+        self._queue: list[PreparedEntry] = []
+        self._submitted = 0
+        self._appended = 0
+        self._background: ProcessAppender | None = None
+        if background:
+            if keys is None:
+                raise InputError("background appends need a keys directory (Lineage.open)")
+            self._background = ProcessAppender(
+                ledger.store.open_url, keys.path, ledger.log_key_name
+            )
+
+    @property
+    def appended(self) -> int:
+        """Entries this run added to the log (identical statements already there excluded)."""
+        return self._appended + (self._background.appended if self._background else 0)
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        keys_dir: str | Path = "lineage-keys",
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        statements_per_append: int = 1,
+        key_source: KeySource | None = None,
+        background: bool = False,
+    ) -> Lineage:
+        """Open the ledger at ``url`` for a pipeline.
+
+        ``statements_per_append`` statements are appended together (one transaction,
+        one checkpoint). With ``background=True`` appends run in a second process
+        (:mod:`lineage.ingest.appender`), overlapping the pipeline's work on another core; an
+        append's error is then raised at the next call that submits, flushes or closes.
+        """
+        ledger = Ledger.open(url)
+        keys = KeyDirectory(Path(keys_dir))
+        return cls(
+            ledger,
+            keys.load(ledger.log_key_name),
+            keys,
+            batch_size=batch_size,
+            statements_per_append=statements_per_append,
+            key_source=key_source,
+            background=background,
+        )
+
+    def step(
+        self,
+        name: str,
+        *,
+        key: str | SigningKey,
+        version: str = "",
+        run: str = "",
+        time: str | datetime | None = None,
+    ) -> Step:
+        """Declare a step run; its statements are signed by ``key`` (a name or a loaded key)."""
+        if isinstance(key, str):
+            if self._keys is None:
+                raise InputError("no keys directory: pass a SigningKey")
+            key = self._keys.load(key)
+        when = (
+            now()
+            if time is None
+            else (time if isinstance(time, datetime) else parse_time(time, "time"))
+        )
+        step = Step(self, StepInfo(name, version, run), key, when)
+        self._steps.append(step)
+        return step
+
+    def post(self, post_id: str) -> Ref:
+        """A post recorded earlier (by any process), by its platform id."""
+        subject = self.identities.owner("post", post_id)
+        if subject is None:
+            raise InputError(f"unknown post {post_id!r}")
+        return Ref(subject.post_id(post_id), POST, subject)
+
+    def author(self, author_id: str) -> Ref:
+        """The subject node of an author recorded earlier, by their platform id."""
+        subject = self.identities.subject(author_id, create=False)
+        if subject is None:
+            raise InputError(f"unknown author {author_id!r}")
+        return Ref(subject.node_id, SUBJECT, subject)
+
+    def record(self, record_id: str) -> Ref:
+        subject = self.identities.owner("record", record_id)
+        if subject is None:
+            raise InputError(f"unknown record {record_id!r}")
+        return Ref(subject.record_id(record_id), RECORD, subject)
+
+    def submit(self, entry: PreparedEntry) -> None:
+        self._queue.append(entry)
+        if len(self._queue) >= self.statements_per_append:
+            self._append_queue()
+
+    def _append_queue(self) -> None:
+        if not self._queue:
+            return
+        batch, self._queue = self._queue, []
+        first = self._submitted + 1
+        self._submitted += len(batch)
+        located = [
+            replace(e, location=f"statement {first + i} of this run") for i, e in enumerate(batch)
+        ]
+        if self._background is not None:
+            self._confirm_written()
+            self._background.submit(located, self.identities.take_pending())
+            return
+        self.identities.flush()
+        self._appended += self.ledger.append(located, self._log_key).added
+
+    def _confirm_written(self) -> None:
+        assert self._background is not None
+        for pending in self._background.confirmed:
+            self.identities.confirm(pending)
+        self._background.confirmed.clear()
+
+    def flush(self) -> None:
+        """Seal and append everything recorded so far; returns once it is committed."""
+        for step in self._steps:
+            step.flush()
+        self._append_queue()
+        if self._background is not None:
+            self._background.wait()
+            self._confirm_written()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        try:
+            if self._background is not None:
+                self._background.close()
+        finally:
+            self.ledger.close()
+
+    def __enter__(self) -> Lineage:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._shutdown()

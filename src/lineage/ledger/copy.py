@@ -1,0 +1,130 @@
+"""Copy a whole ledger from one store to another (SQLite to Neo4j and back).
+
+Everything is copied as stored, nothing recomputed or re-signed: entries, tree
+hashes, checkpoints (byte for byte), the signer registry, the graph projection and
+the subject key tables with the same index key, so raw-id lookups keep working. A
+copy of a tampered ledger is tampered the same way, and ``verify`` says so.
+
+The ledger part is written in one append session: the target holds the whole copy
+or none of it (a target that was initialised but received no entries may be copied
+into again). The key tables go first, in their own transactions; they hold keys,
+not ledger content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import TypeVar
+
+from lineage.errors import ConfigurationError
+from lineage.model.rows import PROJECTION_TABLES, GraphBatch
+from lineage.store.base import AppendSession, Store
+
+Progress = Callable[[int], None]
+T = TypeVar("T")
+_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    entries: int
+    tree_nodes: int
+    checkpoints: int
+    graph_rows: int
+    subjects: int
+    bindings: int
+    latest_checkpoint: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "entries": self.entries,
+            "tree_nodes": self.tree_nodes,
+            "checkpoints": self.checkpoints,
+            "graph_rows": self.graph_rows,
+            "subjects": self.subjects,
+            "bindings": self.bindings,
+            "latest_checkpoint": self.latest_checkpoint,
+        }
+
+
+def _chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
+    source = iter(items)
+    while chunk := list(islice(source, size)):
+        yield chunk
+
+
+def _prepare_target(source: Store, target: Store) -> None:
+    meta = source.meta()  # refuses a ledger of another schema version
+    if target.is_initialized():
+        if target.meta() != meta or target.size() != 0:
+            raise ConfigurationError(
+                f"{target.url} already holds a ledger; copy into an empty store"
+            )
+        return
+    own = {k: v for k, v in meta.items() if k != "schema_version"}
+    target.initialize(own, index_key=source.identities().index_key())
+
+
+def _copy_identities(source: Store, target: Store, progress: Progress) -> tuple[int, int]:
+    theirs, ours = source.identities(), target.identities()
+    subjects = bindings = 0
+    for chunk in _chunks(theirs.iter_subjects()):
+        ours.save_identities(chunk, [])
+        subjects += len(chunk)
+        progress(len(chunk))
+    for bound in _chunks(theirs.iter_bindings()):
+        ours.save_identities([], bound)
+        bindings += len(bound)
+        progress(len(bound))
+    return subjects, bindings
+
+
+def _copy_graph(source: Store, session: AppendSession, progress: Progress) -> int:
+    rows = 0
+    for table in PROJECTION_TABLES:
+        for chunk in _chunks(source.iter_rows(table)):
+            batch = GraphBatch.empty()
+            getattr(batch, table).extend(chunk)  # GraphBatch's fields are named as the tables
+            session.add_graph(batch)
+            rows += len(chunk)
+            progress(len(chunk))
+    return rows
+
+
+def copy_ledger(source: Store, target: Store, progress: Progress | None = None) -> CopyResult:
+    """Copy everything ``source`` holds into the empty ``target``."""
+    tick = progress or (lambda n: None)
+    if source.open_url == target.open_url:
+        raise ConfigurationError("copy needs two different stores")
+    if not source.is_initialized():
+        raise ConfigurationError(f"{source.url} holds no ledger")
+    with source.snapshot():
+        _prepare_target(source, target)
+        subjects, bindings = _copy_identities(source, target, tick)
+        entries = tree_nodes = checkpoints = 0
+        with target.append_session() as session:
+            for chunk in _chunks(source.iter_entries()):
+                session.add_entries(chunk)
+                entries += len(chunk)
+                tick(len(chunk))
+            for nodes in _chunks(source.iter_tree_nodes()):
+                session.add_nodes(nodes)
+                tree_nodes += len(nodes)
+            for signer in source.signers():
+                session.put_signer(signer)
+            for size, note in source.checkpoints():
+                session.add_checkpoint(size, note)
+                checkpoints += 1
+            graph_rows = _copy_graph(source, session, tick)
+        latest = target.latest_checkpoint()
+    return CopyResult(
+        entries,
+        tree_nodes,
+        checkpoints,
+        graph_rows,
+        subjects,
+        bindings,
+        latest[1] if latest else None,
+    )

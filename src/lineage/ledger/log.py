@@ -1,0 +1,412 @@
+"""The ledger: signed statements appended to an RFC 9162 log with signed checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from lineage.crypto.batchverify import SignedMessage, first_invalid
+from lineage.crypto.dsse import Envelope, sign_envelope
+from lineage.crypto.keys import PublicKey, SigningKey
+from lineage.crypto.merkle import proof as merkle_proof
+from lineage.crypto.merkle.compact import CompactRange
+from lineage.crypto.merkle.hasher import leaf_hash
+from lineage.crypto.merkle.nodes import NodeId
+from lineage.crypto.note import Checkpoint, parse_checkpoint_text
+from lineage.errors import (
+    AuthorizationError,
+    ConfigurationError,
+    InputError,
+    NodeConflictError,
+    OutOfRangeError,
+    SignatureError,
+    StoreError,
+)
+from lineage.ledger.projection import project, project_prepared
+from lineage.ledger.trust import Signer, TrustState, is_key_statement, registration_fields
+from lineage.model.graph import LINEAGE_PREDICATE
+from lineage.model.rows import GraphBatch
+from lineage.model.statement import (
+    ADMIN_STEP,
+    KEY_REGISTRATION,
+    KEY_REVOCATION,
+    Statement,
+    Step,
+    make_statement,
+    parse_statement,
+)
+from lineage.model.times import format_time, now
+from lineage.store import Store, open_store
+from lineage.store.base import AppendSession
+
+Located = tuple[str, Envelope]
+"""An envelope and where it came from (``file:line``), for error messages."""
+
+
+@dataclass(frozen=True)
+class PreparedEntry:
+    """An envelope built in this process together with the statement and graph content
+    it was serialised from, so that append need not parse them again."""
+
+    location: str
+    envelope: Envelope
+    statement: Statement
+    nodes: list[list[Any]]
+    edges: list[list[str]]
+
+
+Appendable = Located | PreparedEntry
+Progress = Callable[[int], None]
+_CHUNK = 1000
+_CACHED_LEVEL = 6
+_NODE_CACHE_SIZE = 200_000
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    added: int
+    duplicates: int
+    size: int
+    checkpoint: str | None
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    index: int
+    size: int
+    leaf_hash: bytes
+    hashes: list[bytes]
+    checkpoint: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "tree_size": self.size,
+            "leaf_hash": self.leaf_hash.hex(),
+            "hashes": [h.hex() for h in self.hashes],
+            "checkpoint": self.checkpoint,
+        }
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    location: str
+    envelope: Envelope
+    entry: bytes
+    leaf: bytes
+    built: PreparedEntry | None
+
+
+def _prepare(chunk: list[Appendable]) -> list[_Prepared]:
+    """Canonical entry bytes and leaf hash of each envelope."""
+    prepared = []
+    for item in chunk:
+        if isinstance(item, PreparedEntry):
+            location, envelope, built = item.location, item.envelope, item
+        else:
+            (location, envelope), built = item, None
+        try:
+            entry = envelope.canonical()
+        except InputError as exc:
+            raise _located_error(location, exc) from exc
+        prepared.append(_Prepared(location, envelope, entry, leaf_hash(entry), built))
+    return prepared
+
+
+@dataclass
+class _Admitted:
+    """Entries of one chunk that passed authorisation, with what they change."""
+
+    items: list[_Prepared] = field(default_factory=list)
+    signed: list[SignedMessage] = field(default_factory=list)
+    changed: list[Signer] = field(default_factory=list)
+    graph: GraphBatch = field(default_factory=GraphBatch.empty)
+
+    def admit(self, item: _Prepared, index: int, trust: TrustState) -> None:
+        """Authorise ``item`` as entry ``index`` and project it; signatures of ordinary
+        statements are checked later, all at once; key statements at once, since they
+        change who may sign what follows."""
+        envelope, built = item.envelope, item.built
+        statement = built.statement if built else parse_statement(envelope.payload)
+        signer = trust.authorize(envelope.keyid, statement, index)
+        if is_key_statement(statement):
+            envelope.verify(signer.public_key)
+        update = trust.apply(statement, index)
+        if built is not None and statement.predicate_type == LINEAGE_PREDICATE:
+            project_prepared(index, signer.keyid, statement, built.nodes, built.edges, self.graph)
+        else:
+            project(index, signer.keyid, statement, self.graph)
+        self.signed.append((signer.public_key, envelope.signature, envelope.signing_input()))
+        self.items.append(item)
+        if update is not None:
+            self.changed.append(update)
+
+
+def _located_error(location: str, exc: Exception) -> InputError:
+    if isinstance(exc, InputError):
+        return exc.at(location) if not exc.location else exc
+    return InputError(str(exc), location=location)
+
+
+class Ledger:
+    """A log in a store; appending needs the log key to sign checkpoints."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._node_cache: dict[NodeId, bytes] = {}
+        meta = store.meta()
+        try:
+            self.origin = meta["origin"]
+            self.log_public_key = PublicKey.from_b64(meta["log_public_key"])
+        except (KeyError, InputError) as exc:
+            raise ConfigurationError(f"{store.url}: not an initialised lineage ledger") from exc
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Ledger:
+        store = open_store(url)
+        if not store.is_initialized():
+            store.close()
+            raise ConfigurationError("the store holds no ledger (create one with: lineage init)")
+        return cls(store)
+
+    @classmethod
+    def create(cls, url: str | None, log_key: SigningKey, origin: str | None = None) -> Ledger:
+        """Initialise a store with ``log_key`` as log and admin key (entry 0 registers it)."""
+        origin = origin or f"lineage.local/{log_key.keyid[:16]}"
+        if not origin or any(c.isspace() or c == "+" for c in origin) or len(origin) > 200:
+            raise InputError(f"log origin {origin!r} must be a short name without spaces or '+'")
+        store = open_store(url, create=True)
+        store.initialize(
+            {"origin": origin, "log_public_key": log_key.public.b64(), "log_key_name": log_key.name}
+        )
+        ledger = cls(store)
+        started = now()
+        registration = make_statement(
+            [{"name": f"key:{log_key.keyid}", "digest": {"sha256": log_key.keyid}}],
+            KEY_REGISTRATION,
+            Step(ADMIN_STEP),
+            started,
+            registration_fields(log_key.name, log_key.public, [ADMIN_STEP], started, None),
+        )
+        ledger.append([("init", sign_envelope(registration.payload(), log_key))], log_key)
+        return ledger
+
+    @property
+    def log_key_name(self) -> str:
+        return self.store.meta().get("log_key_name", "admin")
+
+    def close(self) -> None:
+        self.store.close()
+
+    def admin_statement(
+        self,
+        log_key: SigningKey,
+        subject: tuple[str, str],
+        predicate_type: str,
+        fields: dict[str, Any],
+    ) -> int:
+        """Append a statement of the admin step, signed by the log key, about ``subject``
+        (name, SHA-256 hex), dated now; returns its entry index."""
+        name, digest = subject
+        statement = make_statement(
+            [{"name": name, "digest": {"sha256": digest}}],
+            predicate_type,
+            Step(ADMIN_STEP),
+            now(),
+            fields,
+        )
+        label = predicate_type.rstrip("/").rsplit("/", 2)[-2]
+        located = [(f"{label} statement", sign_envelope(statement.payload(), log_key))]
+        return self.append(located, log_key).size - 1
+
+    def register_key(
+        self,
+        log_key: SigningKey,
+        name: str,
+        public: PublicKey,
+        steps: list[str],
+        valid_from: datetime | None = None,
+        valid_until: datetime | None = None,
+    ) -> int:
+        """Authorise ``public`` (named ``name``) for ``steps``; returns the entry index."""
+        fields = registration_fields(name, public, steps, valid_from or now(), valid_until)
+        subject = (f"key:{public.keyid}", public.keyid)
+        return self.admin_statement(log_key, subject, KEY_REGISTRATION, fields)
+
+    def revoke_key(self, log_key: SigningKey, name: str, at: datetime | None = None) -> int:
+        """Distrust the registered key ``name`` from ``at`` (default now); returns the entry."""
+        signer = TrustState(self.store.signers()).by_name(name)
+        if signer is None:
+            raise InputError(f"no registered key named {name!r}")
+        fields = {"keyid": signer.keyid, "revokedAt": format_time(at or now())}
+        subject = (f"key:{signer.keyid}", signer.keyid)
+        return self.admin_statement(log_key, subject, KEY_REVOCATION, fields)
+
+    def append(
+        self,
+        envelopes: Iterable[Appendable],
+        log_key: SigningKey,
+        progress: Progress | None = None,
+    ) -> AppendResult:
+        """Append envelopes atomically with one new checkpoint; identical entries are skipped.
+
+        Every envelope must verify and be authorised (earlier envelopes of the same
+        append count: a registration may precede the statements of the key it adds).
+        Any refusal raises :class:`InputError` naming its location; nothing is written.
+        """
+        if log_key.public != self.log_public_key:
+            raise ConfigurationError(f"key {log_key.name!r} is not this ledger's log key")
+        with self.store.append_session() as session:
+            size = session.size()
+            tree = CompactRange(size, self._border(session, size))
+            trust = TrustState(session.signers())
+            added = duplicates = 0
+            source = iter(envelopes)
+            while chunk := list(islice(source, _CHUNK)):
+                n_added = self._append_chunk(session, chunk, tree, trust)
+                added += n_added
+                duplicates += len(chunk) - n_added
+                if progress:
+                    progress(len(chunk))
+            note = None
+            if added:
+                note = Checkpoint(self.origin, tree.size, tree.root()).sign(log_key)
+                session.add_checkpoint(tree.size, note)
+        return AppendResult(added, duplicates, tree.size, note)
+
+    @staticmethod
+    def _border(session: AppendSession, size: int) -> list[bytes]:
+        nodes = CompactRange.border_nodes(size)
+        found = session.get_nodes(nodes)
+        return [found[n] for n in nodes]
+
+    def _append_chunk(
+        self,
+        session: AppendSession,
+        chunk: list[Appendable],
+        tree: CompactRange,
+        trust: TrustState,
+    ) -> int:
+        """Admit and write one chunk; raises (and writes nothing more) on any refusal."""
+        prepared = _prepare(chunk)
+        existing = session.existing_leaves([p.leaf for p in prepared])
+        admitted = _Admitted()
+        refusal: InputError | None = None
+        for item in prepared:
+            if item.leaf in existing:
+                continue
+            existing.add(item.leaf)
+            try:
+                admitted.admit(item, tree.size + len(admitted.items), trust)
+            except (InputError, AuthorizationError, SignatureError) as exc:
+                refusal = _located_error(item.location, exc)
+                break
+        bad = first_invalid(admitted.signed)
+        if bad is not None:
+            raise InputError("signature does not verify", location=admitted.items[bad].location)
+        if refusal is not None:
+            raise refusal
+        self._write(session, admitted, tree)
+        return len(admitted.items)
+
+    def _write(self, session: AppendSession, admitted: _Admitted, tree: CompactRange) -> None:
+        first_index = tree.size
+        entries: list[tuple[int, bytes, bytes]] = []
+        nodes: list[tuple[NodeId, bytes]] = []
+        for item in admitted.items:
+            entries.append((tree.size, item.leaf, item.entry))
+            nodes.extend(tree.append(item.leaf))
+        for signer in admitted.changed:
+            session.put_signer(signer)
+        session.add_entries(entries)
+        session.add_nodes(nodes)
+        try:
+            session.add_graph(admitted.graph)
+        except NodeConflictError:
+            locations = [item.location for item in admitted.items]
+            self._check_nodes(session, admitted.graph, locations, first_index)
+            raise
+
+    @staticmethod
+    def _check_nodes(
+        session: AppendSession, graph: GraphBatch, locations: list[str], first_index: int
+    ) -> None:
+        """Name the node (and its input location) that the store refused as a conflict."""
+        seen: dict[str, tuple[str, str, int]] = {}
+        for row in graph.nodes:
+            seen.setdefault(row.id, (row.kind, row.attrs, row.entry))
+        stored = session.existing_nodes(list(seen))
+        for row in graph.nodes:
+            first = stored.get(row.id)
+            if first is None or first[2] >= first_index:
+                first = seen[row.id]
+            if (first[0], first[1]) != (row.kind, row.attrs):
+                raise NodeConflictError(
+                    f"node {row.id} was recorded by entry {first[2]} with other attributes",
+                    location=locations[row.entry - first_index],
+                )
+
+    # -- reading -----------------------------------------------------------------
+
+    def size(self) -> int:
+        return self.store.size()
+
+    def latest_checkpoint(self) -> str | None:
+        latest = self.store.latest_checkpoint()
+        return latest[1] if latest else None
+
+    def root(self, size: int) -> bytes:
+        return merkle_proof.root_at(size, self.store.get_nodes)
+
+    def inclusion_proof(self, index: int) -> InclusionProof:
+        """The proof of entry ``index`` against the latest checkpoint.
+
+        Two reads: the latest checkpoint, then every hash the proof needs (and the
+        leaf itself) in one lookup. Stored hashes never change once written, so the
+        two reads need no shared transaction.
+        """
+        latest = self.store.latest_checkpoint()
+        if latest is None:
+            raise OutOfRangeError("the log has no checkpoint yet")
+        size, note = latest
+        if not 0 <= index < size:
+            raise OutOfRangeError(f"entry {index} does not exist: the log has {size} entries")
+        leaf_node = (0, index)
+        found: dict[NodeId, bytes] = {}
+
+        def source(nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+            found.update(self._cached_nodes([leaf_node, *nodes]))
+            return found
+
+        hashes = merkle_proof.inclusion_proof(index, size, source)
+        if leaf_node not in found:
+            raise StoreError(f"tree node level 0 index {index} is missing from the store")
+        return InclusionProof(index, size, found[leaf_node], hashes, note)
+
+    def _cached_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """Stored node hashes, keeping the upper levels in memory: a complete subtree's
+        hash never changes in an append-only log, and every proof passes through them."""
+        cache = self._node_cache
+        found = {node: cache[node] for node in nodes if node in cache}
+        missing = [node for node in nodes if node not in found]
+        if missing:
+            fetched = self.store.get_nodes(missing)
+            found.update(fetched)
+            if len(cache) < _NODE_CACHE_SIZE:
+                cache.update((n, h) for n, h in fetched.items() if n[0] >= _CACHED_LEVEL)
+        return found
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return merkle_proof.consistency_proof(size1, size2, self.store.get_nodes)
+
+    def entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
+        return self.store.iter_entries(start)
+
+
+def checkpoint_of(note: str) -> Checkpoint:
+    """The checkpoint a note carries, without verifying its signature."""
+    text = note.rpartition("\n\n")[0] + "\n"
+    return parse_checkpoint_text(text)

@@ -1,0 +1,99 @@
+"""From a Lineage statement to the rows of the graph projection.
+
+The same function serves append (write the rows) and verify (recompute them and
+compare), so the projection is defined exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from lineage.errors import InputError
+from lineage.model.graph import (
+    DROPPED,
+    EDGE_RULES,
+    LINEAGE_PREDICATE,
+    check_edges,
+    check_nodes,
+)
+from lineage.model.requests import REQUEST_PREDICATE, check_requests
+from lineage.model.rows import (
+    DropRow,
+    EdgeRow,
+    GraphBatch,
+    NodeRow,
+    RequestRow,
+    StatementRow,
+    attrs_json,
+)
+from lineage.model.statement import Statement
+from lineage.model.times import parse_time
+
+
+def time_us(value: datetime) -> int:
+    return int(value.timestamp()) * 1_000_000 + value.microsecond
+
+
+def statement_row(entry: int, keyid: str, statement: Statement) -> StatementRow:
+    step = statement.step
+    return StatementRow(
+        entry,
+        statement.predicate_type,
+        step.name,
+        step.version,
+        step.run,
+        keyid,
+        time_us(statement.time),
+    )
+
+
+def lineage_content(statement: Statement) -> tuple[list[list[Any]], list[list[str]]]:
+    """The nodes and edges a Lineage statement asserts, validated."""
+    nodes = check_nodes(statement.predicate.get("nodes", []))
+    edges = check_edges(statement.predicate.get("edges", []))
+    if not nodes and not edges:
+        raise InputError("a Lineage statement must assert nodes or edges", field="predicate.nodes")
+    return nodes, edges
+
+
+def project(entry: int, keyid: str, statement: Statement, batch: GraphBatch) -> None:
+    """Add the rows ``statement`` (entry ``entry``) asserts to ``batch``."""
+    batch.statements.append(statement_row(entry, keyid, statement))
+    if statement.predicate_type == LINEAGE_PREDICATE:
+        nodes, edges = lineage_content(statement)
+        _rows(entry, time_us(statement.time), nodes, edges, batch)
+    elif statement.predicate_type == REQUEST_PREDICATE:
+        when = time_us(statement.time)
+        for kind, target, at in check_requests(statement.predicate.get("requests")):
+            batch.requests.append(RequestRow(target, kind, time_us(parse_time(at)), entry, when))
+
+
+def project_prepared(
+    entry: int,
+    keyid: str,
+    statement: Statement,
+    nodes: list[list[Any]],
+    edges: list[list[str]],
+    batch: GraphBatch,
+) -> None:
+    """Like :func:`project`, for a statement built in this process from ``nodes`` and
+    ``edges`` (valid by construction: see :class:`lineage.ingest.pipeline.Step`), which are
+    not parsed again. ``verify`` still recomputes the projection from the payload."""
+    batch.statements.append(statement_row(entry, keyid, statement))
+    _rows(entry, time_us(statement.time), nodes, edges, batch)
+
+
+def _rows(
+    entry: int, when: int, nodes: list[list[Any]], edges: list[list[str]], batch: GraphBatch
+) -> None:
+    node_rows, edge_rows, drop_rows = batch.nodes, batch.edges, batch.drops
+    for kind, node_id, attrs in nodes:
+        node_rows.append(NodeRow(node_id, kind, attrs_json(attrs), entry, when))
+    for kind, src, dst in edges:
+        if kind == DROPPED:
+            drop_rows.append(DropRow(src, dst, entry, when))
+        elif EDGE_RULES[kind][2]:
+            edge_rows.append(EdgeRow(src, dst, kind, entry, when))
+        else:
+            edge_rows.append(EdgeRow(dst, src, kind, entry, when))

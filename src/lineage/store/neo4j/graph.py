@@ -1,0 +1,445 @@
+"""Cypher of the graph projection in Neo4j.
+
+Graph nodes are ``(:Lineage:<Kind> {id, kind, attrs, entry, time_us})``; an id that an
+edge names but no entry declares is a ``(:Lineage {id})`` without kind, so gaps stay
+visible. Edges are relationships in the direction the Lineage predicate names them,
+``(record)-[:DERIVED_FROM]->(post)``, ``(record)-[:PACKED_INTO]->(shard)``, each with
+the ``entry`` and ``time_us`` of the statement that first asserted it. Drops are
+``(:Drop {key, node, entry, reason, time_us})``; statements ``(:Statement {entry, …})``;
+requests ``(:Request {key, target, kind, at_us, entry, time_us})``.
+
+Every query text is a constant of this module: node kinds and relationship types
+come from :mod:`lineage.model.graph`, never from input; values are parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from lineage.errors import NodeConflictError
+from lineage.model.graph import EDGE_RULES, NODE_ATTRIBUTES
+from lineage.model.rows import (
+    DropRow,
+    EdgeRow,
+    GraphBatch,
+    NodeRow,
+    OriginRow,
+    ProjectionRow,
+    RequestRow,
+    StatementRow,
+)
+
+Run = Callable[[str, dict[str, Any]], list[list[Any]]]
+"""Runs one parameterised query and returns its rows."""
+
+NEVER = 1 << 62
+PAGE = 2000
+CHUNK = 10_000
+"""Rows (or ids) one UNWIND query takes."""
+
+
+def in_chunks(
+    run: Run, query: str, items: Sequence[Any], name: str = "rows", **params: Any
+) -> list[list[Any]]:
+    """Run ``query`` with ``$name`` bound to successive chunks of ``items`` (and the
+    other ``params`` to the same values each time); all rows."""
+    found: list[list[Any]] = []
+    for start in range(0, len(items), CHUNK):
+        found.extend(run(query, {**params, name: list(items[start : start + CHUNK])}))
+    return found
+
+
+def pages(run: Run, query: str, after: Any, page: int = PAGE, **params: Any) -> Iterator[list[Any]]:
+    """Rows of a keyset-paginated query (``$after``, ``$page``) whose first column is its
+    sort key."""
+    while True:
+        rows = run(query, {"after": after, "page": page, **params})
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
+
+
+_FLOWS_FORWARD = {kind: rule[2] for kind, rule in EDGE_RULES.items()}
+for _name in [*_FLOWS_FORWARD, *NODE_ATTRIBUTES]:
+    assert re.fullmatch(r"[A-Z][A-Za-z_]*", _name), _name
+_FORWARD = "|".join(sorted(k for k, forward in _FLOWS_FORWARD.items() if forward))
+_BACKWARD = "|".join(sorted(k for k, forward in _FLOWS_FORWARD.items() if not forward))
+
+CONSTRAINTS = [
+    "CREATE CONSTRAINT lineage_node_id IF NOT EXISTS FOR (n:Lineage) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT lineage_statement_entry IF NOT EXISTS"
+    " FOR (s:Statement) REQUIRE s.entry IS UNIQUE",
+    "CREATE CONSTRAINT lineage_drop_key IF NOT EXISTS FOR (d:Drop) REQUIRE d.key IS UNIQUE",
+    "CREATE INDEX lineage_drop_node IF NOT EXISTS FOR (d:Drop) ON (d.node)",
+    "CREATE CONSTRAINT lineage_request_key IF NOT EXISTS FOR (q:Request) REQUIRE q.key IS UNIQUE",
+    "CREATE INDEX lineage_request_target IF NOT EXISTS FOR (q:Request) ON (q.target)",
+]
+
+
+def drop_key(node: str, entry: int) -> str:
+    """Sorts as ``(node, entry)`` does: node ids never contain characters below ``!``."""
+    return f"{node}\x1f{entry:020d}"
+
+
+def request_key(target: str, kind: str, entry: int) -> str:
+    """Sorts as ``(target, kind, entry)`` does."""
+    return f"{target}\x1f{kind}\x1f{entry:020d}"
+
+
+# -- writes -------------------------------------------------------------------------
+#
+# One append's rows are written in as few statements as possible, and with CREATE
+# wherever the store cannot hold the row yet: a node no query found, a placeholder for
+# an edge end no query found, an edge with a node created by this batch at one end.
+# Only edges between nodes that existed before go through MERGE.
+
+_STORED = "UNWIND $ids AS id MATCH (n:Lineage {id: id}) RETURN n.id, n.kind, n.attrs, n.entry"
+_ADD_STATEMENTS = (
+    "UNWIND $rows AS r CREATE (:Statement {entry: r[0], predicate_type: r[1], step: r[2],"
+    " version: r[3], run: r[4], keyid: r[5], time_us: r[6]})"
+)
+_CREATE_NODES = {
+    kind: f"UNWIND $rows AS r CREATE (:Lineage:{kind}"
+    f" {{id: r[0], kind: '{kind}', attrs: r[1], entry: r[2], time_us: r[3]}})"
+    for kind in NODE_ATTRIBUTES
+}
+_DECLARE_PLACEHOLDERS = {
+    kind: "UNWIND $rows AS r MATCH (n:Lineage {id: r[0]}) WHERE n.kind IS NULL"
+    f" SET n:{kind}, n.kind = '{kind}', n.attrs = r[1], n.entry = r[2], n.time_us = r[3]"
+    for kind in NODE_ATTRIBUTES
+}
+_CREATE_PLACEHOLDERS = "UNWIND $ids AS id CREATE (:Lineage {id: id})"
+_CREATE_EDGES = {
+    kind: "UNWIND $rows AS r MATCH (a:Lineage {id: r[0]}) MATCH (b:Lineage {id: r[1]})"
+    f" CREATE (a)-[:{kind} {{entry: r[2], time_us: r[3]}}]->(b)"
+    for kind in EDGE_RULES
+}
+_MERGE_EDGES = {
+    kind: "UNWIND $rows AS r MATCH (a:Lineage {id: r[0]}) MATCH (b:Lineage {id: r[1]})"
+    f" MERGE (a)-[e:{kind}]->(b) ON CREATE SET e.entry = r[2], e.time_us = r[3]"
+    for kind in EDGE_RULES
+}
+_ADD_DROPS = (
+    "UNWIND $rows AS r MERGE (d:Drop {key: r[0]})"
+    " ON CREATE SET d.node = r[1], d.entry = r[2], d.reason = r[3], d.time_us = r[4]"
+)
+_ADD_REQUESTS = (
+    "UNWIND $rows AS r MERGE (q:Request {key: r[0]})"
+    " ON CREATE SET q.target = r[1], q.kind = r[2], q.at_us = r[3], q.entry = r[4],"
+    " q.time_us = r[5]"
+)
+_CONFLICT = "a node is asserted again with other attributes"
+
+
+def _stored(run: Run, ids: Sequence[str]) -> dict[str, tuple[str | None, str, int]]:
+    """(kind, attrs, entry) of the given ids that have a node; kind None: a placeholder."""
+    return {r[0]: (r[1], r[2], r[3]) for r in in_chunks(run, _STORED, ids, name="ids")}
+
+
+def existing_nodes(run: Run, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+    return {
+        node_id: (kind, attrs, entry)
+        for node_id, (kind, attrs, entry) in _stored(run, ids).items()
+        if kind is not None
+    }
+
+
+def _by_kind(rows: Iterable[tuple[str, list[Any]]]) -> dict[str, list[list[Any]]]:
+    grouped: dict[str, list[list[Any]]] = {}
+    for kind, row in rows:
+        grouped.setdefault(kind, []).append(row)
+    return grouped
+
+
+def write_batch(run: Run, batch: GraphBatch) -> None:
+    """Write one append's projection rows; stored nodes, edges and drops are kept.
+
+    Raises :class:`NodeConflictError` before writing anything if a node is already
+    stored, or asserted earlier in the batch, with another kind or other attributes."""
+    declared: dict[str, NodeRow] = {}
+    for row in batch.nodes:
+        first = declared.setdefault(row.id, row)
+        if (first.kind, first.attrs) != (row.kind, row.attrs):
+            raise NodeConflictError(_CONFLICT)
+    edges: dict[tuple[str, str, str], EdgeRow] = {}
+    for edge in batch.edges:
+        edges.setdefault((edge.down, edge.up, edge.kind), edge)
+    ends = {end for edge in edges.values() for end in (edge.up, edge.down)}
+    stored = _stored(run, list(declared.keys() | ends))
+    for node_id, (kind, attrs, _) in stored.items():
+        mine = declared.get(node_id)
+        if kind is not None and mine is not None and (kind, attrs) != (mine.kind, mine.attrs):
+            raise NodeConflictError(_CONFLICT)
+
+    in_chunks(
+        run,
+        _ADD_STATEMENTS,
+        [
+            [s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid, s.time_us]
+            for s in batch.statements
+        ],
+    )
+    fresh = {node_id for node_id in declared.keys() | ends if node_id not in stored}
+    node_rows = _by_kind((n.kind, [n.id, n.attrs, n.entry, n.time_us]) for n in declared.values())
+    for kind, rows in node_rows.items():
+        in_chunks(run, _CREATE_NODES[kind], [r for r in rows if r[0] in fresh])
+        placeholders = [r for r in rows if r[0] in stored and stored[r[0]][0] is None]
+        in_chunks(run, _DECLARE_PLACEHOLDERS[kind], placeholders)
+    in_chunks(run, _CREATE_PLACEHOLDERS, sorted(fresh - declared.keys()), name="ids")
+    new_edges: list[tuple[str, list[Any]]] = []
+    other_edges: list[tuple[str, list[Any]]] = []
+    for e in edges.values():
+        src, dst = (e.up, e.down) if _FLOWS_FORWARD[e.kind] else (e.down, e.up)
+        edge_row = (e.kind, [src, dst, e.entry, e.time_us])
+        (new_edges if e.up in fresh or e.down in fresh else other_edges).append(edge_row)
+    for kind, rows in _by_kind(new_edges).items():
+        in_chunks(run, _CREATE_EDGES[kind], rows)
+    for kind, rows in _by_kind(other_edges).items():
+        in_chunks(run, _MERGE_EDGES[kind], rows)
+    in_chunks(
+        run,
+        _ADD_DROPS,
+        [[drop_key(d.node, d.entry), d.node, d.entry, d.reason, d.time_us] for d in batch.drops],
+    )
+    in_chunks(
+        run,
+        _ADD_REQUESTS,
+        [
+            [request_key(q.target, q.kind, q.entry), q.target, q.kind, q.at_us, q.entry, q.time_us]
+            for q in batch.requests
+        ],
+    )
+
+
+# -- reads --------------------------------------------------------------------------
+
+_NODE = "MATCH (n:Lineage {id: $id}) RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
+_EDGE_FIELDS = "startNode(r).id, endNode(r).id, type(r), r.entry, r.time_us"
+_EDGES_DOWN = f"""
+MATCH (n:Lineage {{id: $id}})
+CALL (n) {{
+    MATCH (n)-[r:{_FORWARD}]->() WHERE r.time_us <= $until RETURN r
+    UNION
+    MATCH (n)<-[r:{_BACKWARD}]-() WHERE r.time_us <= $until RETURN r
+}}
+RETURN {_EDGE_FIELDS} LIMIT $limit
+"""
+_EDGES_BOTH = f"""
+MATCH (n:Lineage {{id: $id}})-[r:{_FORWARD}|{_BACKWARD}]-()
+WHERE r.time_us <= $until
+RETURN {_EDGE_FIELDS} LIMIT $limit
+"""
+_DROPS_OF = (
+    "MATCH (d:Drop {node: $id}) WHERE d.time_us <= $until"
+    " RETURN d.node, d.reason, d.entry, d.time_us ORDER BY d.entry"
+)
+_NEIGHBOURS = """
+UNWIND $ids AS id MATCH (n:Lineage {{id: id}})
+CALL (n) {{
+    MATCH (n)-[r:{out}]->(m) WHERE r.time_us <= $until RETURN m
+    UNION
+    MATCH (n)<-[r:{into}]-(m) WHERE r.time_us <= $until RETURN m
+}}
+RETURN DISTINCT m.id, m.kind, m.attrs, m.entry, m.time_us
+"""
+_UPSTREAM = _NEIGHBOURS.format(out=_BACKWARD, into=_FORWARD)
+_DOWNSTREAM = _NEIGHBOURS.format(out=_FORWARD, into=_BACKWARD)
+_STATEMENTS = (
+    "UNWIND $entries AS e MATCH (s:Statement {entry: e})"
+    " RETURN s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid, s.time_us"
+)
+_REQUESTS_OF = (
+    "UNWIND $ids AS id MATCH (q:Request {target: id}) WHERE q.time_us <= $until"
+    " RETURN q.target, q.kind, q.at_us, q.entry, q.time_us"
+)
+_SHARD_ORIGINS = """
+MATCH (s:Shard {id: $shard})<-[pk:PACKED_INTO]-(r:Lineage)
+WHERE pk.time_us <= $until
+OPTIONAL MATCH p = (r)-[:DERIVED_FROM*1..100]->(o:Lineage)
+WHERE NOT (o)-[:DERIVED_FROM]->()
+OPTIONAL MATCH (subject:Lineage)-[au:AUTHORED]->(o)
+RETURN s.id, r.id, pk.entry, pk.time_us, o.id, [x IN relationships(p) | x.entry], o.kind,
+       o.attrs, o.entry, o.time_us, subject.id, subject.attrs, au.entry
+"""
+_POST_PREFIX = "post:"
+_DROP_COUNTS = "MATCH (d:Drop) WHERE d.time_us <= $until RETURN d.entry, d.reason, count(*)"
+
+
+def edge_row(start: str, end: str, kind: str, entry: int, time_us: int) -> EdgeRow:
+    if _FLOWS_FORWARD[kind]:
+        return EdgeRow(start, end, kind, entry, time_us)
+    return EdgeRow(end, start, kind, entry, time_us)
+
+
+def _until(as_of_us: int | None) -> int:
+    return NEVER if as_of_us is None else as_of_us
+
+
+def node(run: Run, node_id: str) -> NodeRow | None:
+    rows = run(_NODE, {"id": node_id})
+    if not rows or rows[0][1] is None:
+        return None
+    return NodeRow(*rows[0])
+
+
+def edges_of(
+    run: Run, node_id: str, as_of_us: int | None, downstream_only: bool, limit: int
+) -> list[EdgeRow]:
+    query = _EDGES_DOWN if downstream_only else _EDGES_BOTH
+    rows = run(query, {"id": node_id, "until": _until(as_of_us), "limit": limit})
+    return [edge_row(*r) for r in rows]
+
+
+def drops_of(run: Run, node_id: str, as_of_us: int | None) -> list[DropRow]:
+    return [DropRow(*r) for r in run(_DROPS_OF, {"id": node_id, "until": _until(as_of_us)})]
+
+
+_FIRST_BATCH, _LARGEST_BATCH, _DEPTH_FIRST_ROWS = 16, 5000, 2000
+
+
+def walk(run: Run, root: str, upstream: bool, as_of_us: int | None) -> Iterator[NodeRow]:
+    """Every node reachable from ``root`` (itself included), each once; undeclared nodes
+    come with kind ``""``. Depth first, one query a batch of the deepest nodes found:
+    small batches until the first couple of thousand rows (origins arrive after one
+    query a level), then batches of thousands."""
+    until = _until(as_of_us)
+    query = _UPSTREAM if upstream else _DOWNSTREAM
+    start = node(run, root)
+    seen = {root}
+    if start is None:
+        yield NodeRow(root, "", "{}", -1, 0)
+    elif start.time_us <= until:
+        yield start
+    stack: list[list[str]] = [[root]]
+    batch = _FIRST_BATCH
+    while stack:
+        top = stack[-1]
+        ids = top[-batch:]
+        del top[-batch:]
+        if not top:
+            stack.pop()
+        fresh: list[str] = []
+        for node_id, kind, attrs, entry, when in run(query, {"ids": ids, "until": until}):
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            fresh.append(node_id)
+            if kind is None:
+                yield NodeRow(node_id, "", "{}", -1, 0)
+            elif when <= until:
+                yield NodeRow(node_id, kind, attrs, entry, when)
+        if fresh:
+            stack.append(fresh)
+        if len(seen) > _DEPTH_FIRST_ROWS:
+            batch = min(batch * 2, _LARGEST_BATCH)
+
+
+def statements(run: Run, entries: Iterable[int]) -> dict[int, StatementRow]:
+    rows = in_chunks(run, _STATEMENTS, sorted(set(entries)), name="entries")
+    return {r[0]: StatementRow(*r) for r in rows}
+
+
+def requests_of(run: Run, targets: Iterable[str], as_of_us: int | None) -> list[RequestRow]:
+    wanted = sorted(set(targets))
+    rows = in_chunks(run, _REQUESTS_OF, wanted, name="ids", until=_until(as_of_us))
+    return sorted((RequestRow(*r) for r in rows), key=RequestRow.key)
+
+
+def shard_origins(run: Run, shards: Iterable[str], as_of_us: int | None) -> Iterator[OriginRow]:
+    """As the SQLite store's ancestry gives them: a chain ending anywhere but at a post
+    id is a gap (origin None); of several paths from one post, the first."""
+    until = _until(as_of_us)
+    for shard in shards:
+        seen: set[tuple[str, str | None]] = set()
+        for row in run(_SHARD_ORIGINS, {"shard": shard, "until": until}):
+            origin = row[4] if row[4] is not None and row[4].startswith(_POST_PREFIX) else None
+            if (row[1], origin) in seen:
+                continue
+            seen.add((row[1], origin))
+            found = origin is not None
+            yield OriginRow(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                origin,
+                tuple(reversed(row[5])) if found else (),
+                row[6] if found else None,
+                (row[7] or "{}") if found else "{}",
+                row[8] if found and row[8] is not None else -1,
+                (row[9] or 0) if found else 0,
+                row[10] if found else None,
+                (row[11] or "{}") if found else "{}",
+                row[12] if found and row[12] is not None else -1,
+            )
+
+
+def drop_counts(run: Run, as_of_us: int | None) -> list[tuple[int, str, int]]:
+    rows = run(_DROP_COUNTS, {"until": _until(as_of_us)})
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+# -- ordered iteration (verify, copy), bounded to entries below ``bound`` --------------
+
+_PAGES = {
+    "nodes": (
+        "MATCH (n:Lineage) WHERE n.id > $after AND n.kind IS NOT NULL AND n.entry < $bound"
+        " RETURN n.id AS after, n.id, n.kind, n.attrs, n.entry, n.time_us ORDER BY n.id LIMIT $page"
+    ),
+    "drops": (
+        "MATCH (d:Drop) WHERE d.key > $after AND d.entry < $bound"
+        " RETURN d.key, d.node, d.reason, d.entry, d.time_us ORDER BY d.key LIMIT $page"
+    ),
+    "requests": (
+        "MATCH (q:Request) WHERE q.key > $after AND q.entry < $bound"
+        " RETURN q.key, q.target, q.kind, q.at_us, q.entry, q.time_us ORDER BY q.key LIMIT $page"
+    ),
+    "statements": (
+        "MATCH (s:Statement) WHERE s.entry > $after AND s.entry < $bound"
+        " RETURN s.entry AS after, s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid,"
+        " s.time_us ORDER BY s.entry LIMIT $page"
+    ),
+}
+_ROW_TYPES: dict[str, Any] = {
+    "nodes": NodeRow,
+    "drops": DropRow,
+    "statements": StatementRow,
+    "requests": RequestRow,
+}
+_NODE_IDS_PAGE = "MATCH (n:Lineage) WHERE n.id > $after RETURN n.id ORDER BY n.id LIMIT $page"
+_EDGES_INTO = f"""
+UNWIND $ids AS id MATCH (d:Lineage {{id: id}})
+CALL (d) {{
+    MATCH (d)-[r:{_BACKWARD}]->() RETURN r
+    UNION
+    MATCH (d)<-[r:{_FORWARD}]-() RETURN r
+}}
+WITH r WHERE r.entry < $bound
+RETURN {_EDGE_FIELDS}
+"""
+
+
+def iter_rows(run: Run, table: str, bound: int) -> Iterator[ProjectionRow]:
+    """Rows of one projection table in key order (as :mod:`sqlite_graph` gives them)."""
+    if table == "edges":
+        yield from _iter_edges(run, bound)
+        return
+    row_type = _ROW_TYPES[table]
+    after: str | int = -1 if table == "statements" else ""
+    for row in pages(run, _PAGES[table], after, bound=bound):
+        yield row_type(*row[1:])
+
+
+def _iter_edges(run: Run, bound: int) -> Iterator[EdgeRow]:
+    """Edges ordered by (down, up, kind): a page of node ids, then the edges into them."""
+    after = ""
+    while True:
+        ids = [r[0] for r in run(_NODE_IDS_PAGE, {"after": after, "page": PAGE})]
+        if not ids:
+            return
+        edges = [edge_row(*r) for r in run(_EDGES_INTO, {"ids": ids, "bound": bound})]
+        yield from sorted(edges, key=EdgeRow.key)
+        after = ids[-1]

@@ -1,0 +1,464 @@
+"""The server store: a Neo4j database through the official ``neo4j`` driver.
+
+The ledger lives beside the graph: ``(:LedgerEntry {idx, leaf, body})``,
+``(:TreeHash {key, hash})`` (``key`` as :func:`node_key`), ``(:Checkpoint {size, note})``,
+``(:Signer)``, ``(:LedgerMeta)``.
+Each append is one explicit transaction that first takes a write lock on the
+``(:LedgerLock)`` node, so appenders are serialised as SQLite's ``BEGIN IMMEDIATE``
+serialises them. Neo4j reads are read-committed; :meth:`Neo4jStore.snapshot` gives a
+consistent view by bounding every read to the entries that existed when it began
+(the log only ever grows). Query texts are constants; values are parameters.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import neo4j
+from neo4j import exceptions as neo4j_errors
+
+from lineage.crypto.keys import PublicKey
+from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
+from lineage.errors import ConfigurationError, InputError, StoreError
+from lineage.ledger.trust import Signer
+from lineage.model.identity import subject_node_id
+from lineage.model.rows import GraphBatch, ProjectionRow
+from lineage.model.times import parse_time
+from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION
+from lineage.store.graph_reads import GraphQueries, GraphReads
+from lineage.store.neo4j import graph
+from lineage.store.neo4j.url import parse_neo4j_url
+
+_LEDGER_CONSTRAINTS = [
+    "CREATE CONSTRAINT lineage_meta_key IF NOT EXISTS FOR (m:LedgerMeta) REQUIRE m.key IS UNIQUE",
+    "CREATE CONSTRAINT lineage_lock_name IF NOT EXISTS FOR (l:LedgerLock) REQUIRE l.name IS UNIQUE",
+    "CREATE CONSTRAINT lineage_entry_idx IF NOT EXISTS FOR (e:LedgerEntry) REQUIRE e.idx IS UNIQUE",
+    "CREATE CONSTRAINT lineage_entry_leaf IF NOT EXISTS"
+    " FOR (e:LedgerEntry) REQUIRE e.leaf IS UNIQUE",
+    "CREATE CONSTRAINT lineage_tree_key IF NOT EXISTS FOR (t:TreeHash) REQUIRE t.key IS UNIQUE",
+    "CREATE CONSTRAINT lineage_checkpoint_size IF NOT EXISTS"
+    " FOR (c:Checkpoint) REQUIRE c.size IS UNIQUE",
+    "CREATE CONSTRAINT lineage_signer_keyid IF NOT EXISTS FOR (s:Signer) REQUIRE s.keyid IS UNIQUE",
+    "CREATE CONSTRAINT lineage_secret_name IF NOT EXISTS"
+    " FOR (k:KeySecret) REQUIRE k.name IS UNIQUE",
+    "CREATE CONSTRAINT lineage_subject_lookup IF NOT EXISTS"
+    " FOR (s:SubjectKey) REQUIRE s.lookup IS UNIQUE",
+    "CREATE CONSTRAINT lineage_binding_lookup IF NOT EXISTS"
+    " FOR (i:IdentityBinding) REQUIRE i.lookup IS UNIQUE",
+    "CREATE INDEX lineage_binding_subject IF NOT EXISTS FOR (i:IdentityBinding) ON (i.subject)",
+    "CREATE INDEX lineage_subject_node IF NOT EXISTS FOR (s:SubjectKey) ON (s.node)",
+]
+SCHEMA = _LEDGER_CONSTRAINTS + graph.CONSTRAINTS
+SCHEMA_NAMES = frozenset(statement.split()[2] for statement in SCHEMA)
+
+_LOCK = "MATCH (l:LedgerLock {name: 'append'}) SET l.taken = l.taken + 1 RETURN l.taken"
+_INIT = """
+MERGE (l:LedgerLock {name: 'append'}) ON CREATE SET l.taken = 0
+WITH l
+UNWIND $meta AS m CREATE (:LedgerMeta {key: m[0], value: m[1]})
+WITH DISTINCT l
+CREATE (:KeySecret {name: 'index', value: $index_key})
+"""
+_IS_INITIALIZED = "MATCH (m:LedgerMeta {key: 'schema_version'}) RETURN count(m)"
+_META = "MATCH (m:LedgerMeta) RETURN m.key, m.value"
+_SIZE = "MATCH (e:LedgerEntry) WHERE e.idx < $bound RETURN e.idx ORDER BY e.idx DESC LIMIT 1"
+_GET_NODES = "UNWIND $keys AS k MATCH (t:TreeHash {key: k}) RETURN t.key, t.hash"
+_SIGNERS = (
+    "MATCH (s:Signer) WHERE s.registered_in < $bound RETURN s.keyid, s.name, s.public_key,"
+    " s.steps, s.valid_from, s.valid_until, s.revoked_at, s.registered_in, s.revoked_in"
+    " ORDER BY s.registered_in"
+)
+_EXISTING_LEAVES = "UNWIND $leaves AS l MATCH (e:LedgerEntry {leaf: l}) RETURN e.leaf"
+_ADD_ENTRIES = "UNWIND $rows AS r CREATE (:LedgerEntry {idx: r[0], leaf: r[1], body: r[2]})"
+_ADD_TREE = "UNWIND $rows AS r CREATE (:TreeHash {key: r[0], hash: r[1]})"
+_PUT_SIGNER = """
+MERGE (s:Signer {keyid: $keyid})
+SET s.name = $name, s.public_key = $public_key, s.steps = $steps, s.valid_from = $valid_from,
+    s.valid_until = $valid_until, s.revoked_at = $revoked_at,
+    s.registered_in = $registered_in, s.revoked_in = $revoked_in
+"""
+_ADD_CHECKPOINT = "CREATE (:Checkpoint {size: $size, note: $note})"
+_ENTRY = "MATCH (e:LedgerEntry {idx: $idx}) WHERE e.idx < $bound RETURN e.leaf, e.body"
+_FIND_LEAF = "MATCH (e:LedgerEntry {leaf: $leaf}) WHERE e.idx < $bound RETURN e.idx"
+_ENTRIES_PAGE = (
+    "MATCH (e:LedgerEntry) WHERE e.idx > $after AND e.idx < $bound"
+    " RETURN e.idx, e.leaf, e.body ORDER BY e.idx LIMIT $page"
+)
+_TREE_PAGE = (
+    "MATCH (t:TreeHash) WHERE t.key > $after RETURN t.key, t.hash ORDER BY t.key LIMIT $page"
+)
+_CHECKPOINTS_PAGE = (
+    "MATCH (c:Checkpoint) WHERE c.size > $after AND c.size <= $bound"
+    " RETURN c.size, c.note ORDER BY c.size LIMIT $page"
+)
+_LATEST_CHECKPOINT = (
+    "MATCH (c:Checkpoint) WHERE c.size <= $bound RETURN c.size, c.note ORDER BY c.size DESC LIMIT 1"
+)
+_CHECKPOINT_AT = "MATCH (c:Checkpoint {size: $size}) WHERE c.size <= $bound RETURN c.note"
+_SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name RETURN name"
+_SHOW_INDEXES = "SHOW INDEXES YIELD name, state WHERE state = 'ONLINE' RETURN name"
+
+_INDEX_KEY = "MATCH (k:KeySecret {name: 'index'}) RETURN k.value"
+_SUBJECT_KEY = "MATCH (s:SubjectKey {lookup: $lookup}) RETURN s.key"
+_IDENTITY_OWNER = (
+    "MATCH (i:IdentityBinding {lookup: $lookup}) MATCH (s:SubjectKey {lookup: i.subject})"
+    " RETURN s.lookup, s.key"
+)
+_SAVE_SUBJECTS = (
+    "UNWIND $rows AS r MERGE (s:SubjectKey {lookup: r[0]})"
+    " ON CREATE SET s.key = r[1], s.node = r[2]"
+)
+_ERASE_SUBJECT = (
+    "MATCH (s:SubjectKey {lookup: $lookup})"
+    " OPTIONAL MATCH (i:IdentityBinding {subject: $lookup})"
+    " WITH s, collect(i) AS bindings FOREACH (b IN bindings | DELETE b)"
+    " DELETE s RETURN count(s)"
+)
+_LIVE_SUBJECTS = "UNWIND $nodes AS n MATCH (s:SubjectKey {node: n}) RETURN s.node"
+_SAVE_BINDINGS = (
+    "UNWIND $rows AS r MATCH (s:SubjectKey {lookup: r[1]})"
+    " MERGE (i:IdentityBinding {lookup: r[0]}) SET i.subject = r[1]"
+)
+_STORED_SUBJECTS = "UNWIND $lookups AS l MATCH (s:SubjectKey {lookup: l}) RETURN s.lookup, s.key"
+_SUBJECTS_PAGE = (
+    "MATCH (s:SubjectKey) WHERE s.lookup > $after RETURN s.lookup, s.key"
+    " ORDER BY s.lookup LIMIT $page"
+)
+_BINDINGS_PAGE = (
+    "MATCH (i:IdentityBinding) WHERE i.lookup > $after MATCH (s:SubjectKey {lookup: i.subject})"
+    " RETURN i.lookup, s.lookup ORDER BY i.lookup LIMIT $page"
+)
+_NO_BOUND = graph.NEVER
+
+
+def _tree_end(node: NodeId) -> int:
+    """How many leaves the log needs before this complete subtree exists."""
+    level, index = node
+    return (index + 1) << level
+
+
+def _signer_from_row(row: list[Any], bound: int) -> Signer:
+    revoked_later = row[8] is not None and row[8] >= bound
+    return Signer(
+        keyid=row[0],
+        name=row[1],
+        public_key=PublicKey.from_b64(row[2]),
+        steps=tuple(row[3]),
+        valid_from=parse_time(row[4]),
+        valid_until=parse_time(row[5]) if row[5] else None,
+        revoked_at=parse_time(row[6]) if row[6] and not revoked_later else None,
+        registered_in=row[7],
+        revoked_in=None if revoked_later else row[8],
+    )
+
+
+def _rows(result: neo4j.Result) -> list[list[Any]]:
+    return [record.values() for record in result]
+
+
+class _Reads:
+    """Reads shared by the store and an append session, through :attr:`_run`."""
+
+    def _run(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
+        raise NotImplementedError
+
+    def _bound(self) -> int:
+        return _NO_BOUND
+
+    def size(self) -> int:
+        rows = self._run(_SIZE, {"bound": self._bound()})
+        return int(rows[0][0]) + 1 if rows else 0
+
+    def get_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        rows = graph.in_chunks(self._run, _GET_NODES, [node_key(n) for n in nodes], name="keys")
+        return {node_from_key(key): bytes(value) for key, value in rows}
+
+    def signers(self) -> list[Signer]:
+        bound = self._bound()
+        try:
+            return [_signer_from_row(r, bound) for r in self._run(_SIGNERS, {"bound": bound})]
+        except (ValueError, TypeError, InputError) as exc:
+            raise StoreError(f"signer registry unreadable: {exc}") from exc
+
+
+class Neo4jSession(_Reads):
+    """One append: an explicit transaction holding the ledger's write lock."""
+
+    def __init__(self, tx: neo4j.Transaction) -> None:
+        self._tx = tx
+
+    def _run(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
+        return _rows(self._tx.run(query, params))
+
+    def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
+        hexes = [leaf.hex() for leaf in leaf_hashes]
+        rows = graph.in_chunks(self._run, _EXISTING_LEAVES, hexes, name="leaves")
+        return {bytes.fromhex(r[0]) for r in rows}
+
+    def add_entries(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        params = [[idx, leaf.hex(), body] for idx, leaf, body in rows]
+        graph.in_chunks(self._run, _ADD_ENTRIES, params)
+
+    def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
+        params = [[node_key(node), value] for node, value in rows]
+        graph.in_chunks(self._run, _ADD_TREE, params)
+
+    def put_signer(self, signer: Signer) -> None:
+        self._run(_PUT_SIGNER, signer.to_json())
+
+    def add_checkpoint(self, size: int, note: str) -> None:
+        self._run(_ADD_CHECKPOINT, {"size": size, "note": note})
+
+    def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        return graph.existing_nodes(self._run, ids)
+
+    def add_graph(self, batch: GraphBatch) -> None:
+        graph.write_batch(self._run, batch)
+
+
+class Neo4jIdentities:
+    """The subject key tables of one Neo4j store (lookups kept as hex strings)."""
+
+    def __init__(self, store: Neo4jStore) -> None:
+        self._store = store
+
+    def index_key(self) -> bytes:
+        rows = self._store._run(_INDEX_KEY, {})
+        if not rows:
+            raise StoreError(f"{self._store.url}: the identity index key is missing")
+        return bytes(rows[0][0])
+
+    def subject_key(self, lookup: bytes) -> bytes | None:
+        rows = self._store._run(_SUBJECT_KEY, {"lookup": lookup.hex()})
+        return bytes(rows[0][0]) if rows else None
+
+    def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
+        rows = self._store._run(_IDENTITY_OWNER, {"lookup": lookup.hex()})
+        return (bytes.fromhex(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, bytes]:
+        subject_rows = [[lookup.hex(), key, subject_node_id(key)] for lookup, key in subjects]
+        binding_rows = [[lookup.hex(), subject.hex()] for lookup, subject in identities]
+        with self._store._write() as tx:
+            run = Neo4jSession(tx)._run
+            run(_LOCK, {})
+            graph.in_chunks(run, _SAVE_SUBJECTS, subject_rows)
+            graph.in_chunks(run, _SAVE_BINDINGS, binding_rows)
+            lookups = [row[0] for row in subject_rows]
+            rows = graph.in_chunks(run, _STORED_SUBJECTS, lookups, name="lookups")
+        return {bytes.fromhex(r[0]): bytes(r[1]) for r in rows}
+
+    def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
+        for lookup, key in graph.pages(self._store._run, _SUBJECTS_PAGE, ""):
+            yield bytes.fromhex(lookup), bytes(key)
+
+    def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
+        for lookup, subject in graph.pages(self._store._run, _BINDINGS_PAGE, ""):
+            yield bytes.fromhex(lookup), bytes.fromhex(subject)
+
+    def erase_subject(self, lookup: bytes) -> bool:
+        """Deletes the nodes; Neo4j reuses their space in its store files later (compact
+        them, e.g. with ``neo4j-admin database copy``, to be sure no copy remains)."""
+        with self._store._write() as tx:
+            run = Neo4jSession(tx)._run
+            run(_LOCK, {})
+            rows = run(_ERASE_SUBJECT, {"lookup": lookup.hex()})
+        return bool(rows and rows[0][0])
+
+    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
+        wanted = sorted(set(nodes))
+        rows = graph.in_chunks(self._store._run, _LIVE_SUBJECTS, wanted, name="nodes")
+        return {r[0] for r in rows}
+
+
+def _translate(exc: Exception, display: str, user: str | None) -> Exception:
+    if isinstance(exc, neo4j_errors.AuthError):
+        who = f"user {user!r}" if user else "no user (set LINEAGE_NEO4J_USER / _PASSWORD)"
+        return ConfigurationError(f"{display}: Neo4j refused the credentials of {who}")
+    if isinstance(exc, neo4j_errors.ClientError) and exc.code and "DatabaseNotFound" in exc.code:
+        return ConfigurationError(f"{display}: Neo4j has no such database")
+    if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired):
+        return StoreError(
+            f"{display}: cannot reach Neo4j (is the server running? bash docker/neo4j-server start)"
+        )
+    if isinstance(exc, neo4j_errors.Neo4jError):
+        message = (exc.message or str(exc)).splitlines()[0][:300]
+        return StoreError(f"{display}: Neo4j error {exc.code}: {message}")
+    return StoreError(f"{display}: Neo4j driver error: {str(exc).splitlines()[0][:300]}")
+
+
+class Neo4jStore(_Reads, GraphReads):
+    """The Neo4j implementation of :class:`lineage.store.base.Store`."""
+
+    derived_tables: tuple[str, ...] = ()
+
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        target = parse_neo4j_url(url)
+        self.url = target.display
+        self.open_url = url
+        self._target = target
+        self._database = target.database
+        self._snapshot_bound: int | None = None
+        self._local = threading.local()
+        self._sessions: list[neo4j.Session] = []
+        try:
+            self._driver = neo4j.GraphDatabase.driver(
+                target.driver_uri,
+                auth=target.auth,
+                connection_timeout=float(os.environ.get("LINEAGE_NEO4J_TIMEOUT", "10")),
+                max_transaction_retry_time=5.0,
+                notifications_min_severity="OFF",
+                user_agent="lineage",
+            )
+        except (ValueError, neo4j_errors.ConfigurationError) as exc:
+            raise ConfigurationError(f"{self.url}: {exc}") from exc
+        with self._translated():
+            self._driver.verify_connectivity()
+            self._run("RETURN 1", {})
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as exc:
+            raise _translate(exc, self.url, self._target.user) from exc
+
+    def _run(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
+        """One auto-commit read on this thread's session (one round trip, not three)."""
+        session: neo4j.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._driver.session(
+                database=self._database,
+                default_access_mode=neo4j.READ_ACCESS,
+                bookmark_manager=self._driver.execute_query_bookmark_manager,
+            )
+            self._local.session = session
+            self._sessions.append(session)
+        try:
+            with self._translated():
+                return _rows(session.run(query, params))
+        except StoreError:
+            self._local.session = None
+            session.close()
+            raise
+
+    def _bound(self) -> int:
+        return _NO_BOUND if self._snapshot_bound is None else self._snapshot_bound
+
+    @contextmanager
+    def _write(self) -> Iterator[neo4j.Transaction]:
+        session = self._driver.session(
+            database=self._database,
+            bookmark_manager=self._driver.execute_query_bookmark_manager,
+        )
+        with self._translated(), session:
+            tx = session.begin_transaction()
+            try:
+                yield tx
+            except BaseException:
+                tx.close()
+                raise
+            tx.commit()
+
+    def is_initialized(self) -> bool:
+        return bool(self._run(_IS_INITIALIZED, {})[0][0])
+
+    def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
+        if self.is_initialized():
+            raise ConfigurationError(f"{self.url} already holds a ledger")
+        with self._translated():
+            for statement in SCHEMA:
+                self._driver.execute_query(statement, database_=self._database)
+        rows = [["schema_version", SCHEMA_VERSION], *map(list, sorted(meta.items()))]
+        with self._write() as tx:
+            tx.run(_INIT, {"meta": rows, "index_key": index_key or os.urandom(32)}).consume()
+
+    def meta(self) -> dict[str, str]:
+        meta = {str(k): str(v) for k, v in self._run(_META, {})}
+        version = meta.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"{self.url}: store schema version {version}, this lineage reads version"
+                f" {SCHEMA_VERSION}"
+            )
+        return meta
+
+    @contextmanager
+    def append_session(self) -> Iterator[Neo4jSession]:
+        with self._write() as tx:
+            if not _rows(tx.run(_LOCK)):
+                raise ConfigurationError(f"{self.url} holds no ledger (create one: lineage init)")
+            yield Neo4jSession(tx)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        if self._snapshot_bound is not None:
+            yield
+            return
+        self._snapshot_bound = self.size()
+        try:
+            yield
+        finally:
+            self._snapshot_bound = None
+
+    def entry(self, index: int) -> tuple[bytes, bytes] | None:
+        rows = self._run(_ENTRY, {"idx": index, "bound": self._bound()})
+        return (bytes.fromhex(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def find_leaf(self, leaf_hash: bytes) -> int | None:
+        rows = self._run(_FIND_LEAF, {"leaf": leaf_hash.hex(), "bound": self._bound()})
+        return int(rows[0][0]) if rows else None
+
+    def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
+        rows = graph.pages(self._run, _ENTRIES_PAGE, start - 1, ENTRIES_PAGE, bound=self._bound())
+        for idx, leaf, body in rows:
+            yield idx, bytes.fromhex(leaf), bytes(body)
+
+    def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
+        bound = self._bound()
+        for key, value in graph.pages(self._run, _TREE_PAGE, -1):
+            node = node_from_key(key)
+            if _tree_end(node) <= bound:
+                yield node, bytes(value)
+
+    def checkpoints(self) -> Iterator[tuple[int, str]]:
+        for size, note in graph.pages(self._run, _CHECKPOINTS_PAGE, -1, bound=self._bound()):
+            yield int(size), str(note)
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        rows = self._run(_LATEST_CHECKPOINT, {"bound": self._bound()})
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def checkpoint_at(self, size: int) -> str | None:
+        rows = self._run(_CHECKPOINT_AT, {"size": size, "bound": self._bound()})
+        return str(rows[0][0]) if rows else None
+
+    # -- graph projection ---------------------------------------------------------
+
+    def _graph(self) -> tuple[GraphQueries, Any]:
+        return graph, self._run
+
+    def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
+        return graph.iter_rows(self._run, table, self._bound())
+
+    def identities(self) -> Neo4jIdentities:
+        return Neo4jIdentities(self)
+
+    def integrity_problems(self) -> list[str]:
+        rows = self._run(_SHOW_CONSTRAINTS, {}) + self._run(_SHOW_INDEXES, {})
+        present = {str(row[0]) for row in rows}
+        return [
+            f"Neo4j schema: constraint or index {name} is missing or not online"
+            for name in sorted(SCHEMA_NAMES - present)
+        ]
+
+    def close(self) -> None:
+        for session in self._sessions:
+            session.close()
+        self._driver.close()

@@ -1,0 +1,1 @@
+"""The embedded store: one SQLite file (log, projection, ancestry index, key tables)."""

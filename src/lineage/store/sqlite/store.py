@@ -1,0 +1,365 @@
+"""The embedded store: one SQLite file in WAL mode, every append one transaction."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from lineage.crypto.keys import PublicKey
+from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
+from lineage.errors import ConfigurationError, InputError, NodeConflictError, StoreError
+from lineage.ledger.trust import Signer
+from lineage.model.rows import (
+    GraphBatch,
+    ProjectionRow,
+)
+from lineage.model.times import format_time, parse_time
+from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION
+from lineage.store.graph_reads import GraphQueries, GraphReads
+from lineage.store.sqlite import graph
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE entries (
+    idx INTEGER PRIMARY KEY,
+    leaf_hash BLOB NOT NULL UNIQUE,
+    body BLOB NOT NULL
+);
+CREATE TABLE tree_nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE signers (
+    keyid TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_until TEXT,
+    revoked_at TEXT,
+    registered_in INTEGER NOT NULL,
+    revoked_in INTEGER
+) WITHOUT ROWID;
+"""
+_BUSY_TIMEOUT_MS = 120_000
+CACHE_KIB = 32 * 1024
+"""Page cache per connection: large graphs insert into several random-keyed B-trees."""
+
+
+def path_from_url(url: str) -> Path:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ConfigurationError(f"store URL {url!r} must look like sqlite:///path/to/lineage.db")
+    return Path(url[len(prefix) :])
+
+
+def _signer_row(signer: Signer) -> tuple[object, ...]:
+    return (
+        signer.keyid,
+        signer.name,
+        signer.public_key.b64(),
+        json.dumps(list(signer.steps)),
+        format_time(signer.valid_from),
+        format_time(signer.valid_until) if signer.valid_until else None,
+        format_time(signer.revoked_at) if signer.revoked_at else None,
+        signer.registered_in,
+        signer.revoked_in,
+    )
+
+
+def _signer_from_row(row: sqlite3.Row) -> Signer:
+    return Signer(
+        keyid=row[0],
+        name=row[1],
+        public_key=PublicKey.from_b64(row[2]),
+        steps=tuple(json.loads(row[3])),
+        valid_from=parse_time(row[4]),
+        valid_until=parse_time(row[5]) if row[5] else None,
+        revoked_at=parse_time(row[6]) if row[6] else None,
+        registered_in=row[7],
+        revoked_in=row[8],
+    )
+
+
+class _Reads:
+    _db: sqlite3.Connection
+
+    def size(self) -> int:
+        row = self._db.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries").fetchone()
+        return int(row[0])
+
+    def get_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        if not nodes:
+            return {}
+        keys = [node_key(n) for n in nodes]
+        placeholders = ",".join("?" * len(keys))
+        rows = self._db.execute(
+            f"SELECT id, hash FROM tree_nodes WHERE id IN ({placeholders})",  # noqa: S608 - only "?"
+            keys,
+        ).fetchall()
+        return {node_from_key(key): bytes(value) for key, value in rows}
+
+    def signers(self) -> list[Signer]:
+        try:
+            rows = self._db.execute("SELECT * FROM signers ORDER BY registered_in").fetchall()
+            return [_signer_from_row(row) for row in rows]
+        except (sqlite3.DatabaseError, ValueError, InputError) as exc:
+            raise StoreError(f"signer registry unreadable: {exc}") from exc
+
+
+class SqliteSession(_Reads):
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
+        found: set[bytes] = set()
+        for start in range(0, len(leaf_hashes), 500):
+            chunk = leaf_hashes[start : start + 500]
+            placeholders = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT leaf_hash FROM entries WHERE leaf_hash IN ({placeholders})",  # noqa: S608
+                chunk,
+            )
+            found.update(bytes(r[0]) for r in rows)
+        return found
+
+    def add_entries(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        self._db.executemany("INSERT INTO entries (idx, leaf_hash, body) VALUES (?, ?, ?)", rows)
+
+    def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
+        self._db.executemany(
+            "INSERT INTO tree_nodes (id, hash) VALUES (?, ?)",
+            [(node_key(node), value) for node, value in rows],
+        )
+
+    def put_signer(self, signer: Signer) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO signers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _signer_row(signer)
+        )
+
+    def add_checkpoint(self, size: int, note: str) -> None:
+        self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
+
+    def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        return graph.existing_nodes(self._db, ids)
+
+    def add_graph(self, batch: GraphBatch) -> None:
+        try:
+            graph.write_batch(self._db, batch)
+        except sqlite3.IntegrityError as exc:
+            if "node asserted again" in str(exc):
+                raise NodeConflictError("a node is asserted again with other attributes") from exc
+            raise
+
+
+class SqliteIdentities:
+    """The subject key tables of one SQLite store."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._db = store._db
+
+    def index_key(self) -> bytes:
+        return graph.index_key(self._db)
+
+    def subject_key(self, lookup: bytes) -> bytes | None:
+        return graph.subject_key(self._db, lookup)
+
+    def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
+        return graph.identity_owner(self._db, lookup)
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, bytes]:
+        with self._store._transaction("IMMEDIATE"):
+            return graph.save_identities(self._db, subjects, identities)
+
+    def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
+        return graph.iter_subjects(self._db)
+
+    def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
+        return graph.iter_bindings(self._db)
+
+    def erase_subject(self, lookup: bytes) -> bool:
+        """Deleted rows are overwritten in place (the store runs with ``secure_delete``)
+        and the write-ahead log is then checkpointed and truncated, so neither file keeps
+        a copy."""
+        with self._store._transaction("IMMEDIATE"):
+            erased = graph.erase_subject(self._db, lookup)
+        if erased:
+            self._store.checkpoint_wal()
+        return erased
+
+    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
+        return graph.live_subjects(self._db, nodes)
+
+
+class SqliteStore(_Reads, GraphReads):
+    """The SQLite implementation of :class:`lineage.store.base.Store`."""
+
+    derived_tables: tuple[str, ...] = ("ancestry",)
+
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        self.url = self.open_url = url
+        self.path = path_from_url(url)
+        if not create and not self.path.exists():
+            raise ConfigurationError(f"no ledger at {self.path} (create one with: lineage init)")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=_BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            )
+            self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            # freed space is zeroed, so an erased subject's key leaves no stale copy
+            self._db.execute("PRAGMA secure_delete = ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open as SQLite: {exc}") from exc
+
+    def is_initialized(self) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        return row is not None
+
+    def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
+        if self.is_initialized():
+            raise ConfigurationError(f"{self.path} already holds a ledger")
+        with self._transaction():
+            for statement in (_SCHEMA + graph.GRAPH_SCHEMA).strip().split(";\n"):
+                self._db.execute(statement)
+            self._db.execute(
+                "INSERT INTO key_secrets VALUES ('index', ?)", (index_key or os.urandom(32),)
+            )
+            self._db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("schema_version", SCHEMA_VERSION), *sorted(meta.items())],
+            )
+
+    def meta(self) -> dict[str, str]:
+        try:
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a lineage ledger ({exc})") from exc
+        version = meta.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"{self.path}: store schema version {version}, this lineage reads version"
+                f" {SCHEMA_VERSION} (copy the ledger into a new store)"
+            )
+        return meta
+
+    @contextmanager
+    def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[None]:
+        try:
+            self._db.execute(f"BEGIN {mode}")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: cannot start a transaction: {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: commit failed: {exc}") from exc
+
+    def checkpoint_wal(self) -> None:
+        """Copy the write-ahead log into the database file and truncate it to zero bytes."""
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise StoreError(
+                f"{self.path}: another connection is reading; the write-ahead log could not"
+                " be truncated (run the command again when it is done)"
+            )
+
+    @contextmanager
+    def append_session(self) -> Iterator[SqliteSession]:
+        with self._transaction("IMMEDIATE"):
+            try:
+                yield SqliteSession(self._db)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: write failed: {exc}") from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self._translated(), self._transaction("DEFERRED"):
+            yield
+
+    def entry(self, index: int) -> tuple[bytes, bytes] | None:
+        row = self._db.execute(
+            "SELECT leaf_hash, body FROM entries WHERE idx = ?", (index,)
+        ).fetchone()
+        return (bytes(row[0]), bytes(row[1])) if row else None
+
+    def find_leaf(self, leaf_hash: bytes) -> int | None:
+        row = self._db.execute(
+            "SELECT idx FROM entries WHERE leaf_hash = ?", (leaf_hash,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
+        with self._translated():
+            cursor = self._db.execute(
+                "SELECT idx, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx", (start,)
+            )
+            while rows := cursor.fetchmany(ENTRIES_PAGE):
+                for idx, leaf, body in rows:
+                    yield idx, bytes(leaf), bytes(body)
+
+    def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
+        with self._translated():
+            cursor = self._db.execute("SELECT id, hash FROM tree_nodes ORDER BY id")
+            while rows := cursor.fetchmany(4000):
+                for key, value in rows:
+                    yield node_from_key(key), bytes(value)
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def checkpoints(self) -> Iterator[tuple[int, str]]:
+        with self._translated():
+            yield from self._db.execute("SELECT size, note FROM checkpoints ORDER BY size")
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        row = self._db.execute(
+            "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    def checkpoint_at(self, size: int) -> str | None:
+        row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        return str(row[0]) if row else None
+
+    def _graph(self) -> tuple[GraphQueries, Any]:
+        return graph, self._db
+
+    def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
+        with self._translated():
+            yield from graph.iter_rows(self._db, table)
+
+    def identities(self) -> SqliteIdentities:
+        return SqliteIdentities(self)
+
+    def integrity_problems(self) -> list[str]:
+        with self._translated():
+            rows = self._db.execute("PRAGMA integrity_check(20)").fetchall()
+        problems = [str(row[0]) for row in rows]
+        return [] if problems == ["ok"] else [f"SQLite integrity: {p}" for p in problems]
+
+    def close(self) -> None:
+        self._db.close()
