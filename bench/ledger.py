@@ -34,8 +34,8 @@ from pathlib import Path
 from lineage.crypto.dsse import pae, parse_envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey, _load_public
 from lineage.ledger.log import Ledger
-from lineage.ledger.trust import registration_fields
 from lineage.ledger.verify import verify_ledger
+from lineage.model.signer import registration_fields
 from lineage.model.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
 from lineage.model.times import now, parse_time
 

@@ -20,7 +20,7 @@ import pytest
 from lineage.crypto.dsse import Envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey
 from lineage.ledger.log import Ledger
-from lineage.ledger.trust import registration_fields
+from lineage.model.signer import registration_fields
 from lineage.model.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
 from lineage.model.times import now
 

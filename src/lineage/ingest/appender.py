@@ -1,11 +1,10 @@
 """Appending in a second process, so that a pipeline's Python work and the ledger's
 validation and writes run on two cores.
 
-The pipeline process sends each batch (its prepared entries: envelopes with the
-statements and graph content they were serialised from, and the subject keys they
-need) over a pipe; the append process appends it exactly as an in-process append of
-prepared entries would (signatures, authorisation, projection, one transaction with
-its checkpoint), in the order sent, and acknowledges it. Both processes are this
+The pipeline process sends each batch (its signed envelopes and the subject keys they
+need) over a pipe; the append process appends it exactly as an in-process append
+would (signatures, authorisation, projection of the signed payloads, one transaction
+with its checkpoint), in the order sent, and acknowledges it. Both processes are this
 library; ``verify`` recomputes everything from the stored entries. At most two batches are in
 flight. The first refusal is raised in the pipeline at its next send, wait or close,
 as the same error class with the same message and location; nothing after it is
@@ -24,7 +23,7 @@ from typing import Any
 from lineage import errors
 from lineage.crypto.keys import KeyDirectory
 from lineage.errors import LineageError, StoreError
-from lineage.ledger.log import PreparedEntry
+from lineage.ledger.admission import Located
 from lineage.model.identity import PendingIdentities, Subject
 
 MAX_IN_FLIGHT = 2
@@ -32,7 +31,7 @@ MAX_IN_FLIGHT = 2
 
 @dataclass(frozen=True)
 class _Batch:
-    entries: list[PreparedEntry]
+    entries: list[Located]
     subjects: list[tuple[bytes, bytes]]
     bindings: list[tuple[bytes, bytes]]
 
@@ -118,7 +117,7 @@ class ProcessAppender:
             error, self._error = self._error, None
             raise error
 
-    def submit(self, entries: list[PreparedEntry], identities: PendingIdentities | None) -> None:
+    def submit(self, entries: list[Located], identities: PendingIdentities | None) -> None:
         while self._conn.poll() or len(self._in_flight) >= MAX_IN_FLIGHT:
             self._receive()
         self._raise_error()

@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from lineage.crypto.dsse import parse_envelope
 from lineage.errors import InputError
-from lineage.ledger.log import Located
+from lineage.ledger.admission import Located
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
 

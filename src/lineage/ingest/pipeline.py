@@ -25,17 +25,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lineage.crypto.dsse import sign_envelope
+from lineage.crypto.dsse import Envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey
 from lineage.errors import InputError
 from lineage.ingest.appender import ProcessAppender
-from lineage.ledger.log import Ledger, PreparedEntry
+from lineage.ledger.admission import Located
+from lineage.ledger.log import Ledger
 from lineage.model.graph import (
     AUTHORED,
     DATASET,
@@ -56,8 +57,8 @@ from lineage.model.graph import (
 )
 from lineage.model.identity import Identities, KeySource, Subject
 from lineage.model.requests import REQUEST_PREDICATE, TARGET_KIND
-from lineage.model.statement import Statement, make_statement
 from lineage.model.statement import Step as StepInfo
+from lineage.model.statement import make_statement
 from lineage.model.times import format_time, now, parse_time
 
 DEFAULT_BATCH_SIZE = 1000
@@ -308,21 +309,18 @@ class Step:
         if self._nodes or self._edges:
             nodes, edges = self._nodes, self._edges
             self._nodes, self._edges = [], []
-            digest = batch_digest(nodes, edges)
-            statement = self._statement(LINEAGE_PREDICATE, digest, {"nodes": nodes, "edges": edges})
-            envelope = sign_envelope(statement.payload(), self.key)
-            self._owner.submit(PreparedEntry("", envelope, statement, nodes, edges))
+            fields = {"nodes": nodes, "edges": edges}
+            self._seal(LINEAGE_PREDICATE, batch_digest(nodes, edges), fields)
         if self._requests:
             requests, self._requests = self._requests, []
             self._requested = set()
-            digest = batch_digest([], requests)
-            statement = self._statement(REQUEST_PREDICATE, digest, {"requests": requests})
-            envelope = sign_envelope(statement.payload(), self.key)
-            self._owner.submit(PreparedEntry("", envelope, statement, [], []))
+            self._seal(REQUEST_PREDICATE, batch_digest([], requests), {"requests": requests})
 
-    def _statement(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> Statement:
+    def _seal(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> None:
+        """Sign one statement of this step and hand it to the ledger."""
         subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": digest}}]
-        return make_statement(subjects, predicate_type, self.info, self.time, fields)
+        statement = make_statement(subjects, predicate_type, self.info, self.time, fields)
+        self._owner.submit(sign_envelope(statement.payload(), self.key))
 
 
 class Lineage:
@@ -348,7 +346,7 @@ class Lineage:
         self._log_key = log_key
         self._keys = keys
         self._steps: list[Step] = []
-        self._queue: list[PreparedEntry] = []
+        self._queue: list[Envelope] = []
         self._submitted = 0
         self._appended = 0
         self._background: ProcessAppender | None = None
@@ -437,8 +435,9 @@ class Lineage:
             raise InputError(f"unknown record {record_id!r}")
         return Ref(subject.record_id(record_id), RECORD, subject)
 
-    def submit(self, entry: PreparedEntry) -> None:
-        self._queue.append(entry)
+    def submit(self, envelope: Envelope) -> None:
+        """Queue a signed envelope; appends the queue when it holds ``statements_per_append``."""
+        self._queue.append(envelope)
         if len(self._queue) >= self.statements_per_append:
             self._append_queue()
 
@@ -448,8 +447,8 @@ class Lineage:
         batch, self._queue = self._queue, []
         first = self._submitted + 1
         self._submitted += len(batch)
-        located = [
-            replace(e, location=f"statement {first + i} of this run") for i, e in enumerate(batch)
+        located: list[Located] = [
+            (f"statement {first + i} of this run", envelope) for i, envelope in enumerate(batch)
         ]
         if self._background is not None:
             self._confirm_written()

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from lineage.crypto.batchverify import SignedMessage, first_invalid
-from lineage.crypto.dsse import Envelope, sign_envelope
+from lineage.crypto.batchverify import first_invalid
+from lineage.crypto.dsse import sign_envelope
 from lineage.crypto.keys import PublicKey, SigningKey
 from lineage.crypto.merkle import proof as merkle_proof
 from lineage.crypto.merkle.compact import CompactRange
-from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.crypto.merkle.nodes import NodeId
 from lineage.crypto.note import Checkpoint, parse_checkpoint_text
 from lineage.errors import (
@@ -25,40 +24,21 @@ from lineage.errors import (
     SignatureError,
     StoreError,
 )
-from lineage.ledger.projection import project, project_prepared
-from lineage.ledger.trust import Signer, TrustState, is_key_statement, registration_fields
-from lineage.model.graph import LINEAGE_PREDICATE
+from lineage.ledger.admission import Admitted, Located, candidates, located_error
+from lineage.ledger.trust import TrustState
 from lineage.model.rows import GraphBatch
+from lineage.model.signer import registration_fields
 from lineage.model.statement import (
     ADMIN_STEP,
     KEY_REGISTRATION,
     KEY_REVOCATION,
-    Statement,
     Step,
     make_statement,
-    parse_statement,
 )
 from lineage.model.times import format_time, now
 from lineage.store import Store, open_store
 from lineage.store.base import AppendSession
 
-Located = tuple[str, Envelope]
-"""An envelope and where it came from (``file:line``), for error messages."""
-
-
-@dataclass(frozen=True)
-class PreparedEntry:
-    """An envelope built in this process together with the statement and graph content
-    it was serialised from, so that append need not parse them again."""
-
-    location: str
-    envelope: Envelope
-    statement: Statement
-    nodes: list[list[Any]]
-    edges: list[list[str]]
-
-
-Appendable = Located | PreparedEntry
 Progress = Callable[[int], None]
 _CHUNK = 1000
 _CACHED_LEVEL = 6
@@ -67,6 +47,8 @@ _NODE_CACHE_SIZE = 200_000
 
 @dataclass(frozen=True)
 class AppendResult:
+    """What an append did: entries added, identical ones skipped, the new size and note."""
+
     added: int
     duplicates: int
     size: int
@@ -75,6 +57,8 @@ class AppendResult:
 
 @dataclass(frozen=True)
 class InclusionProof:
+    """Entry ``index`` is in the tree of ``size`` leaves that ``checkpoint`` signs."""
+
     index: int
     size: int
     leaf_hash: bytes
@@ -82,6 +66,7 @@ class InclusionProof:
     checkpoint: str
 
     def to_json(self) -> dict[str, object]:
+        """The proof as a JSON object (hashes in hex)."""
         return {
             "index": self.index,
             "tree_size": self.size,
@@ -89,66 +74,6 @@ class InclusionProof:
             "hashes": [h.hex() for h in self.hashes],
             "checkpoint": self.checkpoint,
         }
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    location: str
-    envelope: Envelope
-    entry: bytes
-    leaf: bytes
-    built: PreparedEntry | None
-
-
-def _prepare(chunk: list[Appendable]) -> list[_Prepared]:
-    """Canonical entry bytes and leaf hash of each envelope."""
-    prepared = []
-    for item in chunk:
-        if isinstance(item, PreparedEntry):
-            location, envelope, built = item.location, item.envelope, item
-        else:
-            (location, envelope), built = item, None
-        try:
-            entry = envelope.canonical()
-        except InputError as exc:
-            raise _located_error(location, exc) from exc
-        prepared.append(_Prepared(location, envelope, entry, leaf_hash(entry), built))
-    return prepared
-
-
-@dataclass
-class _Admitted:
-    """Entries of one chunk that passed authorisation, with what they change."""
-
-    items: list[_Prepared] = field(default_factory=list)
-    signed: list[SignedMessage] = field(default_factory=list)
-    changed: list[Signer] = field(default_factory=list)
-    graph: GraphBatch = field(default_factory=GraphBatch.empty)
-
-    def admit(self, item: _Prepared, index: int, trust: TrustState) -> None:
-        """Authorise ``item`` as entry ``index`` and project it; signatures of ordinary
-        statements are checked later, all at once; key statements at once, since they
-        change who may sign what follows."""
-        envelope, built = item.envelope, item.built
-        statement = built.statement if built else parse_statement(envelope.payload)
-        signer = trust.authorize(envelope.keyid, statement, index)
-        if is_key_statement(statement):
-            envelope.verify(signer.public_key)
-        update = trust.apply(statement, index)
-        if built is not None and statement.predicate_type == LINEAGE_PREDICATE:
-            project_prepared(index, signer.keyid, statement, built.nodes, built.edges, self.graph)
-        else:
-            project(index, signer.keyid, statement, self.graph)
-        self.signed.append((signer.public_key, envelope.signature, envelope.signing_input()))
-        self.items.append(item)
-        if update is not None:
-            self.changed.append(update)
-
-
-def _located_error(location: str, exc: Exception) -> InputError:
-    if isinstance(exc, InputError):
-        return exc.at(location) if not exc.location else exc
-    return InputError(str(exc), location=location)
 
 
 class Ledger:
@@ -247,7 +172,7 @@ class Ledger:
 
     def append(
         self,
-        envelopes: Iterable[Appendable],
+        envelopes: Iterable[Located],
         log_key: SigningKey,
         progress: Progress | None = None,
     ) -> AppendResult:
@@ -286,14 +211,14 @@ class Ledger:
     def _append_chunk(
         self,
         session: AppendSession,
-        chunk: list[Appendable],
+        chunk: list[Located],
         tree: CompactRange,
         trust: TrustState,
     ) -> int:
         """Admit and write one chunk; raises (and writes nothing more) on any refusal."""
-        prepared = _prepare(chunk)
+        prepared = candidates(chunk)
         existing = session.existing_leaves([p.leaf for p in prepared])
-        admitted = _Admitted()
+        admitted = Admitted()
         refusal: InputError | None = None
         for item in prepared:
             if item.leaf in existing:
@@ -302,7 +227,7 @@ class Ledger:
             try:
                 admitted.admit(item, tree.size + len(admitted.items), trust)
             except (InputError, AuthorizationError, SignatureError) as exc:
-                refusal = _located_error(item.location, exc)
+                refusal = located_error(item.location, exc)
                 break
         bad = first_invalid(admitted.signed)
         if bad is not None:
@@ -312,7 +237,7 @@ class Ledger:
         self._write(session, admitted, tree)
         return len(admitted.items)
 
-    def _write(self, session: AppendSession, admitted: _Admitted, tree: CompactRange) -> None:
+    def _write(self, session: AppendSession, admitted: Admitted, tree: CompactRange) -> None:
         first_index = tree.size
         entries: list[tuple[int, bytes, bytes]] = []
         nodes: list[tuple[NodeId, bytes]] = []

@@ -69,21 +69,6 @@ def project(entry: int, keyid: str, statement: Statement, batch: GraphBatch) -> 
             batch.requests.append(RequestRow(target, kind, time_us(parse_time(at)), entry, when))
 
 
-def project_prepared(
-    entry: int,
-    keyid: str,
-    statement: Statement,
-    nodes: list[list[Any]],
-    edges: list[list[str]],
-    batch: GraphBatch,
-) -> None:
-    """Like :func:`project`, for a statement built in this process from ``nodes`` and
-    ``edges`` (valid by construction: see :class:`lineage.ingest.pipeline.Step`), which are
-    not parsed again. ``verify`` still recomputes the projection from the payload."""
-    batch.statements.append(statement_row(entry, keyid, statement))
-    _rows(entry, time_us(statement.time), nodes, edges, batch)
-
-
 def _rows(
     entry: int, when: int, nodes: list[list[Any]], edges: list[list[str]], batch: GraphBatch
 ) -> None:

@@ -13,12 +13,11 @@ names the moment from which the key is distrusted, and auditors see both times.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
 
 from lineage.crypto.keys import PublicKey, check_key_name
 from lineage.errors import AuthorizationError, InputError
+from lineage.model.signer import ACTIVE, Signer
 from lineage.model.statement import ADMIN_STEP, KEY_REGISTRATION, KEY_REVOCATION, Statement
 from lineage.model.times import format_time, parse_time
 
@@ -28,60 +27,6 @@ MAX_STEPS_PER_KEY = 256
 def is_key_statement(statement: Statement) -> bool:
     """Registrations and revocations change who may sign: they are checked one by one."""
     return statement.predicate_type in (KEY_REGISTRATION, KEY_REVOCATION)
-
-
-@dataclass(frozen=True)
-class Signer:
-    keyid: str
-    name: str
-    public_key: PublicKey
-    steps: tuple[str, ...]
-    valid_from: datetime
-    valid_until: datetime | None
-    revoked_at: datetime | None
-    registered_in: int
-    revoked_in: int | None = None
-
-    def status_at(self, time: datetime) -> str:
-        if self.revoked_at is not None and time >= self.revoked_at:
-            return "revoked"
-        if time < self.valid_from:
-            return "not yet valid"
-        if self.valid_until is not None and time >= self.valid_until:
-            return "expired"
-        return "active"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "keyid": self.keyid,
-            "public_key": self.public_key.b64(),
-            "steps": list(self.steps),
-            "valid_from": format_time(self.valid_from),
-            "valid_until": format_time(self.valid_until) if self.valid_until else None,
-            "revoked_at": format_time(self.revoked_at) if self.revoked_at else None,
-            "registered_in": self.registered_in,
-            "revoked_in": self.revoked_in,
-        }
-
-
-def registration_fields(
-    name: str,
-    public: PublicKey,
-    steps: list[str],
-    valid_from: datetime,
-    valid_until: datetime | None,
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "name": check_key_name(name),
-        "keyid": public.keyid,
-        "publicKey": public.b64(),
-        "steps": steps,
-        "validFrom": format_time(valid_from),
-    }
-    if valid_until is not None:
-        fields["validUntil"] = format_time(valid_until)
-    return fields
 
 
 def _registration(statement: Statement, entry_index: int) -> Signer:
@@ -140,7 +85,7 @@ class TrustState:
                 f" (it may sign: {', '.join(signer.steps)})"
             )
         status = signer.status_at(statement.time)
-        if status != "active":
+        if status != ACTIVE:
             raise AuthorizationError(
                 f"key {signer.name!r} is {status} at the statement's time"
                 f" {format_time(statement.time)}"

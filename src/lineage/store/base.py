@@ -13,7 +13,6 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from lineage.crypto.merkle.nodes import NodeId
-from lineage.ledger.trust import Signer
 from lineage.model.identity import IdentityStore
 from lineage.model.rows import (
     DropRow,
@@ -25,6 +24,7 @@ from lineage.model.rows import (
     RequestRow,
     StatementRow,
 )
+from lineage.model.signer import Signer
 
 SCHEMA_VERSION = "3"
 ENTRIES_PAGE = 64

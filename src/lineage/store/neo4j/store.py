@@ -24,9 +24,9 @@ from neo4j import exceptions as neo4j_errors
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.errors import ConfigurationError, InputError, StoreError
-from lineage.ledger.trust import Signer
 from lineage.model.identity import subject_node_id
 from lineage.model.rows import GraphBatch, ProjectionRow
+from lineage.model.signer import Signer
 from lineage.model.times import parse_time
 from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION
 from lineage.store.graph_reads import GraphQueries, GraphReads

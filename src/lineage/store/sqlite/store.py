@@ -13,11 +13,11 @@ from typing import Any
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.errors import ConfigurationError, InputError, NodeConflictError, StoreError
-from lineage.ledger.trust import Signer
 from lineage.model.rows import (
     GraphBatch,
     ProjectionRow,
 )
+from lineage.model.signer import Signer
 from lineage.model.times import format_time, parse_time
 from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION
 from lineage.store.graph_reads import GraphQueries, GraphReads
