@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 
 from lineage.model.rows import EdgeRow, GraphBatch
 from lineage.store.sqlite import graph as sqlite_graph
+from lineage.store.sqlite.schema import STORE_SCHEMA, statements_of
 
 
 def _db() -> sqlite3.Connection:
     db = sqlite3.connect(":memory:")
-    for statement in sqlite_graph.GRAPH_SCHEMA.strip().split(";\n"):
+    for statement in statements_of(*STORE_SCHEMA):
         db.execute(statement)
     return db
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from lineage.crypto.keys import KeyDirectory
 from lineage.ingest.pipeline import Lineage, Ref
 from lineage.ledger.log import Ledger
+from lineage.policy.origins import origin_rows
 from lineage.query.trace import Trace, impact
 
 from conftest import T0, registration_envelope
@@ -144,7 +145,7 @@ def test_trace_and_impact_match_a_reference_traversal(store: str, seed: int, bat
                         for origin in reference.reach(record, True)
                         if reference.kind.get(origin) == "Post"
                     }
-                    rows = list(store.shard_origins([node]))
+                    rows = list(origin_rows(store, [node]))
                     assert {(r.record, r.origin) for r in rows} == expected_pairs, node
                     for row in rows:
                         assert row.origin_kind == "Post" and row.subject is not None

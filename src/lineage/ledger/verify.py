@@ -11,7 +11,9 @@ replayed one; and, if the auditor kept one, consistency with an old checkpoint.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from lineage.crypto.batchverify import SignedMessage, first_invalid
 from lineage.crypto.dsse import parse_envelope
@@ -22,13 +24,20 @@ from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.crypto.merkle.nodes import NodeId, node_key
 from lineage.crypto.merkle.verify import verify_consistency
 from lineage.crypto.note import open_checkpoint
-from lineage.errors import LineageError, StoreError, VerificationError
-from lineage.ledger.expected import ExpectedProjection, compare
+from lineage.errors import (
+    AuthorizationError,
+    LineageError,
+    SignatureError,
+    StoreError,
+    VerificationError,
+)
+from lineage.ledger.expected import LABELS, ExpectedProjection, compare
 from lineage.ledger.projection import project
 from lineage.ledger.trust import TrustState, is_key_statement
-from lineage.model.rows import GraphBatch
+from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.statement import parse_statement
 from lineage.store import Store
+from lineage.store.base import DerivedRebuild, DerivedTable
 
 MAX_PROBLEMS = 1000
 _SIGNATURE_BATCH = 2000
@@ -39,28 +48,88 @@ bytes; recomputed projection rows go to disk in batches of this many rows: memor
 stays flat however large the statements are."""
 
 
+class ProblemKind(StrEnum):
+    """What kind of discrepancy a verification problem is."""
+
+    METADATA = "metadata"
+    """The store's metadata: a malformed log key, or not the key pinned."""
+    STORE_INTEGRITY = "store-integrity"
+    """The backend's own check of its files (SQLite pages, Neo4j constraints)."""
+    STORE_UNREADABLE = "store-unreadable"
+    ENTRY_MISSING = "entry-missing"
+    LEAF_HASH = "leaf-hash"
+    """Entry bytes that do not hash to their recorded leaf hash."""
+    MALFORMED = "malformed"
+    """An entry that is not a well-formed statement of its kind."""
+    UNAUTHORISED = "unauthorised"
+    """An entry whose signer may not sign it (unknown, other step, outside its window)."""
+    SIGNATURE = "signature"
+    TREE_NODE_MISSING = "tree-node-missing"
+    TREE_NODE_MISMATCH = "tree-node-mismatch"
+    TREE_NODE_EXTRA = "tree-node-extra"
+    SIGNER_REGISTRY = "signer-registry"
+    """The stored signer registry differs from the one replayed from the log."""
+    CHECKPOINT = "checkpoint"
+    """A checkpoint that is malformed, badly signed, or does not match the log."""
+    NO_CHECKPOINT = "no-checkpoint"
+    UNCOVERED = "uncovered-entries"
+    """Entries after the latest checkpoint."""
+    PROJECTION_MISSING = "projection-missing"
+    PROJECTION_EXTRA = "projection-extra"
+    PROJECTION_DIFFERS = "projection-differs"
+    KEPT_CHECKPOINT = "kept-checkpoint"
+    """The checkpoint the auditor kept is malformed or not signed by the log key."""
+    NOT_EXTENDED = "not-extended"
+    """The log does not extend the checkpoint the auditor kept."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One discrepancy: its kind, the entry it concerns (if one), and what was found."""
+
+    kind: ProblemKind
+    entry: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+    def to_json(self) -> dict[str, object]:
+        """The problem as a JSON object."""
+        return {"kind": self.kind.value, "entry": self.entry, "detail": self.detail}
+
+
 @dataclass
 class VerifyReport:
+    """The outcome of :func:`verify_ledger`: what was checked and every problem found."""
+
     size: int = 0
     entries_checked: int = 0
     nodes_checked: int = 0
     graph_rows_checked: int = 0
     checkpoints_checked: int = 0
     root: bytes = b""
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     truncated: bool = False
 
     @property
     def ok(self) -> bool:
+        """True when nothing was found."""
         return not self.problems
 
-    def problem(self, text: str) -> None:
+    def problem(self, kind: ProblemKind, detail: str, entry: int | None = None) -> None:
+        """Record a problem (the first :data:`MAX_PROBLEMS` are kept)."""
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(text)
+            self.problems.append(Problem(kind, entry, detail))
         else:
             self.truncated = True
 
+    def kinds(self) -> set[ProblemKind]:
+        """The kinds of the problems found."""
+        return {p.kind for p in self.problems}
+
     def to_json(self) -> dict[str, object]:
+        """The report as a JSON object (problems as objects of kind, entry, detail)."""
         return {
             "ok": self.ok,
             "size": self.size,
@@ -69,9 +138,20 @@ class VerifyReport:
             "nodes_checked": self.nodes_checked,
             "graph_rows_checked": self.graph_rows_checked,
             "checkpoints_checked": self.checkpoints_checked,
-            "problems": self.problems,
+            "problems": [p.to_json() for p in self.problems],
             "problems_truncated": self.truncated,
         }
+
+
+K = ProblemKind
+
+
+def _kind_of(exc: LineageError) -> ProblemKind:
+    if isinstance(exc, AuthorizationError):
+        return K.UNAUTHORISED
+    if isinstance(exc, SignatureError):
+        return K.SIGNATURE
+    return K.MALFORMED
 
 
 class _StoredTree:
@@ -101,18 +181,20 @@ class _StoredTree:
         level, index = node
         where = f"tree node level {level} index {index}"
         if stored is None:
-            self._report.problem(f"{where}: missing from the store")
+            self._report.problem(K.TREE_NODE_MISSING, f"{where}: missing from the store")
         elif stored != expected:
             what = "leaf hash" if level == 0 else "hash"
             self._report.problem(
-                f"{where}: stored {what} does not match the one recomputed from the entries"
+                K.TREE_NODE_MISMATCH,
+                f"{where}: stored {what} does not match the one recomputed from the entries",
             )
 
     def check_no_extra(self, size: int) -> None:
         self._read_through(None)
         for level, index in sorted(self._pending):
             self._report.problem(
-                f"tree node level {level} index {index}: not part of the tree of size {size}"
+                K.TREE_NODE_EXTRA,
+                f"tree node level {level} index {index}: not part of the tree of size {size}",
             )
 
 
@@ -123,32 +205,43 @@ def verify_ledger(
     since_note: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
+    """Re-derive everything in ``store``'s ledger and report every discrepancy.
+
+    ``pinned_key``: the log key the auditor expects; ``since_note``: a checkpoint the
+    auditor kept, which the log must extend; ``progress`` is called with the number of
+    entries checked, as they are.
+    """
     report = VerifyReport()
     meta = store.meta()
     origin = meta.get("origin", "")
     try:
         log_key = PublicKey.from_b64(meta.get("log_public_key", ""))
     except LineageError:
-        report.problem("store metadata: log public key is malformed")
+        report.problem(K.METADATA, "store metadata: log public key is malformed")
         return report
     if pinned_key is not None and pinned_key != log_key:
-        report.problem("store metadata: log key differs from the key you pinned")
+        report.problem(K.METADATA, "store metadata: log key differs from the key you pinned")
         return report
     try:
         with store.snapshot():
             for problem in store.integrity_problems():
-                report.problem(problem)
+                report.problem(K.STORE_INTEGRITY, problem)
             sizes = [size for size, _ in store.checkpoints()]
-            with ExpectedProjection() as expected:
-                roots = _check_entries(store, report, sizes, progress, expected)
-                report.graph_rows_checked = compare(
-                    expected, store.iter_rows, report.problem, store.derived_tables
-                )
+            with ExpectedProjection() as expected, ExitStack() as scratch:
+                derived = [(t, scratch.enter_context(t.rebuild())) for t in store.derived_tables()]
+
+                def add_rows(batch: GraphBatch) -> None:
+                    expected.add(batch)
+                    for _, rebuild in derived:
+                        rebuild.add(batch)
+
+                roots = _check_entries(store, report, sizes, progress, add_rows)
+                report.graph_rows_checked = _compare_projection(store, report, expected, derived)
             _check_checkpoints(store, report, origin, log_key, roots)
             if since_note is not None:
                 _check_since(store, report, origin, log_key, since_note)
     except StoreError as exc:
-        report.problem(f"store unreadable: {exc}")
+        report.problem(K.STORE_UNREADABLE, f"store unreadable: {exc}")
     return report
 
 
@@ -157,7 +250,7 @@ def _check_entries(
     report: VerifyReport,
     checkpoint_sizes: list[int],
     progress: Callable[[int], None] | None,
-    expected: ExpectedProjection,
+    add_rows: Callable[[GraphBatch], None],
 ) -> dict[int, bytes]:
     tree = CompactRange()
     stored_tree = _StoredTree(store, report)
@@ -171,11 +264,19 @@ def _check_entries(
     graph = GraphBatch.empty()
     for index, stored_leaf, body in store.iter_entries():
         if index != tree.size:
-            report.problem(f"entry {tree.size}: missing (next stored entry is {index})")
+            report.problem(
+                K.ENTRY_MISSING,
+                f"entry {tree.size}: missing (next stored entry is {index})",
+                tree.size,
+            )
             break
         leaf = leaf_hash(body)
         if leaf != stored_leaf:
-            report.problem(f"entry {index}: entry bytes do not match their recorded leaf hash")
+            report.problem(
+                K.LEAF_HASH,
+                f"entry {index}: entry bytes do not match their recorded leaf hash",
+                index,
+            )
         signed = _check_statement(index, body, trust, report, graph)
         if signed is not None:
             pending.append((index, signed))
@@ -186,7 +287,7 @@ def _check_entries(
         if tree.size in wanted:
             roots[tree.size] = tree.root()
         if graph.size() >= _GRAPH_BATCH_ROWS:
-            expected.add(graph)
+            add_rows(graph)
             graph = GraphBatch.empty()
         if len(pending) >= _SIGNATURE_BATCH or pending_bytes >= _SIGNATURE_BATCH_BYTES:
             _check_signatures(pending, report)
@@ -194,7 +295,7 @@ def _check_entries(
                 progress(len(pending))
             pending, pending_bytes = [], 0
     _check_signatures(pending, report)
-    expected.add(graph)
+    add_rows(graph)
     if progress:
         progress(len(pending))
     stored_tree.check_no_extra(tree.size)
@@ -204,12 +305,35 @@ def _check_entries(
     return roots
 
 
+def _compare_projection(
+    store: Store,
+    report: VerifyReport,
+    expected: ExpectedProjection,
+    derived: list[tuple[DerivedTable, DerivedRebuild]],
+) -> int:
+    """Compare every projection table, and every table the store derives from it, with
+    the rows recomputed from the entries; the number of rows compared."""
+
+    def difference(kind: str, row: ProjectionRow, detail: str) -> None:
+        entry = row.entry if row.entry >= 0 else None
+        report.problem(ProblemKind(kind), detail, entry)
+
+    compared = 0
+    for table, label in LABELS.items():
+        compared += compare(label, expected.rows(table), store.iter_rows(table), difference)
+    for table_spec, rebuild in derived:
+        stored = store.iter_rows(table_spec.name)
+        compared += compare(table_spec.label, rebuild.rows(), stored, difference)
+    return compared
+
+
 def _check_signatures(pending: list[tuple[int, SignedMessage]], report: VerifyReport) -> None:
     while pending:
         bad = first_invalid([signed for _, signed in pending])
         if bad is None:
             return
-        report.problem(f"entry {pending[bad][0]}: signature does not verify")
+        entry = pending[bad][0]
+        report.problem(K.SIGNATURE, f"entry {entry}: signature does not verify", entry)
         pending = pending[bad + 1 :]
 
 
@@ -228,7 +352,7 @@ def _check_statement(
             trust.apply(statement, index)
             return None
     except LineageError as exc:
-        report.problem(f"entry {index}: {exc}")
+        report.problem(_kind_of(exc), f"entry {index}: {exc}", index)
         return None
     return signer.public_key, envelope.signature, envelope.signing_input()
 
@@ -237,13 +361,14 @@ def _compare_signers(store: Store, trust: TrustState, report: VerifyReport) -> N
     try:
         stored = {s.keyid: s for s in store.signers()}
     except LineageError as exc:
-        report.problem(f"signer registry: unreadable ({exc})")
+        report.problem(K.SIGNER_REGISTRY, f"signer registry: unreadable ({exc})")
         return
     for keyid in sorted(set(stored) | set(trust.signers)):
         if stored.get(keyid) != trust.signers.get(keyid):
             report.problem(
+                K.SIGNER_REGISTRY,
                 f"signer registry: key {keyid[:16]} differs from the log's"
-                " registrations and revocations"
+                " registrations and revocations",
             )
 
 
@@ -258,18 +383,24 @@ def _check_checkpoints(
         try:
             checkpoint = open_checkpoint(note, origin, log_key)
         except VerificationError as exc:
-            report.problem(f"{where}: {exc}")
+            report.problem(K.CHECKPOINT, f"{where}: {exc}")
             continue
         if checkpoint.size != size:
-            report.problem(f"{where}: the note says size {checkpoint.size}")
+            report.problem(K.CHECKPOINT, f"{where}: the note says size {checkpoint.size}")
         elif size > report.size:
-            report.problem(f"{where}: the log has only {report.size} entries")
+            report.problem(K.CHECKPOINT, f"{where}: the log has only {report.size} entries")
         elif roots.get(size) != checkpoint.root:
-            report.problem(f"{where}: root does not match the tree recomputed from the entries")
+            report.problem(
+                K.CHECKPOINT, f"{where}: root does not match the tree recomputed from the entries"
+            )
     if report.checkpoints_checked == 0:
-        report.problem("the log has no checkpoint")
+        report.problem(K.NO_CHECKPOINT, "the log has no checkpoint")
     elif latest < report.size:
-        report.problem(f"entries {latest} to {report.size - 1} are not covered by a checkpoint")
+        report.problem(
+            K.UNCOVERED,
+            f"entries {latest} to {report.size - 1} are not covered by a checkpoint",
+            latest,
+        )
 
 
 def _check_since(
@@ -278,13 +409,19 @@ def _check_since(
     try:
         old = open_checkpoint(note, origin, log_key)
     except VerificationError as exc:
-        report.problem(f"kept checkpoint: {exc}")
+        report.problem(K.KEPT_CHECKPOINT, f"kept checkpoint: {exc}")
         return
     if old.size > report.size:
-        report.problem(f"kept checkpoint: size {old.size} is larger than the log ({report.size})")
+        report.problem(
+            K.NOT_EXTENDED,
+            f"kept checkpoint: size {old.size} is larger than the log ({report.size})",
+        )
         return
     try:
         proof = merkle_proof.consistency_proof(old.size, report.size, store.get_nodes)
         verify_consistency(old.size, report.size, old.root, report.root, proof)
     except LineageError as exc:
-        report.problem(f"kept checkpoint at size {old.size}: the log does not extend it ({exc})")
+        report.problem(
+            K.NOT_EXTENDED,
+            f"kept checkpoint at size {old.size}: the log does not extend it ({exc})",
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 RowKey = tuple[str | int, ...]
 
@@ -24,6 +24,7 @@ def attrs_json(attrs: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class NodeRow:
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("id",)
     id: str
     kind: str
     attrs: str
@@ -41,6 +42,7 @@ class NodeRow:
 
 @dataclass(frozen=True)
 class EdgeRow:
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("down", "up", "kind")
     up: str
     down: str
     kind: str
@@ -53,6 +55,7 @@ class EdgeRow:
 
 @dataclass(frozen=True)
 class DropRow:
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("node", "entry")
     node: str
     reason: str
     entry: int
@@ -64,6 +67,7 @@ class DropRow:
 
 @dataclass(frozen=True)
 class StatementRow:
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("entry",)
     entry: int
     predicate_type: str
     step: str
@@ -79,6 +83,8 @@ class StatementRow:
 @dataclass(frozen=True)
 class RequestRow:
     """A deletion, objection or erasure request about ``target``, made at ``at_us``."""
+
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("target", "kind", "entry")
 
     target: str
     kind: str
@@ -112,9 +118,9 @@ class GraphBatch:
         return len(self.nodes) + len(self.edges) + len(self.drops) + len(self.requests)
 
 
-class OriginRow(NamedTuple):
+class PackedOrigin(NamedTuple):
     """A record packed into a shard and one post it derives from (``origin`` None: no
-    complete path back to any post — a lineage gap). A named tuple: checks make one per
+    complete path back to any post — a lineage gap). A named tuple: checks read one per
     record, millions of them."""
 
     shard: str
@@ -124,19 +130,13 @@ class OriginRow(NamedTuple):
     origin: str | None
     path: tuple[int, ...]
     """Entries of the ``DERIVED_FROM`` edges from the origin down to the record."""
-    origin_kind: str | None
-    """``Post``, or None when the origin is named by an edge but declared by no entry."""
-    origin_attrs: str
-    origin_entry: int
-    origin_time_us: int
-    subject: str | None
-    subject_attrs: str
-    authored_entry: int
 
 
 @dataclass(frozen=True)
 class AncestryRow:
     """A row of the embedded store's ancestry index (see ``lineage.store.sqlite.ancestry``)."""
+
+    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("record", "origin")
 
     record: str
     origin: str

@@ -30,12 +30,13 @@ from lineage.model.graph import (
     TRAINED_ON,
 )
 from lineage.model.requests import DELETION, ERASURE
-from lineage.model.rows import NodeRow, OriginRow
+from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
 from lineage.model.times import format_us
 from lineage.policy.cel_env import FIELDS, Evaluator
 from lineage.policy.document import Policy
+from lineage.policy.origins import OriginRow, origin_rows
 from lineage.query.trace import edges_into, require_node
-from lineage.store.base import Store
+from lineage.store.base import Store, table_rows
 
 UNKNOWN_ORIGIN = "unknown-origin"
 MODEL_PREFIX = ID_PREFIX[MODEL]
@@ -208,18 +209,17 @@ class _Context:
     @classmethod
     def load(cls, store: Store, as_of: int) -> _Context:
         times, steps = {}, {}
-        for row in store.iter_rows("statements"):
-            times[row.entry] = row.time_us  # type: ignore[attr-defined]
-            steps[row.entry] = row.step  # type: ignore[attr-defined]
+        for row in table_rows(store, StatementRow):
+            times[row.entry] = row.time_us
+            steps[row.entry] = row.step
         drops: dict[str, list[str]] = {}
-        for row in store.iter_rows("drops"):
-            if row.time_us <= as_of:  # type: ignore[attr-defined]
-                drops.setdefault(row.node, []).append(row.reason)  # type: ignore[attr-defined]
+        for drop in table_rows(store, DropRow):
+            if drop.time_us <= as_of:
+                drops.setdefault(drop.node, []).append(drop.reason)
         deleted: dict[str, tuple[int, int]] = {}
         objected: dict[str, tuple[int, int]] = {}
         erased: dict[str, int] = {}
-        for row in store.iter_rows("requests"):
-            request: Any = row
+        for request in table_rows(store, RequestRow):
             if request.time_us > as_of:
                 continue
             if request.kind == ERASURE:
@@ -420,7 +420,7 @@ def check(
     with store.snapshot():
         report.uses = resolve_uses(store, root, bound)
         checker = _Checker(report, evaluator, _Context.load(store, bound))
-        for n, row in enumerate(store.shard_origins(sorted(report.uses), as_of_us), 1):
+        for n, row in enumerate(origin_rows(store, sorted(report.uses), as_of_us), 1):
             checker.add(row, report.uses[row.shard])
             if progress is not None and n % 10_000 == 0:
                 progress(10_000)

@@ -1,16 +1,22 @@
-"""The store contract: what every backend (SQLite, Neo4j) provides to the ledger.
+"""The store contract: what every backend (SQLite, Neo4j) provides to the ledger and the
+queries.
 
 A store keeps the log entries, the hash of every complete subtree, the signed
-checkpoints, the signer registry projected from the entries, and small
-metadata. Writes happen only inside :meth:`Store.append_session`, which commits
+checkpoints, the signer registry projected from the entries, the graph projection, and
+small metadata. Writes happen only inside :meth:`Store.append_session`, which commits
 everything it was given at once or nothing.
+
+The graph reads (:class:`GraphReads`) are primitives: nodes, edges, drops, requests,
+reachability, and the origins of packed records. Questions such as "the origins of a
+shard with their attributes" are composed from them in :mod:`lineage.query` and
+:mod:`lineage.policy`, once for every store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, TypeVar, cast
 
 from lineage.crypto.merkle.nodes import NodeId
 from lineage.model.identity import IdentityStore
@@ -19,7 +25,7 @@ from lineage.model.rows import (
     EdgeRow,
     GraphBatch,
     NodeRow,
-    OriginRow,
+    PackedOrigin,
     ProjectionRow,
     RequestRow,
     StatementRow,
@@ -30,10 +36,12 @@ SCHEMA_VERSION = "3"
 ENTRIES_PAGE = 64
 """Entries a store reads at a time when iterating: a statement of a thousand edges is
 about 100 kB, so pages are counted in tens, not thousands."""
+MAX_EDGES_LISTED = 1_000_000
+"""The default bound of :meth:`GraphReads.edges_of`."""
 
 
-class ReadView(Protocol):
-    """Reads shared by a store and an open append session."""
+class LogReads(Protocol):
+    """Reads of the log shared by a store and an open append session."""
 
     def size(self) -> int:
         """Number of entries in the log."""
@@ -43,10 +51,12 @@ class ReadView(Protocol):
         """Stored hashes of the requested complete subtrees (absent ones are left out)."""
         ...
 
-    def signers(self) -> list[Signer]: ...
+    def signers(self) -> list[Signer]:
+        """The signer registry as the store keeps it, in registration order."""
+        ...
 
 
-class AppendSession(ReadView, Protocol):
+class AppendSession(LogReads, Protocol):
     """One atomic append: everything added is committed together, or nothing is."""
 
     def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
@@ -76,7 +86,95 @@ class AppendSession(ReadView, Protocol):
         ...
 
 
-class Store(ReadView, Protocol):
+class GraphReads(Protocol):
+    """The graph projection's primitives; every store implements them, and everything
+    above the store composes them."""
+
+    def node(self, node_id: str) -> NodeRow | None:
+        """The node with this id, if an entry declared it."""
+        ...
+
+    def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
+        """The declared nodes among ``ids``, by id."""
+        ...
+
+    def edges_of(
+        self,
+        node_id: str,
+        as_of_us: int | None = None,
+        *,
+        downstream_only: bool = False,
+        limit: int = MAX_EDGES_LISTED,
+    ) -> list[EdgeRow]:
+        """Up to ``limit`` edges with ``node_id`` at either end (or only those leading
+        downstream from it), asserted by ``as_of_us``."""
+        ...
+
+    def edges_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> list[EdgeRow]:
+        """The ``kind`` edges whose downstream end is one of ``nodes``, asserted by
+        ``as_of_us``, ordered by (downstream, upstream)."""
+        ...
+
+    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against ``node_id`` by ``as_of_us``, in entry order."""
+        ...
+
+    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
+        """Every node reachable from ``root`` against (upstream) or with the data flow,
+        ``root`` included, each once; a node an edge names but no entry declares comes
+        with kind ``""``."""
+        ...
+
+    def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]:
+        """The statement rows of these entries, by entry."""
+        ...
+
+    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
+        """(entry, reason, count) over all drops."""
+        ...
+
+    def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
+        """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
+        ...
+
+    def packed_origins(
+        self, shards: Iterable[str], as_of_us: int | None = None
+    ) -> Iterator[PackedOrigin]:
+        """Every record packed into each shard by ``as_of_us``, once per post it derives
+        from (origin None: no complete path to a post). The path entries are not bounded
+        by ``as_of_us``: callers compare their entries' times."""
+        ...
+
+
+class DerivedRebuild(Protocol):
+    """A derived table being recomputed from the projection's rows."""
+
+    def add(self, batch: GraphBatch) -> None:
+        """Feed the rows of the next entries (in entry order)."""
+        ...
+
+    def rows(self) -> Iterator[ProjectionRow]:
+        """The recomputed rows, in the order :meth:`Store.iter_rows` gives the stored ones."""
+        ...
+
+
+class DerivedTable(Protocol):
+    """A table a store derives from the projection for speed (SQLite's ancestry index);
+    ``verify`` recomputes it with the store's own code and compares it row by row."""
+
+    name: str
+    """The table's name for :meth:`Store.iter_rows`."""
+    label: str
+    """What a row is, in problem reports."""
+
+    def rebuild(self) -> AbstractContextManager[DerivedRebuild]:
+        """A scratch recomputation, discarded at the end of the block."""
+        ...
+
+
+class Store(LogReads, GraphReads, Protocol):
     url: str
     """Names the store in messages; never carries a password."""
     open_url: str
@@ -122,49 +220,9 @@ class Store(ReadView, Protocol):
 
     def checkpoint_at(self, size: int) -> str | None: ...
 
-    # -- graph projection ---------------------------------------------------------
-
-    def node(self, node_id: str) -> NodeRow | None: ...
-
-    def edges_of(
-        self,
-        node_id: str,
-        as_of_us: int | None = None,
-        *,
-        downstream_only: bool = False,
-        limit: int = 1_000_000,
-    ) -> list[EdgeRow]:
-        """Up to ``limit`` edges with ``node_id`` at either end (or only those leading
-        downstream from it), asserted by ``as_of_us``."""
+    def derived_tables(self) -> Sequence[DerivedTable]:
+        """Tables the store derives from the projection for speed (none on Neo4j)."""
         ...
-
-    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]: ...
-
-    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
-        """Every node reachable from ``root`` against (upstream) or with the data flow."""
-        ...
-
-    def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]: ...
-
-    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
-        """(entry, reason, count) over all drops."""
-        ...
-
-    def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
-        """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
-        ...
-
-    def shard_origins(
-        self, shards: Iterable[str], as_of_us: int | None = None
-    ) -> Iterator[OriginRow]:
-        """Every record packed into each shard by ``as_of_us``, once per post it derives
-        from (origin None: no complete path to a post). Path entries and origin rows
-        are not bounded by ``as_of_us``: callers compare their entries' times."""
-        ...
-
-    derived_tables: tuple[str, ...]
-    """Tables the store derives from the projection for speed (SQLite: ``ancestry``);
-    ``verify`` recomputes and compares them like the projection's own."""
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of one of :data:`PROJECTION_TABLES` in key order."""
@@ -179,3 +237,18 @@ class Store(ReadView, Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+R = TypeVar("R", NodeRow, EdgeRow, DropRow, StatementRow, RequestRow)
+_TABLE_OF: dict[type[ProjectionRow], str] = {
+    StatementRow: "statements",
+    NodeRow: "nodes",
+    EdgeRow: "edges",
+    DropRow: "drops",
+    RequestRow: "requests",
+}
+
+
+def table_rows(store: Store, row_type: type[R]) -> Iterator[R]:
+    """Every row of the projection table of ``row_type``, in key order, typed."""
+    return cast(Iterator[R], store.iter_rows(_TABLE_OF[row_type]))

@@ -15,7 +15,7 @@ come from :mod:`lineage.model.graph`, never from input; values are parameters.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from lineage.errors import NodeConflictError
@@ -25,42 +25,13 @@ from lineage.model.rows import (
     EdgeRow,
     GraphBatch,
     NodeRow,
-    OriginRow,
+    PackedOrigin,
     ProjectionRow,
     RequestRow,
     StatementRow,
 )
-
-Run = Callable[[str, dict[str, Any]], list[list[Any]]]
-"""Runs one parameterised query and returns its rows."""
-
-NEVER = 1 << 62
-PAGE = 2000
-CHUNK = 10_000
-"""Rows (or ids) one UNWIND query takes."""
-
-
-def in_chunks(
-    run: Run, query: str, items: Sequence[Any], name: str = "rows", **params: Any
-) -> list[list[Any]]:
-    """Run ``query`` with ``$name`` bound to successive chunks of ``items`` (and the
-    other ``params`` to the same values each time); all rows."""
-    found: list[list[Any]] = []
-    for start in range(0, len(items), CHUNK):
-        found.extend(run(query, {**params, name: list(items[start : start + CHUNK])}))
-    return found
-
-
-def pages(run: Run, query: str, after: Any, page: int = PAGE, **params: Any) -> Iterator[list[Any]]:
-    """Rows of a keyset-paginated query (``$after``, ``$page``) whose first column is its
-    sort key."""
-    while True:
-        rows = run(query, {"after": after, "page": page, **params})
-        yield from rows
-        if len(rows) < page:
-            return
-        after = rows[-1][0]
-
+from lineage.store.base import MAX_EDGES_LISTED
+from lineage.store.neo4j._cypher import NEVER, PAGE, Run, in_chunks, pages
 
 _FLOWS_FORWARD = {kind: rule[2] for kind, rule in EDGE_RULES.items()}
 for _name in [*_FLOWS_FORWARD, *NODE_ATTRIBUTES]:
@@ -217,6 +188,10 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
 # -- reads --------------------------------------------------------------------------
 
 _NODE = "MATCH (n:Lineage {id: $id}) RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
+_NODES = (
+    "UNWIND $ids AS id MATCH (n:Lineage {id: id}) WHERE n.kind IS NOT NULL"
+    " RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
+)
 _EDGE_FIELDS = "startNode(r).id, endNode(r).id, type(r), r.entry, r.time_us"
 _EDGES_DOWN = f"""
 MATCH (n:Lineage {{id: $id}})
@@ -232,6 +207,12 @@ MATCH (n:Lineage {{id: $id}})-[r:{_FORWARD}|{_BACKWARD}]-()
 WHERE r.time_us <= $until
 RETURN {_EDGE_FIELDS} LIMIT $limit
 """
+_EDGES_INTO = {
+    kind: "UNWIND $ids AS id MATCH (d:Lineage {id: id})"
+    + (f"<-[r:{kind}]-()" if forward else f"-[r:{kind}]->()")
+    + f" WHERE r.time_us <= $until RETURN {_EDGE_FIELDS}"
+    for kind, forward in _FLOWS_FORWARD.items()
+}
 _DROPS_OF = (
     "MATCH (d:Drop {node: $id}) WHERE d.time_us <= $until"
     " RETURN d.node, d.reason, d.entry, d.time_us ORDER BY d.entry"
@@ -255,20 +236,20 @@ _REQUESTS_OF = (
     "UNWIND $ids AS id MATCH (q:Request {target: id}) WHERE q.time_us <= $until"
     " RETURN q.target, q.kind, q.at_us, q.entry, q.time_us"
 )
-_SHARD_ORIGINS = """
+_PACKED_ORIGINS = """
 MATCH (s:Shard {id: $shard})<-[pk:PACKED_INTO]-(r:Lineage)
 WHERE pk.time_us <= $until
 OPTIONAL MATCH p = (r)-[:DERIVED_FROM*1..100]->(o:Lineage)
 WHERE NOT (o)-[:DERIVED_FROM]->()
-OPTIONAL MATCH (subject:Lineage)-[au:AUTHORED]->(o)
-RETURN s.id, r.id, pk.entry, pk.time_us, o.id, [x IN relationships(p) | x.entry], o.kind,
-       o.attrs, o.entry, o.time_us, subject.id, subject.attrs, au.entry
+RETURN r.id, pk.entry, pk.time_us, o.id, [x IN relationships(p) | x.entry]
 """
 _POST_PREFIX = "post:"
 _DROP_COUNTS = "MATCH (d:Drop) WHERE d.time_us <= $until RETURN d.entry, d.reason, count(*)"
+_FIRST_BATCH, _LARGEST_BATCH, _DEPTH_FIRST_ROWS = 16, 5000, 2000
 
 
 def edge_row(start: str, end: str, kind: str, entry: int, time_us: int) -> EdgeRow:
+    """The edge of a relationship from ``start`` to ``end``, ends named by the data flow."""
     if _FLOWS_FORWARD[kind]:
         return EdgeRow(start, end, kind, entry, time_us)
     return EdgeRow(end, start, kind, entry, time_us)
@@ -278,108 +259,130 @@ def _until(as_of_us: int | None) -> int:
     return NEVER if as_of_us is None else as_of_us
 
 
-def node(run: Run, node_id: str) -> NodeRow | None:
-    rows = run(_NODE, {"id": node_id})
-    if not rows or rows[0][1] is None:
-        return None
-    return NodeRow(*rows[0])
+def _shard_origins(shard: str, rows: list[list[Any]]) -> Iterator[PackedOrigin]:
+    """As the SQLite store's ancestry gives them: of several paths from one post to one
+    record, the one with the earliest entries; a record with no path ending at a post
+    id is a gap (origin None)."""
+    best: dict[tuple[str, str | None], PackedOrigin] = {}
+    for record, entry, when, origin, path in rows:
+        post = origin if origin is not None and origin.startswith(_POST_PREFIX) else None
+        line = PackedOrigin(shard, record, entry, when, post, tuple(reversed(path)) if post else ())
+        known = best.get((record, post))
+        if known is None or line.path < known.path:
+            best[(record, post)] = line
+    reached = {record for record, post in best if post is not None}
+    for (record, post), line in sorted(best.items(), key=lambda item: item[0][0]):
+        if post is not None or record not in reached:
+            yield line
 
 
-def edges_of(
-    run: Run, node_id: str, as_of_us: int | None, downstream_only: bool, limit: int
-) -> list[EdgeRow]:
-    query = _EDGES_DOWN if downstream_only else _EDGES_BOTH
-    rows = run(query, {"id": node_id, "until": _until(as_of_us), "limit": limit})
-    return [edge_row(*r) for r in rows]
+class Neo4jGraph:
+    """The graph reads of the store contract, through a query runner."""
 
+    def __init__(self, run: Run) -> None:
+        self._graph_run = run
 
-def drops_of(run: Run, node_id: str, as_of_us: int | None) -> list[DropRow]:
-    return [DropRow(*r) for r in run(_DROPS_OF, {"id": node_id, "until": _until(as_of_us)})]
+    def node(self, node_id: str) -> NodeRow | None:
+        """The node with this id, if an entry declared it."""
+        rows = self._graph_run(_NODE, {"id": node_id})
+        if not rows or rows[0][1] is None:
+            return None
+        return NodeRow(*rows[0])
 
+    def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
+        """The declared nodes among ``ids``, by id."""
+        rows = in_chunks(self._graph_run, _NODES, sorted(set(ids)), name="ids")
+        return {r[0]: NodeRow(*r) for r in rows}
 
-_FIRST_BATCH, _LARGEST_BATCH, _DEPTH_FIRST_ROWS = 16, 5000, 2000
+    def edges_of(
+        self,
+        node_id: str,
+        as_of_us: int | None = None,
+        *,
+        downstream_only: bool = False,
+        limit: int = MAX_EDGES_LISTED,
+    ) -> list[EdgeRow]:
+        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it)."""
+        query = _EDGES_DOWN if downstream_only else _EDGES_BOTH
+        rows = self._graph_run(query, {"id": node_id, "until": _until(as_of_us), "limit": limit})
+        return [edge_row(*r) for r in rows]
 
+    def edges_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> list[EdgeRow]:
+        """The ``kind`` edges whose downstream end is one of ``nodes``."""
+        query = _EDGES_INTO[kind]
+        wanted = sorted(set(nodes))
+        rows = in_chunks(self._graph_run, query, wanted, name="ids", until=_until(as_of_us))
+        return sorted((edge_row(*r) for r in rows), key=lambda e: (e.down, e.up))
 
-def walk(run: Run, root: str, upstream: bool, as_of_us: int | None) -> Iterator[NodeRow]:
-    """Every node reachable from ``root`` (itself included), each once; undeclared nodes
-    come with kind ``""``. Depth first, one query a batch of the deepest nodes found:
-    small batches until the first couple of thousand rows (origins arrive after one
-    query a level), then batches of thousands."""
-    until = _until(as_of_us)
-    query = _UPSTREAM if upstream else _DOWNSTREAM
-    start = node(run, root)
-    seen = {root}
-    if start is None:
-        yield NodeRow(root, "", "{}", -1, 0)
-    elif start.time_us <= until:
-        yield start
-    stack: list[list[str]] = [[root]]
-    batch = _FIRST_BATCH
-    while stack:
-        top = stack[-1]
-        ids = top[-batch:]
-        del top[-batch:]
-        if not top:
-            stack.pop()
-        fresh: list[str] = []
-        for node_id, kind, attrs, entry, when in run(query, {"ids": ids, "until": until}):
-            if node_id in seen:
-                continue
-            seen.add(node_id)
-            fresh.append(node_id)
-            if kind is None:
-                yield NodeRow(node_id, "", "{}", -1, 0)
-            elif when <= until:
-                yield NodeRow(node_id, kind, attrs, entry, when)
-        if fresh:
-            stack.append(fresh)
-        if len(seen) > _DEPTH_FIRST_ROWS:
-            batch = min(batch * 2, _LARGEST_BATCH)
+    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against ``node_id``, in entry order."""
+        rows = self._graph_run(_DROPS_OF, {"id": node_id, "until": _until(as_of_us)})
+        return [DropRow(*r) for r in rows]
 
+    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
+        """Every node reachable from ``root`` (itself included), each once. Depth first,
+        one query a batch of the deepest nodes found: small batches until the first
+        couple of thousand rows (origins arrive after one query a level), then batches
+        of thousands."""
+        until = _until(as_of_us)
+        query = _UPSTREAM if upstream else _DOWNSTREAM
+        start = self.node(root)
+        seen = {root}
+        if start is None:
+            yield NodeRow(root, "", "{}", -1, 0)
+        elif start.time_us <= until:
+            yield start
+        stack: list[list[str]] = [[root]]
+        batch = _FIRST_BATCH
+        while stack:
+            top = stack[-1]
+            ids = top[-batch:]
+            del top[-batch:]
+            if not top:
+                stack.pop()
+            fresh: list[str] = []
+            for node_id, kind, attrs, entry, when in self._graph_run(
+                query, {"ids": ids, "until": until}
+            ):
+                if node_id in seen:
+                    continue
+                seen.add(node_id)
+                fresh.append(node_id)
+                if kind is None:
+                    yield NodeRow(node_id, "", "{}", -1, 0)
+                elif when <= until:
+                    yield NodeRow(node_id, kind, attrs, entry, when)
+            if fresh:
+                stack.append(fresh)
+            if len(seen) > _DEPTH_FIRST_ROWS:
+                batch = min(batch * 2, _LARGEST_BATCH)
 
-def statements(run: Run, entries: Iterable[int]) -> dict[int, StatementRow]:
-    rows = in_chunks(run, _STATEMENTS, sorted(set(entries)), name="entries")
-    return {r[0]: StatementRow(*r) for r in rows}
+    def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]:
+        """The statement rows of these entries, by entry."""
+        rows = in_chunks(self._graph_run, _STATEMENTS, sorted(set(entries)), name="entries")
+        return {r[0]: StatementRow(*r) for r in rows}
 
+    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
+        """(entry, reason, count) of every drop."""
+        rows = self._graph_run(_DROP_COUNTS, {"until": _until(as_of_us)})
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
-def requests_of(run: Run, targets: Iterable[str], as_of_us: int | None) -> list[RequestRow]:
-    wanted = sorted(set(targets))
-    rows = in_chunks(run, _REQUESTS_OF, wanted, name="ids", until=_until(as_of_us))
-    return sorted((RequestRow(*r) for r in rows), key=RequestRow.key)
+    def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
+        """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
+        wanted = sorted(set(targets))
+        rows = in_chunks(self._graph_run, _REQUESTS_OF, wanted, name="ids", until=_until(as_of_us))
+        return sorted((RequestRow(*r) for r in rows), key=RequestRow.key)
 
-
-def shard_origins(run: Run, shards: Iterable[str], as_of_us: int | None) -> Iterator[OriginRow]:
-    """As the SQLite store's ancestry gives them: a chain ending anywhere but at a post
-    id is a gap (origin None); of several paths from one post, the first."""
-    until = _until(as_of_us)
-    for shard in shards:
-        seen: set[tuple[str, str | None]] = set()
-        for row in run(_SHARD_ORIGINS, {"shard": shard, "until": until}):
-            origin = row[4] if row[4] is not None and row[4].startswith(_POST_PREFIX) else None
-            if (row[1], origin) in seen:
-                continue
-            seen.add((row[1], origin))
-            found = origin is not None
-            yield OriginRow(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                origin,
-                tuple(reversed(row[5])) if found else (),
-                row[6] if found else None,
-                (row[7] or "{}") if found else "{}",
-                row[8] if found and row[8] is not None else -1,
-                (row[9] or 0) if found else 0,
-                row[10] if found else None,
-                (row[11] or "{}") if found else "{}",
-                row[12] if found and row[12] is not None else -1,
-            )
-
-
-def drop_counts(run: Run, as_of_us: int | None) -> list[tuple[int, str, int]]:
-    rows = run(_DROP_COUNTS, {"until": _until(as_of_us)})
-    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+    def packed_origins(
+        self, shards: Iterable[str], as_of_us: int | None = None
+    ) -> Iterator[PackedOrigin]:
+        """Every record packed into each shard, once per origin, shard by shard."""
+        until = _until(as_of_us)
+        for shard in shards:
+            rows = self._graph_run(_PACKED_ORIGINS, {"shard": shard, "until": until})
+            yield from _shard_origins(shard, rows)
 
 
 # -- ordered iteration (verify, copy), bounded to entries below ``bound`` --------------
@@ -410,7 +413,7 @@ _ROW_TYPES: dict[str, Any] = {
     "requests": RequestRow,
 }
 _NODE_IDS_PAGE = "MATCH (n:Lineage) WHERE n.id > $after RETURN n.id ORDER BY n.id LIMIT $page"
-_EDGES_INTO = f"""
+_ALL_EDGES_INTO = f"""
 UNWIND $ids AS id MATCH (d:Lineage {{id: id}})
 CALL (d) {{
     MATCH (d)-[r:{_BACKWARD}]->() RETURN r
@@ -423,7 +426,7 @@ RETURN {_EDGE_FIELDS}
 
 
 def iter_rows(run: Run, table: str, bound: int) -> Iterator[ProjectionRow]:
-    """Rows of one projection table in key order (as :mod:`sqlite_graph` gives them)."""
+    """Rows of one projection table in key order (as the SQLite store gives them)."""
     if table == "edges":
         yield from _iter_edges(run, bound)
         return
@@ -440,6 +443,6 @@ def _iter_edges(run: Run, bound: int) -> Iterator[EdgeRow]:
         ids = [r[0] for r in run(_NODE_IDS_PAGE, {"after": after, "page": PAGE})]
         if not ids:
             return
-        edges = [edge_row(*r) for r in run(_EDGES_INTO, {"ids": ids, "bound": bound})]
+        edges = [edge_row(*r) for r in run(_ALL_EDGES_INTO, {"ids": ids, "bound": bound})]
         yield from sorted(edges, key=EdgeRow.key)
         after = ids[-1]

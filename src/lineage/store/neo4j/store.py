@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,13 +24,14 @@ from neo4j import exceptions as neo4j_errors
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.errors import ConfigurationError, InputError, StoreError
-from lineage.model.identity import subject_node_id
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import parse_time
-from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION
-from lineage.store.graph_reads import GraphQueries, GraphReads
+from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable
 from lineage.store.neo4j import graph
+from lineage.store.neo4j._cypher import NEVER, Run, in_chunks, pages
+from lineage.store.neo4j.graph import Neo4jGraph
+from lineage.store.neo4j.identities import Neo4jIdentities
 from lineage.store.neo4j.url import parse_neo4j_url
 
 _LEDGER_CONSTRAINTS = [
@@ -102,38 +103,6 @@ _CHECKPOINT_AT = "MATCH (c:Checkpoint {size: $size}) WHERE c.size <= $bound RETU
 _SHOW_CONSTRAINTS = "SHOW CONSTRAINTS YIELD name RETURN name"
 _SHOW_INDEXES = "SHOW INDEXES YIELD name, state WHERE state = 'ONLINE' RETURN name"
 
-_INDEX_KEY = "MATCH (k:KeySecret {name: 'index'}) RETURN k.value"
-_SUBJECT_KEY = "MATCH (s:SubjectKey {lookup: $lookup}) RETURN s.key"
-_IDENTITY_OWNER = (
-    "MATCH (i:IdentityBinding {lookup: $lookup}) MATCH (s:SubjectKey {lookup: i.subject})"
-    " RETURN s.lookup, s.key"
-)
-_SAVE_SUBJECTS = (
-    "UNWIND $rows AS r MERGE (s:SubjectKey {lookup: r[0]})"
-    " ON CREATE SET s.key = r[1], s.node = r[2]"
-)
-_ERASE_SUBJECT = (
-    "MATCH (s:SubjectKey {lookup: $lookup})"
-    " OPTIONAL MATCH (i:IdentityBinding {subject: $lookup})"
-    " WITH s, collect(i) AS bindings FOREACH (b IN bindings | DELETE b)"
-    " DELETE s RETURN count(s)"
-)
-_LIVE_SUBJECTS = "UNWIND $nodes AS n MATCH (s:SubjectKey {node: n}) RETURN s.node"
-_SAVE_BINDINGS = (
-    "UNWIND $rows AS r MATCH (s:SubjectKey {lookup: r[1]})"
-    " MERGE (i:IdentityBinding {lookup: r[0]}) SET i.subject = r[1]"
-)
-_STORED_SUBJECTS = "UNWIND $lookups AS l MATCH (s:SubjectKey {lookup: l}) RETURN s.lookup, s.key"
-_SUBJECTS_PAGE = (
-    "MATCH (s:SubjectKey) WHERE s.lookup > $after RETURN s.lookup, s.key"
-    " ORDER BY s.lookup LIMIT $page"
-)
-_BINDINGS_PAGE = (
-    "MATCH (i:IdentityBinding) WHERE i.lookup > $after MATCH (s:SubjectKey {lookup: i.subject})"
-    " RETURN i.lookup, s.lookup ORDER BY i.lookup LIMIT $page"
-)
-_NO_BOUND = graph.NEVER
-
 
 def _tree_end(node: NodeId) -> int:
     """How many leaves the log needs before this complete subtree exists."""
@@ -160,52 +129,61 @@ def _rows(result: neo4j.Result) -> list[list[Any]]:
     return [record.values() for record in result]
 
 
-class _Reads:
-    """Reads shared by the store and an append session, through :attr:`_run`."""
+class _LogReads:
+    """Reads of the log shared by the store and its append sessions: ``run`` runs a
+    query, ``bound`` gives the entry bound of the current snapshot."""
 
-    def _run(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
-        raise NotImplementedError
-
-    def _bound(self) -> int:
-        return _NO_BOUND
+    def __init__(self, run: Run, bound: Callable[[], int]) -> None:
+        self._log_run = run
+        self._log_bound = bound
 
     def size(self) -> int:
-        rows = self._run(_SIZE, {"bound": self._bound()})
+        """Number of entries in the log."""
+        rows = self._log_run(_SIZE, {"bound": self._log_bound()})
         return int(rows[0][0]) + 1 if rows else 0
 
     def get_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
-        rows = graph.in_chunks(self._run, _GET_NODES, [node_key(n) for n in nodes], name="keys")
+        """Stored hashes of the requested complete subtrees."""
+        keys = [node_key(n) for n in nodes]
+        rows = in_chunks(self._log_run, _GET_NODES, keys, name="keys")
         return {node_from_key(key): bytes(value) for key, value in rows}
 
     def signers(self) -> list[Signer]:
-        bound = self._bound()
+        """The signer registry, in registration order."""
+        bound = self._log_bound()
         try:
-            return [_signer_from_row(r, bound) for r in self._run(_SIGNERS, {"bound": bound})]
+            rows = self._log_run(_SIGNERS, {"bound": bound})
+            return [_signer_from_row(r, bound) for r in rows]
         except (ValueError, TypeError, InputError) as exc:
             raise StoreError(f"signer registry unreadable: {exc}") from exc
 
 
-class Neo4jSession(_Reads):
+def _in_transaction(tx: neo4j.Transaction) -> Run:
+    def run(query: str, params: dict[str, Any]) -> list[list[Any]]:
+        return _rows(tx.run(query, params))
+
+    return run
+
+
+class Neo4jSession(_LogReads):
     """One append: an explicit transaction holding the ledger's write lock."""
 
     def __init__(self, tx: neo4j.Transaction) -> None:
-        self._tx = tx
-
-    def _run(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
-        return _rows(self._tx.run(query, params))
+        self._run = _in_transaction(tx)
+        super().__init__(self._run, lambda: NEVER)
 
     def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
         hexes = [leaf.hex() for leaf in leaf_hashes]
-        rows = graph.in_chunks(self._run, _EXISTING_LEAVES, hexes, name="leaves")
+        rows = in_chunks(self._run, _EXISTING_LEAVES, hexes, name="leaves")
         return {bytes.fromhex(r[0]) for r in rows}
 
     def add_entries(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
         params = [[idx, leaf.hex(), body] for idx, leaf, body in rows]
-        graph.in_chunks(self._run, _ADD_ENTRIES, params)
+        in_chunks(self._run, _ADD_ENTRIES, params)
 
     def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
         params = [[node_key(node), value] for node, value in rows]
-        graph.in_chunks(self._run, _ADD_TREE, params)
+        in_chunks(self._run, _ADD_TREE, params)
 
     def put_signer(self, signer: Signer) -> None:
         self._run(_PUT_SIGNER, signer.to_json())
@@ -218,63 +196,6 @@ class Neo4jSession(_Reads):
 
     def add_graph(self, batch: GraphBatch) -> None:
         graph.write_batch(self._run, batch)
-
-
-class Neo4jIdentities:
-    """The subject key tables of one Neo4j store (lookups kept as hex strings)."""
-
-    def __init__(self, store: Neo4jStore) -> None:
-        self._store = store
-
-    def index_key(self) -> bytes:
-        rows = self._store._run(_INDEX_KEY, {})
-        if not rows:
-            raise StoreError(f"{self._store.url}: the identity index key is missing")
-        return bytes(rows[0][0])
-
-    def subject_key(self, lookup: bytes) -> bytes | None:
-        rows = self._store._run(_SUBJECT_KEY, {"lookup": lookup.hex()})
-        return bytes(rows[0][0]) if rows else None
-
-    def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
-        rows = self._store._run(_IDENTITY_OWNER, {"lookup": lookup.hex()})
-        return (bytes.fromhex(rows[0][0]), bytes(rows[0][1])) if rows else None
-
-    def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
-    ) -> dict[bytes, bytes]:
-        subject_rows = [[lookup.hex(), key, subject_node_id(key)] for lookup, key in subjects]
-        binding_rows = [[lookup.hex(), subject.hex()] for lookup, subject in identities]
-        with self._store._write() as tx:
-            run = Neo4jSession(tx)._run
-            run(_LOCK, {})
-            graph.in_chunks(run, _SAVE_SUBJECTS, subject_rows)
-            graph.in_chunks(run, _SAVE_BINDINGS, binding_rows)
-            lookups = [row[0] for row in subject_rows]
-            rows = graph.in_chunks(run, _STORED_SUBJECTS, lookups, name="lookups")
-        return {bytes.fromhex(r[0]): bytes(r[1]) for r in rows}
-
-    def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
-        for lookup, key in graph.pages(self._store._run, _SUBJECTS_PAGE, ""):
-            yield bytes.fromhex(lookup), bytes(key)
-
-    def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
-        for lookup, subject in graph.pages(self._store._run, _BINDINGS_PAGE, ""):
-            yield bytes.fromhex(lookup), bytes.fromhex(subject)
-
-    def erase_subject(self, lookup: bytes) -> bool:
-        """Deletes the nodes; Neo4j reuses their space in its store files later (compact
-        them, e.g. with ``neo4j-admin database copy``, to be sure no copy remains)."""
-        with self._store._write() as tx:
-            run = Neo4jSession(tx)._run
-            run(_LOCK, {})
-            rows = run(_ERASE_SUBJECT, {"lookup": lookup.hex()})
-        return bool(rows and rows[0][0])
-
-    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
-        wanted = sorted(set(nodes))
-        rows = graph.in_chunks(self._store._run, _LIVE_SUBJECTS, wanted, name="nodes")
-        return {r[0] for r in rows}
 
 
 def _translate(exc: Exception, display: str, user: str | None) -> Exception:
@@ -293,10 +214,8 @@ def _translate(exc: Exception, display: str, user: str | None) -> Exception:
     return StoreError(f"{display}: Neo4j driver error: {str(exc).splitlines()[0][:300]}")
 
 
-class Neo4jStore(_Reads, GraphReads):
+class Neo4jStore(_LogReads, Neo4jGraph):
     """The Neo4j implementation of :class:`lineage.store.base.Store`."""
-
-    derived_tables: tuple[str, ...] = ()
 
     def __init__(self, url: str, *, create: bool = False) -> None:
         target = parse_neo4j_url(url)
@@ -318,6 +237,8 @@ class Neo4jStore(_Reads, GraphReads):
             )
         except (ValueError, neo4j_errors.ConfigurationError) as exc:
             raise ConfigurationError(f"{self.url}: {exc}") from exc
+        _LogReads.__init__(self, self._run, self._bound)
+        Neo4jGraph.__init__(self, self._run)
         with self._translated():
             self._driver.verify_connectivity()
             self._run("RETURN 1", {})
@@ -349,7 +270,7 @@ class Neo4jStore(_Reads, GraphReads):
             raise
 
     def _bound(self) -> int:
-        return _NO_BOUND if self._snapshot_bound is None else self._snapshot_bound
+        return NEVER if self._snapshot_bound is None else self._snapshot_bound
 
     @contextmanager
     def _write(self) -> Iterator[neo4j.Transaction]:
@@ -416,19 +337,19 @@ class Neo4jStore(_Reads, GraphReads):
         return int(rows[0][0]) if rows else None
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
-        rows = graph.pages(self._run, _ENTRIES_PAGE, start - 1, ENTRIES_PAGE, bound=self._bound())
+        rows = pages(self._run, _ENTRIES_PAGE, start - 1, ENTRIES_PAGE, bound=self._bound())
         for idx, leaf, body in rows:
             yield idx, bytes.fromhex(leaf), bytes(body)
 
     def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
         bound = self._bound()
-        for key, value in graph.pages(self._run, _TREE_PAGE, -1):
+        for key, value in pages(self._run, _TREE_PAGE, -1):
             node = node_from_key(key)
             if _tree_end(node) <= bound:
                 yield node, bytes(value)
 
     def checkpoints(self) -> Iterator[tuple[int, str]]:
-        for size, note in graph.pages(self._run, _CHECKPOINTS_PAGE, -1, bound=self._bound()):
+        for size, note in pages(self._run, _CHECKPOINTS_PAGE, -1, bound=self._bound()):
             yield int(size), str(note)
 
     def latest_checkpoint(self) -> tuple[int, str] | None:
@@ -441,14 +362,22 @@ class Neo4jStore(_Reads, GraphReads):
 
     # -- graph projection ---------------------------------------------------------
 
-    def _graph(self) -> tuple[GraphQueries, Any]:
-        return graph, self._run
-
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         return graph.iter_rows(self._run, table, self._bound())
 
+    @contextmanager
+    def _locked_write(self) -> Iterator[Run]:
+        """A write transaction holding the ledger's lock, as a query runner."""
+        with self._write() as tx:
+            run = _in_transaction(tx)
+            run(_LOCK, {})
+            yield run
+
     def identities(self) -> Neo4jIdentities:
-        return Neo4jIdentities(self)
+        return Neo4jIdentities(self.url, self._run, self._locked_write)
+
+    def derived_tables(self) -> Sequence[DerivedTable]:
+        return ()
 
     def integrity_problems(self) -> list[str]:
         rows = self._run(_SHOW_CONSTRAINTS, {}) + self._run(_SHOW_INDEXES, {})

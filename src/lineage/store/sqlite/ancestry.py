@@ -20,23 +20,18 @@ Neo4j needs no such index: it follows the relationships directly.
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from lineage.model.graph import DERIVED_FROM, ID_PREFIX, POST
-from lineage.model.rows import AncestryRow, EdgeRow, OriginRow
+from lineage.model.rows import AncestryRow, EdgeRow, GraphBatch, PackedOrigin
 from lineage.store.sqlite._chunks import rows_in
+from lineage.store.sqlite.schema import ANCESTRY_SCHEMA, EDGES_SCHEMA, statements_of
 
-ANCESTRY_SCHEMA = """
-CREATE TABLE ancestry (
-    record TEXT NOT NULL, origin TEXT NOT NULL, path TEXT NOT NULL,
-    PRIMARY KEY (record, origin)
-) WITHOUT ROWID;
-CREATE TABLE ancestry_waiting (
-    parent TEXT NOT NULL, record TEXT NOT NULL, entry INTEGER NOT NULL,
-    PRIMARY KEY (parent, record)
-) WITHOUT ROWID
-"""
+TABLE = "ancestry"
 _POST_PREFIX = ID_PREFIX[POST]
 Lineages = list[tuple[str, str]]
 """(origin, path) pairs of one record."""
@@ -201,11 +196,11 @@ def iter_rows(db: sqlite3.Connection) -> Iterator[AncestryRow]:
             yield AncestryRow(*row)
 
 
-# A check reads every record of many shards, with its origins, their authors and their
-# attributes: a million records are millions of lookups in four B-trees. Done record by
-# record they are random reads all over the file; done in three passes, each in the key
-# order of the tree it reads (records for the ancestry, posts for the nodes and the
-# AUTHORED edges), every page is read once and in order.
+# A check reads every record of many shards with its origins: a million records are
+# millions of lookups. Done record by record they are random reads all over the file;
+# done in passes, each in the key order of the tree it reads (the packed records by
+# record for the ancestry, then the lines by post), every page is read once and in
+# order; the caller then reads the posts and their authors in the same post order.
 _PACKED = """
 CREATE TEMP TABLE check_packed (
     record TEXT NOT NULL, shard TEXT NOT NULL, entry INTEGER NOT NULL, time_us INTEGER NOT NULL,
@@ -229,19 +224,16 @@ SELECT coalesce(a.origin, ''), p.record, p.shard, a.path, p.entry, p.time_us
 FROM temp.check_packed p LEFT JOIN ancestry a ON a.record = p.record
 """
 _ORIGINS = """
-SELECT l.shard, l.record, l.entry, l.time_us, l.origin, l.path, n.kind, n.attrs, n.entry,
-       n.time_us, au.up, s.attrs, au.entry
-FROM temp.check_lines l
-LEFT JOIN nodes n ON n.id = l.origin
-LEFT JOIN edges au ON au.down = l.origin AND au.kind = 'AUTHORED'
-LEFT JOIN nodes s ON s.id = au.up
-ORDER BY l.origin, l.record, l.shard
+SELECT shard, record, entry, time_us, origin, path FROM temp.check_lines
+ORDER BY origin, record, shard
 """
 
 
-def shard_origins(db: sqlite3.Connection, shards: Iterable[str], until: int) -> Iterator[OriginRow]:
+def packed_origins(
+    db: sqlite3.Connection, shards: Iterable[str], until: int
+) -> Iterator[PackedOrigin]:
     """Every record packed into each shard (by ``until``), with each post it derives from,
-    in the order of the posts."""
+    in the order of the posts (origin None first: records with no path to a post)."""
     db.execute("DROP TABLE IF EXISTS temp.check_packed")
     db.execute("DROP TABLE IF EXISTS temp.check_lines")
     db.execute(_PACKED)
@@ -252,22 +244,56 @@ def shard_origins(db: sqlite3.Connection, shards: Iterable[str], until: int) -> 
         db.execute(_FILL_LINES)
         cursor = db.execute(_ORIGINS)
         while rows := cursor.fetchmany(5000):
-            for row in rows:
-                yield OriginRow(
-                    row[0],
-                    row[1],
-                    row[2],
-                    row[3],
-                    row[4] or None,
-                    tuple(map(int, row[5].split())) if row[5] else (),
-                    row[6],
-                    row[7] or "{}",
-                    -1 if row[8] is None else row[8],
-                    row[9] or 0,
-                    row[10],
-                    row[11] or "{}",
-                    -1 if row[12] is None else row[12],
+            for shard, record, entry, when, origin, path in rows:
+                yield PackedOrigin(
+                    shard,
+                    record,
+                    entry,
+                    when,
+                    origin or None,
+                    tuple(map(int, path.split())) if path else (),
                 )
     finally:
         db.execute("DROP TABLE IF EXISTS temp.check_packed")
         db.execute("DROP TABLE IF EXISTS temp.check_lines")
+
+
+class AncestryRebuild:
+    """The index recomputed in a scratch database from the edges, as appends build it."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def add(self, batch: GraphBatch) -> None:
+        """Extend the index with the edges of the next entries."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO edges VALUES (?, ?, ?, ?, ?)",
+            [(e.down, e.up, e.kind, e.entry, e.time_us) for e in batch.edges],
+        )
+        update(self._db, batch.edges)
+
+    def rows(self) -> Iterator[AncestryRow]:
+        """The recomputed rows, in key order."""
+        return iter_rows(self._db)
+
+
+class AncestryTable:
+    """The ancestry index as a derived table of the store contract."""
+
+    name = TABLE
+    label = "ancestry of record"
+
+    @contextmanager
+    def rebuild(self) -> Iterator[AncestryRebuild]:
+        """A scratch database holding only the edges and the index, removed afterwards."""
+        with tempfile.TemporaryDirectory(prefix="lineage-verify-") as scratch:
+            db = sqlite3.connect(Path(scratch) / "ancestry.db", isolation_level=None)
+            try:
+                db.execute("PRAGMA journal_mode = OFF")
+                db.execute("PRAGMA synchronous = OFF")
+                for statement in statements_of(EDGES_SCHEMA, ANCESTRY_SCHEMA):
+                    db.execute(statement)
+                db.execute("BEGIN")
+                yield AncestryRebuild(db)
+            finally:
+                db.close()

@@ -1,4 +1,5 @@
-"""SQLite tables and queries of the graph projection and of the subject key tables."""
+"""The graph projection in SQLite: writing one append's rows, and the graph reads of the
+store contract (:class:`lineage.store.base.GraphReads`)."""
 
 from __future__ import annotations
 
@@ -6,59 +7,26 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from lineage.model.identity import subject_node_id
 from lineage.model.rows import (
     DropRow,
     EdgeRow,
     GraphBatch,
     NodeRow,
-    OriginRow,
+    PackedOrigin,
     ProjectionRow,
     RequestRow,
     StatementRow,
 )
+from lineage.store.base import MAX_EDGES_LISTED
 from lineage.store.sqlite import ancestry
 from lineage.store.sqlite._chunks import rows_in
 
-GRAPH_SCHEMA = """
-CREATE TABLE statements (
-    entry INTEGER PRIMARY KEY, predicate_type TEXT NOT NULL, step TEXT NOT NULL,
-    version TEXT NOT NULL, run TEXT NOT NULL, keyid TEXT NOT NULL, time_us INTEGER NOT NULL
-);
-CREATE TABLE nodes (
-    id TEXT PRIMARY KEY, kind TEXT NOT NULL, attrs TEXT NOT NULL,
-    entry INTEGER NOT NULL, time_us INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE edges (
-    down TEXT NOT NULL, up TEXT NOT NULL, kind TEXT NOT NULL,
-    entry INTEGER NOT NULL, time_us INTEGER NOT NULL,
-    PRIMARY KEY (down, up, kind)
-) WITHOUT ROWID;
-CREATE TRIGGER nodes_asserted_once BEFORE INSERT ON nodes
-WHEN EXISTS (SELECT 1 FROM nodes WHERE id = NEW.id AND (kind != NEW.kind OR attrs != NEW.attrs))
-BEGIN SELECT RAISE(ABORT, 'lineage: node asserted again with other attributes'); END;
-CREATE INDEX edges_by_up ON edges (up);
-CREATE TABLE drops (
-    node TEXT NOT NULL, entry INTEGER NOT NULL, reason TEXT NOT NULL, time_us INTEGER NOT NULL,
-    PRIMARY KEY (node, entry)
-) WITHOUT ROWID;
-CREATE TABLE requests (
-    target TEXT NOT NULL, kind TEXT NOT NULL, entry INTEGER NOT NULL, at_us INTEGER NOT NULL,
-    time_us INTEGER NOT NULL, PRIMARY KEY (target, kind, entry)
-) WITHOUT ROWID;
-{ancestry};
-CREATE TABLE key_secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE subject_keys (
-    handle INTEGER PRIMARY KEY, lookup BLOB NOT NULL UNIQUE, key BLOB NOT NULL,
-    node TEXT NOT NULL UNIQUE
-);
-CREATE TABLE identities (lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX identities_by_subject ON identities (subject);
-""".replace("{ancestry}", ancestry.ANCESTRY_SCHEMA.strip())
+NEVER = 1 << 62
+"""A time after every statement: the bound of reads without ``as_of``."""
 
 
-def _marks(count: int) -> str:
-    return ",".join("?" * count)
+def _until(as_of_us: int | None) -> int:
+    return NEVER if as_of_us is None else as_of_us
 
 
 def existing_nodes(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
@@ -68,6 +36,7 @@ def existing_nodes(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tupl
 
 
 def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
+    """Write one append's projection rows; rows already stored are kept (first wins)."""
     db.executemany(
         "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
@@ -94,44 +63,26 @@ def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
     )
 
 
-_NEVER = 1 << 62
-
-
-def node(db: sqlite3.Connection, node_id: str) -> NodeRow | None:
-    row = db.execute(
-        "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id = ?", (node_id,)
-    ).fetchone()
-    return NodeRow(*row) if row else None
-
-
+_NODE = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id = ?"
+_NODES_BY_ID = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id IN ({marks})"
 _EDGES_DOWN = "SELECT up, down, kind, entry, time_us FROM edges WHERE up = ?1 AND time_us <= ?2"
 _EDGES_BOTH = (
     "SELECT up, down, kind, entry, time_us FROM edges WHERE down = ?1 AND time_us <= ?2"
     " UNION ALL SELECT up, down, kind, entry, time_us FROM edges WHERE up = ?1 AND time_us <= ?2"
 )
-
-
-def edges_of(
-    db: sqlite3.Connection,
-    node_id: str,
-    as_of_us: int | None,
-    downstream_only: bool,
-    limit: int,
-) -> list[EdgeRow]:
-    until = _NEVER if as_of_us is None else as_of_us
-    query = (_EDGES_DOWN if downstream_only else _EDGES_BOTH) + " LIMIT ?3"
-    return [EdgeRow(*r) for r in db.execute(query, (node_id, until, limit))]
-
-
-def drops_of(db: sqlite3.Connection, node_id: str, as_of_us: int | None) -> list[DropRow]:
-    limit = _NEVER if as_of_us is None else as_of_us
-    rows = db.execute(
-        "SELECT node, reason, entry, time_us FROM drops WHERE node = ? AND time_us <= ?"
-        " ORDER BY entry",
-        (node_id, limit),
-    )
-    return [DropRow(*r) for r in rows]
-
+_EDGES_INTO = (
+    "SELECT up, down, kind, entry, time_us FROM edges"
+    " WHERE down IN ({marks}) AND kind = ? AND time_us <= ? ORDER BY down, up"
+)
+_DROPS_OF = (
+    "SELECT node, reason, entry, time_us FROM drops WHERE node = ? AND time_us <= ? ORDER BY entry"
+)
+_STATEMENTS = "SELECT * FROM statements WHERE entry IN ({marks})"
+_DROP_COUNTS = "SELECT entry, reason, COUNT(*) FROM drops WHERE time_us <= ? GROUP BY entry, reason"
+_REQUESTS_OF = (
+    "SELECT target, kind, at_us, entry, time_us FROM requests"
+    " WHERE target IN ({marks}) AND time_us <= ? ORDER BY target, kind, entry"
+)
 
 # A walk runs in two passes. The first goes depth first (its priority queue pops
 # the deepest row first), so origins arrive after a handful of rows instead of after
@@ -148,7 +99,6 @@ WITH RECURSIVE walk(id, depth) AS (
 )
 SELECT id FROM walk LIMIT ?3
 """
-_NODES_BY_ID = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id IN ({marks})"
 _BREADTH_FIRST = """
 WITH RECURSIVE walk(id) AS (
     SELECT ?1 UNION SELECT e.{far} FROM edges e JOIN walk ON e.{near} = walk.id
@@ -158,7 +108,7 @@ SELECT walk.id, n.kind, n.attrs, n.entry, n.time_us FROM walk LEFT JOIN nodes n 
 """
 _DEPTH_FIRST_ROWS = 2000
 _FIRST_BATCH = 16
-_QUERIES = {
+_WALKS = {
     upstream: tuple(q.format(near=near, far=far) for q in (_DEPTH_FIRST, _BREADTH_FIRST))
     for upstream, (near, far) in ((True, ("down", "up")), (False, ("up", "down")))
 }
@@ -179,65 +129,86 @@ def _node_rows(rows: Iterable[tuple[Any, ...]], limit: int, seen: set[str]) -> I
             yield NodeRow(node_id, kind, attrs, entry, when)
 
 
-def walk(
-    db: sqlite3.Connection, root: str, upstream: bool, as_of_us: int | None
-) -> Iterator[NodeRow]:
-    """Every node reachable from ``root`` (itself included), each once; a node an edge
-    names but no entry declares comes with kind ``""``."""
-    limit = _NEVER if as_of_us is None else as_of_us
-    depth_first, breadth_first = _QUERIES[upstream]
-    cursor = db.execute(depth_first, (root, limit, _DEPTH_FIRST_ROWS))
-    seen: set[str] = set()
-    rows = 0
-    while batch := cursor.fetchmany(_FIRST_BATCH):
-        rows += len(batch)
-        ids = list(dict.fromkeys(row[0] for row in batch if row[0] not in seen))
-        query = _NODES_BY_ID.format(marks=_marks(len(ids)))
-        stored = {row[0]: row for row in db.execute(query, ids)} if ids else {}
-        found = [stored.get(i, (i, None, None, None, None)) for i in ids]
-        for row in _node_rows(found, limit, seen):
-            seen.add(row.id)
-            yield row
-    if rows < _DEPTH_FIRST_ROWS:
-        return
-    yield from _node_rows(_fetch(db.execute(breadth_first, (root, limit))), limit, seen)
+class SqliteGraph:
+    """The graph reads of the store contract over one SQLite connection."""
 
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
 
-def statements(db: sqlite3.Connection, entries: Iterable[int]) -> dict[int, StatementRow]:
-    wanted = sorted(set(entries))
-    rows = rows_in(db, "SELECT * FROM statements WHERE entry IN ({marks})", wanted)
-    return {r[0]: StatementRow(*r) for r in rows}
+    def node(self, node_id: str) -> NodeRow | None:
+        """The node with this id, if an entry declared it."""
+        row = self._db.execute(_NODE, (node_id,)).fetchone()
+        return NodeRow(*row) if row else None
 
+    def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
+        """The declared nodes among ``ids``, by id."""
+        return {r[0]: NodeRow(*r) for r in rows_in(self._db, _NODES_BY_ID, sorted(set(ids)))}
 
-def drop_counts(db: sqlite3.Connection, as_of_us: int | None) -> list[tuple[int, str, int]]:
-    """(entry, reason, count) of every drop."""
-    limit = _NEVER if as_of_us is None else as_of_us
-    rows = db.execute(
-        "SELECT entry, reason, COUNT(*) FROM drops WHERE time_us <= ? GROUP BY entry, reason",
-        (limit,),
-    )
-    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+    def edges_of(
+        self,
+        node_id: str,
+        as_of_us: int | None = None,
+        *,
+        downstream_only: bool = False,
+        limit: int = MAX_EDGES_LISTED,
+    ) -> list[EdgeRow]:
+        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it)."""
+        query = (_EDGES_DOWN if downstream_only else _EDGES_BOTH) + " LIMIT ?3"
+        rows = self._db.execute(query, (node_id, _until(as_of_us), limit))
+        return [EdgeRow(*r) for r in rows]
 
+    def edges_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> list[EdgeRow]:
+        """The ``kind`` edges whose downstream end is one of ``nodes``."""
+        rows = rows_in(self._db, _EDGES_INTO, sorted(set(nodes)), kind, _until(as_of_us))
+        return sorted((EdgeRow(*r) for r in rows), key=lambda e: (e.down, e.up))
 
-def shard_origins(
-    db: sqlite3.Connection, shards: Iterable[str], as_of_us: int | None
-) -> Iterator[OriginRow]:
-    return ancestry.shard_origins(db, shards, _NEVER if as_of_us is None else as_of_us)
+    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against ``node_id``, in entry order."""
+        rows = self._db.execute(_DROPS_OF, (node_id, _until(as_of_us)))
+        return [DropRow(*r) for r in rows]
 
+    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
+        """Every node reachable from ``root`` (itself included), each once."""
+        limit = _until(as_of_us)
+        depth_first, breadth_first = _WALKS[upstream]
+        cursor = self._db.execute(depth_first, (root, limit, _DEPTH_FIRST_ROWS))
+        seen: set[str] = set()
+        rows = 0
+        while batch := cursor.fetchmany(_FIRST_BATCH):
+            rows += len(batch)
+            ids = list(dict.fromkeys(row[0] for row in batch if row[0] not in seen))
+            stored = {row[0]: row for row in rows_in(self._db, _NODES_BY_ID, ids)}
+            found = [stored.get(i, (i, None, None, None, None)) for i in ids]
+            for row in _node_rows(found, limit, seen):
+                seen.add(row.id)
+                yield row
+        if rows < _DEPTH_FIRST_ROWS:
+            return
+        cursor = self._db.execute(breadth_first, (root, limit))
+        yield from _node_rows(_fetch(cursor), limit, seen)
 
-def requests_of(
-    db: sqlite3.Connection, targets: Iterable[str], as_of_us: int | None
-) -> list[RequestRow]:
-    """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
-    limit = _NEVER if as_of_us is None else as_of_us
-    rows = rows_in(
-        db,
-        "SELECT target, kind, at_us, entry, time_us FROM requests"
-        " WHERE target IN ({marks}) AND time_us <= ? ORDER BY target, kind, entry",
-        sorted(set(targets)),
-        limit,
-    )
-    return [RequestRow(*r) for r in rows]
+    def statements(self, entries: Iterable[int]) -> dict[int, StatementRow]:
+        """The statement rows of these entries, by entry."""
+        rows = rows_in(self._db, _STATEMENTS, sorted(set(entries)))
+        return {r[0]: StatementRow(*r) for r in rows}
+
+    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
+        """(entry, reason, count) of every drop."""
+        rows = self._db.execute(_DROP_COUNTS, (_until(as_of_us),))
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
+        """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
+        rows = rows_in(self._db, _REQUESTS_OF, sorted(set(targets)), _until(as_of_us))
+        return sorted((RequestRow(*r) for r in rows), key=RequestRow.key)
+
+    def packed_origins(
+        self, shards: Iterable[str], as_of_us: int | None = None
+    ) -> Iterator[PackedOrigin]:
+        """Every record packed into each shard, once per origin, in the order of the posts."""
+        return ancestry.packed_origins(self._db, shards, _until(as_of_us))
 
 
 _ORDERED = {
@@ -249,7 +220,7 @@ _ORDERED = {
         "SELECT target, kind, at_us, entry, time_us FROM requests ORDER BY target, kind, entry"
     ),
 }
-ROW_TYPES = {
+_ROW_TYPES: dict[str, Any] = {
     "nodes": NodeRow,
     "edges": EdgeRow,
     "drops": DropRow,
@@ -259,83 +230,12 @@ ROW_TYPES = {
 
 
 def iter_rows(db: sqlite3.Connection, table: str) -> Iterator[ProjectionRow]:
-    if table == "ancestry":
+    """Rows of a projection table (or of the ancestry index) in key order."""
+    if table == ancestry.TABLE:
         yield from ancestry.iter_rows(db)
         return
-    row_type: Any = ROW_TYPES[table]
+    row_type = _ROW_TYPES[table]
     cursor = db.execute(_ORDERED[table])
     while rows := cursor.fetchmany(2000):
         for row in rows:
             yield row_type(*row)
-
-
-# -- subject keys (outside the hashed ledger) ---------------------------------------
-
-
-def index_key(db: sqlite3.Connection) -> bytes:
-    row = db.execute("SELECT value FROM key_secrets WHERE name = 'index'").fetchone()
-    return bytes(row[0])
-
-
-def subject_key(db: sqlite3.Connection, lookup: bytes) -> bytes | None:
-    row = db.execute("SELECT key FROM subject_keys WHERE lookup = ?", (lookup,)).fetchone()
-    return bytes(row[0]) if row else None
-
-
-def identity_owner(db: sqlite3.Connection, lookup: bytes) -> tuple[bytes, bytes] | None:
-    row = db.execute(
-        "SELECT s.lookup, s.key FROM identities i JOIN subject_keys s ON s.handle = i.subject"
-        " WHERE i.lookup = ?",
-        (lookup,),
-    ).fetchone()
-    return (bytes(row[0]), bytes(row[1])) if row else None
-
-
-def save_identities(
-    db: sqlite3.Connection,
-    subjects: list[tuple[bytes, bytes]],
-    identities: list[tuple[bytes, bytes]],
-) -> dict[bytes, bytes]:
-    db.executemany(
-        "INSERT OR IGNORE INTO subject_keys (lookup, key, node) VALUES (?, ?, ?)",
-        [(lookup, key, subject_node_id(key)) for lookup, key in subjects],
-    )
-    db.executemany(
-        "INSERT OR REPLACE INTO identities (lookup, subject)"
-        " SELECT ?, handle FROM subject_keys WHERE lookup = ?",
-        identities,
-    )
-    stored: dict[bytes, bytes] = {}
-    for lookup, _ in subjects:
-        found = subject_key(db, lookup)
-        if found is not None:
-            stored[lookup] = found
-    return stored
-
-
-def iter_subjects(db: sqlite3.Connection) -> Iterator[tuple[bytes, bytes]]:
-    for lookup, key in _fetch(db.execute("SELECT lookup, key FROM subject_keys ORDER BY lookup")):
-        yield bytes(lookup), bytes(key)
-
-
-def iter_bindings(db: sqlite3.Connection) -> Iterator[tuple[bytes, bytes]]:
-    rows = db.execute(
-        "SELECT i.lookup, s.lookup FROM identities i JOIN subject_keys s ON s.handle = i.subject"
-        " ORDER BY i.lookup"
-    )
-    for lookup, subject in _fetch(rows):
-        yield bytes(lookup), bytes(subject)
-
-
-def erase_subject(db: sqlite3.Connection, lookup: bytes) -> bool:
-    row = db.execute("SELECT handle FROM subject_keys WHERE lookup = ?", (lookup,)).fetchone()
-    if row is None:
-        return False
-    db.execute("DELETE FROM identities WHERE subject = ?", (row[0],))
-    db.execute("DELETE FROM subject_keys WHERE handle = ?", (row[0],))
-    return True
-
-
-def live_subjects(db: sqlite3.Connection, nodes: Iterable[str]) -> set[str]:
-    query = "SELECT node FROM subject_keys WHERE node IN ({marks})"
-    return {r[0] for r in rows_in(db, query, sorted(set(nodes)))}

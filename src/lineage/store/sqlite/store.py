@@ -5,45 +5,24 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.errors import ConfigurationError, InputError, NodeConflictError, StoreError
-from lineage.model.rows import (
-    GraphBatch,
-    ProjectionRow,
-)
+from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import format_time, parse_time
-from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION
-from lineage.store.graph_reads import GraphQueries, GraphReads
+from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable
 from lineage.store.sqlite import graph
+from lineage.store.sqlite._chunks import rows_in
+from lineage.store.sqlite.ancestry import AncestryTable
+from lineage.store.sqlite.graph import SqliteGraph
+from lineage.store.sqlite.identities import SqliteIdentities
+from lineage.store.sqlite.schema import STORE_SCHEMA, statements_of
 
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE entries (
-    idx INTEGER PRIMARY KEY,
-    leaf_hash BLOB NOT NULL UNIQUE,
-    body BLOB NOT NULL
-);
-CREATE TABLE tree_nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
-CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
-CREATE TABLE signers (
-    keyid TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    public_key TEXT NOT NULL,
-    steps TEXT NOT NULL,
-    valid_from TEXT NOT NULL,
-    valid_until TEXT,
-    revoked_at TEXT,
-    registered_in INTEGER NOT NULL,
-    revoked_in INTEGER
-) WITHOUT ROWID;
-"""
 _BUSY_TIMEOUT_MS = 120_000
 CACHE_KIB = 32 * 1024
 """Page cache per connection: large graphs insert into several random-keyed B-trees."""
@@ -84,7 +63,9 @@ def _signer_from_row(row: sqlite3.Row) -> Signer:
     )
 
 
-class _Reads:
+class _LogReads:
+    """Reads of the log, shared by the store and its append sessions."""
+
     _db: sqlite3.Connection
 
     def size(self) -> int:
@@ -92,14 +73,8 @@ class _Reads:
         return int(row[0])
 
     def get_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
-        if not nodes:
-            return {}
-        keys = [node_key(n) for n in nodes]
-        placeholders = ",".join("?" * len(keys))
-        rows = self._db.execute(
-            f"SELECT id, hash FROM tree_nodes WHERE id IN ({placeholders})",  # noqa: S608 - only "?"
-            keys,
-        ).fetchall()
+        query = "SELECT id, hash FROM tree_nodes WHERE id IN ({marks})"
+        rows = rows_in(self._db, query, [node_key(n) for n in nodes])
         return {node_from_key(key): bytes(value) for key, value in rows}
 
     def signers(self) -> list[Signer]:
@@ -110,21 +85,15 @@ class _Reads:
             raise StoreError(f"signer registry unreadable: {exc}") from exc
 
 
-class SqliteSession(_Reads):
+class SqliteSession(_LogReads):
+    """One append: a transaction holding SQLite's write lock."""
+
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
     def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
-        found: set[bytes] = set()
-        for start in range(0, len(leaf_hashes), 500):
-            chunk = leaf_hashes[start : start + 500]
-            placeholders = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT leaf_hash FROM entries WHERE leaf_hash IN ({placeholders})",  # noqa: S608
-                chunk,
-            )
-            found.update(bytes(r[0]) for r in rows)
-        return found
+        query = "SELECT leaf_hash FROM entries WHERE leaf_hash IN ({marks})"
+        return {bytes(r[0]) for r in rows_in(self._db, query, leaf_hashes)}
 
     def add_entries(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
         self._db.executemany("INSERT INTO entries (idx, leaf_hash, body) VALUES (?, ?, ?)", rows)
@@ -155,52 +124,8 @@ class SqliteSession(_Reads):
             raise
 
 
-class SqliteIdentities:
-    """The subject key tables of one SQLite store."""
-
-    def __init__(self, store: SqliteStore) -> None:
-        self._store = store
-        self._db = store._db
-
-    def index_key(self) -> bytes:
-        return graph.index_key(self._db)
-
-    def subject_key(self, lookup: bytes) -> bytes | None:
-        return graph.subject_key(self._db, lookup)
-
-    def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
-        return graph.identity_owner(self._db, lookup)
-
-    def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
-    ) -> dict[bytes, bytes]:
-        with self._store._transaction("IMMEDIATE"):
-            return graph.save_identities(self._db, subjects, identities)
-
-    def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
-        return graph.iter_subjects(self._db)
-
-    def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
-        return graph.iter_bindings(self._db)
-
-    def erase_subject(self, lookup: bytes) -> bool:
-        """Deleted rows are overwritten in place (the store runs with ``secure_delete``)
-        and the write-ahead log is then checkpointed and truncated, so neither file keeps
-        a copy."""
-        with self._store._transaction("IMMEDIATE"):
-            erased = graph.erase_subject(self._db, lookup)
-        if erased:
-            self._store.checkpoint_wal()
-        return erased
-
-    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
-        return graph.live_subjects(self._db, nodes)
-
-
-class SqliteStore(_Reads, GraphReads):
+class SqliteStore(_LogReads, SqliteGraph):
     """The SQLite implementation of :class:`lineage.store.base.Store`."""
-
-    derived_tables: tuple[str, ...] = ("ancestry",)
 
     def __init__(self, url: str, *, create: bool = False) -> None:
         self.url = self.open_url = url
@@ -224,6 +149,7 @@ class SqliteStore(_Reads, GraphReads):
             self._db.execute("PRAGMA secure_delete = ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open as SQLite: {exc}") from exc
+        SqliteGraph.__init__(self, self._db)
 
     def is_initialized(self) -> bool:
         row = self._db.execute(
@@ -235,7 +161,7 @@ class SqliteStore(_Reads, GraphReads):
         if self.is_initialized():
             raise ConfigurationError(f"{self.path} already holds a ledger")
         with self._transaction():
-            for statement in (_SCHEMA + graph.GRAPH_SCHEMA).strip().split(";\n"):
+            for statement in statements_of(*STORE_SCHEMA):
                 self._db.execute(statement)
             self._db.execute(
                 "INSERT INTO key_secrets VALUES ('index', ?)", (index_key or os.urandom(32),)
@@ -345,15 +271,15 @@ class SqliteStore(_Reads, GraphReads):
         row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
         return str(row[0]) if row else None
 
-    def _graph(self) -> tuple[GraphQueries, Any]:
-        return graph, self._db
-
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         with self._translated():
             yield from graph.iter_rows(self._db, table)
 
     def identities(self) -> SqliteIdentities:
-        return SqliteIdentities(self)
+        return SqliteIdentities(self._db, self._transaction, self.checkpoint_wal)
+
+    def derived_tables(self) -> Sequence[DerivedTable]:
+        return (AncestryTable(),)
 
     def integrity_problems(self) -> list[str]:
         with self._translated():

@@ -1,0 +1,107 @@
+"""The Neo4j store's subject key tables, kept outside the hashed ledger (crypto-shredding):
+``(:SubjectKey {lookup, key, node})``, ``(:IdentityBinding {lookup, subject})`` and the
+index key ``(:KeySecret {name: 'index'})``; lookups are kept as hex strings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+
+from lineage.errors import StoreError
+from lineage.model.identity import subject_node_id
+from lineage.store.neo4j._cypher import Run, in_chunks, pages
+
+_INDEX_KEY = "MATCH (k:KeySecret {name: 'index'}) RETURN k.value"
+_SUBJECT_KEY = "MATCH (s:SubjectKey {lookup: $lookup}) RETURN s.key"
+_IDENTITY_OWNER = (
+    "MATCH (i:IdentityBinding {lookup: $lookup}) MATCH (s:SubjectKey {lookup: i.subject})"
+    " RETURN s.lookup, s.key"
+)
+_SAVE_SUBJECTS = (
+    "UNWIND $rows AS r MERGE (s:SubjectKey {lookup: r[0]})"
+    " ON CREATE SET s.key = r[1], s.node = r[2]"
+)
+_ERASE_SUBJECT = (
+    "MATCH (s:SubjectKey {lookup: $lookup})"
+    " OPTIONAL MATCH (i:IdentityBinding {subject: $lookup})"
+    " WITH s, collect(i) AS bindings FOREACH (b IN bindings | DELETE b)"
+    " DELETE s RETURN count(s)"
+)
+_LIVE_SUBJECTS = "UNWIND $nodes AS n MATCH (s:SubjectKey {node: n}) RETURN s.node"
+_SAVE_BINDINGS = (
+    "UNWIND $rows AS r MATCH (s:SubjectKey {lookup: r[1]})"
+    " MERGE (i:IdentityBinding {lookup: r[0]}) SET i.subject = r[1]"
+)
+_STORED_SUBJECTS = "UNWIND $lookups AS l MATCH (s:SubjectKey {lookup: l}) RETURN s.lookup, s.key"
+_SUBJECTS_PAGE = (
+    "MATCH (s:SubjectKey) WHERE s.lookup > $after RETURN s.lookup, s.key"
+    " ORDER BY s.lookup LIMIT $page"
+)
+_BINDINGS_PAGE = (
+    "MATCH (i:IdentityBinding) WHERE i.lookup > $after MATCH (s:SubjectKey {lookup: i.subject})"
+    " RETURN i.lookup, s.lookup ORDER BY i.lookup LIMIT $page"
+)
+
+
+class Neo4jIdentities:
+    """The subject key tables of one Neo4j store (lookups kept as hex strings)."""
+
+    def __init__(
+        self, display: str, read: Run, locked_write: Callable[[], AbstractContextManager[Run]]
+    ) -> None:
+        self._display = display
+        self._read = read
+        self._locked_write = locked_write
+
+    def index_key(self) -> bytes:
+        """The store's key of raw-id lookups."""
+        rows = self._read(_INDEX_KEY, {})
+        if not rows:
+            raise StoreError(f"{self._display}: the identity index key is missing")
+        return bytes(rows[0][0])
+
+    def subject_key(self, lookup: bytes) -> bytes | None:
+        """The key of the subject with this lookup, if it exists."""
+        rows = self._read(_SUBJECT_KEY, {"lookup": lookup.hex()})
+        return bytes(rows[0][0]) if rows else None
+
+    def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
+        """(subject lookup, subject key) of the subject a raw-id lookup is bound to."""
+        rows = self._read(_IDENTITY_OWNER, {"lookup": lookup.hex()})
+        return (bytes.fromhex(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, bytes]:
+        """Insert new subjects and bindings; every given subject's stored key."""
+        subject_rows = [[lookup.hex(), key, subject_node_id(key)] for lookup, key in subjects]
+        binding_rows = [[lookup.hex(), subject.hex()] for lookup, subject in identities]
+        with self._locked_write() as run:
+            in_chunks(run, _SAVE_SUBJECTS, subject_rows)
+            in_chunks(run, _SAVE_BINDINGS, binding_rows)
+            lookups = [row[0] for row in subject_rows]
+            rows = in_chunks(run, _STORED_SUBJECTS, lookups, name="lookups")
+        return {bytes.fromhex(r[0]): bytes(r[1]) for r in rows}
+
+    def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every subject as (lookup, key), in lookup order."""
+        for lookup, key in pages(self._read, _SUBJECTS_PAGE, ""):
+            yield bytes.fromhex(lookup), bytes(key)
+
+    def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every raw-id binding as (lookup, subject lookup), in lookup order."""
+        for lookup, subject in pages(self._read, _BINDINGS_PAGE, ""):
+            yield bytes.fromhex(lookup), bytes.fromhex(subject)
+
+    def erase_subject(self, lookup: bytes) -> bool:
+        """Deletes the nodes; Neo4j reuses their space in its store files later (compact
+        them, e.g. with ``neo4j-admin database copy``, to be sure no copy remains)."""
+        with self._locked_write() as run:
+            rows = run(_ERASE_SUBJECT, {"lookup": lookup.hex()})
+        return bool(rows and rows[0][0])
+
+    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
+        """The subject node ids among ``nodes`` whose key still exists."""
+        wanted = sorted(set(nodes))
+        rows = in_chunks(self._read, _LIVE_SUBJECTS, wanted, name="nodes")
+        return {r[0] for r in rows}

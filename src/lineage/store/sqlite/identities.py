@@ -1,0 +1,110 @@
+"""The SQLite store's subject key tables, kept outside the hashed ledger (crypto-shredding)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+
+from lineage.model.identity import subject_node_id
+from lineage.store.sqlite._chunks import rows_in
+
+_SUBJECT_KEY = "SELECT key FROM subject_keys WHERE lookup = ?"
+_IDENTITY_OWNER = (
+    "SELECT s.lookup, s.key FROM identities i JOIN subject_keys s ON s.handle = i.subject"
+    " WHERE i.lookup = ?"
+)
+_SAVE_SUBJECTS = "INSERT OR IGNORE INTO subject_keys (lookup, key, node) VALUES (?, ?, ?)"
+_SAVE_BINDINGS = (
+    "INSERT OR REPLACE INTO identities (lookup, subject)"
+    " SELECT ?, handle FROM subject_keys WHERE lookup = ?"
+)
+_SUBJECTS = "SELECT lookup, key FROM subject_keys ORDER BY lookup"
+_BINDINGS = (
+    "SELECT i.lookup, s.lookup FROM identities i JOIN subject_keys s ON s.handle = i.subject"
+    " ORDER BY i.lookup"
+)
+_LIVE = "SELECT node FROM subject_keys WHERE node IN ({marks})"
+
+
+def _pairs(cursor: sqlite3.Cursor) -> Iterator[tuple[bytes, bytes]]:
+    while rows := cursor.fetchmany(1000):
+        for first, second in rows:
+            yield bytes(first), bytes(second)
+
+
+class SqliteIdentities:
+    """The subject key tables of one SQLite store (:class:`lineage.model.identity.IdentityStore`).
+
+    Writes run in their own transactions (``transaction``); an erasure is followed by
+    ``after_erasure``, which empties the write-ahead log so no copy of the key remains.
+    """
+
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        transaction: Callable[[], AbstractContextManager[None]],
+        after_erasure: Callable[[], None],
+    ) -> None:
+        self._db = db
+        self._transaction = transaction
+        self._after_erasure = after_erasure
+
+    def index_key(self) -> bytes:
+        """The store's key of raw-id lookups."""
+        row = self._db.execute("SELECT value FROM key_secrets WHERE name = 'index'").fetchone()
+        return bytes(row[0])
+
+    def subject_key(self, lookup: bytes) -> bytes | None:
+        """The key of the subject with this lookup, if it exists."""
+        row = self._db.execute(_SUBJECT_KEY, (lookup,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
+        """(subject lookup, subject key) of the subject a raw-id lookup is bound to."""
+        row = self._db.execute(_IDENTITY_OWNER, (lookup,)).fetchone()
+        return (bytes(row[0]), bytes(row[1])) if row else None
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, bytes]:
+        """Insert new subjects and bindings; every given subject's stored key."""
+        with self._transaction():
+            self._db.executemany(
+                _SAVE_SUBJECTS, [(lookup, key, subject_node_id(key)) for lookup, key in subjects]
+            )
+            self._db.executemany(_SAVE_BINDINGS, identities)
+            stored: dict[bytes, bytes] = {}
+            for lookup, _ in subjects:
+                found = self.subject_key(lookup)
+                if found is not None:
+                    stored[lookup] = found
+        return stored
+
+    def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every subject as (lookup, key), in lookup order."""
+        return _pairs(self._db.execute(_SUBJECTS))
+
+    def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every raw-id binding as (lookup, subject lookup), in lookup order."""
+        return _pairs(self._db.execute(_BINDINGS))
+
+    def erase_subject(self, lookup: bytes) -> bool:
+        """Deleted rows are overwritten in place (the store runs with ``secure_delete``)
+        and the write-ahead log is then checkpointed and truncated, so neither file keeps
+        a copy."""
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT handle FROM subject_keys WHERE lookup = ?", (lookup,)
+            ).fetchone()
+            if row is not None:
+                self._db.execute("DELETE FROM identities WHERE subject = ?", (row[0],))
+                self._db.execute("DELETE FROM subject_keys WHERE handle = ?", (row[0],))
+        if row is None:
+            return False
+        self._after_erasure()
+        return True
+
+    def live_subjects(self, nodes: Iterable[str]) -> set[str]:
+        """The subject node ids among ``nodes`` whose key still exists."""
+        return {r[0] for r in rows_in(self._db, _LIVE, sorted(set(nodes)))}
