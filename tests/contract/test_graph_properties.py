@@ -16,8 +16,8 @@ from lineage.ingest.pipeline import Lineage, Ref
 from lineage.ledger.log import Ledger
 from lineage.query.trace import Trace, impact
 
-from conftest import T0, registration_envelope
-from stores import STORES, fresh_store_url
+from support.ledgers import T0, registration_envelope
+from support.stores import STORES, fresh_store_url
 
 STEPS = ["collect", "clean", "pack", "train"]
 
