@@ -1,6 +1,6 @@
 """Write the mutation-named proof vectors in this directory (run by hand; output is committed).
 
-Valid proofs come from the plain RFC 9162 reference in tests/merkle_reference.py,
+Valid proofs come from the plain RFC 9162 reference in tests/support/merkle_reference.py,
 never from the code under test. Each file applies one mutation to a valid proof
 and names, by hand, the error a correct verifier must raise for it.
 
@@ -18,7 +18,7 @@ from typing import Any
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
 
-from merkle_reference import mth, path, proof  # noqa: E402
+from support.merkle_reference import mth, path, proof  # noqa: E402
 
 ENTRIES = [b"entry-%d" % i for i in range(16)]
 INDEX, SIZE = 6, 13

@@ -8,9 +8,9 @@ import typer
 
 from lineage_cli.main import app
 
-from conftest import run_cli
+from support.cli import run_cli
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+README = (Path(__file__).parents[2] / "README.md").read_text()
 
 
 def command_paths(application: typer.Typer, prefix: str = "lineage") -> list[str]:

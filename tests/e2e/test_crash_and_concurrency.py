@@ -14,7 +14,7 @@ import pytest
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 
-from conftest import LedgerEnv, example_envelope
+from support.ledgers import LedgerEnv, example_envelope
 
 
 def write_batch(path: Path, env: LedgerEnv, start: int, count: int) -> None:

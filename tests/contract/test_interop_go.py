@@ -17,9 +17,9 @@ import pytest
 
 from lineage.crypto.note import verifier_key
 
-from conftest import LedgerEnv, example_envelope
+from support.ledgers import LedgerEnv, example_envelope
 
-GO_SOURCE = Path(__file__).parent / "interop" / "go"
+GO_SOURCE = Path(__file__).parents[1] / "interop" / "go"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,8 @@ import pytest
 from lineage.crypto.merkle.verify import verify_inclusion
 from lineage.crypto.note import open_checkpoint, parse_verifier_key
 
-from conftest import example_envelope, run_cli
+from support.cli import run_cli
+from support.ledgers import example_envelope
 
 STATEMENT = {
     "_type": "https://in-toto.io/Statement/v1",

@@ -13,12 +13,11 @@ from lineage.ingest.pipeline import Lineage
 from lineage.ledger.projection import time_us
 from lineage.ledger.verify import verify_ledger
 from lineage.model.identity import Identities
-from lineage.model.requests import check_requests
 from lineage.model.times import parse_time
 
-from conftest import T0, LedgerEnv
-from graph_fixtures import REQUESTS
-from stores import edit
+from support.graph_fixtures import REQUESTS
+from support.ledgers import T0, LedgerEnv
+from support.stores import edit
 
 
 def us(text: str) -> int:
@@ -131,23 +130,6 @@ def test_the_same_request_twice_in_a_step_makes_two_statements(graph: LedgerEnv)
     assert sorted(r.at_us for r in rows) == [us("2024-06-20T00:00:00Z"), us("2024-06-21T00:00:00Z")]
     assert len({r.entry for r in rows}) == 2
     assert verify_ledger(graph.ledger.store).ok
-
-
-@pytest.mark.parametrize(
-    ("requests", "problem"),
-    [
-        ([], "1-100000 requests"),
-        ([["deletion", "subject:abc", "2024-01-01T00:00:00Z"]], "about a Post"),
-        ([["objection", "post:abc", "2024-01-01T00:00:00Z"]], "about a Subject"),
-        ([["objection", "subject:abc", "yesterday"]], "not an RFC 3339 timestamp"),
-        ([["erasure", "subject:abc", "2024-01-01T00:00:00Z"]] * 2, "given twice"),
-        ([["erasure", "subject:abc"]], "[kind, target, at]"),
-    ],
-)
-def test_request_predicates_are_validated(requests: list[object], problem: str) -> None:
-    with pytest.raises(InputError) as caught:
-        check_requests(requests)
-    assert problem in str(caught.value)
 
 
 def test_requests_through_the_pipeline_api(env: LedgerEnv, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from lineage import errors
 from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
 
-VECTORS = Path(__file__).parent / "vectors"
+VECTORS = Path(__file__).parents[1] / "vectors"
 
 
 def _load(kind: str) -> list[tuple[str, dict[str, Any]]]:

@@ -12,7 +12,8 @@ import pytest
 
 from lineage.crypto.merkle.nodes import node_key
 
-from conftest import LedgerEnv, example_envelope, run_cli
+from support.cli import run_cli
+from support.ledgers import LedgerEnv, example_envelope
 
 ENTRY = 6
 

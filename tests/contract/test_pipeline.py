@@ -15,7 +15,7 @@ from lineage.ledger.verify import verify_ledger
 from lineage.model.identity import SeededKeySource
 from lineage.model.times import parse_time
 
-from stores import fresh_store_url
+from support.stores import fresh_store_url
 
 STEPS = ["collect", "clean", "pack"]
 

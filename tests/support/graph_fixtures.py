@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 from lineage.crypto.keys import KeyDirectory
+from lineage.ingest.events import ingest
+from lineage.ingest.pipeline import Lineage
 from lineage.ledger.log import Ledger
+from lineage.model.identity import Identities
 
-from conftest import T0, registration_envelope
+from support.ledgers import T0, LedgerEnv, registration_envelope
 
 SIGNERS = {
     "collector": ["collect"],
@@ -162,3 +165,29 @@ def setup_signers(url: str, keys: KeyDirectory) -> None:
             ledger.append([(name, registration_envelope(admin, key, steps, T0))], admin)
     finally:
         ledger.close()
+
+
+def ingest_hand_built_pipeline(env: LedgerEnv) -> LedgerEnv:
+    """Ingest the hand-built pipeline into ``env``'s ledger."""
+    env.ledger.close()
+    setup_signers(env.url, env.keys)
+    events = write_events(env.root / "events.jsonl")
+    with Lineage.open(env.url, keys_dir=env.root / "keys") as lineage, events.open("rb") as f:
+        ingest(lineage, f, "events.jsonl")
+    env.ledger = Ledger.open(env.url)
+    return env
+
+
+def ids(env: LedgerEnv) -> dict[str, str]:
+    """Pseudonymous node ids of the fixture's raw ids."""
+    identities = Identities(env.ledger.store.identities())
+    out = {}
+    for post in ("fb:1", "fb:2", "ig:3", "ig:4", "fb:5"):
+        owner = identities.owner("post", post)
+        assert owner is not None
+        out[post] = owner.post_id(post)
+    for author in ("fb:user:A", "ig:user:B", "ig:user:C"):
+        subject = identities.subject(author, create=False)
+        assert subject is not None
+        out[author] = subject.node_id
+    return out

@@ -16,6 +16,8 @@ from lineage.crypto.keys import PublicKey, SigningKey
 from lineage.errors import InputError, SignatureError
 from lineage.model.statement import parse_statement
 
+from support.ledgers import example_envelope
+
 
 def _sslib_key(key: SigningKey) -> SSlibKey:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -32,8 +34,6 @@ def test_pae_is_the_dsse_v1_encoding() -> None:
 
 
 def test_securesystemslib_verifies_our_envelope(env) -> None:  # type: ignore[no-untyped-def]
-    from conftest import example_envelope
-
     ours = example_envelope(env.collector)
     theirs = SslibEnvelope.from_dict(json.loads(ours.canonical()))
     accepted = theirs.verify([_sslib_key(env.collector)], 1)
@@ -43,8 +43,6 @@ def test_securesystemslib_verifies_our_envelope(env) -> None:  # type: ignore[no
 
 
 def test_securesystemslib_rejects_our_envelope_with_a_changed_payload(env) -> None:  # type: ignore[no-untyped-def]
-    from conftest import example_envelope
-
     data = json.loads(example_envelope(env.collector).canonical())
     payload = base64.b64decode(data["payload"]).replace(b'"n":0', b'"n":1')
     data["payload"] = base64.b64encode(payload).decode()

@@ -15,7 +15,7 @@ from lineage.crypto.merkle.proof import NodeSource
 from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
 from lineage.errors import ProofError
 
-from merkle_reference import mth, path, proof
+from support.merkle_reference import mth, path, proof
 
 MAX_SIZE = 2048
 ENTRIES = [b"leaf %d" % i for i in range(MAX_SIZE)]

@@ -9,35 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from lineage.crypto.keys import KeyDirectory
 from lineage.demo.corpus import EU_EEA
-from lineage.demo.simulate import DemoRun, simulate
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 from lineage.model.graph import LINEAGE_PREDICATE
 from lineage.model.identity import Identities
 from lineage.query.trace import Trace, impact
 
-from conftest import run_cli
-from stores import fresh_store_url
-
-POSTS = 600
-
-
-def run_demo(url: str, root: Path, leak: str | None = None, seed: int = 7) -> DemoRun:
-    keys = KeyDirectory(root / "keys")
-    Ledger.create(url, keys.create("admin")).close()
-    return simulate(url, root / "keys", root, posts=POSTS, seed=seed, leak=leak)
-
-
-def post_ids(ledger: Ledger, raws: list[str]) -> set[str]:
-    identities = Identities(ledger.store.identities())
-    found = set()
-    for raw in raws:
-        owner = identities.owner("post", raw)
-        assert owner is not None, raw
-        found.add(owner.post_id(raw))
-    return found
+from support.cli import run_cli
+from support.demo import POSTS, post_ids, run_demo
+from support.stores import fresh_store_url
 
 
 def test_every_post_is_dropped_with_a_reason_or_reaches_a_shard(

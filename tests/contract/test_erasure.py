@@ -7,12 +7,9 @@ import hashlib
 import hmac
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 
-from lineage.crypto.merkle.verify import verify_inclusion
-from lineage.crypto.note import open_checkpoint
 from lineage.ledger.erasure import ERASURE_PREDICATE, erase_author, receipts
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
@@ -21,9 +18,8 @@ from lineage.query.plan import remediation_plan
 from lineage.query.trace import Trace, impact, show
 from lineage.store.sqlite.store import path_from_url
 
-from conftest import LedgerEnv, run_cli
-from graph_fixtures import POSTS
-from test_demo import run_demo
+from support.graph_fixtures import POSTS, ingest_hand_built_pipeline
+from support.ledgers import LedgerEnv
 
 
 def node_of(env: LedgerEnv, raw: str) -> str:
@@ -71,18 +67,6 @@ def node_of_record(env: LedgerEnv, raw: str) -> str:
     return owner.record_id(raw)
 
 
-def test_plan_of_an_author_through_the_cli(graph: LedgerEnv) -> None:
-    graph.ledger.close()
-    result = run_cli("impact", "--author", "ig:user:C", "--db", graph.url, "--json")
-    assert result.exit_code == 0, result.output
-    plan = json.loads(result.stdout)["plan"]
-    # ig:4 reached shard-b; fb:5 was dropped as a duplicate
-    assert [s["shard"] for s in plan["shards"]] == ["shard:shard-b"]
-    assert [m["model"] for m in plan["retrain"]] == ["model:model-a-ft", "model:model-b"]
-    text = run_cli("impact", "--author", "ig:user:C", "--db", graph.url)
-    assert "retrain: model:model-b, 1 of its 2 shards affected: shard:shard-b" in text.stdout
-
-
 def test_erase_keeps_the_ledger_verifiable_and_says_nothing_of_whom(graph: LedgerEnv) -> None:
     subject = node_of(graph, "ig:user:C")
     post = node_of(graph, "ig:4")
@@ -115,8 +99,6 @@ def test_erase_keeps_the_ledger_verifiable_and_says_nothing_of_whom(graph: Ledge
 def test_erased_author_leaves_nothing_linkable_in_the_sqlite_files(
     sqlite_env: LedgerEnv,
 ) -> None:
-    from conftest import ingest_hand_built_pipeline
-
     env = ingest_hand_built_pipeline(sqlite_env)
     store = env.ledger.store
     identities = Identities(store.identities())
@@ -156,72 +138,6 @@ def test_erased_author_leaves_nothing_linkable_in_the_sqlite_files(
         assert verify_ledger(reopened.store).ok
     finally:
         reopened.close()
-
-
-def test_cli_erase_and_receipts(graph: LedgerEnv) -> None:
-    graph.ledger.close()
-    db = ("--db", graph.url)
-    keys = ("--keys-dir", str(graph.root / "keys"))
-    objection = run_cli("receipt", "--author", "ig:user:C", *db, "--json")
-    assert objection.exit_code == 0, objection.output
-    (item,) = json.loads(objection.stdout)["receipts"]
-    assert item["kind"] == "objection" and item["made"] == "2024-05-25T00:00:00Z"
-    ledger = Ledger.open(graph.url)
-    try:
-        proof = item["proof"]
-        checkpoint = open_checkpoint(proof["checkpoint"], ledger.origin, graph.admin.public)
-        verify_inclusion(
-            item["entry"],
-            proof["tree_size"],
-            bytes.fromhex(proof["leaf_hash"]),
-            [bytes.fromhex(h) for h in proof["hashes"]],
-            checkpoint.root,
-        )
-    finally:
-        ledger.close()
-    none = run_cli("receipt", "--author", "fb:user:A", *db)
-    assert none.exit_code == 1 and "no objection or erasure request" in none.stdout
-
-    erased = run_cli("erase", "--author", "ig:user:C", *db, *keys)
-    assert erased.exit_code == 0, erased.output
-    assert "erasure request by subject:" in erased.stdout and "erased:" in erased.stdout
-    traced = json.loads(run_cli("trace", "model:model-b", *db, "--json").stdout)["origins"]
-    assert sorted(o["erased"] for o in traced) == [False, False, True]
-    again = run_cli("erase", "--author", "ig:user:C", *db, *keys)
-    assert again.exit_code == 0 and "nothing erased" in again.stdout
-    gone = run_cli("receipt", "--author", "ig:user:C", *db)
-    assert gone.exit_code == 2 and "never recorded, or erased" in gone.output
-    assert run_cli("verify", *db).exit_code == 0
-
-
-def test_demo_plans_match_the_ground_truth(store_url: str, tmp_path: Path) -> None:
-    run = run_demo(store_url, tmp_path)
-    ledger = Ledger.open(store_url)
-    try:
-        identities = Identities(ledger.store.identities())
-        cases = run.deleted_after_training[:5] + run.objected_after_training[:5]
-        assert cases
-        for raw in cases:
-            if ":user:" in raw:
-                subject = identities.subject(raw, create=False)
-                assert subject is not None
-                start = subject.node_id
-            else:
-                owner = identities.owner("post", raw)
-                assert owner is not None
-                start = owner.post_id(raw)
-            plan = remediation_plan(ledger.store, start).to_json()
-            assert [s["shard"] for s in plan["shards"]] == sorted(set(run.late_shards[raw]))
-            retrained = {m["model"] for m in plan["retrain"]}
-            expected = {run.model}
-            if any(s.endswith("-finetune") for s in run.late_shards[raw]):
-                expected.add(run.finetune)
-            assert retrained == expected
-            assert [d["dataset"] for d in plan["superseded_datasets"]] == [run.dataset]
-            if run.finetune not in retrained:
-                assert [m["model"] for m in plan["refit_finetunes"]] == [run.finetune]
-    finally:
-        ledger.close()
 
 
 @pytest.mark.parametrize("missing", ["fb:user:nobody"])

@@ -14,8 +14,10 @@ from lineage.model.rows import PROJECTION_TABLES
 from lineage.query.trace import Trace
 from lineage.store import Store, open_store
 
-from conftest import LedgerEnv, ingest_hand_built_pipeline, ledger_env, run_cli
-from stores import edit, fresh_store_url
+from support.cli import run_cli
+from support.graph_fixtures import ingest_hand_built_pipeline
+from support.ledgers import LedgerEnv, example_envelope, ledger_env
+from support.stores import edit, fresh_store_url
 
 
 @pytest.fixture
@@ -98,8 +100,6 @@ def test_copy_refuses_a_store_that_holds_a_ledger(
 def test_the_copy_accepts_appends_like_the_original(
     pipeline_on_sqlite: LedgerEnv, tmp_path: Path
 ) -> None:
-    from conftest import example_envelope
-
     target = fresh_store_url("neo4j", tmp_path)
     copy(pipeline_on_sqlite.url, target)
     copied = Ledger.open(target)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "pipeline.py"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "pipeline.py"
 
 
 def test_pipeline_example_runs(tmp_path: Path) -> None:
@@ -20,6 +20,6 @@ def test_pipeline_example_runs(tmp_path: Path) -> None:
 
 
 def test_the_readme_shows_the_example() -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     assert "examples/pipeline.py" in readme
     assert "collect.origin(post_id, platform=platform" in readme

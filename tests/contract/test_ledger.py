@@ -16,8 +16,8 @@ from lineage.ledger.verify import verify_ledger
 from lineage.model.statement import ADMIN_STEP, KEY_REVOCATION, Step, make_statement
 from lineage.model.times import format_time, now
 
-from conftest import T0, LedgerEnv, example_envelope, registration_envelope
-from stores import edit
+from support.ledgers import T0, LedgerEnv, example_envelope, registration_envelope
+from support.stores import edit
 
 
 def revocation_envelope(admin: SigningKey, key: SigningKey, at: object) -> Envelope:

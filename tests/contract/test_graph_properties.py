@@ -17,8 +17,8 @@ from lineage.ledger.log import Ledger
 from lineage.policy.origins import origin_rows
 from lineage.query.trace import Trace, impact
 
-from conftest import T0, registration_envelope
-from stores import STORES, fresh_store_url
+from support.ledgers import T0, registration_envelope
+from support.stores import STORES, fresh_store_url
 
 STEPS = ["collect", "clean", "pack", "train"]
 
