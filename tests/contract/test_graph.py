@@ -11,12 +11,13 @@ from lineage.errors import InputError
 from lineage.ingest.events import ingest
 from lineage.ingest.pipeline import Lineage
 from lineage.ledger.log import Ledger
-from lineage.ledger.verify import verify_ledger
+from lineage.ledger.verify import ProblemKind, verify_ledger
 from lineage.query.trace import Trace, impact, path, show
 from lineage.store import Store
 
 from support.graph_fixtures import ids, setup_signers
 from support.ledgers import LedgerEnv
+from support.problems import has_problem
 from support.stores import edit, stored_values
 
 
@@ -146,10 +147,14 @@ def test_verify_checks_the_projection(graph: LedgerEnv) -> None:
         ],
     )
     report = verify_ledger(graph.ledger.store)
-    problems = "\n".join(report.problems)
-    assert "graph edge shard:shard-b" in problems and "missing from the store" in problems
-    assert "graph node shard:shard-a: stored row differs" in problems
-    assert "graph drop post:forged 3: stored but asserted by no entry" in problems
+    assert has_problem(report, ProblemKind.PROJECTION_MISSING, "graph edge shard:shard-b")
+    assert has_problem(report, ProblemKind.PROJECTION_DIFFERS, "graph node shard:shard-a")
+    assert has_problem(report, ProblemKind.PROJECTION_EXTRA, "graph drop post:forged 3", 3)
+    assert report.kinds() == {
+        ProblemKind.PROJECTION_MISSING,
+        ProblemKind.PROJECTION_DIFFERS,
+        ProblemKind.PROJECTION_EXTRA,
+    }
 
 
 def test_no_raw_identifier_or_plain_hash_in_the_ledger(graph: LedgerEnv) -> None:

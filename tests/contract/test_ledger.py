@@ -12,11 +12,12 @@ from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
 from lineage.crypto.note import open_checkpoint
 from lineage.errors import ConfigurationError, InputError
 from lineage.ledger.log import Ledger, checkpoint_of
-from lineage.ledger.verify import verify_ledger
+from lineage.ledger.verify import ProblemKind, verify_ledger
 from lineage.model.statement import ADMIN_STEP, KEY_REVOCATION, Step, make_statement
 from lineage.model.times import format_time, now
 
 from support.ledgers import T0, LedgerEnv, example_envelope, registration_envelope
+from support.problems import has_problem
 from support.stores import edit
 
 
@@ -163,7 +164,9 @@ def test_verify_replays_signers_from_the_log_not_the_table(env: LedgerEnv) -> No
     )
     report = verify_ledger(env.ledger.store)
     assert not report.ok
-    assert any("signer registry" in p and env.collector.keyid[:16] in p for p in report.problems)
+    about = f"signer registry: key {env.collector.keyid[:16]}"
+    assert has_problem(report, ProblemKind.SIGNER_REGISTRY, about)
+    assert report.kinds() == {ProblemKind.SIGNER_REGISTRY}
 
 
 def test_inclusion_proof_for_missing_entry_is_an_error(env: LedgerEnv) -> None:

@@ -11,12 +11,13 @@ from lineage.errors import InputError
 from lineage.ingest.events import ingest
 from lineage.ingest.pipeline import Lineage
 from lineage.ledger.projection import time_us
-from lineage.ledger.verify import verify_ledger
+from lineage.ledger.verify import ProblemKind, verify_ledger
 from lineage.model.identity import Identities
 from lineage.model.times import parse_time
 
 from support.graph_fixtures import REQUESTS
 from support.ledgers import T0, LedgerEnv
+from support.problems import has_problem
 from support.stores import edit
 
 
@@ -70,9 +71,11 @@ def test_verify_finds_an_edited_or_invented_request(graph: LedgerEnv) -> None:
             " target: 'subject:forged', kind: 'objection', at_us: 0, entry: 2, time_us: 0})",
         ],
     )
-    problems = "\n".join(verify_ledger(graph.ledger.store).problems)
-    assert f"request {target} deletion" in problems and "stored row differs" in problems
-    assert "request subject:forged objection 2: stored but asserted by no entry" in problems
+    report = verify_ledger(graph.ledger.store)
+    assert has_problem(report, ProblemKind.PROJECTION_DIFFERS, f"request {target} deletion")
+    about = "request subject:forged objection 2"
+    assert has_problem(report, ProblemKind.PROJECTION_EXTRA, about, entry=2)
+    assert report.kinds() == {ProblemKind.PROJECTION_DIFFERS, ProblemKind.PROJECTION_EXTRA}
 
 
 def _ingest_lines(env: LedgerEnv, lines: list[dict[str, object]]) -> None:
