@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import shlex
-import time
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from lineage.crypto.keys import KeyDirectory
-from lineage.demo.simulate import DemoRun, simulate
+from lineage.demo.run import DemoReport, run_demo
 from lineage.demo.stages import LEAKS
-from lineage.ledger.log import Ledger
-from lineage.ledger.verify import verify_ledger
-from lineage.model.identity import Identities
-from lineage.policy import reference_policy_path
-from lineage.policy.cel_env import Evaluator
-from lineage.policy.check import check
-from lineage.policy.document import read_policy
-from lineage.policy.registry import register_policy
-from lineage.store import open_store
 from lineage_cli.common import (
     EXIT_FAILED,
     JsonOption,
@@ -33,23 +22,6 @@ from lineage_cli.common import (
 
 def register(app: typer.Typer) -> None:
     app.command(name="demo")(demo)
-
-
-def _ledger_at(url: str, keys: KeyDirectory) -> None:
-    """Create the demo's ledger (and its admin key) unless the store holds one."""
-    store = open_store(url, create=True)
-    try:
-        initialised = store.is_initialized()
-    finally:
-        store.close()
-    if not initialised:
-        admin = keys.load("admin") if keys.exists("admin") else keys.create("admin")
-        Ledger.create(url, admin).close()
-
-
-def _post_id(identities: Identities, raw: str) -> str:
-    owner = identities.owner("post", raw) if raw else None
-    return owner.post_id(raw) if owner else ""
 
 
 @handle_errors
@@ -70,77 +42,18 @@ def demo(
 ) -> None:
     """Run a realistic pipeline over a synthetic corpus into a ledger, verify it, and
     show what happened and what to try next."""
-    url = db or f"sqlite:///{directory / 'lineage.db'}"
-    keys_dir = directory / "keys"
-    keys = KeyDirectory(keys_dir)
-    started = time.perf_counter()
-    _ledger_at(url, keys)
-    with progress_bar("simulating", posts, not json_out) as tick:
-        run = simulate(url, keys_dir, directory, posts=posts, seed=seed, leak=leak, progress=tick)
-    result = run.to_json()
-    ledger = Ledger.open(url)
-    try:
-        result["compliance"] = _compliance(ledger, keys, run)
-        with progress_bar("verifying", ledger.size(), not json_out) as tick:
-            report = verify_ledger(ledger.store, progress=tick)
-        identities = Identities(ledger.store.identities())
-        result["kept_post_id"] = _post_id(identities, run.kept_post)
-        result["dropped_post_id"] = _post_id(identities, run.dropped_post)
-    finally:
-        ledger.close()
-    result["store"] = ledger.store.url
-    result["verify"] = {"ok": report.ok, "size": report.size, "problems": report.problems[:20]}
-    result["seconds"] = round(time.perf_counter() - started, 2)
-    result["next"] = _next_commands(run, url)
+    progress = partial(progress_bar, enabled=not json_out)
+    report = run_demo(directory, url=db, posts=posts, seed=seed, leak=leak, progress=progress)
     if json_out:
-        print_json(result)
+        print_json(report.to_json())
     else:
-        _print(run, result)
-    if not report.ok:
+        _print(report)
+    if not report.verify.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
-def _compliance(ledger: Ledger, keys: KeyDirectory, run: DemoRun) -> dict[str, Any]:
-    """Register the reference policy and check the model and its fine-tune against it."""
-    policy = read_policy(reference_policy_path())
-    registration = register_policy(ledger, keys.load(ledger.log_key_name), policy)
-    results: dict[str, Any] = {"policy": {**policy.to_json(), "entry": registration.entry}}
-    evaluator = Evaluator(policy)
-    for artifact in (run.model, run.finetune):
-        report = check(ledger.store, artifact, evaluator, registered_entry=registration.entry)
-        results[artifact] = {
-            "ok": report.ok,
-            "origins": report.origins,
-            "violations": report.violations,
-            "notices": report.notices,
-            "failed": {r.id: r.failed for r in report.failures() if r.level == "violation"},
-            "noticed": {r.id: r.failed for r in report.failures() if r.level != "violation"},
-        }
-    return results
-
-
-def _next_commands(run: DemoRun, url: str) -> list[str]:
-    db = f"--db {shlex.quote(url)}"
-    policy = shlex.quote(str(reference_policy_path()))
-    commands = [
-        f"lineage trace {run.model} {db}",
-        f"lineage trace {run.model} --path {shlex.quote(run.kept_post)} {db}",
-        f"lineage impact --post {shlex.quote(run.kept_post)} {db}",
-        f"lineage impact --author {shlex.quote(run.kept_post_author)} {db}",
-        (
-            f"lineage impact --post {shlex.quote(run.deleted_after_training[0])} {db}"
-            if run.deleted_after_training
-            else ""
-        ),
-        f"lineage show {run.shards[0].id} {db}" if run.shards else "",
-        f"lineage check {run.model} --policy {policy} {db}",
-        f"lineage check {run.finetune} --policy {policy} --as-of 2024-08-20T00:00:00Z {db}",
-        f"lineage verify {db}",
-    ]
-    return [c for c in commands if c]
-
-
-def _print(run: DemoRun, result: dict[str, Any]) -> None:
+def _print(report: DemoReport) -> None:
+    run, result = report.run, report.to_json()
     leak = f", leak: {LEAKS[run.leak]}" if run.leak else ""
     stdout.print(f"demo: {run.posts:,} synthetic posts, seed {run.seed}{leak}")
     stdout.print(f"{'stage':<14} {'in':>9} {'kept':>9} {'dropped':>9}")

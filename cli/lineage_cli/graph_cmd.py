@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import Annotated, BinaryIO
 
 import typer
 from rich.table import Table
@@ -14,13 +14,13 @@ from lineage.errors import InputError
 from lineage.ingest.events import ingest as ingest_events
 from lineage.ingest.pipeline import Lineage
 from lineage.ledger.projection import time_us
-from lineage.model.identity import Identities
 from lineage.model.times import parse_time
+from lineage.query.impact import request_json
 from lineage.query.plan import Plan, remediation_plan
-from lineage.query.trace import Trace, erased, request_json
+from lineage.query.resolve import resolve, resolve_post
+from lineage.query.show import show as show_node
+from lineage.query.trace import ListedOrigin, Trace
 from lineage.query.trace import path as path_of
-from lineage.query.trace import show as show_node
-from lineage.store.base import Store
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     DbOption,
@@ -47,28 +47,6 @@ def register(app: typer.Typer) -> None:
 
 def _as_of(value: str | None) -> int | None:
     return time_us(parse_time(value, "--as-of")) if value else None
-
-
-def _resolve(
-    store: Store, node_id: str | None, post: str | None, author: str | None, record: str | None
-) -> str:
-    given = [v for v in (node_id, post, author, record) if v]
-    if len(given) != 1:
-        raise InputError("give one node ID, or one of --post, --author, --record")
-    if node_id:
-        return node_id
-    identities = Identities(store.identities())
-    if author:
-        subject = identities.subject(author, create=False)
-        if subject is None:
-            raise InputError(f"no author {author!r} in the ledger (or erased)")
-        return subject.node_id
-    kind, raw = ("post", post) if post else ("record", record)
-    assert raw is not None
-    owner = identities.owner(kind, raw)
-    if owner is None:
-        raise InputError(f"no {kind} {raw!r} in the ledger (or its author was erased)")
-    return owner.post_id(raw) if kind == "post" else owner.record_id(raw)
 
 
 @handle_errors
@@ -138,11 +116,11 @@ def trace(
     with open_ledger(db) as ledger:
         store = ledger.store
         if path is not None:
-            origin = path if path.startswith("post:") else _resolve(store, None, path, None, None)
-            hops = path_of(store, origin, artifact, moment)
+            start = resolve_post(store, path)
+            hops = path_of(store, start, artifact, moment)
             if json_out:
                 print_json(
-                    {"origin": origin, "artifact": artifact, "hops": [h.to_json() for h in hops]}
+                    {"origin": start, "artifact": artifact, "hops": [h.to_json() for h in hops]}
                 )
                 return
             table = Table(
@@ -162,24 +140,18 @@ def trace(
             stdout.print(table)
             return
         query = Trace(store, artifact, moment)
-        listed: list[dict[str, Any]] = []
-        for row in query.origins():
-            if limit and len(listed) >= limit:
-                continue
-            item = {"id": row.id, **row.attributes(), "entry": row.entry}
+        listed: list[ListedOrigin] = []
+        for origin in query.listed_origins(limit):
             if jsonl:
-                typer.echo(json.dumps(item, sort_keys=True))
-            listed.append(item)
+                typer.echo(json.dumps(origin.to_json(), sort_keys=True))
+            else:
+                listed.append(origin)
         summary = query.finish()
-        if not jsonl:
-            gone = erased(store, [item["id"] for item in listed])
-            for item in listed:
-                item["erased"] = item["id"] in gone
     if jsonl:
         typer.echo(json.dumps({"summary": summary.to_json()}, sort_keys=True))
         return
     if json_out:
-        print_json({"summary": summary.to_json(), "origins": listed})
+        print_json({"summary": summary.to_json(), "origins": [o.to_json() for o in listed]})
         return
     data = summary.to_json()
     stdout.print(f"{artifact} ({summary.kind}): {summary.origins} origins")
@@ -193,13 +165,14 @@ def trace(
     stdout.print(drops)
     origins = Table("origin", "platform", "surface", "visibility", "jurisdiction", "created")
     for item in listed:
+        attrs = item.row.attributes()
         origins.add_row(
-            item["id"] + (" (author erased)" if item["erased"] else ""),
-            item.get("platform", ""),
-            item.get("surface", ""),
-            item.get("visibility", ""),
-            item.get("jurisdiction", ""),
-            item.get("created", ""),
+            item.row.id + (" (author erased)" if item.erased else ""),
+            attrs.get("platform", ""),
+            attrs.get("surface", ""),
+            attrs.get("visibility", ""),
+            attrs.get("jurisdiction", ""),
+            attrs.get("created", ""),
         )
     stdout.print(origins)
     if limit and summary.origins > len(listed):
@@ -225,7 +198,7 @@ def impact(
     to retrain (and which of their shards are affected), the fine-tunes to refit."""
     moment = _as_of(as_of)
     with open_ledger(db) as ledger:
-        start = _resolve(ledger.store, node, post, author, record)
+        start = resolve(ledger.store, node, post=post, author=author, record=record)
         plan = remediation_plan(ledger.store, start, moment)
     result = plan.impact
     if json_out:
@@ -287,7 +260,7 @@ def show(
 ) -> None:
     """A node, its attributes, edges, and the ledger entries asserting them (with proofs)."""
     with open_ledger(db) as ledger:
-        start = _resolve(ledger.store, node, post, author, record)
+        start = resolve(ledger.store, node, post=post, author=author, record=record)
         shown = show_node(ledger, start)
     if json_out:
         print_json(shown.to_json())

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from lineage.crypto.keys import PublicKey, load_public_key_file
 from lineage.errors import InputError
-from lineage.ledger.trust import TrustState
 from lineage.model.times import format_time, now, parse_time
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
@@ -108,9 +107,8 @@ def revoke(
     revoked_at = _time_option(at, "--at") or now()
     with open_ledger(db) as ledger:
         log_key = key_directory(keys_dir).load(ledger.log_key_name)
-        entry = ledger.revoke_key(log_key, name, revoked_at)
-        signer = TrustState(ledger.store.signers()).by_name(name)
-        assert signer is not None
+        signer = ledger.revoke_key(log_key, name, revoked_at)
+        entry = signer.revoked_in
     if json_out:
         print_json(
             {

@@ -8,15 +8,13 @@ from typing import Annotated, BinaryIO
 
 import typer
 
-from lineage.crypto.canonical import parse_json
-from lineage.crypto.dsse import sign_envelope
 from lineage.crypto.keys import SigningKey
 from lineage.crypto.note import parse_verifier_key, verifier_key
 from lineage.errors import InputError
 from lineage.ingest.jsonl import read_envelopes
+from lineage.ingest.statements import sign_statement_file
 from lineage.ledger.log import AppendResult, Ledger, checkpoint_of
 from lineage.ledger.verify import verify_ledger
-from lineage.model.statement import statement_from_json
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     EXIT_FAILED,
@@ -30,8 +28,6 @@ from lineage_cli.common import (
     progress_bar,
     stdout,
 )
-
-MAX_STATEMENT_BYTES = 4 * 1024 * 1024
 
 
 def register(app: typer.Typer) -> None:
@@ -84,17 +80,8 @@ def sign(
     keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
 ) -> None:
     """Wrap an in-toto Statement in a signed DSSE envelope (one JSON line on stdout)."""
-    with statement_file.open("rb") as handle:
-        data = handle.read(MAX_STATEMENT_BYTES + 1)
-    if len(data) > MAX_STATEMENT_BYTES:
-        raise InputError(f"larger than {MAX_STATEMENT_BYTES} bytes", location=str(statement_file))
-    try:
-        statement = statement_from_json(parse_json(data, "statement"))
-        payload = statement.payload()
-    except InputError as exc:
-        raise exc.at(str(statement_file)) from exc
-    signing_key = key_directory(keys_dir).load(key)
-    typer.echo(sign_envelope(payload, signing_key).canonical().decode())
+    envelope = sign_statement_file(statement_file, key_directory(keys_dir).load(key))
+    typer.echo(envelope.canonical().decode())
 
 
 @handle_errors

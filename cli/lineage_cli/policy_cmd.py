@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from lineage.ledger.log import Ledger
 from lineage.model.times import parse_time
-from lineage.policy.cel_env import Evaluator, compile_rules
-from lineage.policy.check import MAX_LISTED, CheckReport, check
+from lineage.policy.check import MAX_LISTED, CheckReport
 from lineage.policy.document import read_policy
-from lineage.policy.registry import record_check, register_policy, registered, registrations
+from lineage.policy.gate import run_check
+from lineage.policy.registry import register_policy, registrations
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     EXIT_FAILED,
@@ -39,12 +38,6 @@ policy_app = typer.Typer(help="Register and list compliance policies.", no_args_
 def register(app: typer.Typer) -> None:
     app.command(name="check")(check_cmd)
     app.add_typer(policy_app, name="policy")
-
-
-def _proofs(ledger: Ledger, report: CheckReport) -> dict[str, Any]:
-    listed = [*report.findings, *report.notice_findings]
-    entries = sorted({e for finding in listed for e in finding.entries})
-    return {str(e): ledger.inclusion_proof(e).to_json() for e in entries}
 
 
 @handle_errors
@@ -81,33 +74,27 @@ def check_cmd(
         raise typer.BadParameter(
             f"must be between 0 and {MAX_LISTED_LIMIT}", param_hint="--max-listed"
         )
-    policy = read_policy(policy_file)
-    evaluator = Evaluator(policy)
     moment = parse_time(as_of, "--as-of") if as_of else None
     with open_ledger(db) as ledger:
-        registration = registered(ledger, policy)
+        log_key = key_directory(keys_dir).load(ledger.log_key_name) if record else None
         with progress_bar("checking records", None, not json_out) as tick:
-            report = check(
-                ledger.store,
+            result = run_check(
+                ledger,
                 artifact,
-                evaluator,
+                policy_file,
                 as_of=moment,
-                registered_entry=registration.entry if registration else None,
                 max_listed=max_listed,
+                with_proofs=json_out,
+                record_with=log_key,
                 progress=tick,
             )
-        proofs = _proofs(ledger, report) if json_out else {}
-        recorded = None
-        if record:
-            log_key = key_directory(keys_dir).load(ledger.log_key_name)
-            recorded = record_check(ledger, log_key, report)
     if json_out:
-        print_json({**report.to_json(), "proofs": proofs, "recorded_entry": recorded})
+        print_json(result.to_json())
     else:
-        _print(report)
-        if recorded is not None:
-            stdout.print(f"result recorded in entry {recorded}")
-    if not report.ok:
+        _print(result.report)
+        if result.recorded_entry is not None:
+            stdout.print(f"result recorded in entry {result.recorded_entry}")
+    if not result.report.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -177,7 +164,6 @@ def register_cmd(
 ) -> None:
     """Record a policy file's id, version and SHA-256 in the ledger (signed by the admin key)."""
     policy = read_policy(policy_file)
-    compile_rules(policy)
     with open_ledger(db) as ledger:
         log_key = key_directory(keys_dir).load(ledger.log_key_name)
         registration = register_policy(ledger, log_key, policy)

@@ -55,7 +55,14 @@ from lineage.model.graph import (
     check_attributes,
     make_id,
 )
-from lineage.model.identity import Identities, KeySource, Subject
+from lineage.model.identity import (
+    AUTHOR,
+    POST_ID,
+    RECORD_ID,
+    Identities,
+    KeySource,
+    Subject,
+)
 from lineage.model.requests import REQUEST_PREDICATE, TARGET_KIND
 from lineage.model.statement import Step as StepInfo
 from lineage.model.statement import make_statement
@@ -417,23 +424,22 @@ class Lineage:
 
     def post(self, post_id: str) -> Ref:
         """A post recorded earlier (by any process), by its platform id."""
-        subject = self.identities.owner("post", post_id)
-        if subject is None:
-            raise InputError(f"unknown post {post_id!r}")
-        return Ref(subject.post_id(post_id), POST, subject)
+        return self._recorded(POST_ID, post_id, POST)
 
     def author(self, author_id: str) -> Ref:
         """The subject node of an author recorded earlier, by their platform id."""
-        subject = self.identities.subject(author_id, create=False)
-        if subject is None:
-            raise InputError(f"unknown author {author_id!r}")
-        return Ref(subject.node_id, SUBJECT, subject)
+        return self._recorded(AUTHOR, author_id, SUBJECT)
 
     def record(self, record_id: str) -> Ref:
-        subject = self.identities.owner("record", record_id)
-        if subject is None:
-            raise InputError(f"unknown record {record_id!r}")
-        return Ref(subject.record_id(record_id), RECORD, subject)
+        """A record recorded earlier with this pipeline record id."""
+        return self._recorded(RECORD_ID, record_id, RECORD)
+
+    def _recorded(self, kind: str, raw: str, node_kind: str) -> Ref:
+        found = self.identities.resolve(kind, raw)
+        if found is None:
+            raise InputError(f"unknown {kind} {raw!r}")
+        subject, node_id = found
+        return Ref(node_id, node_kind, subject)
 
     def submit(self, envelope: Envelope) -> None:
         """Queue a signed envelope; appends the queue when it holds ``statements_per_append``."""

@@ -19,7 +19,10 @@ from itertools import islice
 from typing import TypeVar
 
 from lineage.errors import ConfigurationError
+from lineage.ledger.verify import VerifyReport, verify_ledger
 from lineage.model.rows import PROJECTION_TABLES, GraphBatch
+from lineage.progress import StageProgress, no_progress
+from lineage.store import open_store
 from lineage.store.base import AppendSession, Store
 
 Progress = Callable[[int], None]
@@ -128,3 +131,51 @@ def copy_ledger(source: Store, target: Store, progress: Progress | None = None) 
         bindings,
         latest[1] if latest else None,
     )
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    """A copy, its target's name, and the verification of the copy (if it was verified)."""
+
+    source: str
+    target: str
+    result: CopyResult
+    report: VerifyReport | None
+
+    @property
+    def ok(self) -> bool:
+        """True unless the copy was verified and does not verify."""
+        return self.report is None or self.report.ok
+
+    def to_json(self) -> dict[str, object]:
+        """The outcome as one JSON object."""
+        return {
+            "from": self.source,
+            "to": self.target,
+            **self.result.to_json(),
+            "verified": None if self.report is None else self.report.ok,
+            "problems": [] if self.report is None else [p.to_json() for p in self.report.problems],
+        }
+
+
+def copy_between(
+    source_url: str, target_url: str, *, verify: bool = True, progress: StageProgress = no_progress
+) -> CopyOutcome:
+    """Open both stores, copy the ledger at ``source_url`` into the empty store at
+    ``target_url`` (created if needed), and verify the copy unless told not to."""
+    source = open_store(source_url)
+    try:
+        target = open_store(target_url, create=True)
+        try:
+            size = source.size() if source.is_initialized() else 0
+            with progress("copying", None) as tick:
+                result = copy_ledger(source, target, tick)
+            report = None
+            if verify:
+                with progress("verifying the copy", size) as tick:
+                    report = verify_ledger(target, progress=tick)
+            return CopyOutcome(source.url, target.url, result, report)
+        finally:
+            target.close()
+    finally:
+        source.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -27,7 +27,7 @@ from lineage.errors import (
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
 from lineage.ledger.trust import TrustState
 from lineage.model.rows import GraphBatch
-from lineage.model.signer import registration_fields
+from lineage.model.signer import Signer, registration_fields
 from lineage.model.statement import (
     ADMIN_STEP,
     KEY_REGISTRATION,
@@ -161,14 +161,17 @@ class Ledger:
         subject = (f"key:{public.keyid}", public.keyid)
         return self.admin_statement(log_key, subject, KEY_REGISTRATION, fields)
 
-    def revoke_key(self, log_key: SigningKey, name: str, at: datetime | None = None) -> int:
-        """Distrust the registered key ``name`` from ``at`` (default now); returns the entry."""
+    def revoke_key(self, log_key: SigningKey, name: str, at: datetime | None = None) -> Signer:
+        """Distrust the registered key ``name`` from ``at`` (default now); returns the
+        signer as revoked (``revoked_in`` is the revocation's entry)."""
         signer = TrustState(self.store.signers()).by_name(name)
         if signer is None:
             raise InputError(f"no registered key named {name!r}")
-        fields = {"keyid": signer.keyid, "revokedAt": format_time(at or now())}
+        revoked_at = at or now()
+        fields = {"keyid": signer.keyid, "revokedAt": format_time(revoked_at)}
         subject = (f"key:{signer.keyid}", signer.keyid)
-        return self.admin_statement(log_key, subject, KEY_REVOCATION, fields)
+        entry = self.admin_statement(log_key, subject, KEY_REVOCATION, fields)
+        return replace(signer, revoked_at=revoked_at, revoked_in=entry)
 
     def append(
         self,

@@ -24,6 +24,8 @@ from typing import Protocol
 
 from lineage.errors import InputError, StoreError
 
+AUTHOR, POST_ID, RECORD_ID = "author", "post", "record"
+"""The kinds of raw platform ids (as :meth:`Identities.lookup` keys them)."""
 ID_BYTES = 12
 DIGEST_BYTES = 16
 MAX_RAW_ID = 512
@@ -219,6 +221,17 @@ class Identities:
             return None
         self._cache_id(lookup, owner[0])
         return self._remember(Subject(owner[0], owner[1]))
+
+    def resolve(self, kind: str, raw: str) -> tuple[Subject, str] | None:
+        """The subject and graph id of a raw platform id: ``kind`` is ``author``, ``post``
+        or ``record``. None if the ledger holds no such id (or its author was erased)."""
+        if kind == AUTHOR:
+            subject = self.subject(raw, create=False)
+            return (subject, subject.node_id) if subject is not None else None
+        owner = self.owner(kind, raw)
+        if owner is None:
+            return None
+        return owner, owner.post_id(raw) if kind == POST_ID else owner.record_id(raw)
 
     def take_pending(self) -> PendingIdentities | None:
         """Hand over what is not written yet; it stays visible until :meth:`confirm`."""

@@ -35,7 +35,7 @@ from lineage.model.times import format_us
 from lineage.policy.cel_env import FIELDS, Evaluator
 from lineage.policy.document import Policy
 from lineage.policy.origins import OriginRow, origin_rows
-from lineage.query.trace import edges_into, require_node
+from lineage.query.nodes import require_node
 from lineage.store.base import Store, table_rows
 
 UNKNOWN_ORIGIN = "unknown-origin"
@@ -164,7 +164,7 @@ def resolve_uses(store: Store, root: NodeRow, as_of: int) -> dict[str, list[Use]
             known.append(use)
 
     def shards_of_dataset(dataset: str, use: Use) -> None:
-        for edge in edges_into(store, dataset, PART_OF, as_of):
+        for edge in store.edges_into([dataset], PART_OF, as_of):
             add(edge.up, Use(use.time_us, use.run, (*use.entries, edge.entry)))
 
     if root.kind == SHARD:
@@ -179,13 +179,13 @@ def resolve_uses(store: Store, root: NodeRow, as_of: int) -> dict[str, list[Use]
             if model.id in seen:
                 continue
             seen.add(model.id)
-            for edge in edges_into(store, model.id, TRAINED_ON, as_of):
+            for edge in store.edges_into([model.id], TRAINED_ON, as_of):
                 use = Use(model.time_us, model.id, (*via, edge.entry))
                 if edge.up.startswith("ds:"):
                     shards_of_dataset(edge.up, use)
                 else:
                     add(edge.up, use)
-            for edge in edges_into(store, model.id, FINETUNED_FROM, as_of):
+            for edge in store.edges_into([model.id], FINETUNED_FROM, as_of):
                 base_row = store.node(edge.up)
                 if base_row is not None and base_row.time_us <= as_of:
                     pending.append((base_row, (*via, edge.entry)))

@@ -12,6 +12,7 @@ from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError
 from lineage.ledger.log import Ledger
 from lineage.model.statement import parse_statement
+from lineage.policy.cel_env import compile_rules
 from lineage.policy.check import CheckReport
 from lineage.policy.document import Policy
 
@@ -66,8 +67,9 @@ def registered(ledger: Ledger, policy: Policy) -> Registration | None:
 
 
 def register_policy(ledger: Ledger, log_key: SigningKey, policy: Policy) -> Registration:
-    """Record ``policy`` in the ledger (signed by the log key); returns its registration.
-    Registering the same file again returns the first registration."""
+    """Record ``policy`` in the ledger (signed by the log key) once its rules compile;
+    returns its registration. Registering the same file again returns the first one."""
+    compile_rules(policy)
     existing = registered(ledger, policy)
     if existing is not None:
         return existing

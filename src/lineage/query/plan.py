@@ -1,7 +1,7 @@
 """Remediation plans: what to rebuild and retrain when a post is deleted or a person
 objects or is erased.
 
-From everything downstream of a post, record or author (:func:`lineage.query.trace.impact`):
+From everything downstream of a post, record or author (:func:`lineage.query.impact.impact`):
 each affected shard with the records to remove and the digest of the file that must be
 rebuilt; the dataset versions that contain such a shard (superseded); every model
 trained on an affected dataset or shard, with which of its shards are affected (with
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lineage.model.graph import DATASET, FINETUNED_FROM, MODEL, PACKED_INTO, PART_OF, RECORD, SHARD
-from lineage.query.trace import Impact, impact
+from lineage.query.impact import Impact, impact
 from lineage.store.base import Store
 
 MAX_LISTED_RECORDS = 100_000
@@ -75,7 +75,7 @@ class Plan:
 
 
 def _upstream(store: Store, node: str, kind: str, as_of: int | None) -> list[str]:
-    return sorted(e.up for e in store.edges_of(node, as_of) if e.kind == kind and e.down == node)
+    return [edge.up for edge in store.edges_into([node], kind, as_of)]
 
 
 def _downstream(store: Store, node: str, kind: str, as_of: int | None) -> list[str]:

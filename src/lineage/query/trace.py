@@ -1,4 +1,6 @@
-"""Auditors' questions as pure functions over the store contract: trace, impact, show."""
+"""Everything upstream of an artifact: its origins (streamed as found, with erased marks),
+a summary by platform, surface and jurisdiction, the drops of the steps involved, and the
+path from one origin with the step and signer of each hop."""
 
 from __future__ import annotations
 
@@ -8,48 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lineage.errors import InputError
-from lineage.ledger.log import InclusionProof, Ledger
-from lineage.model.graph import AUTHORED, DATASET, MODEL, POST, RECORD, SHARD, SUBJECT, kind_of
-from lineage.model.rows import DropRow, EdgeRow, NodeRow, RequestRow, StatementRow
-from lineage.model.times import format_us
+from lineage.model.graph import DATASET, MODEL, POST, RECORD, SHARD
+from lineage.model.rows import EdgeRow, NodeRow
+from lineage.query.nodes import Hop, describe, erased_nodes, require_node
 from lineage.store.base import Store
 
 MAX_PATH_NODES = 100_000
-
-
-def edges_into(store: Store, node: str, kind: str, as_of_us: int | None = None) -> list[EdgeRow]:
-    """The ``kind`` edges whose downstream end is ``node``, ordered by their upstream end."""
-    found = [e for e in store.edges_of(node, as_of_us) if e.kind == kind and e.down == node]
-    return sorted(found, key=lambda edge: edge.up)
-
-
-def authors(store: Store, posts: list[str]) -> dict[str, str]:
-    """post -> the subject that authored it (as the graph says)."""
-    found = {}
-    for post in posts:
-        for edge in edges_into(store, post, AUTHORED):
-            found[post] = edge.up
-    return found
-
-
-def erased(store: Store, nodes: list[str]) -> set[str]:
-    """The subjects among ``nodes``, and the posts among them whose author, that have been
-    erased: their key is gone, so nothing links their pseudonyms to a person any more."""
-    posts = [n for n in nodes if n.startswith("post:")]
-    by_post = authors(store, posts)
-    subjects = {n for n in nodes if n.startswith("subject:")} | set(by_post.values())
-    gone = subjects - store.identities().live_subjects(subjects)
-    return {n for n in nodes if n in gone or by_post.get(n) in gone}
-
-
-def require_node(store: Store, node_id: str, as_of_us: int | None = None) -> NodeRow:
-    kind_of(node_id)
-    row = store.node(node_id)
-    if row is None or (as_of_us is not None and row.time_us > as_of_us):
-        raise InputError(
-            f"no node {node_id} in the ledger" + (" at that time" if row is not None else "")
-        )
-    return row
+_LARGEST_MARK_BATCH = 512
 
 
 @dataclass
@@ -109,6 +76,27 @@ class Trace:
         summary.drops = self._drops(entries)
         self._done = True
 
+    def listed_origins(self, limit: int = 0) -> Iterator[ListedOrigin]:
+        """The first ``limit`` origins (0: all) with their erased marks, as they are found
+        (in batches that grow from one, so the first arrives at once); the rest are
+        still counted in the summary."""
+        batch: list[NodeRow] = []
+        size = listed = 0
+        for row in self.origins():
+            if limit and listed >= limit:
+                continue
+            batch.append(row)
+            listed += 1
+            if len(batch) > size:
+                yield from self._marked(batch)
+                batch, size = [], min(size * 2 + 1, _LARGEST_MARK_BATCH)
+        yield from self._marked(batch)
+
+    def _marked(self, rows: list[NodeRow]) -> Iterator[ListedOrigin]:
+        gone = erased_nodes(self.store, [row.id for row in rows]) if rows else set()
+        for row in rows:
+            yield ListedOrigin(row, row.id in gone)
+
     def finish(self) -> TraceSummary:
         """Consume the remaining origins (if any) and return the summary."""
         if not self._done:
@@ -135,42 +123,20 @@ class Trace:
 
 
 @dataclass(frozen=True)
-class Hop:
-    edge: EdgeRow
-    step: str
-    version: str
-    run: str
-    signer: str
+class ListedOrigin:
+    """An origin of a trace, and whether its author has been erased."""
+
+    row: NodeRow
+    erased: bool
 
     def to_json(self) -> dict[str, Any]:
+        """The origin's id, attributes, entry and erased mark as one JSON object."""
         return {
-            "kind": self.edge.kind,
-            "upstream": self.edge.up,
-            "downstream": self.edge.down,
-            "step": self.step,
-            "version": self.version,
-            "run": self.run,
-            "signer": self.signer,
-            "entry": self.edge.entry,
+            "id": self.row.id,
+            **self.row.attributes(),
+            "entry": self.row.entry,
+            "erased": self.erased,
         }
-
-
-def _describe(store: Store, edges: list[EdgeRow]) -> list[Hop]:
-    infos = store.statements(e.entry for e in edges)
-    names = {s.keyid: s.name for s in store.signers()}
-    hops = []
-    for edge in edges:
-        info = infos.get(edge.entry)
-        hops.append(
-            Hop(
-                edge,
-                info.step if info else "?",
-                info.version if info else "",
-                info.run if info else "",
-                names.get(info.keyid, "?") if info else "?",
-            )
-        )
-    return hops
 
 
 def path(store: Store, origin: str, artifact: str, as_of_us: int | None = None) -> list[Hop]:
@@ -197,109 +163,4 @@ def path(store: Store, origin: str, artifact: str, as_of_us: int | None = None) 
         hops.append(edge)
         node = edge.up
     hops.reverse()
-    return _describe(store, hops)
-
-
-def request_json(row: RequestRow) -> dict[str, Any]:
-    return {
-        "kind": row.kind,
-        "target": row.target,
-        "at": format_us(row.at_us),
-        "recorded": format_us(row.time_us),
-        "entry": row.entry,
-    }
-
-
-@dataclass
-class Impact:
-    start: str
-    nodes: dict[str, list[str]] = field(default_factory=dict)
-    drops: list[DropRow] = field(default_factory=list)
-    requests: list[RequestRow] = field(default_factory=list)
-    """Deletions, objections and erasure requests about the start or its posts."""
-    erased: bool = False
-    """The start is an erased subject, or a post or record of one."""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "start": self.start,
-            "erased": self.erased,
-            "counts": {kind: len(ids) for kind, ids in self.nodes.items()},
-            "nodes": self.nodes,
-            "dropped": [{"node": d.node, "reason": d.reason, "entry": d.entry} for d in self.drops],
-            "requests": [request_json(r) for r in self.requests],
-        }
-
-
-def impact(store: Store, start: str, as_of_us: int | None = None) -> Impact:
-    """Everything downstream of a post, record or subject: records, shards, datasets, models."""
-    root = require_node(store, start, as_of_us)
-    if root.kind not in (POST, RECORD, SUBJECT, SHARD, DATASET, MODEL):
-        raise InputError(f"impact starts from a post, record or author, not a {root.kind}")
-    result = Impact(start)
-    for kind in (POST, RECORD, SHARD, DATASET, MODEL):
-        result.nodes[kind] = []
-    for row in store.walk(start, upstream=False, as_of_us=as_of_us):
-        if row.id == start or row.kind not in result.nodes:
-            continue
-        result.nodes[row.kind].append(row.id)
-        if row.kind in (POST, RECORD):
-            result.drops.extend(store.drops_of(row.id, as_of_us))
-    if root.kind in (POST, RECORD):
-        result.drops[:0] = store.drops_of(start, as_of_us)
-    for ids in result.nodes.values():
-        ids.sort()
-    result.requests = store.requests_of([start, *result.nodes[POST]], as_of_us)
-    concerned = [start] if root.kind in (SUBJECT, POST) else []
-    if root.kind == RECORD:
-        concerned = [row.id for row in Trace(store, start, as_of_us).origins()]
-    result.erased = bool(concerned) and bool(erased(store, concerned))
-    return result
-
-
-@dataclass
-class Shown:
-    node: NodeRow
-    edges: list[Hop]
-    drops: list[DropRow]
-    requests: list[RequestRow]
-    entries: dict[int, StatementRow]
-    proofs: dict[int, InclusionProof]
-    erased: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.node.id,
-            "kind": self.node.kind,
-            "attributes": self.node.attributes(),
-            "erased": self.erased,
-            "asserted_by": self.node.entry,
-            "edges": [h.to_json() for h in self.edges],
-            "dropped": [{"reason": d.reason, "entry": d.entry} for d in self.drops],
-            "requests": [request_json(r) for r in self.requests],
-            "entries": {
-                str(entry): {
-                    "step": s.step,
-                    "version": s.version,
-                    "run": s.run,
-                    "keyid": s.keyid,
-                    "proof": self.proofs[entry].to_json(),
-                }
-                for entry, s in sorted(self.entries.items())
-            },
-        }
-
-
-def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
-    """A node, its edges and drops, and the entries asserting them with inclusion proofs."""
-    store = ledger.store
-    row = require_node(store, node_id)
-    edges = store.edges_of(node_id, limit=max_edges)
-    drops = store.drops_of(node_id)
-    requests = store.requests_of([node_id])
-    entries = {row.entry, *(e.entry for e in edges), *(d.entry for d in drops)}
-    entries.update(r.entry for r in requests)
-    infos = store.statements(entries)
-    proofs = {entry: ledger.inclusion_proof(entry) for entry in sorted(entries)}
-    gone = bool(erased(store, [node_id])) if row.kind in (SUBJECT, POST) else False
-    return Shown(row, _describe(store, edges), drops, requests, infos, proofs, gone)
+    return describe(store, hops)

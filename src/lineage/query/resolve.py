@@ -1,0 +1,48 @@
+"""From what a user types to a node id: a typed id (``post:…``, ``model:…``) as it is, or a
+raw platform id of a post, an author or a record, through the identity tables."""
+
+from __future__ import annotations
+
+from lineage.errors import InputError
+from lineage.model.graph import ID_PREFIX, POST
+from lineage.model.identity import AUTHOR, POST_ID, RECORD_ID, Identities
+from lineage.store.base import Store
+
+_WHAT = {AUTHOR: "author", POST_ID: "post", RECORD_ID: "record"}
+
+
+def resolve_raw(store: Store, kind: str, raw: str) -> str:
+    """The node id of the raw ``kind`` id ``raw`` (``author``, ``post`` or ``record``)."""
+    found = Identities(store.identities()).resolve(kind, raw)
+    if found is None:
+        why = "or erased" if kind == AUTHOR else "or its author was erased"
+        raise InputError(f"no {_WHAT[kind]} {raw!r} in the ledger ({why})")
+    return found[1]
+
+
+def resolve(
+    store: Store,
+    node_id: str | None = None,
+    *,
+    post: str | None = None,
+    author: str | None = None,
+    record: str | None = None,
+) -> str:
+    """The node named by exactly one of a node id, a platform post id, a platform author
+    id or a pipeline record id."""
+    given = [v for v in (node_id, post, author, record) if v]
+    if len(given) != 1:
+        raise InputError("give one node ID, or one of --post, --author, --record")
+    if node_id:
+        return node_id
+    if author:
+        return resolve_raw(store, AUTHOR, author)
+    if post:
+        return resolve_raw(store, POST_ID, post)
+    assert record is not None
+    return resolve_raw(store, RECORD_ID, record)
+
+
+def resolve_post(store: Store, post: str) -> str:
+    """A post's node id from its id (``post:…``, as it is) or its platform id."""
+    return post if post.startswith(ID_PREFIX[POST]) else resolve_raw(store, POST_ID, post)

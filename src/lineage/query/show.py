@@ -1,0 +1,61 @@
+"""One node as the ledger holds it: its attributes, edges, drops and requests, and the
+entries asserting them with inclusion proofs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lineage.ledger.log import InclusionProof, Ledger
+from lineage.model.graph import POST, SUBJECT
+from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
+from lineage.query.impact import request_json
+from lineage.query.nodes import Hop, describe, erased_nodes, require_node
+
+
+@dataclass
+class Shown:
+    node: NodeRow
+    edges: list[Hop]
+    drops: list[DropRow]
+    requests: list[RequestRow]
+    entries: dict[int, StatementRow]
+    proofs: dict[int, InclusionProof]
+    erased: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.node.id,
+            "kind": self.node.kind,
+            "attributes": self.node.attributes(),
+            "erased": self.erased,
+            "asserted_by": self.node.entry,
+            "edges": [h.to_json() for h in self.edges],
+            "dropped": [{"reason": d.reason, "entry": d.entry} for d in self.drops],
+            "requests": [request_json(r) for r in self.requests],
+            "entries": {
+                str(entry): {
+                    "step": s.step,
+                    "version": s.version,
+                    "run": s.run,
+                    "keyid": s.keyid,
+                    "proof": self.proofs[entry].to_json(),
+                }
+                for entry, s in sorted(self.entries.items())
+            },
+        }
+
+
+def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
+    """A node, its edges and drops, and the entries asserting them with inclusion proofs."""
+    store = ledger.store
+    row = require_node(store, node_id)
+    edges = store.edges_of(node_id, limit=max_edges)
+    drops = store.drops_of(node_id)
+    requests = store.requests_of([node_id])
+    entries = {row.entry, *(e.entry for e in edges), *(d.entry for d in drops)}
+    entries.update(r.entry for r in requests)
+    infos = store.statements(entries)
+    proofs = {entry: ledger.inclusion_proof(entry) for entry in sorted(entries)}
+    gone = bool(erased_nodes(store, [node_id])) if row.kind in (SUBJECT, POST) else False
+    return Shown(row, describe(store, edges), drops, requests, infos, proofs, gone)
