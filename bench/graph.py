@@ -58,8 +58,9 @@ from lineage.model.times import parse_time  # noqa: E402
 from lineage.policy import reference_policy_path  # noqa: E402
 from lineage.policy.check import check  # noqa: E402
 from lineage.policy.document import read_policy  # noqa: E402
+from lineage.query.impact import impact  # noqa: E402
 from lineage.query.plan import remediation_plan  # noqa: E402
-from lineage.query.trace import Trace, impact  # noqa: E402
+from lineage.query.trace import Trace  # noqa: E402
 from lineage.store import Store  # noqa: E402
 from lineage.store.sqlite.graph import GRAPH_SCHEMA  # noqa: E402
 from lineage.store.sqlite.store import CACHE_KIB  # noqa: E402

@@ -14,11 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lineage.crypto.keys import KeyDirectory
-from lineage.ingest.pipeline import Lineage
-from lineage.ledger.log import Ledger
-from lineage.ledger.verify import verify_ledger
-from lineage.query.trace import Trace
+from lineage import KeyDirectory, Ledger, Lineage, Trace, verify_ledger
 
 PLATFORMS = {"fb": "facebook", "ig": "instagram"}
 POSTS = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from lineage.crypto.keys import KeyDirectory, PublicKey, SigningKey
 from lineage.errors import (
     AuthorizationError,
     CheckpointError,
@@ -59,6 +60,7 @@ __all__ = [
     "Impact",
     "InclusionProof",
     "InputError",
+    "KeyDirectory",
     "Ledger",
     "Lineage",
     "LineageError",
@@ -70,10 +72,12 @@ __all__ = [
     "ProblemKind",
     "ProofError",
     "ProofLengthError",
+    "PublicKey",
     "Ref",
     "RootMismatchError",
     "Shown",
     "SignatureError",
+    "SigningKey",
     "Store",
     "StoreError",
     "Trace",

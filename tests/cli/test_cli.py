@@ -235,3 +235,11 @@ def test_env_var_selects_the_store(cli: Path, monkeypatch: pytest.MonkeyPatch) -
     assert json.loads(run_cli("verify", "--json").stdout)["size"] == 1
     monkeypatch.setenv("LINEAGE_DB", first)
     assert size_of(cli) == 2
+
+
+def test_version_prints_the_library_version() -> None:
+    import lineage
+
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.output.strip() == f"lineage {lineage.__version__}"

@@ -14,8 +14,10 @@ from lineage.ledger.erasure import ERASURE_PREDICATE, erase_author, receipts
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 from lineage.model.identity import Identities
+from lineage.query.impact import impact
 from lineage.query.plan import remediation_plan
-from lineage.query.trace import Trace, impact, show
+from lineage.query.show import show
+from lineage.query.trace import Trace
 from lineage.store.sqlite.store import path_from_url
 
 from support.graph_fixtures import POSTS, ingest_hand_built_pipeline

@@ -12,7 +12,9 @@ from lineage.ingest.events import ingest
 from lineage.ingest.pipeline import Lineage
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import ProblemKind, verify_ledger
-from lineage.query.trace import Trace, impact, path, show
+from lineage.query.impact import impact
+from lineage.query.show import show
+from lineage.query.trace import Trace, path
 from lineage.store import Store
 
 from support.graph_fixtures import ids, setup_signers

@@ -15,7 +15,8 @@ from lineage.crypto.keys import KeyDirectory
 from lineage.ingest.pipeline import Lineage, Ref
 from lineage.ledger.log import Ledger
 from lineage.policy.origins import origin_rows
-from lineage.query.trace import Trace, impact
+from lineage.query.impact import impact
+from lineage.query.trace import Trace
 
 from support.ledgers import T0, registration_envelope
 from support.stores import STORES, fresh_store_url

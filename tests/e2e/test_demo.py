@@ -14,7 +14,8 @@ from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 from lineage.model.graph import LINEAGE_PREDICATE
 from lineage.model.identity import Identities
-from lineage.query.trace import Trace, impact
+from lineage.query.impact import impact
+from lineage.query.trace import Trace
 
 from support.cli import run_cli
 from support.demo import POSTS, post_ids, run_demo
