@@ -53,6 +53,7 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print ``error: message`` on stderr; return the Exit (with ``code``) to raise."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 
@@ -85,15 +86,18 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def print_json(value: Any) -> None:
+    """Print ``value`` as indented JSON with sorted keys on stdout."""
     typer.echo(json.dumps(value, indent=2, sort_keys=True))
 
 
 def key_directory(path: Path) -> KeyDirectory:
+    """The key directory at ``path`` (the ``--keys-dir`` option)."""
     return KeyDirectory(path)
 
 
 @contextmanager
 def open_ledger(db: str | None) -> Iterator[Ledger]:
+    """Open the ledger at store URL ``db`` for the ``with`` block, closing it after."""
     ledger = Ledger.open(db)
     try:
         yield ledger
@@ -102,6 +106,7 @@ def open_ledger(db: str | None) -> Iterator[Ledger]:
 
 
 def show_progress(enabled: bool) -> bool:
+    """Whether to draw progress: asked for, stderr a terminal and LINEAGE_NO_PROGRESS unset."""
     return enabled and sys.stderr.isatty() and not os.environ.get("LINEAGE_NO_PROGRESS")
 
 

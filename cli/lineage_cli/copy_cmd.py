@@ -19,6 +19,7 @@ from lineage_cli.common import (
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``copy`` command to ``app``."""
     app.command(name="copy")(copy)
 
 

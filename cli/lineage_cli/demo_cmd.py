@@ -21,6 +21,7 @@ from lineage_cli.common import (
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``demo`` command to ``app``."""
     app.command(name="demo")(demo)
 
 

@@ -41,6 +41,7 @@ MAX_LIMIT = 10_000_000
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``ingest``, ``trace``, ``impact`` and ``show`` commands to ``app``."""
     for command in (ingest, trace, impact, show):
         app.command()(command)
 

@@ -31,6 +31,7 @@ from lineage_cli.common import (
 
 
 def register(app: typer.Typer) -> None:
+    """Add the log commands (init, sign, append, verify, proof, checkpoint) to ``app``."""
     for command in (init, sign, append, verify, proof, checkpoint):
         app.command()(command)
 

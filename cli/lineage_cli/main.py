@@ -57,4 +57,5 @@ app.add_typer(keys_cmd.app, name="keys")
 
 
 def main() -> None:
+    """Entry point of the ``lineage`` console script."""
     app()

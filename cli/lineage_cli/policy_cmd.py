@@ -36,6 +36,7 @@ policy_app = typer.Typer(help="Register and list compliance policies.", no_args_
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``check`` command and the ``policy`` command group to ``app``."""
     app.command(name="check")(check_cmd)
     app.add_typer(policy_app, name="policy")
 

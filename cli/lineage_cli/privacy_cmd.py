@@ -27,6 +27,7 @@ AuthorOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
+    """Add the ``erase`` and ``receipt`` commands to ``app``."""
     app.command(name="erase")(erase)
     app.command(name="receipt")(receipt)
 

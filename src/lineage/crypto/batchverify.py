@@ -23,6 +23,7 @@ SignedMessage = tuple[PublicKey, bytes, bytes]
 
 
 def thread_count() -> int:
+    """Threads to verify on: LINEAGE_VERIFY_THREADS (at most 64), else the CPUs (at most 8)."""
     configured = os.environ.get(THREADS_ENV, "")
     if configured.isdigit() and int(configured) > 0:
         return min(int(configured), 64)

@@ -23,12 +23,15 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Envelope:
+    """A DSSE envelope with exactly one Ed25519 signature over its payload."""
+
     payload_type: str
     payload: bytes
     keyid: str
     signature: bytes
 
     def to_json(self) -> dict[str, object]:
+        """The envelope in DSSE JSON form, payload and signature in base64."""
         return {
             "payload": base64.b64encode(self.payload).decode(),
             "payloadType": self.payload_type,
@@ -40,15 +43,18 @@ class Envelope:
         return canonical_bytes(self.to_json())
 
     def signing_input(self) -> bytes:
+        """The bytes the signature covers: PAE of the payload type and payload."""
         return pae(self.payload_type, self.payload)
 
     def verify(self, key: PublicKey) -> None:
+        """Raise SignatureError unless the signature verifies under ``key``."""
         key.verify(self.signature, self.signing_input())
 
 
 def sign_envelope(
     payload: bytes, key: SigningKey, payload_type: str = INTOTO_PAYLOAD_TYPE
 ) -> Envelope:
+    """Sign ``payload`` with ``key`` into a DSSE envelope (in-toto payload type by default)."""
     return Envelope(payload_type, payload, key.keyid, key.sign(pae(payload_type, payload)))
 
 

@@ -27,6 +27,7 @@ def key_id(public_raw: bytes) -> str:
 
 
 def check_key_name(name: str) -> str:
+    """Return ``name`` if it is a valid key file name; raise InputError otherwise."""
     if not KEY_NAME_PATTERN.match(name):
         raise InputError(
             f"key name {name!r} must be 1-64 characters of letters, digits, '.', '_', '-'"
@@ -41,23 +42,29 @@ def _load_public(raw: bytes) -> Ed25519PublicKey:
 
 @dataclass(frozen=True)
 class PublicKey:
+    """A raw 32-byte Ed25519 public key."""
+
     raw: bytes
 
     @property
     def keyid(self) -> str:
+        """The key id of this key: hex SHA-256 of the raw public key."""
         return key_id(self.raw)
 
     def verify(self, signature: bytes, message: bytes) -> None:
+        """Raise SignatureError unless ``signature`` is this key's signature of ``message``."""
         try:
             _load_public(self.raw).verify(signature, message)
         except (InvalidSignature, ValueError) as exc:
             raise SignatureError("signature does not verify") from exc
 
     def b64(self) -> str:
+        """The raw public key in base64."""
         return base64.b64encode(self.raw).decode()
 
     @classmethod
     def from_b64(cls, text: str, field: str = "public_key") -> PublicKey:
+        """Parse a base64 32-byte public key; raise InputError (naming ``field``) if invalid."""
         try:
             raw = base64.b64decode(text, validate=True)
         except (ValueError, TypeError) as exc:
@@ -84,16 +91,20 @@ class SigningKey:
 
     @property
     def keyid(self) -> str:
+        """The key id of the public half: hex SHA-256 of the raw public key."""
         return self.public.keyid
 
     def sign(self, message: bytes) -> bytes:
+        """The Ed25519 signature of ``message``."""
         return self._private.sign(message)
 
     @classmethod
     def generate(cls, name: str) -> SigningKey:
+        """A fresh random key called ``name``."""
         return cls(name, Ed25519PrivateKey.generate())
 
     def to_pem(self, passphrase: bytes | None) -> bytes:
+        """The key as PKCS#8 PEM, encrypted if a passphrase is given."""
         encryption: serialization.KeySerializationEncryption = (
             serialization.BestAvailableEncryption(passphrase)
             if passphrase
@@ -105,6 +116,7 @@ class SigningKey:
 
     @classmethod
     def from_pem(cls, name: str, data: bytes, passphrase: bytes | None) -> SigningKey:
+        """Load a PKCS#8 PEM Ed25519 key; raise ConfigurationError if it cannot be loaded."""
         try:
             key = serialization.load_pem_private_key(data, password=passphrase)
         except TypeError as exc:
@@ -123,6 +135,7 @@ class SigningKey:
 
 
 def passphrase_from_env() -> bytes | None:
+    """The key file passphrase from LINEAGE_KEY_PASSPHRASE, or None if unset."""
     value = os.environ.get(PASSPHRASE_ENV)
     return value.encode() if value else None
 
@@ -134,12 +147,15 @@ class KeyDirectory:
         self.path = path
 
     def file_for(self, name: str) -> Path:
+        """The path of key ``name``'s PEM file (the name is checked first)."""
         return self.path / f"{check_key_name(name)}.pem"
 
     def exists(self, name: str) -> bool:
+        """Whether key ``name`` has a file in this directory."""
         return self.file_for(name).exists()
 
     def create(self, name: str) -> SigningKey:
+        """Generate key ``name`` and write it 0600; raise InputError if it already exists."""
         target = self.file_for(name)
         if target.exists():
             raise InputError(f"key {name!r} already exists at {target}")
@@ -153,6 +169,7 @@ class KeyDirectory:
         return key
 
     def load(self, name: str) -> SigningKey:
+        """Read key ``name`` from its file; raise ConfigurationError if missing or unreadable."""
         target = self.file_for(name)
         try:
             if target.stat().st_size > MAX_KEY_FILE_BYTES:
@@ -165,6 +182,7 @@ class KeyDirectory:
         return SigningKey.from_pem(name, data, passphrase_from_env())
 
     def load_public(self, name: str) -> PublicKey:
+        """The public half of key ``name``."""
         return self.load(name).public
 
 

@@ -28,6 +28,7 @@ def verifier_key(name: str, public: PublicKey) -> str:
 
 
 def parse_verifier_key(text: str) -> tuple[str, PublicKey]:
+    """Parse a ``NAME+HASH+BASE64`` verifier key into its name and Ed25519 public key."""
     try:
         name, hash_hex, key_b64 = text.strip().split("+", 2)
         raw = base64.b64decode(key_b64, validate=True)
@@ -42,6 +43,7 @@ def parse_verifier_key(text: str) -> tuple[str, PublicKey]:
 
 
 def sign_note(text: str, name: str, key: SigningKey) -> str:
+    """Sign note ``text`` (ending in a newline) as ``name``; return the signed note."""
     if not text.endswith("\n"):
         raise ValueError("note text must end with a newline")
     signature = note_key_hash(name, key.public) + key.sign(text.encode())
@@ -82,18 +84,23 @@ def open_note(note: str, name: str, public: PublicKey) -> str:
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """A tlog checkpoint: the log's origin, tree size and root hash."""
+
     origin: str
     size: int
     root: bytes
 
     def text(self) -> str:
+        """The checkpoint body: origin, size and base64 root, one per line."""
         return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
 
     def sign(self, key: SigningKey) -> str:
+        """The checkpoint as a note signed by ``key`` under the origin's name."""
         return sign_note(self.text(), self.origin, key)
 
 
 def parse_checkpoint_text(text: str) -> Checkpoint:
+    """Parse an unsigned checkpoint body; raise CheckpointError if it is malformed."""
     lines = text.split("\n")
     if len(lines) < 4 or lines[-1] != "":
         raise CheckpointError("checkpoint must have origin, size and root lines")

@@ -108,6 +108,8 @@ _WORDS = [
 
 @dataclass(frozen=True)
 class Author:
+    """A synthetic author: id, platform, jurisdiction, age group and any objection."""
+
     id: str
     platform: str
     jurisdiction: str
@@ -118,6 +120,8 @@ class Author:
 
 @dataclass(frozen=True)
 class Post:
+    """A synthetic post with its author, where and how it was shared, text and deletion."""
+
     id: str
     author: Author
     platform: str
@@ -130,6 +134,7 @@ class Post:
 
     @property
     def is_eu_eea(self) -> bool:
+        """Whether the post's jurisdiction is in the EU/EEA."""
         return self.jurisdiction in EU_EEA
 
 

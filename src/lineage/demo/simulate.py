@@ -54,17 +54,22 @@ Progress = Callable[[int], None]
 
 @dataclass
 class StageCount:
+    """How many items a demo stage saw and how many it kept."""
+
     name: str
     seen: int = 0
     kept: int = 0
 
     @property
     def dropped(self) -> int:
+        """The items the stage saw but did not keep."""
         return self.seen - self.kept
 
 
 @dataclass
 class ShardFile:
+    """A shard file the demo wrote: its id, path, SHA-256, size in bytes and record count."""
+
     id: str
     path: Path
     sha256: str
@@ -74,6 +79,8 @@ class ShardFile:
 
 @dataclass
 class DemoRun:
+    """What a demo run did: its settings, stage counts, artifacts and the ground truth."""
+
     url: str
     directory: Path
     posts: int
@@ -102,6 +109,7 @@ class DemoRun:
     """For each of those posts and authors: the shards holding their records."""
 
     def to_json(self) -> dict[str, Any]:
+        """The run as a JSON object (the core of ``lineage demo --json``)."""
         return {
             "store": self.url,
             "directory": str(self.directory),

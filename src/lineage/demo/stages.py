@@ -22,6 +22,7 @@ class Pause:
     end: datetime | None
 
     def covers(self, jurisdiction: str, at: datetime) -> bool:
+        """Whether the pause applies to content from ``jurisdiction`` at time ``at``."""
         in_force = self.start <= at and (self.end is None or at < self.end)
         return in_force and jurisdiction in self.jurisdictions
 
@@ -88,6 +89,7 @@ _HANDLE = re.compile(r"@\w+")
 
 
 def redact(text: str) -> str:
+    """``text`` with e-mail addresses, phone numbers and handles replaced by placeholders."""
     return _HANDLE.sub("[HANDLE]", _PHONE.sub("[PHONE]", _EMAIL.sub("[EMAIL]", text)))
 
 

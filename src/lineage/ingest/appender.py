@@ -118,6 +118,7 @@ class ProcessAppender:
             raise error
 
     def submit(self, entries: list[Located], identities: PendingIdentities | None) -> None:
+        """Send a batch to the append process; raise the first refusal it reported so far."""
         while self._conn.poll() or len(self._in_flight) >= MAX_IN_FLIGHT:
             self._receive()
         self._raise_error()
@@ -130,11 +131,13 @@ class ProcessAppender:
             raise StoreError("the append process ended unexpectedly") from exc
 
     def wait(self) -> None:
+        """Wait until every batch sent is acknowledged; raise the first refusal, if any."""
         while self._in_flight:
             self._receive()
         self._raise_error()
 
     def close(self) -> None:
+        """Stop the append process (killing it if it does not exit) and close the pipe."""
         try:
             self._conn.send_bytes(b"stop")
             self._process.join(timeout=60)

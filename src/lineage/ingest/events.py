@@ -39,6 +39,7 @@ EVENT_KINDS = (
 
 @cache
 def schema() -> dict[str, Any]:
+    """The events JSON Schema shipped beside this module, parsed (once)."""
     text = resources.files("lineage.ingest").joinpath("events.schema.json").read_text()
     value: dict[str, Any] = json.loads(text)
     return value
@@ -103,6 +104,7 @@ class EventIngest:
         return self.lineage.author(event["author"])
 
     def apply(self, event: dict[str, Any]) -> None:
+        """Apply one validated event: declare a step, or record it through its step."""
         kind = event["event"]
         self.events += 1
         if kind == "step":
@@ -173,6 +175,7 @@ class EventIngest:
 def parse_events(
     stream: BinaryIO, name: str, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(location, event)`` for each line of a JSON Lines stream, each validated."""
     for location, line in read_lines(stream, name, on_bytes):
         try:
             event = json.loads(line)

@@ -83,6 +83,7 @@ class Ref:
 
 
 def content_sha256(content: str | bytes) -> str:
+    """The hex SHA-256 of ``content`` (text is UTF-8 encoded first)."""
     data = content.encode() if isinstance(content, str) else content
     return hashlib.sha256(data).hexdigest()
 
@@ -254,6 +255,7 @@ class Step:
         return shard
 
     def pack(self, record: Ref, shard: Ref) -> None:
+        """Record that ``record`` was packed into ``shard``."""
         if record.kind != RECORD:
             raise InputError(f"only records are packed into shards, not {record.kind}")
         self._add_edge(PACKED_INTO, record.id, shard.id)
@@ -308,6 +310,7 @@ class Step:
             self.flush()
 
     def pending(self) -> bool:
+        """Whether this step holds nodes, edges or requests not yet sealed."""
         return bool(self._nodes or self._edges or self._requests)
 
     def flush(self) -> None:
@@ -479,6 +482,7 @@ class Lineage:
             self._confirm_written()
 
     def close(self) -> None:
+        """Flush everything recorded, then stop the append process and close the ledger."""
         try:
             self.flush()
         finally:

@@ -32,6 +32,8 @@ _CHUNK = 5000
 
 @dataclass(frozen=True)
 class CopyResult:
+    """How much a copy moved: entries, tree nodes, checkpoints, graph rows and key rows."""
+
     entries: int
     tree_nodes: int
     checkpoints: int
@@ -41,6 +43,7 @@ class CopyResult:
     latest_checkpoint: str | None
 
     def to_json(self) -> dict[str, object]:
+        """The counts (and the latest checkpoint copied) as a JSON object."""
         return {
             "entries": self.entries,
             "tree_nodes": self.tree_nodes,

@@ -36,6 +36,7 @@ class Receipt:
     proof: InclusionProof
 
     def to_json(self) -> dict[str, Any]:
+        """The receipt as a JSON object: the request, its times and entry, and the proof."""
         return {
             "kind": self.request.kind,
             "subject": self.request.target,
@@ -48,11 +49,14 @@ class Receipt:
 
 @dataclass(frozen=True)
 class ErasureResult:
+    """What erasing an author did: whether anything was erased, the receipt and entry."""
+
     erased: bool
     receipt: Receipt | None = None
     erasure_entry: int | None = None
 
     def to_json(self) -> dict[str, Any]:
+        """The result as a JSON object (receipt and entry null if nothing was erased)."""
         return {
             "erased": self.erased,
             "receipt": self.receipt.to_json() if self.receipt else None,

@@ -91,6 +91,7 @@ class Ledger:
 
     @classmethod
     def open(cls, url: str | None = None) -> Ledger:
+        """Open the ledger in the store at ``url``; raise ConfigurationError if it holds none."""
         store = open_store(url)
         if not store.is_initialized():
             store.close()
@@ -121,9 +122,11 @@ class Ledger:
 
     @property
     def log_key_name(self) -> str:
+        """The name of the log/admin key recorded at creation (``admin`` if none was)."""
         return self.store.meta().get("log_key_name", "admin")
 
     def close(self) -> None:
+        """Close the underlying store."""
         self.store.close()
 
     def admin_statement(
@@ -280,13 +283,16 @@ class Ledger:
     # -- reading -----------------------------------------------------------------
 
     def size(self) -> int:
+        """The number of entries in the log."""
         return self.store.size()
 
     def latest_checkpoint(self) -> str | None:
+        """The newest signed checkpoint note, or None if the log has none."""
         latest = self.store.latest_checkpoint()
         return latest[1] if latest else None
 
     def root(self, size: int) -> bytes:
+        """The root hash of the tree of the first ``size`` entries, from the stored hashes."""
         return merkle_proof.root_at(size, self.store.get_nodes)
 
     def inclusion_proof(self, index: int) -> InclusionProof:
@@ -328,9 +334,11 @@ class Ledger:
         return found
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        """The RFC 9162 proof that the tree of ``size1`` entries is a prefix of ``size2``."""
         return merkle_proof.consistency_proof(size1, size2, self.store.get_nodes)
 
     def entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
+        """(index, leaf hash, entry bytes) of every entry from ``start``, in index order."""
         return self.store.iter_entries(start)
 
 

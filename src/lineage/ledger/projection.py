@@ -32,10 +32,12 @@ from lineage.model.times import parse_time
 
 
 def time_us(value: datetime) -> int:
+    """``value`` as integer microseconds since the Unix epoch (the projection's time unit)."""
     return int(value.timestamp()) * 1_000_000 + value.microsecond
 
 
 def statement_row(entry: int, keyid: str, statement: Statement) -> StatementRow:
+    """The statements-table row of ``statement``, stored as entry ``entry`` signed by ``keyid``."""
     step = statement.step
     return StatementRow(
         entry,

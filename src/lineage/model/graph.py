@@ -92,6 +92,7 @@ _KIND_OF_NAME = {prefix[:-1]: kind for prefix, kind in KIND_OF_PREFIX.items()}
 
 
 def kind_of(node_id: str) -> str:
+    """The node kind named by ``node_id``'s prefix; raise InputError if it is not a node id."""
     prefix, _, body = node_id.partition(":")
     kind = _KIND_OF_NAME.get(prefix)
     if kind is None or not _ID_BODY.match(body):
@@ -102,6 +103,7 @@ def kind_of(node_id: str) -> str:
 
 
 def make_id(kind: str, name: str) -> str:
+    """The graph id of the ``kind`` node called ``name``; raise InputError if invalid."""
     node_id = ID_PREFIX[kind] + name
     kind_of(node_id)
     return node_id

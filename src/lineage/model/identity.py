@@ -33,13 +33,18 @@ _CACHE_SIZE = 50_000
 
 
 class KeySource(Protocol):
-    def new_key(self) -> bytes: ...
+    """Where new subject keys come from (see :class:`Identities`)."""
+
+    def new_key(self) -> bytes:
+        """A new 32-byte subject key."""
+        ...
 
 
 class SystemKeySource:
     """Subject keys from the operating system's CSPRNG: the only choice for real data."""
 
     def new_key(self) -> bytes:
+        """A new random 32-byte subject key from ``os.urandom``."""
         return os.urandom(32)
 
 
@@ -51,6 +56,7 @@ class SeededKeySource:
         self._counter = 0
 
     def new_key(self) -> bytes:
+        """The next 32-byte key derived from the seed and a counter."""
         self._counter += 1
         return hashlib.sha256(
             b"lineage-seeded-key" + self._seed + self._counter.to_bytes(8, "big")
@@ -60,7 +66,9 @@ class SeededKeySource:
 class IdentityStore(Protocol):
     """The key tables a store keeps outside the hashed ledger."""
 
-    def index_key(self) -> bytes: ...
+    def index_key(self) -> bytes:
+        """The store's secret key for raw-id lookups."""
+        ...
 
     def subject_key(self, lookup: bytes) -> bytes | None:
         """The key of the subject with this lookup, if it exists."""
@@ -97,6 +105,8 @@ class IdentityStore(Protocol):
 
 @dataclass(frozen=True)
 class Subject:
+    """A person's subject: its lookup and key, which derive all their pseudonyms."""
+
     lookup: bytes
     key: bytes
 
@@ -106,15 +116,19 @@ class Subject:
 
     @property
     def node_id(self) -> str:
+        """The subject's graph id (``subject:…``)."""
         return subject_node_id(self.key)
 
     def post_id(self, raw: str) -> str:
+        """The pseudonymous graph id (``post:…``) of this subject's post ``raw``."""
         return "post:" + self._mac(b"post", raw, ID_BYTES)
 
     def record_id(self, raw: str) -> str:
+        """The pseudonymous graph id (``rec:…``) of this subject's record ``raw``."""
         return "rec:" + self._mac(b"record", raw, ID_BYTES)
 
     def content_digest(self, sha256_hex: str) -> str:
+        """The keyed pseudonym of a content SHA-256 (hex) of this subject's data."""
         return self._mac(b"content", sha256_hex, DIGEST_BYTES)
 
 
@@ -167,6 +181,7 @@ class Identities:
         self._id_cache: OrderedDict[bytes, bytes] = OrderedDict()
 
     def lookup(self, kind: str, raw: str) -> bytes:
+        """The lookup key of raw id ``raw`` of ``kind``: an HMAC under the store's index key."""
         return hmac.digest(self._index_key, kind.encode() + b"\0" + raw.encode(), "sha256")
 
     def _remember(self, subject: Subject) -> Subject:

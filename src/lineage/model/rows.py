@@ -10,13 +10,20 @@ RowKey = tuple[str | int, ...]
 
 
 class ProjectionRow(Protocol):
-    @property
-    def entry(self) -> int: ...
+    """Any row of a projection table: it names its entry and has a sort key."""
 
-    def key(self) -> Any: ...
+    @property
+    def entry(self) -> int:
+        """The ledger entry that asserted the row."""
+        ...
+
+    def key(self) -> Any:
+        """The row's key: stores give rows in this order, and rows are compared by it."""
+        ...
 
 
 def attrs_json(attrs: dict[str, Any]) -> str:
+    """Node attributes as compact JSON with sorted keys, as stored and compared."""
     if not attrs:
         return "{}"
     return json.dumps(attrs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -24,6 +31,8 @@ def attrs_json(attrs: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class NodeRow:
+    """A graph node: its id, kind and attributes, and the entry that declared it."""
+
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("id",)
     id: str
     kind: str
@@ -33,15 +42,19 @@ class NodeRow:
     time_us: int
 
     def attributes(self) -> dict[str, Any]:
+        """The attributes, parsed from JSON."""
         value: dict[str, Any] = json.loads(self.attrs)
         return value
 
     def key(self) -> tuple[str]:
+        """The row's key: the node id."""
         return (self.id,)
 
 
 @dataclass(frozen=True)
 class EdgeRow:
+    """A graph edge from upstream ``up`` to downstream ``down``, with its asserting entry."""
+
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("down", "up", "kind")
     up: str
     down: str
@@ -50,11 +63,14 @@ class EdgeRow:
     time_us: int
 
     def key(self) -> tuple[str, str, str]:
+        """The row's key: (downstream, upstream, kind)."""
         return (self.down, self.up, self.kind)
 
 
 @dataclass(frozen=True)
 class DropRow:
+    """A drop: item ``node`` stopped, for ``reason``, in entry ``entry``."""
+
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("node", "entry")
     node: str
     reason: str
@@ -62,11 +78,14 @@ class DropRow:
     time_us: int
 
     def key(self) -> tuple[str, int]:
+        """The row's key: (node, entry)."""
         return (self.node, self.entry)
 
 
 @dataclass(frozen=True)
 class StatementRow:
+    """A statement's step, predicate type, signing key and time, by entry."""
+
     KEY_FIELDS: ClassVar[tuple[str, ...]] = ("entry",)
     entry: int
     predicate_type: str
@@ -77,6 +96,7 @@ class StatementRow:
     time_us: int
 
     def key(self) -> tuple[int]:
+        """The row's key: the entry."""
         return (self.entry,)
 
 
@@ -93,6 +113,7 @@ class RequestRow:
     time_us: int
 
     def key(self) -> tuple[str, str, int]:
+        """The row's key: (target, kind, entry)."""
         return (self.target, self.kind, self.entry)
 
 
@@ -112,9 +133,11 @@ class GraphBatch:
 
     @classmethod
     def empty(cls) -> GraphBatch:
+        """A batch with no rows."""
         return cls([], [], [], [], [])
 
     def size(self) -> int:
+        """The number of node, edge, drop and request rows (statements not counted)."""
         return len(self.nodes) + len(self.edges) + len(self.drops) + len(self.requests)
 
 
@@ -144,7 +167,9 @@ class AncestryRow:
 
     @property
     def entry(self) -> int:
+        """The entry of the record's own ``DERIVED_FROM`` edge: the path's last hop."""
         return int(self.path.rsplit(" ", 1)[-1])
 
     def key(self) -> tuple[str, str]:
+        """The row's key: (record, origin)."""
         return (self.record, self.origin)

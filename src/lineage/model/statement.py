@@ -25,11 +25,14 @@ MAX_NAME_LENGTH = 256
 
 @dataclass(frozen=True)
 class Step:
+    """A pipeline step as statements name it: name, optional version and run."""
+
     name: str
     version: str = ""
     run: str = ""
 
     def to_json(self) -> dict[str, str]:
+        """The step as ``predicate.step`` JSON (empty version and run left out)."""
         out = {"name": self.name}
         if self.version:
             out["version"] = self.version
@@ -40,6 +43,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Statement:
+    """A validated in-toto statement, with the step and time its predicate claims."""
+
     subjects: list[dict[str, Any]]
     predicate_type: str
     predicate: dict[str, Any]
@@ -47,6 +52,7 @@ class Statement:
     time: datetime
 
     def to_json(self) -> dict[str, Any]:
+        """The statement as in-toto Statement v1 JSON."""
         return {
             "_type": STATEMENT_TYPE,
             "subject": self.subjects,
@@ -66,6 +72,7 @@ def make_statement(
     time: datetime,
     fields: dict[str, Any],
 ) -> Statement:
+    """Build and validate a statement of ``step`` at ``time`` with predicate ``fields``."""
     predicate = {"step": step.to_json(), "time": format_time(time), **fields}
     return statement_from_json(
         {
@@ -140,6 +147,7 @@ def statement_from_json(raw: object) -> Statement:
 
 
 def parse_statement(payload: bytes) -> Statement:
+    """Parse and validate a DSSE payload as an in-toto statement; raise InputError if not."""
     try:
         raw = json.loads(payload)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -152,6 +152,8 @@ def dependencies(expr: str) -> tuple[int, ...]:
 
 @dataclass
 class CompiledRule:
+    """A policy rule compiled to a CEL program, with the fields it reads and its outcomes."""
+
     rule: Rule
     program: Any
     depends: tuple[int, ...]

@@ -56,6 +56,8 @@ class Use:
 
 @dataclass
 class RuleCount:
+    """How many origins passed and failed one rule of the policy."""
+
     id: str
     level: str
     implements: str
@@ -63,6 +65,7 @@ class RuleCount:
     failed: int = 0
 
     def to_json(self) -> dict[str, Any]:
+        """The rule's id, level, what it implements and its counts as a JSON object."""
         return {
             "rule": self.id,
             "level": self.level,
@@ -89,6 +92,7 @@ class Finding:
     packing, the artifact's edges, and the requests the rule saw."""
 
     def to_json(self) -> dict[str, Any]:
+        """The finding as a JSON object (time of use in RFC 3339)."""
         return {
             "rule": self.rule,
             "level": self.level,
@@ -104,6 +108,8 @@ class Finding:
 
 @dataclass
 class CheckReport:
+    """The outcome of checking an artifact against a policy: counts, findings and uses."""
+
     artifact: str
     kind: str
     policy: Policy
@@ -123,12 +129,15 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
+        """Whether the artifact passed: no violations (notices do not count)."""
         return self.violations == 0
 
     def failures(self) -> Iterator[RuleCount]:
+        """The rules that failed for at least one origin, in policy order."""
         return (rule for rule in self.rules if rule.failed)
 
     def to_json(self) -> dict[str, Any]:
+        """The report as a JSON object (the core of ``lineage check --json``)."""
         runs = sorted({(u.run, u.time_us) for uses in self.uses.values() for u in uses})
         outside = [
             {"run": run, "used": format_us(when)}

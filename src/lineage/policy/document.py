@@ -45,6 +45,8 @@ _RULE_KEYS = {"id", "implements", "expr", "level"}
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of a policy: its id, what it implements, its CEL expression and level."""
+
     id: str
     implements: str
     expr: str
@@ -53,6 +55,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Policy:
+    """A parsed policy file: id, version, effective period, parameters and rules."""
+
     id: str
     version: str
     effective_from: datetime
@@ -65,11 +69,13 @@ class Policy:
     source: str
 
     def in_effect(self, at: datetime) -> bool:
+        """Whether the policy is in effect at time ``at``."""
         return self.effective_from <= at and (
             self.effective_until is None or at < self.effective_until
         )
 
     def to_json(self) -> dict[str, Any]:
+        """The policy's id, version, SHA-256 and effective period as a JSON object."""
         return {
             "id": self.id,
             "version": self.version,
@@ -192,6 +198,7 @@ def parse_policy(data: bytes, source: str) -> Policy:
 
 
 def read_policy(path: Path) -> Policy:
+    """Read and parse the policy file at ``path``; raise InputError if it is invalid."""
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_POLICY_BYTES + 1)

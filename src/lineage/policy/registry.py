@@ -21,6 +21,8 @@ POLICY_REGISTRATION = "https://lineage.dev/PolicyRegistration/v1"
 
 @dataclass(frozen=True)
 class Registration:
+    """A policy (id, version, file SHA-256) registered in ledger entry ``entry``."""
+
     id: str
     version: str
     sha256: str

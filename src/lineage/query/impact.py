@@ -16,6 +16,7 @@ from lineage.store.base import Store
 
 
 def request_json(row: RequestRow) -> dict[str, Any]:
+    """A request row as a JSON object (times in RFC 3339)."""
     return {
         "kind": row.kind,
         "target": row.target,
@@ -27,6 +28,8 @@ def request_json(row: RequestRow) -> dict[str, Any]:
 
 @dataclass
 class Impact:
+    """What lies downstream of a start node: nodes by kind, drops and requests."""
+
     start: str
     nodes: dict[str, list[str]] = field(default_factory=dict)
     drops: list[DropRow] = field(default_factory=list)
@@ -36,6 +39,7 @@ class Impact:
     """The start is an erased subject, or a post or record of one."""
 
     def to_json(self) -> dict[str, Any]:
+        """The impact as a JSON object (the body of ``lineage impact --json``)."""
         return {
             "start": self.start,
             "erased": self.erased,

@@ -24,12 +24,15 @@ MAX_LISTED_RECORDS = 100_000
 
 @dataclass
 class ShardFix:
+    """An affected shard: the file to rebuild (by SHA-256) and the records to remove."""
+
     shard: str
     sha256: str
     records: int
     remove: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The fix as a JSON object (at most MAX_LISTED_RECORDS records listed)."""
         return {
             "shard": self.shard,
             "rebuild_from_sha256": self.sha256,
@@ -41,6 +44,8 @@ class ShardFix:
 
 @dataclass
 class ModelFix:
+    """A model to retrain (or fine-tune to refit) and which of its shards are affected."""
+
     model: str
     shards: int
     """Shards the model was trained on (through its datasets or directly)."""
@@ -48,6 +53,7 @@ class ModelFix:
     finetuned_from: str | None
 
     def to_json(self) -> dict[str, Any]:
+        """The fix as a JSON object."""
         return {
             "model": self.model,
             "shards": self.shards,
@@ -58,6 +64,8 @@ class ModelFix:
 
 @dataclass
 class Plan:
+    """A remediation plan: shards to rebuild, datasets superseded, models to retrain."""
+
     impact: Impact
     shards: list[ShardFix]
     datasets: list[dict[str, Any]]
@@ -65,6 +73,7 @@ class Plan:
     finetunes: list[ModelFix]
 
     def to_json(self) -> dict[str, Any]:
+        """The plan as a JSON object (the ``plan`` field of ``lineage impact --json``)."""
         return {
             "start": self.impact.start,
             "shards": [s.to_json() for s in self.shards],

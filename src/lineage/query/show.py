@@ -15,6 +15,8 @@ from lineage.query.nodes import Hop, describe, erased_nodes, require_node
 
 @dataclass
 class Shown:
+    """One node with its edges, drops and requests, and the entries asserting them."""
+
     node: NodeRow
     edges: list[Hop]
     drops: list[DropRow]
@@ -24,6 +26,7 @@ class Shown:
     erased: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        """The node as a JSON object (the output of ``lineage show --json``)."""
         return {
             "id": self.node.id,
             "kind": self.node.kind,

@@ -21,6 +21,8 @@ _LARGEST_MARK_BATCH = 512
 
 @dataclass
 class TraceSummary:
+    """A summary of an artifact's origins: counts by platform, surface and jurisdiction."""
+
     artifact: str
     kind: str
     origins: int = 0
@@ -31,6 +33,7 @@ class TraceSummary:
     drops: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
+        """The summary as a JSON object (the ``summary`` of ``lineage trace --json``)."""
         return {
             "artifact": self.artifact,
             "kind": self.kind,

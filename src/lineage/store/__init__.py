@@ -28,6 +28,7 @@ _FACTORIES: dict[str, Callable[[str, bool], Store]] = {
 
 
 def resolve_url(url: str | None) -> str:
+    """The store URL to use: ``url``, else ``LINEAGE_DB``, else the default SQLite file."""
     return url or os.environ.get(URL_ENV) or DEFAULT_URL
 
 

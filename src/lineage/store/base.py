@@ -67,11 +67,17 @@ class AppendSession(LogReads, Protocol):
         """Rows of (index, leaf hash, entry bytes)."""
         ...
 
-    def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None: ...
+    def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
+        """Store the hashes of newly completed subtrees."""
+        ...
 
-    def put_signer(self, signer: Signer) -> None: ...
+    def put_signer(self, signer: Signer) -> None:
+        """Store a signer's registry row, replacing the one with the same key id."""
+        ...
 
-    def add_checkpoint(self, size: int, note: str) -> None: ...
+    def add_checkpoint(self, size: int, note: str) -> None:
+        """Store the signed checkpoint note of the tree of ``size`` entries."""
+        ...
 
     def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
         """(kind, attributes JSON, entry) of those graph nodes that are already stored."""
@@ -175,12 +181,16 @@ class DerivedTable(Protocol):
 
 
 class Store(LogReads, GraphReads, Protocol):
+    """The contract every backend implements: log, tree, checkpoints, projection and keys."""
+
     url: str
     """Names the store in messages; never carries a password."""
     open_url: str
     """Opens the store again (another process); may carry credentials: never print it."""
 
-    def is_initialized(self) -> bool: ...
+    def is_initialized(self) -> bool:
+        """Whether the store already holds a ledger (its schema and metadata)."""
+        ...
 
     def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
         """Create the schema and record ``meta``; refuses an initialised store.
@@ -188,7 +198,9 @@ class Store(LogReads, GraphReads, Protocol):
         ``index_key`` keys the raw-id lookups (random unless a copy brings its own)."""
         ...
 
-    def meta(self) -> dict[str, str]: ...
+    def meta(self) -> dict[str, str]:
+        """The ledger's metadata (origin, log key); refuses a store of another schema version."""
+        ...
 
     def append_session(self) -> AbstractContextManager[AppendSession]:
         """Serialised with every other writer; commits on success, rolls back on error."""
@@ -202,7 +214,9 @@ class Store(LogReads, GraphReads, Protocol):
         """(leaf hash, entry bytes) of entry ``index``."""
         ...
 
-    def find_leaf(self, leaf_hash: bytes) -> int | None: ...
+    def find_leaf(self, leaf_hash: bytes) -> int | None:
+        """The index of the entry with this leaf hash, or None if it is not in the log."""
+        ...
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
         """(index, leaf hash, entry bytes) in index order."""
@@ -216,9 +230,13 @@ class Store(LogReads, GraphReads, Protocol):
         """(size, signed note) in size order."""
         ...
 
-    def latest_checkpoint(self) -> tuple[int, str] | None: ...
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        """(size, signed note) of the newest checkpoint, or None if there is none."""
+        ...
 
-    def checkpoint_at(self, size: int) -> str | None: ...
+    def checkpoint_at(self, size: int) -> str | None:
+        """The signed checkpoint note of the tree of ``size`` entries, or None."""
+        ...
 
     def derived_tables(self) -> Sequence[DerivedTable]:
         """Tables the store derives from the projection for speed (none on Neo4j)."""
@@ -236,7 +254,9 @@ class Store(LogReads, GraphReads, Protocol):
         """Problems the backend itself finds in its files (indexes, pages); empty if none."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Close the store's connections."""
+        ...
 
 
 R = TypeVar("R", NodeRow, EdgeRow, DropRow, StatementRow, RequestRow)

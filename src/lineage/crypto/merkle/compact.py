@@ -23,6 +23,7 @@ class CompactRange:
 
     @staticmethod
     def border_nodes(size: int) -> list[NodeId]:
+        """The complete subtrees whose hashes a compact range of ``size`` leaves holds."""
         return decompose(0, size)
 
     def append(self, leaf: bytes) -> list[tuple[NodeId, bytes]]:
@@ -43,6 +44,7 @@ class CompactRange:
         return created
 
     def root(self) -> bytes:
+        """The RFC 9162 root hash of the leaves appended so far."""
         if not self._hashes:
             return EMPTY_ROOT
         acc = self._hashes[-1]

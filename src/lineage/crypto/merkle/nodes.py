@@ -28,6 +28,7 @@ def node_key(node: NodeId) -> int:
 
 
 def node_from_key(key: int) -> NodeId:
+    """The ``(level, index)`` node that :func:`node_key` maps to ``key``."""
     level = (key ^ (key + 1)).bit_length() - 1
     return level, key >> (level + 1)
 

@@ -16,6 +16,7 @@ def _check_hashes(proof: Sequence[bytes]) -> None:
 
 
 def inclusion_proof_length(index: int, size: int) -> int:
+    """The number of hashes in an inclusion proof for leaf ``index`` of a tree of ``size``."""
     inner = (index ^ (size - 1)).bit_length()
     border = bin(index >> inner).count("1")
     return inner + border

@@ -111,6 +111,7 @@ def _stored(run: Run, ids: Sequence[str]) -> dict[str, tuple[str | None, str, in
 
 
 def existing_nodes(run: Run, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+    """(kind, attributes JSON, entry) of the declared nodes among ``ids`` (not placeholders)."""
     return {
         node_id: (kind, attrs, entry)
         for node_id, (kind, attrs, entry) in _stored(run, ids).items()

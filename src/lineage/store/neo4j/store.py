@@ -173,28 +173,35 @@ class Neo4jSession(_LogReads):
         super().__init__(self._run, lambda: NEVER)
 
     def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
+        """Which of these leaf hashes are already entries of the log."""
         hexes = [leaf.hex() for leaf in leaf_hashes]
         rows = in_chunks(self._run, _EXISTING_LEAVES, hexes, name="leaves")
         return {bytes.fromhex(r[0]) for r in rows}
 
     def add_entries(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        """Store new log entries, given as rows of (index, leaf hash, entry bytes)."""
         params = [[idx, leaf.hex(), body] for idx, leaf, body in rows]
         in_chunks(self._run, _ADD_ENTRIES, params)
 
     def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
+        """Store the hashes of newly completed subtrees."""
         params = [[node_key(node), value] for node, value in rows]
         in_chunks(self._run, _ADD_TREE, params)
 
     def put_signer(self, signer: Signer) -> None:
+        """Store a signer's registry row, replacing the one with the same key id."""
         self._run(_PUT_SIGNER, signer.to_json())
 
     def add_checkpoint(self, size: int, note: str) -> None:
+        """Store the signed checkpoint note of the tree of ``size`` entries."""
         self._run(_ADD_CHECKPOINT, {"size": size, "note": note})
 
     def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        """(kind, attributes JSON, entry) of those graph nodes that are already stored."""
         return graph.existing_nodes(self._run, ids)
 
     def add_graph(self, batch: GraphBatch) -> None:
+        """Write projection rows; nodes, edges and drops already stored are kept as they are."""
         graph.write_batch(self._run, batch)
 
 
@@ -288,9 +295,11 @@ class Neo4jStore(_LogReads, Neo4jGraph):
             tx.commit()
 
     def is_initialized(self) -> bool:
+        """Whether the store already holds a ledger (its schema and metadata)."""
         return bool(self._run(_IS_INITIALIZED, {})[0][0])
 
     def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
+        """Create the schema and record ``meta``; refuses an initialised store."""
         if self.is_initialized():
             raise ConfigurationError(f"{self.url} already holds a ledger")
         with self._translated():
@@ -301,6 +310,7 @@ class Neo4jStore(_LogReads, Neo4jGraph):
             tx.run(_INIT, {"meta": rows, "index_key": index_key or os.urandom(32)}).consume()
 
     def meta(self) -> dict[str, str]:
+        """The ledger's metadata (origin, log key); refuses a store of another schema version."""
         meta = {str(k): str(v) for k, v in self._run(_META, {})}
         version = meta.get("schema_version")
         if version != SCHEMA_VERSION:
@@ -312,6 +322,7 @@ class Neo4jStore(_LogReads, Neo4jGraph):
 
     @contextmanager
     def append_session(self) -> Iterator[Neo4jSession]:
+        """Serialised with every other writer; commits on success, rolls back on error."""
         with self._write() as tx:
             if not _rows(tx.run(_LOCK)):
                 raise ConfigurationError(f"{self.url} holds no ledger (create one: lineage init)")
@@ -319,6 +330,7 @@ class Neo4jStore(_LogReads, Neo4jGraph):
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
+        """A consistent read view for the duration of the block."""
         if self._snapshot_bound is not None:
             yield
             return
@@ -329,19 +341,23 @@ class Neo4jStore(_LogReads, Neo4jGraph):
             self._snapshot_bound = None
 
     def entry(self, index: int) -> tuple[bytes, bytes] | None:
+        """(leaf hash, entry bytes) of entry ``index``."""
         rows = self._run(_ENTRY, {"idx": index, "bound": self._bound()})
         return (bytes.fromhex(rows[0][0]), bytes(rows[0][1])) if rows else None
 
     def find_leaf(self, leaf_hash: bytes) -> int | None:
+        """The index of the entry with this leaf hash, or None if it is not in the log."""
         rows = self._run(_FIND_LEAF, {"leaf": leaf_hash.hex(), "bound": self._bound()})
         return int(rows[0][0]) if rows else None
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
+        """(index, leaf hash, entry bytes) in index order."""
         rows = pages(self._run, _ENTRIES_PAGE, start - 1, ENTRIES_PAGE, bound=self._bound())
         for idx, leaf, body in rows:
             yield idx, bytes.fromhex(leaf), bytes(body)
 
     def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
+        """Every stored complete-subtree hash, in the order of :func:`node_key`."""
         bound = self._bound()
         for key, value in pages(self._run, _TREE_PAGE, -1):
             node = node_from_key(key)
@@ -349,20 +365,24 @@ class Neo4jStore(_LogReads, Neo4jGraph):
                 yield node, bytes(value)
 
     def checkpoints(self) -> Iterator[tuple[int, str]]:
+        """(size, signed note) in size order."""
         for size, note in pages(self._run, _CHECKPOINTS_PAGE, -1, bound=self._bound()):
             yield int(size), str(note)
 
     def latest_checkpoint(self) -> tuple[int, str] | None:
+        """(size, signed note) of the newest checkpoint, or None if there is none."""
         rows = self._run(_LATEST_CHECKPOINT, {"bound": self._bound()})
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
     def checkpoint_at(self, size: int) -> str | None:
+        """The signed checkpoint note of the tree of ``size`` entries, or None."""
         rows = self._run(_CHECKPOINT_AT, {"size": size, "bound": self._bound()})
         return str(rows[0][0]) if rows else None
 
     # -- graph projection ---------------------------------------------------------
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
+        """Rows of one of :data:`PROJECTION_TABLES` in key order."""
         return graph.iter_rows(self._run, table, self._bound())
 
     @contextmanager
@@ -374,12 +394,15 @@ class Neo4jStore(_LogReads, Neo4jGraph):
             yield run
 
     def identities(self) -> Neo4jIdentities:
+        """The subject key tables, kept outside the hashed ledger."""
         return Neo4jIdentities(self.url, self._run, self._locked_write)
 
     def derived_tables(self) -> Sequence[DerivedTable]:
+        """No derived tables: Neo4j answers ancestry from the graph itself."""
         return ()
 
     def integrity_problems(self) -> list[str]:
+        """The schema constraints and indexes that are missing or not online; empty if none."""
         rows = self._run(_SHOW_CONSTRAINTS, {}) + self._run(_SHOW_INDEXES, {})
         present = {str(row[0]) for row in rows}
         return [
@@ -388,6 +411,7 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         ]
 
     def close(self) -> None:
+        """Close this store's Neo4j sessions and its driver."""
         for session in self._sessions:
             session.close()
         self._driver.close()

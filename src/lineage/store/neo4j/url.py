@@ -34,12 +34,14 @@ class Neo4jTarget:
 
     @property
     def auth(self) -> tuple[str, str] | None:
+        """The driver's (user, password) credentials, or None to connect without a user."""
         if self.user is None:
             return None
         return (self.user, self.password or "")
 
 
 def parse_neo4j_url(url: str) -> Neo4jTarget:
+    """Split a Neo4j store URL into driver URI, database, credentials and a safe display form."""
     if len(url) > _MAX_URL:
         raise ConfigurationError(f"store URL is longer than {_MAX_URL} characters")
     try:

@@ -190,6 +190,7 @@ def update(db: sqlite3.Connection, edges: Sequence[EdgeRow]) -> None:
 
 
 def iter_rows(db: sqlite3.Connection) -> Iterator[AncestryRow]:
+    """The stored ancestry index rows, ordered by (record, origin)."""
     cursor = db.execute("SELECT record, origin, path FROM ancestry ORDER BY record, origin")
     while rows := cursor.fetchmany(2000):
         for row in rows:

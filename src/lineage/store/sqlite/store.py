@@ -29,6 +29,7 @@ CACHE_KIB = 32 * 1024
 
 
 def path_from_url(url: str) -> Path:
+    """The database file path of a ``sqlite:///path`` store URL."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
         raise ConfigurationError(f"store URL {url!r} must look like sqlite:///path/to/lineage.db")
@@ -92,30 +93,37 @@ class SqliteSession(_LogReads):
         self._db = db
 
     def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
+        """Which of these leaf hashes are already entries of the log."""
         query = "SELECT leaf_hash FROM entries WHERE leaf_hash IN ({marks})"
         return {bytes(r[0]) for r in rows_in(self._db, query, leaf_hashes)}
 
     def add_entries(self, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+        """Store new log entries, given as rows of (index, leaf hash, entry bytes)."""
         self._db.executemany("INSERT INTO entries (idx, leaf_hash, body) VALUES (?, ?, ?)", rows)
 
     def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
+        """Store the hashes of newly completed subtrees."""
         self._db.executemany(
             "INSERT INTO tree_nodes (id, hash) VALUES (?, ?)",
             [(node_key(node), value) for node, value in rows],
         )
 
     def put_signer(self, signer: Signer) -> None:
+        """Store a signer's registry row, replacing the one with the same key id."""
         self._db.execute(
             "INSERT OR REPLACE INTO signers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _signer_row(signer)
         )
 
     def add_checkpoint(self, size: int, note: str) -> None:
+        """Store the signed checkpoint note of the tree of ``size`` entries."""
         self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
 
     def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        """(kind, attributes JSON, entry) of those graph nodes that are already stored."""
         return graph.existing_nodes(self._db, ids)
 
     def add_graph(self, batch: GraphBatch) -> None:
+        """Write projection rows; nodes, edges and drops already stored are kept as they are."""
         try:
             graph.write_batch(self._db, batch)
         except sqlite3.IntegrityError as exc:
@@ -152,12 +160,14 @@ class SqliteStore(_LogReads, SqliteGraph):
         SqliteGraph.__init__(self, self._db)
 
     def is_initialized(self) -> bool:
+        """Whether the store already holds a ledger (its schema and metadata)."""
         row = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
         ).fetchone()
         return row is not None
 
     def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
+        """Create the schema and record ``meta``; refuses an initialised store."""
         if self.is_initialized():
             raise ConfigurationError(f"{self.path} already holds a ledger")
         with self._transaction():
@@ -172,6 +182,7 @@ class SqliteStore(_LogReads, SqliteGraph):
             )
 
     def meta(self) -> dict[str, str]:
+        """The ledger's metadata (origin, log key); refuses a store of another schema version."""
         try:
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.DatabaseError as exc:
@@ -211,6 +222,7 @@ class SqliteStore(_LogReads, SqliteGraph):
 
     @contextmanager
     def append_session(self) -> Iterator[SqliteSession]:
+        """Serialised with every other writer; commits on success, rolls back on error."""
         with self._transaction("IMMEDIATE"):
             try:
                 yield SqliteSession(self._db)
@@ -219,22 +231,26 @@ class SqliteStore(_LogReads, SqliteGraph):
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
+        """A consistent read view for the duration of the block."""
         with self._translated(), self._transaction("DEFERRED"):
             yield
 
     def entry(self, index: int) -> tuple[bytes, bytes] | None:
+        """(leaf hash, entry bytes) of entry ``index``."""
         row = self._db.execute(
             "SELECT leaf_hash, body FROM entries WHERE idx = ?", (index,)
         ).fetchone()
         return (bytes(row[0]), bytes(row[1])) if row else None
 
     def find_leaf(self, leaf_hash: bytes) -> int | None:
+        """The index of the entry with this leaf hash, or None if it is not in the log."""
         row = self._db.execute(
             "SELECT idx FROM entries WHERE leaf_hash = ?", (leaf_hash,)
         ).fetchone()
         return int(row[0]) if row else None
 
     def iter_entries(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes]]:
+        """(index, leaf hash, entry bytes) in index order."""
         with self._translated():
             cursor = self._db.execute(
                 "SELECT idx, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx", (start,)
@@ -244,6 +260,7 @@ class SqliteStore(_LogReads, SqliteGraph):
                     yield idx, bytes(leaf), bytes(body)
 
     def iter_tree_nodes(self) -> Iterator[tuple[NodeId, bytes]]:
+        """Every stored complete-subtree hash, in the order of :func:`node_key`."""
         with self._translated():
             cursor = self._db.execute("SELECT id, hash FROM tree_nodes ORDER BY id")
             while rows := cursor.fetchmany(4000):
@@ -258,34 +275,42 @@ class SqliteStore(_LogReads, SqliteGraph):
             raise StoreError(f"{self.path}: {exc}") from exc
 
     def checkpoints(self) -> Iterator[tuple[int, str]]:
+        """(size, signed note) in size order."""
         with self._translated():
             yield from self._db.execute("SELECT size, note FROM checkpoints ORDER BY size")
 
     def latest_checkpoint(self) -> tuple[int, str] | None:
+        """(size, signed note) of the newest checkpoint, or None if there is none."""
         row = self._db.execute(
             "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1"
         ).fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
     def checkpoint_at(self, size: int) -> str | None:
+        """The signed checkpoint note of the tree of ``size`` entries, or None."""
         row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
         return str(row[0]) if row else None
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
+        """Rows of one of :data:`PROJECTION_TABLES` in key order."""
         with self._translated():
             yield from graph.iter_rows(self._db, table)
 
     def identities(self) -> SqliteIdentities:
+        """The subject key tables, kept outside the hashed ledger."""
         return SqliteIdentities(self._db, self._transaction, self.checkpoint_wal)
 
     def derived_tables(self) -> Sequence[DerivedTable]:
+        """The tables this store derives from the projection for speed: the ancestry index."""
         return (AncestryTable(),)
 
     def integrity_problems(self) -> list[str]:
+        """Problems SQLite's integrity check finds in the file (at most 20); empty if none."""
         with self._translated():
             rows = self._db.execute("PRAGMA integrity_check(20)").fetchall()
         problems = [str(row[0]) for row in rows]
         return [] if problems == ["ok"] else [f"SQLite integrity: {p}" for p in problems]
 
     def close(self) -> None:
+        """Close the SQLite connection."""
         self._db.close()
