@@ -62,7 +62,7 @@ from lineage.query.impact import impact  # noqa: E402
 from lineage.query.plan import remediation_plan  # noqa: E402
 from lineage.query.trace import Trace  # noqa: E402
 from lineage.store import Store  # noqa: E402
-from lineage.store.sqlite.graph import GRAPH_SCHEMA  # noqa: E402
+from lineage.store.sqlite.schema import EDGES_SCHEMA, statements_of  # noqa: E402
 from lineage.store.sqlite.store import CACHE_KIB  # noqa: E402
 
 STEPS = ["collect", "visibility", "jurisdiction", "pii-redact", "dedup", "pack", "dataset", "train"]
@@ -131,9 +131,8 @@ def raw_edge_insert(db_path: Path, work: Path) -> tuple[int, float]:
     target.execute("PRAGMA journal_mode = WAL")
     target.execute("PRAGMA synchronous = FULL")
     target.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # the store's own setting
-    for statement in GRAPH_SCHEMA.strip().split(";\n"):
-        if "edges" in statement:
-            target.execute(statement)
+    for statement in statements_of(EDGES_SCHEMA):
+        target.execute(statement)
     start = time.perf_counter()
     target.execute("BEGIN")
     for i in range(0, len(rows), 20_000):
