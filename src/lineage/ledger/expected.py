@@ -13,12 +13,12 @@ from __future__ import annotations
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from lineage.model.rows import (
+    KEY_FIELDS,
     DropRow,
     EdgeRow,
     GraphBatch,
@@ -47,12 +47,12 @@ LABELS = {
 
 
 def _columns(row_type: Any) -> list[str]:
-    return [f.name for f in fields(row_type)]
+    return list(row_type._fields)
 
 
 def _create(table: str, row_type: Any) -> str:
     columns = ", ".join(_columns(row_type))
-    key = ", ".join(row_type.KEY_FIELDS)
+    key = ", ".join(KEY_FIELDS[row_type])
     return f"CREATE TABLE {table} ({columns}, PRIMARY KEY ({key})) WITHOUT ROWID"
 
 
@@ -63,12 +63,8 @@ def _insert(table: str, row_type: Any) -> str:
 
 def _select(table: str, row_type: Any) -> str:
     columns = ", ".join(_columns(row_type))
-    order = ", ".join(row_type.KEY_FIELDS)
+    order = ", ".join(KEY_FIELDS[row_type])
     return f"SELECT {columns} FROM {table} ORDER BY {order}"  # noqa: S608 - names from the model
-
-
-def _values(row: Any) -> tuple[Any, ...]:
-    return tuple(getattr(row, name) for name in _columns(type(row)))
 
 
 class ExpectedProjection:
@@ -89,7 +85,7 @@ class ExpectedProjection:
         for table, insert in self._inserts.items():
             rows: list[Any] = getattr(batch, table)
             if rows:
-                self._db.executemany(insert, [_values(row) for row in rows])
+                self._db.executemany(insert, rows)
 
     def rows(self, table: str) -> Iterator[ProjectionRow]:
         """The expected rows of ``table``, in key order."""

@@ -1,10 +1,14 @@
-"""Rows of the graph projection as stores keep them; every row names its ledger entry."""
+"""Rows of the graph projection as stores keep them; every row names its ledger entry.
+
+Rows are named tuples: stores and checks make millions of them, and a named tuple is
+built three times faster than a frozen dataclass.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 RowKey = tuple[str | int, ...]
 
@@ -29,11 +33,9 @@ def attrs_json(attrs: dict[str, Any]) -> str:
     return json.dumps(attrs, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-@dataclass(frozen=True)
-class NodeRow:
+class NodeRow(NamedTuple):
     """A graph node: its id, kind and attributes, and the entry that declared it."""
 
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("id",)
     id: str
     kind: str
     attrs: str
@@ -51,11 +53,9 @@ class NodeRow:
         return (self.id,)
 
 
-@dataclass(frozen=True)
-class EdgeRow:
+class EdgeRow(NamedTuple):
     """A graph edge from upstream ``up`` to downstream ``down``, with its asserting entry."""
 
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("down", "up", "kind")
     up: str
     down: str
     kind: str
@@ -67,11 +67,9 @@ class EdgeRow:
         return (self.down, self.up, self.kind)
 
 
-@dataclass(frozen=True)
-class DropRow:
+class DropRow(NamedTuple):
     """A drop: item ``node`` stopped, for ``reason``, in entry ``entry``."""
 
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("node", "entry")
     node: str
     reason: str
     entry: int
@@ -82,11 +80,9 @@ class DropRow:
         return (self.node, self.entry)
 
 
-@dataclass(frozen=True)
-class StatementRow:
+class StatementRow(NamedTuple):
     """A statement's step, predicate type, signing key and time, by entry."""
 
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("entry",)
     entry: int
     predicate_type: str
     step: str
@@ -100,11 +96,8 @@ class StatementRow:
         return (self.entry,)
 
 
-@dataclass(frozen=True)
-class RequestRow:
+class RequestRow(NamedTuple):
     """A deletion, objection or erasure request about ``target``, made at ``at_us``."""
-
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("target", "kind", "entry")
 
     target: str
     kind: str
@@ -155,11 +148,8 @@ class PackedOrigin(NamedTuple):
     """Entries of the ``DERIVED_FROM`` edges from the origin down to the record."""
 
 
-@dataclass(frozen=True)
-class AncestryRow:
+class AncestryRow(NamedTuple):
     """A row of the embedded store's ancestry index (see ``lineage.store.sqlite.ancestry``)."""
-
-    KEY_FIELDS: ClassVar[tuple[str, ...]] = ("record", "origin")
 
     record: str
     origin: str
@@ -173,3 +163,14 @@ class AncestryRow:
     def key(self) -> tuple[str, str]:
         """The row's key: (record, origin)."""
         return (self.record, self.origin)
+
+
+KEY_FIELDS: dict[type, tuple[str, ...]] = {
+    NodeRow: ("id",),
+    EdgeRow: ("down", "up", "kind"),
+    DropRow: ("node", "entry"),
+    StatementRow: ("entry",),
+    RequestRow: ("target", "kind", "entry"),
+    AncestryRow: ("record", "origin"),
+}
+"""The fields of each row type's :meth:`key`, in order."""

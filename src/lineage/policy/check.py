@@ -42,6 +42,9 @@ UNKNOWN_ORIGIN = "unknown-origin"
 MODEL_PREFIX = ID_PREFIX[MODEL]
 MAX_LISTED = 1000
 _NEVER = 1 << 62
+_parse_object = json.JSONDecoder().decode
+"""JSON of attributes as the store keeps them (one layer less than ``json.loads``: a check
+parses one per origin)."""
 
 
 @dataclass(frozen=True)
@@ -321,7 +324,7 @@ class _Checker:
         context = self.context
         origin = row.origin
         assert origin is not None
-        post = json.loads(row.origin_attrs)
+        post = _parse_object(row.origin_attrs)
         needed = self.evaluator.needed
         subject = ""
         if row.subject is not None and context.known(row.authored_entry):

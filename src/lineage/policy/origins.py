@@ -67,6 +67,10 @@ def _authors(store: GraphReads, posts: list[str]) -> dict[str, EdgeRow]:
     return found
 
 
+_UNKNOWN = (None, "{}", -1, 0, None, "{}", -1)
+"""What a row says of an origin no entry declares, with no author."""
+
+
 def _compose(
     store: GraphReads, batch: list[PackedOrigin], subjects: dict[str, str]
 ) -> Iterator[OriginRow]:
@@ -79,16 +83,13 @@ def _compose(
             subjects.clear()
         declared = store.nodes(unread)
         subjects.update((s, declared[s].attrs if s in declared else "{}") for s in unread)
-    for packed in batch:
-        node = nodes.get(packed.origin) if packed.origin is not None else None
-        author = authors.get(packed.origin) if packed.origin is not None else None
-        yield OriginRow(
-            *packed,
-            node.kind if node else None,
-            node.attrs if node else "{}",
-            node.entry if node else -1,
-            node.time_us if node else 0,
-            author.up if author else None,
-            subjects[author.up] if author else "{}",
-            author.entry if author else -1,
+    known: dict[str | None, tuple[object, ...]] = {}
+    for post in posts:
+        node, author = nodes.get(post), authors.get(post)
+        known[post] = (
+            *((node.kind, node.attrs, node.entry, node.time_us) if node else _UNKNOWN[:4]),
+            *((author.up, subjects[author.up], author.entry) if author else _UNKNOWN[4:]),
         )
+    make = OriginRow._make
+    for packed in batch:
+        yield make(packed + known.get(packed.origin, _UNKNOWN))

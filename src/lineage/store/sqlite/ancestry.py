@@ -19,6 +19,7 @@ Neo4j needs no such index: it follows the relationships directly.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
 from collections import defaultdict
@@ -28,7 +29,7 @@ from pathlib import Path
 
 from lineage.model.graph import DERIVED_FROM, ID_PREFIX, POST
 from lineage.model.rows import AncestryRow, EdgeRow, GraphBatch, PackedOrigin
-from lineage.store.sqlite._chunks import rows_in
+from lineage.store.sqlite._chunks import LISTED_CHUNK, rows_in
 from lineage.store.sqlite.schema import ANCESTRY_SCHEMA, EDGES_SCHEMA, statements_of
 
 TABLE = "ancestry"
@@ -216,8 +217,8 @@ CREATE TEMP TABLE check_lines (
 """
 _FILL_PACKED = """
 INSERT OR IGNORE INTO temp.check_packed
-SELECT up, down, entry, time_us FROM edges
-WHERE down = ? AND kind = 'PACKED_INTO' AND time_us <= ?
+SELECT e.up, e.down, e.entry, e.time_us FROM json_each(?1) AS s JOIN edges e ON e.down = s.value
+WHERE e.kind = 'PACKED_INTO' AND e.time_us <= ?2
 """
 _FILL_LINES = """
 INSERT INTO temp.check_lines
@@ -240,8 +241,9 @@ def packed_origins(
     db.execute(_PACKED)
     db.execute(_LINES)
     try:
-        for shard in shards:
-            db.execute(_FILL_PACKED, (shard, until))
+        wanted = sorted(set(shards))
+        for start in range(0, len(wanted), LISTED_CHUNK):
+            db.execute(_FILL_PACKED, (json.dumps(wanted[start : start + LISTED_CHUNK]), until))
         db.execute(_FILL_LINES)
         cursor = db.execute(_ORIGINS)
         while rows := cursor.fetchmany(5000):

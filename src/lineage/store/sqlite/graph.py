@@ -19,7 +19,7 @@ from lineage.model.rows import (
 )
 from lineage.store.base import MAX_EDGES_LISTED
 from lineage.store.sqlite import ancestry
-from lineage.store.sqlite._chunks import rows_in
+from lineage.store.sqlite._chunks import listed_rows, rows_in
 
 NEVER = 1 << 62
 """A time after every statement: the bound of reads without ``as_of``."""
@@ -65,14 +65,18 @@ def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
 
 _NODE = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id = ?"
 _NODES_BY_ID = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id IN ({marks})"
+_NODES_LISTED = (
+    "SELECT n.id, n.kind, n.attrs, n.entry, n.time_us"
+    " FROM json_each(?1) AS w JOIN nodes n ON n.id = w.value"
+)
 _EDGES_DOWN = "SELECT up, down, kind, entry, time_us FROM edges WHERE up = ?1 AND time_us <= ?2"
 _EDGES_BOTH = (
     "SELECT up, down, kind, entry, time_us FROM edges WHERE down = ?1 AND time_us <= ?2"
     " UNION ALL SELECT up, down, kind, entry, time_us FROM edges WHERE up = ?1 AND time_us <= ?2"
 )
 _EDGES_INTO = (
-    "SELECT up, down, kind, entry, time_us FROM edges"
-    " WHERE down IN ({marks}) AND kind = ? AND time_us <= ? ORDER BY down, up"
+    "SELECT e.up, e.down, e.kind, e.entry, e.time_us FROM json_each(?1) AS w"
+    " JOIN edges e ON e.down = w.value WHERE e.kind = ?2 AND e.time_us <= ?3 ORDER BY e.down, e.up"
 )
 _DROPS_OF = (
     "SELECT node, reason, entry, time_us FROM drops WHERE node = ? AND time_us <= ? ORDER BY entry"
@@ -142,7 +146,8 @@ class SqliteGraph:
 
     def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
         """The declared nodes among ``ids``, by id."""
-        return {r[0]: NodeRow(*r) for r in rows_in(self._db, _NODES_BY_ID, sorted(set(ids)))}
+        rows = listed_rows(self._db, _NODES_LISTED, sorted(set(ids)))
+        return {r[0]: NodeRow(*r) for r in rows}
 
     def edges_of(
         self,
@@ -160,9 +165,10 @@ class SqliteGraph:
     def edges_into(
         self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
     ) -> list[EdgeRow]:
-        """The ``kind`` edges whose downstream end is one of ``nodes``."""
-        rows = rows_in(self._db, _EDGES_INTO, sorted(set(nodes)), kind, _until(as_of_us))
-        return sorted((EdgeRow(*r) for r in rows), key=lambda e: (e.down, e.up))
+        """The ``kind`` edges whose downstream end is one of ``nodes`` (each chunk of the
+        sorted ids comes back in key order, so the whole list is in key order)."""
+        rows = listed_rows(self._db, _EDGES_INTO, sorted(set(nodes)), kind, _until(as_of_us))
+        return [EdgeRow(*r) for r in rows]
 
     def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
         """The drops recorded against ``node_id``, in entry order."""
@@ -202,7 +208,7 @@ class SqliteGraph:
     def requests_of(self, targets: Iterable[str], as_of_us: int | None = None) -> list[RequestRow]:
         """Requests about any of ``targets`` recorded by ``as_of_us``, in key order."""
         rows = rows_in(self._db, _REQUESTS_OF, sorted(set(targets)), _until(as_of_us))
-        return sorted((RequestRow(*r) for r in rows), key=RequestRow.key)
+        return [RequestRow(*r) for r in rows]
 
     def packed_origins(
         self, shards: Iterable[str], as_of_us: int | None = None

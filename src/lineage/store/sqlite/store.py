@@ -153,6 +153,9 @@ class SqliteStore(_LogReads, SqliteGraph):
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            # the scratch tables of a check (sorted copies of the packed records) get the
+            # same bounded cache instead of SQLite's 2 MB default
+            self._db.execute(f"PRAGMA temp.cache_size = -{CACHE_KIB}")
             # freed space is zeroed, so an erased subject's key leaves no stale copy
             self._db.execute("PRAGMA secure_delete = ON")
         except sqlite3.DatabaseError as exc:
