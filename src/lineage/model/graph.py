@@ -21,6 +21,7 @@ import re
 from typing import Any
 
 from lineage.errors import InputError
+from lineage.model.times import parse_time
 
 LINEAGE_PREDICATE = "https://lineage.dev/Lineage/v1"
 
@@ -78,6 +79,8 @@ NODE_ATTRIBUTES: dict[str, dict[str, tuple[type, ...]]] = {
     DATASET: {"version": _STR, "description": _STR},
     MODEL: {"description": _STR, "checkpoint_sha256": _STR},
 }
+TIME_ATTRIBUTES: dict[str, tuple[str, ...]] = {POST: ("created",)}
+"""Attributes that are RFC 3339 times."""
 REQUIRED_ATTRIBUTES: dict[str, frozenset[str]] = {
     POST: frozenset({"platform", "surface", "visibility", "created", "jurisdiction"}),
     SHARD: frozenset({"sha256", "size", "records"}),
@@ -125,6 +128,9 @@ def check_attributes(kind: str, attrs: object, where: str) -> dict[str, Any]:
     missing = REQUIRED_ATTRIBUTES.get(kind, frozenset()) - set(attrs)
     if missing:
         raise InputError(f"{kind} needs {', '.join(sorted(missing))}", field=where)
+    for name in TIME_ATTRIBUTES.get(kind, ()):
+        if name in attrs:
+            parse_time(attrs[name], f"{where}.{name}")
     return attrs
 
 

@@ -31,7 +31,7 @@ from lineage.model.graph import (
 )
 from lineage.model.requests import DELETION, ERASURE
 from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
-from lineage.model.times import format_us
+from lineage.model.times import format_us, parse_time
 from lineage.policy.cel_env import FIELDS, Evaluator
 from lineage.policy.document import Policy
 from lineage.policy.origins import OriginRow, origin_rows
@@ -407,7 +407,7 @@ class _Checker:
 
 
 def _micros(text: str) -> int:
-    return time_us(datetime.fromisoformat(text))
+    return time_us(parse_time(text, "post.created"))
 
 
 def check(
