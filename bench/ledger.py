@@ -35,8 +35,9 @@ from lineage.crypto.dsse import pae, parse_envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey, _load_public
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
+from lineage.model.predicates import KEY_REGISTRATION, LINEAGE
 from lineage.model.signer import registration_fields
-from lineage.model.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
+from lineage.model.statement import ADMIN_STEP, Step, make_statement
 from lineage.model.times import now, parse_time
 
 T0 = parse_time("2024-05-01T00:00:00Z")
@@ -54,11 +55,11 @@ def write_statements(path: Path, admin: SigningKey, collector: SigningKey, n: in
         out.write(sign_envelope(registration.payload(), admin).canonical().decode() + "\n")
         for i in range(n):
             statement = make_statement(
-                [{"name": f"post:{i}", "digest": {"sha256": sha256(b"%d" % i).hexdigest()}}],
-                "https://lineage.dev/Example/v1",
+                [{"name": f"ds:bench-{i}", "digest": {"sha256": sha256(b"%d" % i).hexdigest()}}],
+                LINEAGE,
                 Step("collect", "1", "bench"),
                 T0,
-                {"platform": "facebook", "n": i},
+                {"nodes": [["Dataset", f"ds:bench-{i}", {}]]},
             )
             out.write(sign_envelope(statement.payload(), collector).canonical().decode() + "\n")
 

@@ -18,10 +18,11 @@ from support.ledgers import example_envelope
 STATEMENT = {
     "_type": "https://in-toto.io/Statement/v1",
     "subject": [{"name": "post:1", "digest": {"sha256": "ab" * 32}}],
-    "predicateType": "https://lineage.dev/Example/v1",
+    "predicateType": "https://lineage.dev/Lineage/v1",
     "predicate": {
         "step": {"name": "collect", "version": "1", "run": "r1"},
         "time": "2030-01-01T00:00:00Z",
+        "nodes": [["Dataset", "ds:cli-1", {}]],
     },
 }
 
@@ -55,7 +56,8 @@ def signed_lines(cli: Path, count: int, start: int = 0) -> str:
     lines = []
     for n in range(start, start + count):
         statement = json.loads(json.dumps(STATEMENT))
-        statement["subject"][0]["name"] = f"post:{n}"
+        statement["subject"][0]["name"] = f"ds:cli-{n}"
+        statement["predicate"]["nodes"] = [["Dataset", f"ds:cli-{n}", {}]]
         (cli / "st.json").write_text(json.dumps(statement))
         result = run_cli("sign", "--key", "collector", "st.json")
         assert result.exit_code == 0, result.output
@@ -152,7 +154,7 @@ def test_bad_lines_are_named_and_nothing_is_written(cli: Path, problem: str) -> 
         envelope = json.loads(lines[0])
         del envelope["payloadType"]
         lines[0] = json.dumps(envelope)
-        expected = "batch.jsonl:1: payloadType: must be a non-empty string"
+        expected = "batch.jsonl:1: payloadType: must be 'application/vnd.in-toto+json'"
     (cli / "batch.jsonl").write_text("\n".join(lines) + "\n")
     before = size_of(cli)
     result = run_cli("append", "batch.jsonl")

@@ -13,7 +13,8 @@ from lineage.crypto.note import open_checkpoint
 from lineage.errors import ConfigurationError, InputError
 from lineage.ledger.log import Ledger, checkpoint_of
 from lineage.ledger.verify import ProblemKind, verify_ledger
-from lineage.model.statement import ADMIN_STEP, KEY_REVOCATION, Step, make_statement
+from lineage.model.predicates import KEY_REVOCATION
+from lineage.model.statement import ADMIN_STEP, Step, make_statement
 from lineage.model.times import format_time, now
 
 from support.ledgers import T0, LedgerEnv, example_envelope, registration_envelope

@@ -10,23 +10,25 @@ from pathlib import Path
 from lineage.crypto.dsse import Envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey
 from lineage.ledger.log import Ledger
+from lineage.model.predicates import KEY_REGISTRATION, LINEAGE
 from lineage.model.signer import registration_fields
-from lineage.model.statement import ADMIN_STEP, KEY_REGISTRATION, Step, make_statement
+from lineage.model.statement import ADMIN_STEP, Step, make_statement
 from lineage.model.times import now
 
-EXAMPLE_TYPE = "https://lineage.dev/Example/v1"
+EXAMPLE_TYPE = LINEAGE
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 def example_envelope(
     key: SigningKey, step: str = "collect", n: int = 0, time: datetime = T0
 ) -> Envelope:
+    """A small Lineage statement of ``step`` declaring one dataset, ``ds:example-N``."""
     statement = make_statement(
-        [{"name": f"post:{n}", "digest": {"sha256": f"{n:064x}"}}],
+        [{"name": f"ds:example-{n}", "digest": {"sha256": f"{n:064x}"}}],
         EXAMPLE_TYPE,
         Step(step, "1", "run-1"),
         time,
-        {"n": n},
+        {"nodes": [["Dataset", f"ds:example-{n}", {}]]},
     )
     return sign_envelope(statement.payload(), key)
 

@@ -44,7 +44,7 @@ def test_securesystemslib_verifies_our_envelope(env) -> None:  # type: ignore[no
 
 def test_securesystemslib_rejects_our_envelope_with_a_changed_payload(env) -> None:  # type: ignore[no-untyped-def]
     data = json.loads(example_envelope(env.collector).canonical())
-    payload = base64.b64decode(data["payload"]).replace(b'"n":0', b'"n":1')
+    payload = base64.b64decode(data["payload"]).replace(b"ds:example-0", b"ds:example-1")
     data["payload"] = base64.b64encode(payload).decode()
     with pytest.raises(SslibVerificationError):
         SslibEnvelope.from_dict(data).verify([_sslib_key(env.collector)], 1)
@@ -75,18 +75,42 @@ def test_sign_then_parse_round_trips() -> None:
     again.verify(key.public)
 
 
+T = "application/vnd.in-toto+json"
+
+
 @pytest.mark.parametrize(
     ("text", "field"),
     [
         ("[]", ""),
-        ('{"payload":"!!","payloadType":"x","signatures":[{"keyid":"k","sig":""}]}', "payload"),
-        ('{"payload":"","payloadType":"","signatures":[]}', "payloadType"),
-        ('{"payload":"","payloadType":"x","signatures":[]}', "signatures"),
         (
-            '{"payload":"","payloadType":"x","signatures":[{"keyid":"k","sig":"%%"}]}',
+            '{"payload":"!!","payloadType":"TYPE","signatures":[{"keyid":"k","sig":""}]}'.replace(
+                "TYPE", T
+            ),
+            "payload",
+        ),
+        ('{"payload":"","payloadType":"","signatures":[]}', "payloadType"),
+        ('{"payload":"","payloadType":"text/plain","signatures":[]}', "payloadType"),
+        ('{"payload":"","payloadType":"TYPE","signatures":[]}'.replace("TYPE", T), "signatures"),
+        (
+            '{"payload":"","payloadType":"TYPE","signatures":[{"keyid":"k","sig":"%%"}]}'.replace(
+                "TYPE", T
+            ),
             "signatures[0].sig",
         ),
-        ('{"payload":"","payloadType":"x","signatures":[],"extra":1}', "extra"),
+        (
+            '{"payload":"","payloadType":"TYPE","signatures":[{"keyid":"k","sig":"AAAA"}]}'.replace(
+                "TYPE", T
+            ),
+            "signatures[0].sig",
+        ),
+        (
+            '{"payload":"","payloadType":"TYPE","signatures":[],"extra":1}'.replace("TYPE", T),
+            "extra",
+        ),
+        (
+            '{"payload":"","payload":"","payloadType":"TYPE","signatures":[]}'.replace("TYPE", T),
+            "payload",
+        ),
     ],
 )
 def test_malformed_envelopes_name_the_field(text: str, field: str) -> None:

@@ -53,7 +53,7 @@ def _stdlib_encoding(value: Any) -> bytes | None:
             return None
         if json.loads(text, parse_float=_reject_float, parse_int=_safe_int) != value:
             return None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
     return text.encode()
 
@@ -65,12 +65,47 @@ def canonical_bytes(value: Any) -> bytes:
         return fast
     try:
         return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise InputError(f"cannot be canonicalised (RFC 8785): {exc}") from exc
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot be canonicalised (RFC 8785): {reason}") from exc
+
+
+MAX_DEPTH = 32
+"""The deepest nesting of arrays and objects lineage reads (its own formats use six)."""
+
+
+def _check_shape(value: Any, what: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and strings holding lone surrogates
+    (``"\\ud800"``: they have no UTF-8 form), in one iterative walk."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError as exc:
+                    raise InputError(f"invalid {what}: a string is not valid Unicode") from exc
+            continue
+        if isinstance(item, dict):
+            children: list[Any] = [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise InputError(f"invalid {what}: nested deeper than {MAX_DEPTH} levels")
+        pending.extend((child, depth + 1) for child in children)
 
 
 def parse_json(text: str | bytes, what: str = "JSON") -> Any:
-    """Parse JSON, rejecting NaN/Infinity and duplicate keys; raises :class:`InputError`."""
+    """Parse JSON strictly; raises :class:`InputError` naming the problem.
+
+    Refused: duplicate keys (a first-wins and a last-wins reader would see different
+    documents), ``NaN`` and ``Infinity``, integers outside ±(2**53-1) (I-JSON), strings
+    that are not valid Unicode (lone surrogates), and nesting deeper than
+    :data:`MAX_DEPTH`.
+    """
 
     def no_constants(name: str) -> Any:
         raise InputError(f"{what}: {name} is not allowed")
@@ -79,13 +114,30 @@ def parse_json(text: str | bytes, what: str = "JSON") -> Any:
         out: dict[str, Any] = {}
         for key, value in pairs:
             if key in out:
-                raise InputError(f"duplicate key {key!r}", field=key)
+                raise InputError(f"duplicate key {key[:80]!r}", field=key[:80])
             out[key] = value
         return out
 
+    def safe_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > 16:
+            raise InputError(f"{what}: integer {digits[:20]}… is outside ±(2**53-1)")
+        try:
+            return _safe_int(digits)
+        except ValueError as exc:
+            raise InputError(f"{what}: integer {digits} is outside ±(2**53-1)") from exc
+
     try:
-        return json.loads(text, parse_constant=no_constants, object_pairs_hook=no_duplicates)
+        value = json.loads(
+            text,
+            parse_constant=no_constants,
+            parse_int=safe_int,
+            object_pairs_hook=no_duplicates,
+        )
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid {what}: {exc.msg} at column {exc.colno}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"invalid {what}: not UTF-8") from exc
+    except RecursionError as exc:
+        raise InputError(f"invalid {what}: nested deeper than {MAX_DEPTH} levels") from exc
+    _check_shape(value, what)
+    return value

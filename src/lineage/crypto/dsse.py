@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 
-from lineage.crypto.canonical import canonical_bytes
+from lineage.crypto.canonical import canonical_bytes, parse_json
 from lineage.crypto.keys import PublicKey, SigningKey
 from lineage.errors import InputError
 
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
+ED25519_SIGNATURE_BYTES = 64
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -71,20 +71,15 @@ def parse_envelope(text: str | bytes) -> Envelope:
     """Parse one DSSE envelope in JSON; exactly one signature is required."""
     if len(text) > MAX_ENVELOPE_BYTES:
         raise InputError(f"envelope is larger than {MAX_ENVELOPE_BYTES} bytes")
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} at column {exc.colno}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError("invalid JSON: not UTF-8") from exc
+    raw = parse_json(text)
     if not isinstance(raw, dict):
         raise InputError("a DSSE envelope must be a JSON object")
     unknown = set(raw) - {"payload", "payloadType", "signatures"}
     if unknown:
         raise InputError("unknown envelope field", field=sorted(unknown)[0])
     payload_type = raw.get("payloadType")
-    if not isinstance(payload_type, str) or not payload_type:
-        raise InputError("must be a non-empty string", field="payloadType")
+    if payload_type != INTOTO_PAYLOAD_TYPE:
+        raise InputError(f"must be {INTOTO_PAYLOAD_TYPE!r}", field="payloadType")
     payload = _b64(raw.get("payload"), "payload")
     signatures = raw.get("signatures")
     if not isinstance(signatures, list) or len(signatures) != 1:
@@ -95,4 +90,10 @@ def parse_envelope(text: str | bytes) -> Envelope:
     keyid = entry.get("keyid")
     if not isinstance(keyid, str) or not keyid or len(keyid) > 128:
         raise InputError("must be a non-empty string", field="signatures[0].keyid")
-    return Envelope(payload_type, payload, keyid, _b64(entry.get("sig"), "signatures[0].sig"))
+    signature = _b64(entry.get("sig"), "signatures[0].sig")
+    if len(signature) != ED25519_SIGNATURE_BYTES:
+        raise InputError(
+            f"an Ed25519 signature has {ED25519_SIGNATURE_BYTES} bytes, not {len(signature)}",
+            field="signatures[0].sig",
+        )
+    return Envelope(INTOTO_PAYLOAD_TYPE, payload, keyid, signature)

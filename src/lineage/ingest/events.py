@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 
 import fastjsonschema
 
+from lineage.crypto.canonical import parse_json
 from lineage.errors import InputError
 from lineage.ingest.jsonl import read_lines
 from lineage.ingest.pipeline import Lineage, Ref, Step
@@ -178,15 +179,7 @@ def parse_events(
     """Yield ``(location, event)`` for each line of a JSON Lines stream, each validated."""
     for location, line in read_lines(stream, name, on_bytes):
         try:
-            event = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"invalid JSON: {exc.msg} at column {exc.colno}", location=location
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise InputError("invalid JSON: not UTF-8", location=location) from exc
-        try:
-            yield location, validate(event)
+            yield location, validate(parse_json(line))
         except InputError as exc:
             raise exc.at(location) from exc
 

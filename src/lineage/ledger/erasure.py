@@ -20,12 +20,13 @@ from typing import Any
 from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError
 from lineage.ledger.log import InclusionProof, Ledger
+from lineage.model import predicates
 from lineage.model.identity import Identities
 from lineage.model.requests import ERASURE, OBJECTION, REQUEST_PREDICATE
 from lineage.model.rows import RequestRow
 from lineage.model.times import format_time, format_us, now
 
-ERASURE_PREDICATE = "https://lineage.dev/Erasure/v1"
+ERASURE_PREDICATE = predicates.ERASURE
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,10 @@ from lineage.errors import (
 )
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
 from lineage.ledger.trust import TrustState
+from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch
 from lineage.model.signer import Signer, registration_fields
-from lineage.model.statement import (
-    ADMIN_STEP,
-    KEY_REGISTRATION,
-    KEY_REVOCATION,
-    Step,
-    make_statement,
-)
+from lineage.model.statement import ADMIN_STEP, Step, make_statement
 from lineage.model.times import format_time, now
 from lineage.store import Store, open_store
 from lineage.store.base import AppendSession

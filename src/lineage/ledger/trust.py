@@ -17,8 +17,9 @@ from dataclasses import replace
 
 from lineage.crypto.keys import PublicKey, check_key_name
 from lineage.errors import AuthorizationError, InputError
+from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.signer import ACTIVE, Signer
-from lineage.model.statement import ADMIN_STEP, KEY_REGISTRATION, KEY_REVOCATION, Statement
+from lineage.model.statement import ADMIN_STEP, Statement
 from lineage.model.times import format_time, parse_time
 
 MAX_STEPS_PER_KEY = 256

@@ -21,9 +21,10 @@ import re
 from typing import Any
 
 from lineage.errors import InputError
+from lineage.model.predicates import LINEAGE
 from lineage.model.times import parse_time
 
-LINEAGE_PREDICATE = "https://lineage.dev/Lineage/v1"
+LINEAGE_PREDICATE = LINEAGE
 
 POST, SUBJECT, RECORD, SHARD, DATASET, MODEL = (
     "Post",

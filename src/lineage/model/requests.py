@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from lineage.errors import InputError
 from lineage.model.graph import POST, SUBJECT, kind_of
+from lineage.model.predicates import REQUEST
 from lineage.model.times import parse_time
 
-REQUEST_PREDICATE = "https://lineage.dev/Request/v1"
+REQUEST_PREDICATE = REQUEST
 DELETION, OBJECTION, ERASURE = "deletion", "objection", "erasure"
 TARGET_KIND = {DELETION: POST, OBJECTION: SUBJECT, ERASURE: SUBJECT}
 MAX_REQUESTS_PER_STATEMENT = 100_000

@@ -14,13 +14,25 @@ from typing import Any
 
 from lineage.crypto.canonical import canonical_bytes
 from lineage.errors import InputError
+from lineage.model.predicates import KNOWN
 from lineage.model.times import format_time, parse_time
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-KEY_REGISTRATION = "https://lineage.dev/KeyRegistration/v1"
-KEY_REVOCATION = "https://lineage.dev/KeyRevocation/v1"
 ADMIN_STEP = "lineage.admin"
 MAX_NAME_LENGTH = 256
+MAX_SUBJECTS = 1000
+DIGEST_HEX_LENGTH = {
+    "sha256": 64,
+    "sha384": 96,
+    "sha512": 128,
+    "sha3_256": 64,
+    "sha3_384": 96,
+    "sha3_512": 128,
+    "sha1": 40,
+    "gitCommit": 40,
+}
+"""The in-toto digest algorithms lineage reads, with the length of their hex values."""
+_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -93,8 +105,8 @@ def _string(value: object, field: str, limit: int = MAX_NAME_LENGTH) -> str:
 
 
 def _subjects(value: object) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or not value:
-        raise InputError("must be a non-empty list", field="subject")
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_SUBJECTS:
+        raise InputError(f"must be a list of 1-{MAX_SUBJECTS} subjects", field="subject")
     for position, subject in enumerate(value):
         where = f"subject[{position}]"
         if not isinstance(subject, dict):
@@ -106,9 +118,15 @@ def _subjects(value: object) -> list[dict[str, Any]]:
                 "must be a non-empty object of algorithm to hex", field=f"{where}.digest"
             )
         for algorithm, hexvalue in digest.items():
-            text = _string(hexvalue, f"{where}.digest.{algorithm}", 512)
-            if any(c not in "0123456789abcdef" for c in text):
-                raise InputError("must be lower-case hex", field=f"{where}.digest.{algorithm}")
+            field = f"{where}.digest.{str(algorithm)[:40]}"
+            length = DIGEST_HEX_LENGTH.get(algorithm)
+            if length is None:
+                known = ", ".join(DIGEST_HEX_LENGTH)
+                raise InputError(f"unknown digest algorithm (known: {known})", field=field)
+            if not isinstance(hexvalue, str) or len(hexvalue) != length:
+                raise InputError(f"must be {length} lower-case hex characters", field=field)
+            if not _HEX.issuperset(hexvalue):
+                raise InputError("must be lower-case hex", field=field)
     return value
 
 
@@ -134,6 +152,12 @@ def statement_from_json(raw: object) -> Statement:
     if raw.get("_type") != STATEMENT_TYPE:
         raise InputError(f"must be {STATEMENT_TYPE!r}", field="_type")
     predicate_type = _string(raw.get("predicateType"), "predicateType", 1024)
+    if predicate_type not in KNOWN:
+        raise InputError(
+            f"{predicate_type[:100]!r} is not a lineage predicate type"
+            f" ({', '.join(sorted(KNOWN))})",
+            field="predicateType",
+        )
     predicate = raw.get("predicate")
     if not isinstance(predicate, dict):
         raise InputError("must be an object", field="predicate")
@@ -146,10 +170,30 @@ def statement_from_json(raw: object) -> Statement:
     )
 
 
+def _no_constant(name: str) -> Any:
+    raise InputError(f"{name} is not allowed", field="payload")
+
+
 def parse_statement(payload: bytes) -> Statement:
-    """Parse and validate a DSSE payload as an in-toto statement; raise InputError if not."""
+    """Parse and validate a DSSE payload as an in-toto statement; raise InputError if not.
+
+    The payload must be exactly the RFC 8785 canonical form of the statement it holds,
+    which also refuses duplicate keys (whichever one a reader kept, the canonical form
+    differs), ``NaN``, integers outside ±(2**53-1), invalid Unicode and any other
+    spacing or key order: every reader sees the same statement.
+    """
     try:
-        raw = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raw = json.loads(payload, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
         raise InputError("payload is not a JSON statement", field="payload") from exc
+    try:
+        canonical = canonical_bytes(raw)
+    except InputError as exc:
+        raise InputError(f"payload {exc.problem}", field="payload") from exc
+    if canonical != payload:
+        raise InputError(
+            "payload is not in RFC 8785 canonical form (duplicate keys, spacing, key order"
+            " or escapes differ from it)",
+            field="payload",
+        )
     return statement_from_json(raw)

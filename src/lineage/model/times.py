@@ -56,7 +56,9 @@ def parse_time(text: object, field: str = "time") -> datetime:
         )
         return local.astimezone(UTC)
     except (ValueError, OverflowError) as exc:
-        raise InputError(f"{_shown(text)} is not a valid time: {exc}", field=field) from exc
+        raise InputError(
+            f"{_shown(text)} is not an RFC 3339 timestamp: {exc}", field=field
+        ) from exc
 
 
 def format_time(value: datetime) -> str:

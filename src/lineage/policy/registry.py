@@ -11,12 +11,11 @@ from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError
 from lineage.ledger.log import Ledger
+from lineage.model.predicates import CHECK_RESULT, POLICY_REGISTRATION
 from lineage.model.statement import parse_statement
 from lineage.policy.cel_env import compile_rules
 from lineage.policy.check import CheckReport
 from lineage.policy.document import Policy
-
-POLICY_REGISTRATION = "https://lineage.dev/PolicyRegistration/v1"
 
 
 @dataclass(frozen=True)
@@ -79,9 +78,6 @@ def register_policy(ledger: Ledger, log_key: SigningKey, policy: Policy) -> Regi
     fields = {"policy": policy.to_json()}
     entry = ledger.admin_statement(log_key, subject, POLICY_REGISTRATION, fields)
     return Registration(policy.id, policy.version, policy.sha256, entry)
-
-
-CHECK_RESULT = "https://lineage.dev/CheckResult/v1"
 
 
 def record_check(ledger: Ledger, log_key: SigningKey, report: CheckReport) -> int:
