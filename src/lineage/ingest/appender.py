@@ -67,10 +67,9 @@ def _worker(conn: Connection, url: str, keys_dir: str, log_key_name: str) -> Non
                 continue
             try:
                 batch: _Batch = pickle.loads(message)  # noqa: S301 - from our own parent
-                if batch.subjects or batch.bindings:
-                    subjects = [Subject(lookup, key) for lookup, key in batch.subjects]
-                    PendingIdentities(subjects, batch.bindings).save(ledger.store.identities())
-                added = ledger.append(batch.entries, log_key).added
+                subjects = [Subject(lookup, key) for lookup, key in batch.subjects]
+                pending = PendingIdentities(subjects, batch.bindings)
+                added = ledger.append(batch.entries, log_key, identities=pending).added
                 conn.send(("ok", added))
             except Exception as exc:  # reported to the pipeline process
                 failed = True

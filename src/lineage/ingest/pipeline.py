@@ -463,8 +463,15 @@ class Lineage:
             self._confirm_written()
             self._background.submit(located, self.identities.take_pending())
             return
-        self.identities.flush()
-        self._appended += self.ledger.append(located, self._log_key).added
+        pending = self.identities.take_pending()
+        try:
+            result = self.ledger.append(located, self._log_key, identities=pending)
+        except BaseException:
+            self.identities.restore(pending)
+            raise
+        if pending is not None:
+            self.identities.confirm(pending)
+        self._appended += result.added
 
     def _confirm_written(self) -> None:
         assert self._background is not None

@@ -23,9 +23,12 @@ from lineage.errors import (
     OutOfRangeError,
     SignatureError,
     StoreError,
+    VerificationError,
 )
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
+from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, replay_registry, seal
 from lineage.ledger.trust import TrustState
+from lineage.model.identity import PendingIdentities
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch
 from lineage.model.signer import Signer, registration_fields
@@ -176,19 +179,26 @@ class Ledger:
         envelopes: Iterable[Located],
         log_key: SigningKey,
         progress: Progress | None = None,
+        *,
+        identities: PendingIdentities | None = None,
     ) -> AppendResult:
         """Append envelopes atomically with one new checkpoint; identical entries are skipped.
 
-        Every envelope must verify and be authorised (earlier envelopes of the same
-        append count: a registration may precede the statements of the key it adds).
-        Any refusal raises :class:`InputError` naming its location; nothing is written.
+        Every envelope must verify and be authorised by the signer registry as the log
+        key sealed it (earlier envelopes of the same append count: a registration may
+        precede the statements of the key it adds). ``identities`` (new subject keys and
+        raw-id bindings the statements' pseudonyms were made with) are written in the
+        same transaction. Any refusal raises :class:`InputError` naming its location;
+        nothing is written.
         """
         if log_key.public != self.log_public_key:
             raise ConfigurationError(f"key {log_key.name!r} is not this ledger's log key")
         with self.store.append_session() as session:
             size = session.size()
             tree = CompactRange(size, self._border(session, size))
-            trust = TrustState(session.signers())
+            trust = self._sealed_registry(session, size)
+            if identities is not None:
+                identities.save(session)
             added = duplicates = 0
             source = iter(envelopes)
             while chunk := list(islice(source, _CHUNK)):
@@ -201,7 +211,26 @@ class Ledger:
             if added:
                 note = Checkpoint(self.origin, tree.size, tree.root()).sign(log_key)
                 session.add_checkpoint(tree.size, note)
+                sealed = seal(self.origin, tree.size, trust.signers.values(), log_key)
+                session.put_meta(SEAL_META, sealed)
         return AppendResult(added, duplicates, tree.size, note)
+
+    def _sealed_registry(self, session: AppendSession, size: int) -> TrustState:
+        """The signer registry as the log key sealed it at this size (or, in a ledger
+        without a seal, as the log's key statements replay); :class:`VerificationError`
+        if the stored registry is not that one."""
+        stored = session.signers()
+        note = session.meta_value(SEAL_META)
+        if note is not None:
+            check_seal(note, self.origin, self.log_public_key, size, stored)
+            return TrustState(stored)
+        replayed = replay_registry(session.key_statement_entries())
+        if registry_digest(replayed.signers.values()) != registry_digest(stored):
+            raise VerificationError(
+                "the signer registry in the store differs from the log's key statements:"
+                " the store was changed outside lineage; run lineage verify"
+            )
+        return replayed
 
     @staticmethod
     def _border(session: AppendSession, size: int) -> list[bytes]:

@@ -33,6 +33,7 @@ from lineage.errors import (
 )
 from lineage.ledger.expected import LABELS, ExpectedProjection, compare
 from lineage.ledger.projection import project
+from lineage.ledger.seal import SEAL_META, check_seal, sealed_size
 from lineage.ledger.trust import TrustState, is_key_statement
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.statement import parse_statement
@@ -235,9 +236,10 @@ def verify_ledger(
                     for _, rebuild in derived:
                         rebuild.add(batch)
 
-                roots = _check_entries(store, report, sizes, progress, add_rows)
+                roots, trust = _check_entries(store, report, sizes, progress, add_rows)
                 report.graph_rows_checked = _compare_projection(store, report, expected, derived)
             _check_checkpoints(store, report, origin, log_key, roots)
+            _check_seal(store, report, origin, log_key, trust)
             if since_note is not None:
                 _check_since(store, report, origin, log_key, since_note)
     except StoreError as exc:
@@ -251,7 +253,7 @@ def _check_entries(
     checkpoint_sizes: list[int],
     progress: Callable[[int], None] | None,
     add_rows: Callable[[GraphBatch], None],
-) -> dict[int, bytes]:
+) -> tuple[dict[int, bytes], TrustState]:
     tree = CompactRange()
     stored_tree = _StoredTree(store, report)
     trust = TrustState()
@@ -302,7 +304,7 @@ def _check_entries(
     report.size = tree.size
     report.root = tree.root()
     _compare_signers(store, trust, report)
-    return roots
+    return roots, trust
 
 
 def _compare_projection(
@@ -370,6 +372,24 @@ def _compare_signers(store: Store, trust: TrustState, report: VerifyReport) -> N
                 f"signer registry: key {keyid[:16]} differs from the log's"
                 " registrations and revocations",
             )
+
+
+def _check_seal(
+    store: Store, report: VerifyReport, origin: str, log_key: PublicKey, trust: TrustState
+) -> None:
+    """The log key's seal of the signer registry, if the store has one, must seal the
+    registry replayed from the log at the log's size (a seal of a later size belongs to
+    an append that ended after this verification began)."""
+    note = store.meta().get(SEAL_META)
+    if note is None:
+        return
+    size = sealed_size(note)
+    if size is not None and size > report.size:
+        return
+    try:
+        check_seal(note, origin, log_key, report.size, trust.signers.values())
+    except VerificationError as exc:
+        report.problem(K.SIGNER_REGISTRY, f"signer registry seal: {exc}")
 
 
 def _check_checkpoints(

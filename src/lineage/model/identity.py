@@ -63,7 +63,19 @@ class SeededKeySource:
         ).digest()
 
 
-class IdentityStore(Protocol):
+class IdentityWriter(Protocol):
+    """Where new subject keys and raw-id bindings are written: an append session, or
+    (for copies) a store's key tables."""
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, bytes]:
+        """Insert new subjects (lookup, key) unless present and identity rows
+        (lookup, subject lookup); return every given subject's stored key."""
+        ...
+
+
+class IdentityStore(IdentityWriter, Protocol):
     """The key tables a store keeps outside the hashed ledger."""
 
     def index_key(self) -> bytes:
@@ -76,13 +88,6 @@ class IdentityStore(Protocol):
 
     def identity_owner(self, lookup: bytes) -> tuple[bytes, bytes] | None:
         """(subject lookup, subject key) of the subject a raw-id lookup is bound to."""
-        ...
-
-    def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
-    ) -> dict[bytes, bytes]:
-        """Insert new subjects (lookup, key) unless present and identity rows
-        (lookup, subject lookup); return every given subject's stored key."""
         ...
 
     def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
@@ -151,7 +156,7 @@ class PendingIdentities:
     subjects: list[Subject]
     bindings: list[tuple[bytes, bytes]]
 
-    def save(self, store: IdentityStore) -> None:
+    def save(self, store: IdentityWriter) -> None:
         """Write them; fails if another writer chose other keys for the same subjects."""
         stored = store.save_identities([(s.lookup, s.key) for s in self.subjects], self.bindings)
         for subject in self.subjects:
@@ -165,9 +170,10 @@ class PendingIdentities:
 class Identities:
     """Pseudonymisation for one store: creates subjects on first sight, resolves raw ids.
 
-    New subjects and bindings stay in memory until :meth:`flush` (or, when another
-    thread writes them, from :meth:`take_pending` until :meth:`confirm`), and every
-    lookup sees them meanwhile.
+    New subjects and bindings stay in memory from their first sight until the append
+    that writes them with the statements made of them (:meth:`take_pending`, then
+    :meth:`confirm`, or :meth:`restore` if that append failed); every lookup sees them
+    meanwhile.
     """
 
     def __init__(self, store: IdentityStore, keys: KeySource | None = None) -> None:
@@ -256,15 +262,16 @@ class Identities:
         self._pending_subjects, self._pending_ids = [], {}
         return pending
 
+    def restore(self, pending: PendingIdentities | None) -> None:
+        """``pending`` was not written (its append failed): keep it for the next one."""
+        if pending is None:
+            return
+        self._pending_subjects[:0] = pending.subjects
+        for lookup, subject in pending.bindings:
+            self._pending_ids.setdefault(lookup, subject)
+
     def confirm(self, pending: PendingIdentities) -> None:
         """``pending`` is committed: its subjects move to the ordinary cache."""
         for subject in pending.subjects:
             self._unwritten.pop(subject.lookup, None)
             self._remember(subject)
-
-    def flush(self) -> None:
-        """Write new subjects and id bindings now."""
-        pending = self.take_pending()
-        if pending is not None:
-            pending.save(self._store)
-            self.confirm(pending)

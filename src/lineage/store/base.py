@@ -83,6 +83,25 @@ class AppendSession(LogReads, Protocol):
         """(kind, attributes JSON, entry) of those graph nodes that are already stored."""
         ...
 
+    def meta_value(self, key: str) -> str | None:
+        """One metadata value, read in this append's transaction."""
+        ...
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Set one metadata value (the signer registry's seal)."""
+        ...
+
+    def key_statement_entries(self) -> list[tuple[int, bytes]]:
+        """(index, entry bytes) of every key registration and revocation, in entry order."""
+        ...
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, bytes]:
+        """Insert new subjects (lookup, key) unless present and raw-id bindings (lookup,
+        subject lookup) with this append; every given subject's stored key."""
+        ...
+
     def add_graph(self, batch: GraphBatch) -> None:
         """Write projection rows; nodes, edges and drops already stored are kept as they are.
 

@@ -43,6 +43,20 @@ _BINDINGS_PAGE = (
 )
 
 
+def save_identity_rows(
+    run: Run, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
+) -> dict[bytes, bytes]:
+    """Insert new subjects and bindings in the transaction ``run`` runs in; every given
+    subject's stored key (another writer's, if it was first)."""
+    subject_rows = [[lookup.hex(), key, subject_node_id(key)] for lookup, key in subjects]
+    binding_rows = [[lookup.hex(), subject.hex()] for lookup, subject in bindings]
+    in_chunks(run, _SAVE_SUBJECTS, subject_rows)
+    in_chunks(run, _SAVE_BINDINGS, binding_rows)
+    lookups = [row[0] for row in subject_rows]
+    rows = in_chunks(run, _STORED_SUBJECTS, lookups, name="lookups")
+    return {bytes.fromhex(r[0]): bytes(r[1]) for r in rows}
+
+
 class Neo4jIdentities:
     """The subject key tables of one Neo4j store (lookups kept as hex strings)."""
 
@@ -74,14 +88,8 @@ class Neo4jIdentities:
         self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
     ) -> dict[bytes, bytes]:
         """Insert new subjects and bindings; every given subject's stored key."""
-        subject_rows = [[lookup.hex(), key, subject_node_id(key)] for lookup, key in subjects]
-        binding_rows = [[lookup.hex(), subject.hex()] for lookup, subject in identities]
         with self._locked_write() as run:
-            in_chunks(run, _SAVE_SUBJECTS, subject_rows)
-            in_chunks(run, _SAVE_BINDINGS, binding_rows)
-            lookups = [row[0] for row in subject_rows]
-            rows = in_chunks(run, _STORED_SUBJECTS, lookups, name="lookups")
-        return {bytes.fromhex(r[0]): bytes(r[1]) for r in rows}
+            return save_identity_rows(run, subjects, identities)
 
     def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
         """Every subject as (lookup, key), in lookup order."""

@@ -24,6 +24,7 @@ from neo4j import exceptions as neo4j_errors
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.errors import ConfigurationError, InputError, StoreError
+from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import parse_time
@@ -31,7 +32,7 @@ from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable
 from lineage.store.neo4j import graph
 from lineage.store.neo4j._cypher import NEVER, Run, in_chunks, pages
 from lineage.store.neo4j.graph import Neo4jGraph
-from lineage.store.neo4j.identities import Neo4jIdentities
+from lineage.store.neo4j.identities import Neo4jIdentities, save_identity_rows
 from lineage.store.neo4j.url import parse_neo4j_url
 
 _LEDGER_CONSTRAINTS = [
@@ -82,6 +83,12 @@ SET s.name = $name, s.public_key = $public_key, s.steps = $steps, s.valid_from =
     s.valid_until = $valid_until, s.revoked_at = $revoked_at,
     s.registered_in = $registered_in, s.revoked_in = $revoked_in
 """
+_META_VALUE = "MATCH (m:LedgerMeta {key: $key}) RETURN m.value"
+_PUT_META = "MERGE (m:LedgerMeta {key: $key}) SET m.value = $value"
+_KEY_STATEMENTS = (
+    "MATCH (s:Statement) WHERE s.predicate_type IN $types"
+    " MATCH (e:LedgerEntry {idx: s.entry}) RETURN s.entry, e.body ORDER BY s.entry"
+)
 _ADD_CHECKPOINT = "CREATE (:Checkpoint {size: $size, note: $note})"
 _ENTRY = "MATCH (e:LedgerEntry {idx: $idx}) WHERE e.idx < $bound RETURN e.leaf, e.body"
 _FIND_LEAF = "MATCH (e:LedgerEntry {leaf: $leaf}) WHERE e.idx < $bound RETURN e.idx"
@@ -191,6 +198,26 @@ class Neo4jSession(_LogReads):
     def put_signer(self, signer: Signer) -> None:
         """Store a signer's registry row, replacing the one with the same key id."""
         self._run(_PUT_SIGNER, signer.to_json())
+
+    def meta_value(self, key: str) -> str | None:
+        """One metadata value, read in this append's transaction."""
+        rows = self._run(_META_VALUE, {"key": key})
+        return str(rows[0][0]) if rows else None
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Set one metadata value."""
+        self._run(_PUT_META, {"key": key, "value": value})
+
+    def key_statement_entries(self) -> list[tuple[int, bytes]]:
+        """(index, entry bytes) of every key registration and revocation, in entry order."""
+        rows = self._run(_KEY_STATEMENTS, {"types": [KEY_REGISTRATION, KEY_REVOCATION]})
+        return [(int(idx), bytes(body)) for idx, body in rows]
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, bytes]:
+        """Insert new subjects and bindings with this append."""
+        return save_identity_rows(self._run, subjects, bindings)
 
     def add_checkpoint(self, size: int, note: str) -> None:
         """Store the signed checkpoint note of the tree of ``size`` entries."""

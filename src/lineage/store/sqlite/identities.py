@@ -27,6 +27,25 @@ _BINDINGS = (
 _LIVE = "SELECT node FROM subject_keys WHERE node IN ({marks})"
 
 
+def save_identity_rows(
+    db: sqlite3.Connection,
+    subjects: list[tuple[bytes, bytes]],
+    bindings: list[tuple[bytes, bytes]],
+) -> dict[bytes, bytes]:
+    """Insert new subjects and bindings in the current transaction; every given
+    subject's stored key (another writer's, if it was first)."""
+    db.executemany(
+        _SAVE_SUBJECTS, [(lookup, key, subject_node_id(key)) for lookup, key in subjects]
+    )
+    db.executemany(_SAVE_BINDINGS, bindings)
+    stored: dict[bytes, bytes] = {}
+    for lookup, _ in subjects:
+        row = db.execute(_SUBJECT_KEY, (lookup,)).fetchone()
+        if row is not None:
+            stored[lookup] = bytes(row[0])
+    return stored
+
+
 def _pairs(cursor: sqlite3.Cursor) -> Iterator[tuple[bytes, bytes]]:
     while rows := cursor.fetchmany(1000):
         for first, second in rows:
@@ -70,16 +89,7 @@ class SqliteIdentities:
     ) -> dict[bytes, bytes]:
         """Insert new subjects and bindings; every given subject's stored key."""
         with self._transaction():
-            self._db.executemany(
-                _SAVE_SUBJECTS, [(lookup, key, subject_node_id(key)) for lookup, key in subjects]
-            )
-            self._db.executemany(_SAVE_BINDINGS, identities)
-            stored: dict[bytes, bytes] = {}
-            for lookup, _ in subjects:
-                found = self.subject_key(lookup)
-                if found is not None:
-                    stored[lookup] = found
-        return stored
+            return save_identity_rows(self._db, subjects, identities)
 
     def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
         """Every subject as (lookup, key), in lookup order."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.errors import ConfigurationError, InputError, NodeConflictError, StoreError
+from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import format_time, parse_time
@@ -20,9 +21,13 @@ from lineage.store.sqlite import graph
 from lineage.store.sqlite._chunks import rows_in
 from lineage.store.sqlite.ancestry import AncestryTable
 from lineage.store.sqlite.graph import SqliteGraph
-from lineage.store.sqlite.identities import SqliteIdentities
+from lineage.store.sqlite.identities import SqliteIdentities, save_identity_rows
 from lineage.store.sqlite.schema import STORE_SCHEMA, statements_of
 
+_KEY_STATEMENTS = (
+    "SELECT s.entry, e.body FROM statements s JOIN entries e ON e.idx = s.entry"
+    " WHERE s.predicate_type IN (?, ?) ORDER BY s.entry"
+)
 _BUSY_TIMEOUT_MS = 120_000
 CACHE_KIB = 32 * 1024
 """Page cache per connection: large graphs insert into several random-keyed B-trees."""
@@ -113,6 +118,26 @@ class SqliteSession(_LogReads):
         self._db.execute(
             "INSERT OR REPLACE INTO signers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _signer_row(signer)
         )
+
+    def meta_value(self, key: str) -> str | None:
+        """One metadata value, read in this append's transaction."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def put_meta(self, key: str, value: str) -> None:
+        """Set one metadata value."""
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def key_statement_entries(self) -> list[tuple[int, bytes]]:
+        """(index, entry bytes) of every key registration and revocation, in entry order."""
+        rows = self._db.execute(_KEY_STATEMENTS, (KEY_REGISTRATION, KEY_REVOCATION))
+        return [(int(idx), bytes(body)) for idx, body in rows]
+
+    def save_identities(
+        self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
+    ) -> dict[bytes, bytes]:
+        """Insert new subjects and bindings with this append."""
+        return save_identity_rows(self._db, subjects, bindings)
 
     def add_checkpoint(self, size: int, note: str) -> None:
         """Store the signed checkpoint note of the tree of ``size`` entries."""
