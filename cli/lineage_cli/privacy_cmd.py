@@ -78,6 +78,11 @@ def erase(
         return
     assert result.receipt is not None
     _print_receipt(result.receipt)
+    if not result.key_checked:
+        stdout.print(
+            "note: the ledger declared this author before subjects carried a binding, so the"
+            " key could not be checked against the author id"
+        )
     stdout.print(
         f"erased: the author's key and id bindings are deleted; erasure statement in entry"
         f" {result.erasure_entry}. Their pseudonyms stay in the ledger, linked to no one."

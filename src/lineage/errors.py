@@ -13,6 +13,7 @@ third-party exceptions are translated at the boundary where they occur.
     ├── AuthorizationError        a signer may not sign this statement (unknown,
     │                             unauthorised for the step, outside its window, revoked); exit 2
     └── VerificationError         evidence does not check out; exit 1
+        ├── KeyTableError         the subject key tables do not match what the ledger signed
         ├── SignatureError        an Ed25519 signature (DSSE or note) does not verify
         ├── CheckpointError       a signed note / checkpoint is malformed or does not match
         └── ProofError            a Merkle proof is malformed or does not verify
@@ -62,6 +63,10 @@ class AuthorizationError(LineageError):
 
 class VerificationError(LineageError):
     """Evidence (signature, checkpoint, proof, stored data) does not check out."""
+
+
+class KeyTableError(VerificationError):
+    """A row of the subject key tables does not match the pseudonyms the ledger signed."""
 
 
 class SignatureError(VerificationError):

@@ -14,6 +14,7 @@ from lineage.crypto.merkle.compact import CompactRange
 from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.crypto.note import Checkpoint
 from lineage.errors import InputError
+from lineage.ledger.seal import SEAL_META, seal
 from lineage.ledger.verify import ProblemKind, verify_ledger
 
 from support.ledgers import LedgerEnv, example_envelope
@@ -109,6 +110,8 @@ def test_verify_reports_a_non_canonical_entry_that_reached_the_store(env: Ledger
         session.add_nodes(tree.append(leaf))
         note = Checkpoint(env.ledger.origin, tree.size, tree.root()).sign(env.admin)
         session.add_checkpoint(tree.size, note)
+        sealed = seal(env.ledger.origin, tree.size, session.signers(), env.admin)
+        session.put_meta(SEAL_META, sealed)
     report = verify_ledger(store)
     assert has_problem(report, ProblemKind.MALFORMED, f"entry {size}: payload", entry=size)
     assert report.kinds() == {ProblemKind.MALFORMED}

@@ -158,9 +158,10 @@ class Step:
         post = Ref(subject.post_id(post_id), POST, subject)
         if subject.node_id not in self._declared_subjects:
             self._declared_subjects.add(subject.node_id)
-            self._nodes.append(
-                [SUBJECT, subject.node_id, {"age": author_age} if author_age else {}]
-            )
+            declared = {"binding": subject.author_binding(author)}
+            if author_age:
+                declared["age"] = author_age
+            self._nodes.append([SUBJECT, subject.node_id, declared])
         self._nodes.append([POST, post.id, attrs])
         self._add_edge(AUTHORED, subject.node_id, post.id)
         return post

@@ -1,12 +1,19 @@
 """Erasure by crypto-shredding, and receipts for a person's requests.
 
-``erase_author`` makes sure the person's erasure request is in the ledger (it records
-one, signed by the log key, if the pipeline has not), takes the request's receipt
-(the entry and its inclusion proof against a signed checkpoint) while the person can
-still be named, appends an ``Erasure/v1`` statement that records only that an erasure
-happened and when, and deletes the subject's key and raw-id bindings. The ledger is
-untouched otherwise, so it still verifies; the subject's pseudonyms stay in it, but
-nothing left in the store links them to the person.
+``erase_author`` checks the author's key against the ledger (so that no one else's key
+is shredded), makes sure the person's erasure request is in the ledger (it records one,
+signed by the log key, if the pipeline has not), takes the request's receipt (the entry
+and its inclusion proof against a signed checkpoint) while the person can still be
+named, appends an ``Erasure/v1`` statement that records only that an erasure happened,
+when, and which request it answers (never whom), and deletes the subject's key and
+raw-id bindings. The ledger is untouched otherwise, so it still verifies; the subject's
+pseudonyms stay in it, but nothing left in the store links them to the person.
+
+Each step can be interrupted (crash points ``erase.after-request``,
+``erase.after-statement``, ``erase.after-key-deletion``); running the erasure again
+completes it: an Erasure statement that already answers the request is not appended a
+second time, and the store's files are scrubbed of the deleted key's bytes even when
+nothing is left to delete.
 """
 
 from __future__ import annotations
@@ -17,14 +24,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError
+from lineage.faults import reached
 from lineage.ledger.log import InclusionProof, Ledger
+from lineage.ledger.subjects import resolve_checked
 from lineage.model import predicates
-from lineage.model.identity import Identities
+from lineage.model.identity import AUTHOR
 from lineage.model.requests import ERASURE, OBJECTION, REQUEST_PREDICATE
-from lineage.model.rows import RequestRow
+from lineage.model.rows import RequestRow, StatementRow
+from lineage.model.statement import parse_statement
 from lineage.model.times import format_time, format_us, now
+from lineage.store.base import table_rows
 
 ERASURE_PREDICATE = predicates.ERASURE
 
@@ -55,6 +67,9 @@ class ErasureResult:
     erased: bool
     receipt: Receipt | None = None
     erasure_entry: int | None = None
+    key_checked: bool = True
+    """False if the ledger declared the subject without a binding (from before bindings):
+    the key could not be checked against the author id."""
 
     def to_json(self) -> dict[str, Any]:
         """The result as a JSON object (receipt and entry null if nothing was erased)."""
@@ -62,6 +77,7 @@ class ErasureResult:
             "erased": self.erased,
             "receipt": self.receipt.to_json() if self.receipt else None,
             "erasure_entry": self.erasure_entry,
+            "key_checked": self.key_checked,
         }
 
 
@@ -73,10 +89,10 @@ def _nonce() -> str:
 
 def receipts(ledger: Ledger, author: str) -> list[Receipt]:
     """The author's recorded objection and erasure requests, each with its proof."""
-    subject = Identities(ledger.store.identities()).subject(author, create=False)
-    if subject is None:
-        raise InputError(f"no author {author!r} in the ledger (never recorded, or erased)")
-    rows = ledger.store.requests_of([subject.node_id])
+    found = resolve_checked(ledger.store, AUTHOR, author)
+    if found is None:
+        raise InputError(f"no author {author[:80]!r} in the ledger (never recorded, or erased)")
+    rows = ledger.store.requests_of([found.node_id])
     wanted = [r for r in rows if r.kind in (OBJECTION, ERASURE)]
     return [Receipt(r, ledger.inclusion_proof(r.entry)) for r in wanted]
 
@@ -85,21 +101,49 @@ def erase_author(
     ledger: Ledger, log_key: SigningKey, author: str, requested_at: datetime | None = None
 ) -> ErasureResult:
     """Erase ``author``; ``ErasureResult(erased=False)`` if there is no such author (any
-    more): erasing twice changes nothing."""
+    more): erasing twice changes nothing, but finishes an erasure a crash interrupted."""
     identities = ledger.store.identities()
-    subject = Identities(identities).subject(author, create=False)
-    if subject is None:
+    found = resolve_checked(ledger.store, AUTHOR, author)
+    if found is None:
+        identities.scrub()
         return ErasureResult(False)
-    node = subject.node_id
+    request = _erasure_request(ledger, log_key, found.node_id, requested_at)
+    reached("erase.after-request")
+    receipt = Receipt(request, ledger.inclusion_proof(request.entry))
+    entry = answered_requests(ledger).get(request.entry)
+    if entry is None:
+        fields = {"erasures": 1, "request": request.entry}
+        entry = ledger.admin_statement(
+            log_key, ("lineage-erasure", _nonce()), ERASURE_PREDICATE, fields
+        )
+    reached("erase.after-statement")
+    identities.erase_subject(found.subject.lookup)
+    return ErasureResult(True, receipt, entry, found.checked)
+
+
+def _erasure_request(
+    ledger: Ledger, log_key: SigningKey, node: str, requested_at: datetime | None
+) -> RequestRow:
+    """The subject's first recorded erasure request, recorded now if there is none."""
     recorded = [r for r in ledger.store.requests_of([node]) if r.kind == ERASURE]
     if not recorded:
         at = format_time(requested_at or now())
         fields = {"requests": [[ERASURE, node, at]]}
         ledger.admin_statement(log_key, ("lineage-requests", _nonce()), REQUEST_PREDICATE, fields)
         recorded = [r for r in ledger.store.requests_of([node]) if r.kind == ERASURE]
-    request = recorded[0]
-    receipt = Receipt(request, ledger.inclusion_proof(request.entry))
-    erasure = ("lineage-erasure", _nonce())
-    entry = ledger.admin_statement(log_key, erasure, ERASURE_PREDICATE, {"erasures": 1})
-    identities.erase_subject(subject.lookup)
-    return ErasureResult(True, receipt, entry)
+    return recorded[0]
+
+
+def answered_requests(ledger: Ledger) -> dict[int, int]:
+    """request entry -> the entry of the Erasure statement that answers it."""
+    answered: dict[int, int] = {}
+    for row in table_rows(ledger.store, StatementRow):
+        if row.predicate_type != ERASURE_PREDICATE:
+            continue
+        stored = ledger.store.entry(row.entry)
+        if stored is None:
+            continue
+        request = parse_statement(parse_envelope(stored[1]).payload).predicate.get("request")
+        if isinstance(request, int) and not isinstance(request, bool):
+            answered.setdefault(request, row.entry)
+    return answered

@@ -74,7 +74,7 @@ NODE_ATTRIBUTES: dict[str, dict[str, tuple[type, ...]]] = {
         "jurisdiction": _STR,
         "content": _STR,
     },
-    SUBJECT: {"age": _STR},
+    SUBJECT: {"age": _STR, "binding": _STR},
     RECORD: {"content": _STR},
     SHARD: {"sha256": _STR, "size": _INT, "records": _INT, "uri": _STR},
     DATASET: {"version": _STR, "description": _STR},

@@ -103,6 +103,11 @@ class IdentityStore(IdentityWriter, Protocol):
         the store's files that the store can remove; False if there was no such subject."""
         ...
 
+    def scrub(self) -> None:
+        """Remove from the store's files what deleted rows may have left (SQLite: the
+        write-ahead log's copies); erasure calls it even when nothing is left to delete."""
+        ...
+
     def live_subjects(self, nodes: Iterable[str]) -> set[str]:
         """The subject node ids among ``nodes`` whose key still exists."""
         ...
@@ -131,6 +136,12 @@ class Subject:
     def record_id(self, raw: str) -> str:
         """The pseudonymous graph id (``rec:…``) of this subject's record ``raw``."""
         return "rec:" + self._mac(b"record", raw, ID_BYTES)
+
+    def author_binding(self, author: str) -> str:
+        """A keyed check value binding this subject's key to the raw author id: recorded
+        with the subject node, it lets anyone holding the key and the id confirm that a
+        key-table row really belongs to that author (and no one else's key is erased)."""
+        return self._mac(b"author", author, ID_BYTES)
 
     def content_digest(self, sha256_hex: str) -> str:
         """The keyed pseudonym of a content SHA-256 (hex) of this subject's data."""

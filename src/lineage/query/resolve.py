@@ -4,20 +4,22 @@ raw platform id of a post, an author or a record, through the identity tables.""
 from __future__ import annotations
 
 from lineage.errors import InputError
+from lineage.ledger.subjects import resolve_checked
 from lineage.model.graph import ID_PREFIX, POST
-from lineage.model.identity import AUTHOR, POST_ID, RECORD_ID, Identities
+from lineage.model.identity import AUTHOR, POST_ID, RECORD_ID
 from lineage.store.base import Store
 
 _WHAT = {AUTHOR: "author", POST_ID: "post", RECORD_ID: "record"}
 
 
 def resolve_raw(store: Store, kind: str, raw: str) -> str:
-    """The node id of the raw ``kind`` id ``raw`` (``author``, ``post`` or ``record``)."""
-    found = Identities(store.identities()).resolve(kind, raw)
+    """The node id of the raw ``kind`` id ``raw`` (``author``, ``post`` or ``record``),
+    checked against the ledger (:func:`lineage.ledger.subjects.resolve_checked`)."""
+    found = resolve_checked(store, kind, raw)
     if found is None:
         why = "or erased" if kind == AUTHOR else "or its author was erased"
-        raise InputError(f"no {_WHAT[kind]} {raw!r} in the ledger ({why})")
-    return found[1]
+        raise InputError(f"no {_WHAT[kind]} {raw[:80]!r} in the ledger ({why})")
+    return found.node_id
 
 
 def resolve(

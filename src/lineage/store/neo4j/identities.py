@@ -108,6 +108,10 @@ class Neo4jIdentities:
             rows = run(_ERASE_SUBJECT, {"lookup": lookup.hex()})
         return bool(rows and rows[0][0])
 
+    def scrub(self) -> None:
+        """Nothing to do from here: Neo4j reuses freed space in its store files later
+        (compact them, e.g. with ``neo4j-admin database copy``, to be sure)."""
+
     def live_subjects(self, nodes: Iterable[str]) -> set[str]:
         """The subject node ids among ``nodes`` whose key still exists."""
         wanted = sorted(set(nodes))

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 
+from lineage.faults import reached
 from lineage.model.identity import subject_node_id
 from lineage.store.sqlite._chunks import rows_in
 
@@ -112,8 +113,13 @@ class SqliteIdentities:
                 self._db.execute("DELETE FROM subject_keys WHERE handle = ?", (row[0],))
         if row is None:
             return False
+        reached("erase.after-key-deletion")
         self._after_erasure()
         return True
+
+    def scrub(self) -> None:
+        """Checkpoint and truncate the write-ahead log (no copy of a deleted key stays)."""
+        self._after_erasure()
 
     def live_subjects(self, nodes: Iterable[str]) -> set[str]:
         """The subject node ids among ``nodes`` whose key still exists."""
