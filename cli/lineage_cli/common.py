@@ -96,9 +96,9 @@ def key_directory(path: Path) -> KeyDirectory:
 
 
 @contextmanager
-def open_ledger(db: str | None) -> Iterator[Ledger]:
+def open_ledger(db: str | None, *, read_only: bool = False) -> Iterator[Ledger]:
     """Open the ledger at store URL ``db`` for the ``with`` block, closing it after."""
-    ledger = Ledger.open(db)
+    ledger = Ledger.open(db, read_only=read_only)
     try:
         yield ledger
     finally:

@@ -114,7 +114,7 @@ def trace(
     if not 0 <= limit <= MAX_LIMIT:
         raise InputError(f"--limit must be between 0 and {MAX_LIMIT}")
     moment = _as_of(as_of)
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         store = ledger.store
         if path is not None:
             start = resolve_post(store, path)
@@ -198,7 +198,7 @@ def impact(
     shards to rebuild without which records, the dataset versions superseded, the models
     to retrain (and which of their shards are affected), the fine-tunes to refit."""
     moment = _as_of(as_of)
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         start = resolve(ledger.store, node, post=post, author=author, record=record)
         plan = remediation_plan(ledger.store, start, moment)
     result = plan.impact
@@ -260,7 +260,7 @@ def show(
     json_out: JsonOption = False,
 ) -> None:
     """A node, its attributes, edges, and the ledger entries asserting them (with proofs)."""
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         start = resolve(ledger.store, node, post=post, author=author, record=record)
         shown = show_node(ledger, start)
     if json_out:

@@ -128,7 +128,7 @@ def revoke(
 @handle_errors
 def list_keys(db: DbOption = None, json_out: JsonOption = False) -> None:
     """List registered keys, their steps, validity and status."""
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         signers = ledger.store.signers()
     moment = now()
     if json_out:

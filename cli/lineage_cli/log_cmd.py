@@ -149,7 +149,7 @@ def verify(
     """Re-derive and check everything: signatures, authorisations, tree, checkpoints."""
     pinned = parse_verifier_key(log_key)[1] if log_key else None
     since_note = since.read_text(encoding="utf-8") if since else None
-    with open_ledger(db) as ledger, progress_bar("verifying", ledger.size(), not json_out) as tick:
+    with open_ledger(db, read_only=True) as ledger, progress_bar("verifying", ledger.size(), not json_out) as tick:
         report = verify_ledger(
             ledger.store, pinned_key=pinned, since_note=since_note, progress=tick
         )
@@ -176,7 +176,7 @@ def proof(
     json_out: JsonOption = False,
 ) -> None:
     """Inclusion proof of an entry against the latest signed checkpoint."""
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         result = ledger.inclusion_proof(entry)
     if json_out:
         print_json(result.to_json())
@@ -196,7 +196,7 @@ def checkpoint(
     ] = False,
 ) -> None:
     """Print the latest signed checkpoint exactly as a third party would store it."""
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         if show_key:
             typer.echo(verifier_key(ledger.origin, ledger.log_public_key))
             return

@@ -76,7 +76,7 @@ def check_cmd(
             f"must be between 0 and {MAX_LISTED_LIMIT}", param_hint="--max-listed"
         )
     moment = parse_time(as_of, "--as-of") if as_of else None
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=not record) as ledger:
         log_key = key_directory(keys_dir).load(ledger.log_key_name) if record else None
         with progress_bar("checking records", None, not json_out) as tick:
             result = run_check(
@@ -182,7 +182,7 @@ def register_cmd(
 @handle_errors
 def list_cmd(db: DbOption = None, json_out: JsonOption = False) -> None:
     """The policies registered in the ledger."""
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         found = registrations(ledger)
     if json_out:
         print_json({"policies": [vars(r) for r in found]})

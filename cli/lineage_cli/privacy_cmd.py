@@ -93,7 +93,7 @@ def erase(
 def receipt(author: AuthorOption, db: DbOption = None, json_out: JsonOption = False) -> None:
     """An author's objection and erasure requests: each entry with its inclusion proof
     against the latest signed checkpoint, evidence the person can keep."""
-    with open_ledger(db) as ledger:
+    with open_ledger(db, read_only=True) as ledger:
         found = receipts(ledger, author)
     if json_out:
         print_json({"receipts": [r.to_json() for r in found]})

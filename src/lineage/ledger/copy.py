@@ -5,10 +5,11 @@ hashes, checkpoints (byte for byte), the signer registry, the graph projection a
 the subject key tables with the same index key, so raw-id lookups keep working. A
 copy of a tampered ledger is tampered the same way, and ``verify`` says so.
 
-The ledger part is written in one append session: the target holds the whole copy
-or none of it (a target that was initialised but received no entries may be copied
-into again). The key tables go first, in their own transactions; they hold keys,
-not ledger content.
+The target must hold nothing: the copy creates its ledger. Everything, key tables
+included, is written in one transaction (:meth:`Store.create_session`): a copy that is
+interrupted leaves the target as empty as it was, never "keys but no entries". The keys
+of subjects whose erasure the ledger records are never copied, even if an interrupted
+erasure left them in the source. Crash point: ``copy.before-commit``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from itertools import islice
 from typing import TypeVar
 
 from lineage.errors import ConfigurationError
+from lineage.faults import reached
+from lineage.ledger.erasure import erased_subjects
 from lineage.ledger.verify import VerifyReport, verify_ledger
+from lineage.model.identity import subject_node_id
 from lineage.model.rows import PROJECTION_TABLES, GraphBatch
 from lineage.progress import StageProgress, no_progress
 from lineage.store import open_store
@@ -61,29 +65,23 @@ def _chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
         yield chunk
 
 
-def _prepare_target(source: Store, target: Store) -> None:
-    meta = source.meta()  # refuses a ledger of another schema version
-    if target.is_initialized():
-        if target.meta() != meta or target.size() != 0:
-            raise ConfigurationError(
-                f"{target.url} already holds a ledger; copy into an empty store"
-            )
-        return
-    own = {k: v for k, v in meta.items() if k != "schema_version"}
-    target.initialize(own, index_key=source.identities().index_key())
-
-
-def _copy_identities(source: Store, target: Store, progress: Progress) -> tuple[int, int]:
-    theirs, ours = source.identities(), target.identities()
+def _copy_identities(source: Store, session: AppendSession, progress: Progress) -> tuple[int, int]:
+    """The subject keys and raw-id bindings, but those of erased subjects."""
+    theirs = source.identities()
+    erased = erased_subjects(source)
+    kept: set[bytes] = set()
     subjects = bindings = 0
     for chunk in _chunks(theirs.iter_subjects()):
-        ours.save_identities(chunk, [])
-        subjects += len(chunk)
+        keys = [(lookup, key) for lookup, key in chunk if subject_node_id(key) not in erased]
+        session.save_identities(keys, [])
+        kept.update(lookup for lookup, _ in keys)
+        subjects += len(keys)
         progress(len(chunk))
-    for bound in _chunks(theirs.iter_bindings()):
-        ours.save_identities([], bound)
+    for chunk in _chunks(theirs.iter_bindings()):
+        bound = [(lookup, subject) for lookup, subject in chunk if subject in kept]
+        session.save_identities([], bound)
         bindings += len(bound)
-        progress(len(bound))
+        progress(len(chunk))
     return subjects, bindings
 
 
@@ -100,17 +98,19 @@ def _copy_graph(source: Store, session: AppendSession, progress: Progress) -> in
 
 
 def copy_ledger(source: Store, target: Store, progress: Progress | None = None) -> CopyResult:
-    """Copy everything ``source`` holds into the empty ``target``."""
+    """Copy everything ``source`` holds into ``target``, which must hold nothing."""
     tick = progress or (lambda n: None)
     if source.open_url == target.open_url:
         raise ConfigurationError("copy needs two different stores")
     if not source.is_initialized():
         raise ConfigurationError(f"{source.url} holds no ledger")
     with source.snapshot():
-        _prepare_target(source, target)
-        subjects, bindings = _copy_identities(source, target, tick)
+        meta = source.meta()  # refuses a ledger of another schema version
+        own = {k: v for k, v in meta.items() if k != "schema_version"}
+        index_key = source.identities().index_key()
         entries = tree_nodes = checkpoints = 0
-        with target.append_session() as session:
+        with target.create_session(own, index_key) as session:
+            subjects, bindings = _copy_identities(source, session, tick)
             for chunk in _chunks(source.iter_entries()):
                 session.add_entries(chunk)
                 entries += len(chunk)
@@ -124,6 +124,7 @@ def copy_ledger(source: Store, target: Store, progress: Progress | None = None) 
                 session.add_checkpoint(size, note)
                 checkpoints += 1
             graph_rows = _copy_graph(source, session, tick)
+            reached("copy.before-commit")
         latest = target.latest_checkpoint()
     return CopyResult(
         entries,

@@ -36,7 +36,7 @@ from lineage.model.requests import ERASURE, OBJECTION, REQUEST_PREDICATE
 from lineage.model.rows import RequestRow, StatementRow
 from lineage.model.statement import parse_statement
 from lineage.model.times import format_time, format_us, now
-from lineage.store.base import table_rows
+from lineage.store.base import Store, table_rows
 
 ERASURE_PREDICATE = predicates.ERASURE
 
@@ -110,7 +110,7 @@ def erase_author(
     request = _erasure_request(ledger, log_key, found.node_id, requested_at)
     reached("erase.after-request")
     receipt = Receipt(request, ledger.inclusion_proof(request.entry))
-    entry = answered_requests(ledger).get(request.entry)
+    entry = answered_requests(ledger.store).get(request.entry)
     if entry is None:
         fields = {"erasures": 1, "request": request.entry}
         entry = ledger.admin_statement(
@@ -134,16 +134,27 @@ def _erasure_request(
     return recorded[0]
 
 
-def answered_requests(ledger: Ledger) -> dict[int, int]:
+def answered_requests(store: Store) -> dict[int, int]:
     """request entry -> the entry of the Erasure statement that answers it."""
     answered: dict[int, int] = {}
-    for row in table_rows(ledger.store, StatementRow):
+    for row in table_rows(store, StatementRow):
         if row.predicate_type != ERASURE_PREDICATE:
             continue
-        stored = ledger.store.entry(row.entry)
+        stored = store.entry(row.entry)
         if stored is None:
             continue
         request = parse_statement(parse_envelope(stored[1]).payload).predicate.get("request")
         if isinstance(request, int) and not isinstance(request, bool):
             answered.setdefault(request, row.entry)
     return answered
+
+
+def erased_subjects(store: Store) -> set[str]:
+    """The subject nodes whose erasure an Erasure statement records (their keys may
+    still be in the store if that erasure was interrupted: they must not be copied)."""
+    answered = answered_requests(store)
+    return {
+        row.target
+        for row in table_rows(store, RequestRow)
+        if row.kind == ERASURE and row.entry in answered
+    }

@@ -88,9 +88,10 @@ class Ledger:
             raise ConfigurationError(f"{store.url}: not an initialised lineage ledger") from exc
 
     @classmethod
-    def open(cls, url: str | None = None) -> Ledger:
-        """Open the ledger in the store at ``url``; raise ConfigurationError if it holds none."""
-        store = open_store(url)
+    def open(cls, url: str | None = None, *, read_only: bool = False) -> Ledger:
+        """Open the ledger in the store at ``url``; raise ConfigurationError if it holds
+        none. ``read_only``: nothing will be appended (a read-only file can be opened)."""
+        store = open_store(url, read_only=read_only)
         if not store.is_initialized():
             store.close()
             raise ConfigurationError("the store holds no ledger (create one with: lineage init)")

@@ -64,8 +64,8 @@ class SeededKeySource:
 
 
 class IdentityWriter(Protocol):
-    """Where new subject keys and raw-id bindings are written: an append session, or
-    (for copies) a store's key tables."""
+    """Where new subject keys and raw-id bindings are written: an append session, so
+    that they are committed with the statements made of them, or not at all."""
 
     def save_identities(
         self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
@@ -75,7 +75,7 @@ class IdentityWriter(Protocol):
         ...
 
 
-class IdentityStore(IdentityWriter, Protocol):
+class IdentityStore(Protocol):
     """The key tables a store keeps outside the hashed ledger."""
 
     def index_key(self) -> bytes:

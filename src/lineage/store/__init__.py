@@ -12,7 +12,7 @@ from lineage.store.neo4j.url import SCHEMES as NEO4J_SCHEMES
 from lineage.store.sqlite.store import SqliteStore
 
 
-def _neo4j(url: str, create: bool) -> Store:
+def _neo4j(url: str, create: bool, read_only: bool) -> Store:
     from lineage.store.neo4j.store import Neo4jStore
 
     return Neo4jStore(url, create=create)
@@ -21,8 +21,8 @@ def _neo4j(url: str, create: bool) -> Store:
 DEFAULT_URL = "sqlite:///./lineage.db"
 URL_ENV = "LINEAGE_DB"
 
-_FACTORIES: dict[str, Callable[[str, bool], Store]] = {
-    "sqlite": lambda url, create: SqliteStore(url, create=create),
+_FACTORIES: dict[str, Callable[[str, bool, bool], Store]] = {
+    "sqlite": lambda url, create, read_only: SqliteStore(url, create=create, read_only=read_only),
     **{scheme: _neo4j for scheme in NEO4J_SCHEMES},
 }
 
@@ -32,15 +32,22 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(URL_ENV) or DEFAULT_URL
 
 
-def open_store(url: str | None = None, *, create: bool = False) -> Store:
-    """Open the store named by ``url`` (or ``LINEAGE_DB``, or the default)."""
+def open_store(url: str | None = None, *, create: bool = False, read_only: bool = False) -> Store:
+    """Open the store named by ``url`` (or ``LINEAGE_DB``, or the default).
+
+    Without ``create``, the store must hold a ledger (nothing is created or changed to
+    find out). ``read_only`` promises that nothing will be written: a SQLite file is then
+    opened read-only, and so it is anyway when the file or its directory is not
+    writable (a ledger on read-only media)."""
     resolved = resolve_url(url)
     scheme = resolved.split(":", 1)[0]
     factory = _FACTORIES.get(scheme)
     if factory is None:
         known = ", ".join(f"{s}://" for s in sorted(_FACTORIES))
         raise ConfigurationError(f"unknown store URL scheme {scheme!r} (known: {known})")
-    return factory(resolved, create)
+    if create and read_only:
+        raise ConfigurationError("a store cannot be created read-only")
+    return factory(resolved, create, read_only)
 
 
 __all__ = ["DEFAULT_URL", "AppendSession", "Store", "open_store", "resolve_url"]

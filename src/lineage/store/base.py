@@ -217,6 +217,17 @@ class Store(LogReads, GraphReads, Protocol):
         ``index_key`` keys the raw-id lookups (random unless a copy brings its own)."""
         ...
 
+    def is_empty(self) -> bool:
+        """Whether the store holds nothing at all (a copy goes only into such a store)."""
+        ...
+
+    def create_session(
+        self, meta: dict[str, str], index_key: bytes | None = None
+    ) -> AbstractContextManager[AppendSession]:
+        """Create a ledger in an empty store and write into it, all in one transaction:
+        a crash leaves the store as empty as it was. Refuses a store holding anything."""
+        ...
+
     def meta(self) -> dict[str, str]:
         """The ledger's metadata (origin, log key); refuses a store of another schema version."""
         ...

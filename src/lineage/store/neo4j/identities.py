@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 
 from lineage.errors import StoreError
+from lineage.faults import reached
 from lineage.model.identity import subject_node_id
 from lineage.store.neo4j._cypher import Run, in_chunks, pages
 
@@ -84,13 +85,6 @@ class Neo4jIdentities:
         rows = self._read(_IDENTITY_OWNER, {"lookup": lookup.hex()})
         return (bytes.fromhex(rows[0][0]), bytes(rows[0][1])) if rows else None
 
-    def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
-    ) -> dict[bytes, bytes]:
-        """Insert new subjects and bindings; every given subject's stored key."""
-        with self._locked_write() as run:
-            return save_identity_rows(run, subjects, identities)
-
     def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
         """Every subject as (lookup, key), in lookup order."""
         for lookup, key in pages(self._read, _SUBJECTS_PAGE, ""):
@@ -106,7 +100,10 @@ class Neo4jIdentities:
         them, e.g. with ``neo4j-admin database copy``, to be sure no copy remains)."""
         with self._locked_write() as run:
             rows = run(_ERASE_SUBJECT, {"lookup": lookup.hex()})
-        return bool(rows and rows[0][0])
+        erased = bool(rows and rows[0][0])
+        if erased:
+            reached("erase.after-key-deletion")
+        return erased
 
     def scrub(self) -> None:
         """Nothing to do from here: Neo4j reuses freed space in its store files later

@@ -65,6 +65,7 @@ UNWIND $meta AS m CREATE (:LedgerMeta {key: m[0], value: m[1]})
 WITH DISTINCT l
 CREATE (:KeySecret {name: 'index', value: $index_key})
 """
+_ANY_NODE = "MATCH (n) RETURN 1 LIMIT 1"
 _IS_INITIALIZED = "MATCH (m:LedgerMeta {key: 'schema_version'}) RETURN count(m)"
 _META = "MATCH (m:LedgerMeta) RETURN m.key, m.value"
 _SIZE = "MATCH (e:LedgerEntry) WHERE e.idx < $bound RETURN e.idx ORDER BY e.idx DESC LIMIT 1"
@@ -326,15 +327,33 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         return bool(self._run(_IS_INITIALIZED, {})[0][0])
 
     def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
-        """Create the schema and record ``meta``; refuses an initialised store."""
+        """Create the schema and record ``meta``; refuses a database that holds anything."""
+        with self.create_session(meta, index_key):
+            pass
+
+    def is_empty(self) -> bool:
+        """Whether the database holds no node at all."""
+        return not self._run(_ANY_NODE, {})
+
+    @contextmanager
+    def create_session(
+        self, meta: dict[str, str], index_key: bytes | None = None
+    ) -> Iterator[Neo4jSession]:
+        """Create the ledger (metadata, index key, append lock) and write into it in one
+        transaction: a crash leaves the database as empty as it was. Constraints and
+        indexes are created first, on their own (Neo4j keeps schema changes out of data
+        transactions); they hold no data."""
         if self.is_initialized():
             raise ConfigurationError(f"{self.url} already holds a ledger")
+        if not self.is_empty():
+            raise ConfigurationError(f"{self.url} holds other data: not a place for a ledger")
         with self._translated():
             for statement in SCHEMA:
                 self._driver.execute_query(statement, database_=self._database)
         rows = [["schema_version", SCHEMA_VERSION], *map(list, sorted(meta.items()))]
         with self._write() as tx:
             tx.run(_INIT, {"meta": rows, "index_key": index_key or os.urandom(32)}).consume()
+            yield Neo4jSession(tx)
 
     def meta(self) -> dict[str, str]:
         """The ledger's metadata (origin, log key); refuses a store of another schema version."""

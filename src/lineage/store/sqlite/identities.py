@@ -85,13 +85,6 @@ class SqliteIdentities:
         row = self._db.execute(_IDENTITY_OWNER, (lookup,)).fetchone()
         return (bytes(row[0]), bytes(row[1])) if row else None
 
-    def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
-    ) -> dict[bytes, bytes]:
-        """Insert new subjects and bindings; every given subject's stored key."""
-        with self._transaction():
-            return save_identity_rows(self._db, subjects, identities)
-
     def iter_subjects(self) -> Iterator[tuple[bytes, bytes]]:
         """Every subject as (lookup, key), in lookup order."""
         return _pairs(self._db.execute(_SUBJECTS))

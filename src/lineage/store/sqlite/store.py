@@ -33,6 +33,11 @@ CACHE_KIB = 32 * 1024
 """Page cache per connection: large graphs insert into several random-keyed B-trees."""
 
 
+def _writable(path: Path) -> bool:
+    """Whether lineage may write this database (and the files SQLite keeps beside it)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 def path_from_url(url: str) -> Path:
     """The database file path of a ``sqlite:///path`` store URL."""
     prefix = "sqlite:///"
@@ -160,32 +165,68 @@ class SqliteSession(_LogReads):
 class SqliteStore(_LogReads, SqliteGraph):
     """The SQLite implementation of :class:`lineage.store.base.Store`."""
 
-    def __init__(self, url: str, *, create: bool = False) -> None:
+    def __init__(self, url: str, *, create: bool = False, read_only: bool = False) -> None:
         self.url = self.open_url = url
         self.path = path_from_url(url)
-        if not create and not self.path.exists():
+        exists = self.path.exists()
+        if not exists and not create:
             raise ConfigurationError(f"no ledger at {self.path} (create one with: lineage init)")
-        if create:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not exists:
+            self._create_private_file()
+        self.read_only = read_only or not _writable(self.path)
         try:
-            self._db = sqlite3.connect(
-                self.path,
-                isolation_level=None,
-                timeout=_BUSY_TIMEOUT_MS / 1000,
-                check_same_thread=False,
-            )
+            self._db = self._connect()
+            tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a SQLite database ({exc})") from exc
+        if "meta" not in tables and not create:
+            what = "is empty" if not tables else "is not a lineage ledger"
+            self._db.close()
+            raise ConfigurationError(f"{self.path} {what} (create a ledger with: lineage init)")
+        if not tables or "meta" in tables:
+            self._configure()
+        SqliteGraph.__init__(self, self._db)
+
+    def _create_private_file(self) -> None:
+        """Create the (empty) database file readable by its owner only: it holds key
+        secrets. SQLite gives its write-ahead log and index files the same mode."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot be created: {exc.strerror}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            # a read-only directory cannot hold the write-ahead log's index: read the file
+            # as it is (immutable), which is what a ledger on read-only media is
+            immutable = "&immutable=1" if not os.access(self.path.parent, os.W_OK) else ""
+            uri = f"{self.path.resolve().as_uri()}?mode=ro{immutable}"
+            return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        return sqlite3.connect(
+            self.path,
+            isolation_level=None,
+            timeout=_BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=False,
+        )
+
+    def _configure(self) -> None:
+        """Settings of a connection to a ledger (or to a file that will become one)."""
+        try:
             self._db.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
+            if not self.read_only:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = FULL")
+                # freed space is zeroed, so an erased subject's key leaves no stale copy
+                self._db.execute("PRAGMA secure_delete = ON")
             self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             # the scratch tables of a check (sorted copies of the packed records) get the
             # same bounded cache instead of SQLite's 2 MB default
             self._db.execute(f"PRAGMA temp.cache_size = -{CACHE_KIB}")
-            # freed space is zeroed, so an erased subject's key leaves no stale copy
-            self._db.execute("PRAGMA secure_delete = ON")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open as SQLite: {exc}") from exc
-        SqliteGraph.__init__(self, self._db)
 
     def is_initialized(self) -> bool:
         """Whether the store already holds a ledger (its schema and metadata)."""
@@ -195,9 +236,26 @@ class SqliteStore(_LogReads, SqliteGraph):
         return row is not None
 
     def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
-        """Create the schema and record ``meta``; refuses an initialised store."""
+        """Create the schema and record ``meta``; refuses a store that holds anything."""
+        with self.create_session(meta, index_key):
+            pass
+
+    def is_empty(self) -> bool:
+        """Whether the file holds no table at all."""
+        return self._db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone() is None
+
+    @contextmanager
+    def create_session(
+        self, meta: dict[str, str], index_key: bytes | None = None
+    ) -> Iterator[SqliteSession]:
+        """Create the ledger (schema, metadata, index key) and write into it, all in one
+        transaction: a crash leaves the file as empty as it was. The write-ahead log is
+        emptied before (frames a crashed attempt left) and after."""
         if self.is_initialized():
             raise ConfigurationError(f"{self.path} already holds a ledger")
+        if not self.is_empty():
+            raise ConfigurationError(f"{self.path} holds other tables: not a place for a ledger")
+        self.checkpoint_wal()
         with self._transaction():
             for statement in statements_of(*STORE_SCHEMA):
                 self._db.execute(statement)
@@ -208,6 +266,11 @@ class SqliteStore(_LogReads, SqliteGraph):
                 "INSERT INTO meta (key, value) VALUES (?, ?)",
                 [("schema_version", SCHEMA_VERSION), *sorted(meta.items())],
             )
+            try:
+                yield SqliteSession(self._db)
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: write failed: {exc}") from exc
+        self.checkpoint_wal()
 
     def meta(self) -> dict[str, str]:
         """The ledger's metadata (origin, log key); refuses a store of another schema version."""
@@ -225,6 +288,11 @@ class SqliteStore(_LogReads, SqliteGraph):
 
     @contextmanager
     def _transaction(self, mode: str = "IMMEDIATE") -> Iterator[None]:
+        if mode == "IMMEDIATE" and self.read_only:
+            raise StoreError(
+                f"{self.path}: opened read-only (the file or its directory is not writable);"
+                " nothing can be written to it"
+            )
         try:
             self._db.execute(f"BEGIN {mode}")
         except sqlite3.OperationalError as exc:
@@ -241,6 +309,8 @@ class SqliteStore(_LogReads, SqliteGraph):
 
     def checkpoint_wal(self) -> None:
         """Copy the write-ahead log into the database file and truncate it to zero bytes."""
+        if self.read_only:
+            return
         busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if busy:
             raise StoreError(
