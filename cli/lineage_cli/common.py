@@ -22,8 +22,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from lineage.crypto.keys import KeyDirectory
-from lineage.errors import LineageError, VerificationError
+from lineage.crypto.keys import KeyDirectory, PublicKey
+from lineage.crypto.note import parse_verifier_key
+from lineage.errors import InputError, LineageError, VerificationError
 from lineage.ledger.log import Ledger
 from lineage.store import URL_ENV
 
@@ -121,3 +122,28 @@ def progress_bar(label: str, total: int | None, enabled: bool) -> Iterator[Calla
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task(label, total=total)
         yield lambda n: progress.advance(task, n)
+
+
+def read_text_option(path: Path, option: str, limit: int) -> str:
+    """The UTF-8 text of the file an option names, at most ``limit`` bytes; bad input
+    is one line naming the option and the file."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}", field=option) from exc
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than {limit} bytes", field=option)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text", field=option) from exc
+
+
+def verifier_key_option(text: str, option: str) -> PublicKey:
+    """The public key of a C2SP verifier key given as an option (bad usage, not a failed
+    verification, if it is not one)."""
+    try:
+        return parse_verifier_key(text)[1]
+    except LineageError as exc:
+        raise InputError(str(exc), field=option) from exc

@@ -9,7 +9,7 @@ from typing import Annotated, BinaryIO
 import typer
 
 from lineage.crypto.keys import SigningKey
-from lineage.crypto.note import parse_verifier_key, verifier_key
+from lineage.crypto.note import MAX_NOTE_BYTES, verifier_key
 from lineage.errors import InputError
 from lineage.ingest.jsonl import read_envelopes
 from lineage.ingest.statements import sign_statement_file
@@ -26,7 +26,9 @@ from lineage_cli.common import (
     open_ledger,
     print_json,
     progress_bar,
+    read_text_option,
     stdout,
+    verifier_key_option,
 )
 
 
@@ -147,9 +149,12 @@ def verify(
     json_out: JsonOption = False,
 ) -> None:
     """Re-derive and check everything: signatures, authorisations, tree, checkpoints."""
-    pinned = parse_verifier_key(log_key)[1] if log_key else None
-    since_note = since.read_text(encoding="utf-8") if since else None
-    with open_ledger(db, read_only=True) as ledger, progress_bar("verifying", ledger.size(), not json_out) as tick:
+    pinned = verifier_key_option(log_key, "--log-key") if log_key else None
+    since_note = read_text_option(since, "--since", MAX_NOTE_BYTES) if since else None
+    with (
+        open_ledger(db, read_only=True) as ledger,
+        progress_bar("verifying", ledger.size(), not json_out) as tick,
+    ):
         report = verify_ledger(
             ledger.store, pinned_key=pinned, since_note=since_note, progress=tick
         )
