@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from lineage.errors import InputError
+from lineage.ledger.erasure import erase_author
 from lineage.model.times import parse_time
 from lineage.policy.check import check
 from lineage.policy.document import parse_policy, read_policy
@@ -111,3 +112,36 @@ def test_training_time_is_absent_for_shards(
     rules = read_policy(policy)
     assert check(env.ledger.store, "model:m1", rules).rules[1].failed == 0
     assert check(env.ledger.store, "shard:s1", rules).rules[1].failed == len(POSTS)
+
+
+def test_erasure_is_judged_at_its_time(policy_env: tuple[LedgerEnv, dict[str, str]]) -> None:
+    """An erasure requested before the data was used fails the check; one requested after
+    it is a notice naming the run that must be retrained; --as-of sees neither before the
+    request was recorded."""
+    env, ids = policy_env
+    policy = read_policy(POLICY)
+    shard = failed(check(env.ledger.store, "shard:s1", policy), ids)  # used 2024-07-02
+    assert "erasure" not in shard and shard["erased-after-use"] == {"erased"}
+    model = check(env.ledger.store, "model:m1", policy)  # used 2024-08-01
+    assert failed(model, ids)["erasure"] == {"erased"}
+    assert "erased-after-use" not in failed(model, ids)
+    before = check(env.ledger.store, "shard:s1", policy, as_of=parse_time("2024-07-10T12:00:00Z"))
+    assert "erased-after-use" not in failed(before, ids)
+    notice = next(
+        f
+        for f in check(env.ledger.store, "shard:s1", policy).notice_findings
+        if f.rule == "erased-after-use"
+    )
+    assert notice.run == "shard:s1" and notice.origin == ids["erased"]
+
+
+def test_a_model_compliant_when_trained_still_passes_after_its_authors_erasure(
+    policy_env: tuple[LedgerEnv, dict[str, str]],
+) -> None:
+    env, ids = policy_env
+    policy = read_policy(POLICY)
+    before = check(env.ledger.store, "model:m1", policy)
+    assert erase_author(env.ledger, env.admin, "fb:user:ok").erased
+    after = check(env.ledger.store, "model:m1", policy)
+    assert after.violations == before.violations
+    assert failed(after, ids)["erased-after-use"] == {"ok"}

@@ -13,7 +13,8 @@ Attributes (every time is a CEL ``timestamp``; an absent one tests false with ``
 ``subject`` (the post's author)
     ``id`` (pseudonymous), ``age`` (the bracket the pipeline recorded, e.g. ``adult``,
     ``minor``; empty if none); ``objected``: when they objected, if recorded by
-    ``--as-of`` (the earliest objection); ``erased``: an erasure request was recorded.
+    ``--as-of`` (the earliest objection); ``erased``: when they asked for erasure, if
+    the request was recorded by ``--as-of`` (the earliest).
 ``history`` (the record that reached the shard)
     ``steps``: the steps that made it from the post, oldest first; ``drops``: reasons
     recorded against the post or that record (a dropped item that still reached a
@@ -54,7 +55,7 @@ VARIABLES: dict[str, dict[str, str]] = {
         "created": _TIME,
         "deleted": _TIME,
     },
-    "subject": {"id": _STRING, "age": _STRING, "objected": _TIME, "erased": _BOOL},
+    "subject": {"id": _STRING, "age": _STRING, "objected": _TIME, "erased": _TIME},
     "history": {"steps": _STRINGS, "drops": _STRINGS},
     "time": {"ingest": _TIME, "use": _TIME, "training": _TIME, "as_of": _TIME},
 }

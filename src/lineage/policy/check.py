@@ -29,7 +29,7 @@ from lineage.model.graph import (
     SHARD,
     TRAINED_ON,
 )
-from lineage.model.requests import DELETION, ERASURE
+from lineage.model.requests import DELETION, ERASURE, OBJECTION
 from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
 from lineage.model.times import format_us, parse_time
 from lineage.policy.cel_env import FIELDS, Evaluator
@@ -216,7 +216,7 @@ class _Context:
     drops: dict[str, list[str]]
     deleted: dict[str, tuple[int, int]]
     objected: dict[str, tuple[int, int]]
-    erased: dict[str, int]
+    erased: dict[str, tuple[int, int]]
 
     @classmethod
     def load(cls, store: Store, as_of: int) -> _Context:
@@ -230,14 +230,12 @@ class _Context:
                 drops.setdefault(drop.node, []).append(drop.reason)
         deleted: dict[str, tuple[int, int]] = {}
         objected: dict[str, tuple[int, int]] = {}
-        erased: dict[str, int] = {}
+        erased: dict[str, tuple[int, int]] = {}
+        tables = {DELETION: deleted, OBJECTION: objected, ERASURE: erased}
         for request in table_rows(store, RequestRow):
             if request.time_us > as_of:
                 continue
-            if request.kind == ERASURE:
-                erased.setdefault(request.target, request.entry)
-                continue
-            table = deleted if request.kind == DELETION else objected
+            table = tables[request.kind]
             known = table.get(request.target)
             if known is None or request.at_us < known[0]:
                 table[request.target] = (request.at_us, request.entry)
@@ -331,7 +329,7 @@ class _Checker:
             subject = row.subject
         deletion = context.deleted.get(origin)
         objection = context.objected.get(subject) if subject else None
-        erased = subject in context.erased
+        erasure = context.erased.get(subject) if subject else None
         drops = context.drops
         created = post.get("created") if "post.created" in needed else None
         values: list[Any] = [
@@ -345,7 +343,7 @@ class _Checker:
             subject,
             self._subject_attrs(row.subject_attrs).get("age", "") if subject else "",
             objection[0] if objection else None,
-            erased,
+            erasure[0] if erasure else None,
             tuple(context.statement_step.get(e, "?") for e in row.path)
             if "history.steps" in needed
             else (),
@@ -361,9 +359,7 @@ class _Checker:
         self.evaluated += 1
         if not any(outcomes):
             return
-        requests = tuple(r[1] for r in (deletion, objection) if r is not None)
-        if erased:
-            requests += (context.erased[subject],)
+        requests = tuple(r[1] for r in (deletion, objection, erasure) if r is not None)
         for count, outcome in zip(self.counts, outcomes, strict=True):
             if outcome is not None:
                 count.failed += 1
