@@ -26,6 +26,7 @@ from lineage.errors import (
     VerificationError,
 )
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
+from lineage.ledger.cycles import closing_edge
 from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, replay_registry, seal
 from lineage.ledger.trust import TrustState
 from lineage.model.identity import PendingIdentities
@@ -265,6 +266,13 @@ class Ledger:
             raise InputError("signature does not verify", location=admitted.items[bad].location)
         if refusal is not None:
             raise refusal
+        loop = closing_edge(admitted.graph.edges, self.store)
+        if loop is not None:
+            raise InputError(
+                f"{loop.down} would derive from itself: a {loop.kind} edge from {loop.up}"
+                " closes a loop in the lineage",
+                location=admitted.items[loop.entry - tree.size].location,
+            )
         self._write(session, admitted, tree)
         return len(admitted.items)
 

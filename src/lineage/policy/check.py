@@ -17,44 +17,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from lineage.errors import InputError
 from lineage.ledger.projection import time_us
 from lineage.model.graph import (
-    DATASET,
-    FINETUNED_FROM,
     ID_PREFIX,
     MODEL,
-    PART_OF,
     POST,
     SHARD,
-    TRAINED_ON,
 )
 from lineage.model.requests import DELETION, ERASURE, OBJECTION
-from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
+from lineage.model.rows import DropRow, RequestRow, StatementRow
 from lineage.model.times import format_us, parse_time
 from lineage.policy.cel_env import FIELDS, Evaluator
 from lineage.policy.document import Policy
 from lineage.policy.origins import OriginRow, origin_rows
+from lineage.policy.uses import CYCLE, INCOMPLETE, Gap, Use, resolve_uses
 from lineage.query.nodes import require_node
 from lineage.store.base import Store, table_rows
 
 UNKNOWN_ORIGIN = "unknown-origin"
 MODEL_PREFIX = ID_PREFIX[MODEL]
+SHARD_PREFIX = ID_PREFIX[SHARD]
 MAX_LISTED = 1000
 _NEVER = 1 << 62
 _parse_object = json.JSONDecoder().decode
 """JSON of attributes as the store keeps them (one layer less than ``json.loads``: a check
 parses one per origin)."""
-
-
-@dataclass(frozen=True)
-class Use:
-    """A shard used at ``time_us`` by ``run`` (the artifact, or the model trained on it),
-    reached through the edges of ``entries``."""
-
-    time_us: int
-    run: str
-    entries: tuple[int, ...]
 
 
 @dataclass
@@ -166,46 +153,6 @@ class CheckReport:
         }
 
 
-def resolve_uses(store: Store, root: NodeRow, as_of: int) -> dict[str, list[Use]]:
-    """The shards ``root`` used, each with when and by which run."""
-    uses: dict[str, list[Use]] = {}
-
-    def add(shard: str, use: Use) -> None:
-        known = uses.setdefault(shard, [])
-        if all(u.time_us != use.time_us for u in known):
-            known.append(use)
-
-    def shards_of_dataset(dataset: str, use: Use) -> None:
-        for edge in store.edges_into([dataset], PART_OF, as_of):
-            add(edge.up, Use(use.time_us, use.run, (*use.entries, edge.entry)))
-
-    if root.kind == SHARD:
-        add(root.id, Use(root.time_us, root.id, ()))
-    elif root.kind == DATASET:
-        shards_of_dataset(root.id, Use(root.time_us, root.id, ()))
-    elif root.kind == MODEL:
-        seen = set()
-        pending: list[tuple[NodeRow, tuple[int, ...]]] = [(root, ())]
-        while pending:
-            model, via = pending.pop()
-            if model.id in seen:
-                continue
-            seen.add(model.id)
-            for edge in store.edges_into([model.id], TRAINED_ON, as_of):
-                use = Use(model.time_us, model.id, (*via, edge.entry))
-                if edge.up.startswith("ds:"):
-                    shards_of_dataset(edge.up, use)
-                else:
-                    add(edge.up, use)
-            for edge in store.edges_into([model.id], FINETUNED_FROM, as_of):
-                base_row = store.node(edge.up)
-                if base_row is not None and base_row.time_us <= as_of:
-                    pending.append((base_row, (*via, edge.entry)))
-    else:
-        raise InputError(f"check takes a shard, dataset or model, not a {root.kind}")
-    return uses
-
-
 @dataclass
 class _Context:
     """What the ledger knew at ``as_of``: statement times and steps, drops, requests."""
@@ -279,7 +226,16 @@ class _Checker:
             "violation",
             "Every record in a shard has a complete path back to a post.",
         )
-        self.report.rules = [self.unknown, *self.counts]
+        self.incomplete = RuleCount(
+            INCOMPLETE,
+            "violation",
+            "Everything the artifact names is in the ledger: its datasets, shards and base"
+            " models, the records its shards declare, and at least one origin.",
+        )
+        self.cycle = RuleCount(
+            CYCLE, "violation", "The lineage has no loop: no model is fine-tuned from itself."
+        )
+        self.report.rules = [self.incomplete, self.cycle, self.unknown, *self.counts]
         self.seen: set[tuple[str, int]] = set()
         self.evaluated = 0
         self.attrs: dict[str, dict[str, Any]] = {}
@@ -365,41 +321,54 @@ class _Checker:
                 count.failed += 1
                 self._found(count, row, use, outcome, requests)
 
-    def finish(self) -> None:
+    def finish(self, gaps: list[Gap]) -> None:
+        """Count what passed, and report the gaps of the artifact's lineage."""
         for count in self.counts:
             count.passed = self.evaluated - count.failed
+        for gap in gaps:
+            count = self.cycle if gap.rule == CYCLE else self.incomplete
+            count.failed += 1
+            shard = gap.node if gap.node.startswith(SHARD_PREFIX) else ""
+            entries = tuple(sorted(set(gap.entries)))
+            finding = Finding(
+                gap.rule, "violation", None, "", shard, gap.run, gap.used, gap.detail, entries
+            )
+            self._listed("violation", finding)
 
     def _found(
         self, count: RuleCount, row: OriginRow, use: Use, outcome: str, requests: tuple[int, ...]
     ) -> None:
-        report = self.report
-        if count.level == "violation":
-            report.violations += 1
-            listed = report.findings
-        else:
-            report.notices += 1
-            listed = report.notice_findings
-        if len(listed) >= report.listed_limit:
-            return
         entries = {row.packed_entry, *row.path, *use.entries, *requests}
         if row.origin_entry >= 0:
             entries.add(row.origin_entry)
         if row.authored_entry >= 0:
             entries.add(row.authored_entry)
         detail = count.implements if outcome == "fail" else outcome
-        listed.append(
-            Finding(
-                count.id,
-                count.level,
-                row.origin if row.origin_kind == POST else None,
-                row.record,
-                row.shard,
-                use.run,
-                use.time_us,
-                detail,
-                tuple(sorted(entries)),
-            )
+        origin = row.origin if row.origin_kind == POST else None
+        finding = Finding(
+            count.id,
+            count.level,
+            origin,
+            row.record,
+            row.shard,
+            use.run,
+            use.time_us,
+            detail,
+            tuple(sorted(entries)),
         )
+        self._listed(count.level, finding)
+
+    def _listed(self, level: str, finding: Finding) -> None:
+        """Count a finding, and list it while the list is not full."""
+        report = self.report
+        if level == "violation":
+            report.violations += 1
+            listed = report.findings
+        else:
+            report.notices += 1
+            listed = report.notice_findings
+        if len(listed) < report.listed_limit:
+            listed.append(finding)
 
 
 def _micros(text: str) -> int:
@@ -426,11 +395,16 @@ def check(
         artifact, root.kind, evaluator.policy, registered_entry, as_of_us, listed_limit=max_listed
     )
     with store.snapshot():
-        report.uses = resolve_uses(store, root, bound)
+        uses = resolve_uses(store, root, bound)
+        report.uses = uses.shards
         checker = _Checker(report, evaluator, _Context.load(store, bound))
         for n, row in enumerate(origin_rows(store, sorted(report.uses), as_of_us), 1):
             checker.add(row, report.uses[row.shard])
             if progress is not None and n % 10_000 == 0:
                 progress(10_000)
-        checker.finish()
+        gaps = list(uses.gaps)
+        if report.origins == 0:
+            detail = f"no record of {artifact} traces back to a post: nothing to check"
+            gaps.append(Gap(INCOMPLETE, artifact, artifact, root.time_us, detail, (root.entry,)))
+        checker.finish(gaps)
     return report

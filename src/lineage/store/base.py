@@ -142,6 +142,18 @@ class GraphReads(Protocol):
         ``as_of_us``, ordered by (downstream, upstream)."""
         ...
 
+    def count_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> dict[str, int]:
+        """How many ``kind`` edges asserted by ``as_of_us`` lead into each of ``nodes``
+        (those with none are left out)."""
+        ...
+
+    def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
+        """How many ``kind`` edges lead out of (downstream from) each of ``nodes``
+        (those with none are left out)."""
+        ...
+
     def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
         """The drops recorded against ``node_id`` by ``as_of_us``, in entry order."""
         ...

@@ -214,6 +214,18 @@ _EDGES_INTO = {
     + f" WHERE r.time_us <= $until RETURN {_EDGE_FIELDS}"
     for kind, forward in _FLOWS_FORWARD.items()
 }
+_COUNT_INTO = {
+    kind: "UNWIND $ids AS id MATCH (d:Lineage {id: id})"
+    + (f"<-[r:{kind}]-()" if forward else f"-[r:{kind}]->()")
+    + " WHERE r.time_us <= $until RETURN d.id, count(r)"
+    for kind, forward in _FLOWS_FORWARD.items()
+}
+_COUNT_OUT_OF = {
+    kind: "UNWIND $ids AS id MATCH (u:Lineage {id: id})"
+    + (f"-[r:{kind}]->()" if forward else f"<-[r:{kind}]-()")
+    + " RETURN u.id, count(r)"
+    for kind, forward in _FLOWS_FORWARD.items()
+}
 _DROPS_OF = (
     "MATCH (d:Drop {node: $id}) WHERE d.time_us <= $until"
     " RETURN d.node, d.reason, d.entry, d.time_us ORDER BY d.entry"
@@ -316,6 +328,21 @@ class Neo4jGraph:
         wanted = sorted(set(nodes))
         rows = in_chunks(self._graph_run, query, wanted, name="ids", until=_until(as_of_us))
         return sorted((edge_row(*r) for r in rows), key=lambda e: (e.down, e.up))
+
+    def count_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> dict[str, int]:
+        """How many ``kind`` edges lead into each of ``nodes``."""
+        wanted = sorted(set(nodes))
+        rows = in_chunks(
+            self._graph_run, _COUNT_INTO[kind], wanted, name="ids", until=_until(as_of_us)
+        )
+        return {str(node): int(count) for node, count in rows if count}
+
+    def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
+        """How many ``kind`` edges lead out of each of ``nodes``."""
+        rows = in_chunks(self._graph_run, _COUNT_OUT_OF[kind], sorted(set(nodes)), name="ids")
+        return {str(node): int(count) for node, count in rows if count}
 
     def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
         """The drops recorded against ``node_id``, in entry order."""

@@ -78,6 +78,14 @@ _EDGES_INTO = (
     "SELECT e.up, e.down, e.kind, e.entry, e.time_us FROM json_each(?1) AS w"
     " JOIN edges e ON e.down = w.value WHERE e.kind = ?2 AND e.time_us <= ?3 ORDER BY e.down, e.up"
 )
+_COUNT_INTO = (
+    "SELECT e.down, COUNT(*) FROM json_each(?1) AS w JOIN edges e ON e.down = w.value"
+    " WHERE e.kind = ?2 AND e.time_us <= ?3 GROUP BY e.down"
+)
+_COUNT_OUT_OF = (
+    "SELECT e.up, COUNT(*) FROM json_each(?1) AS w JOIN edges e ON e.up = w.value"
+    " WHERE e.kind = ?2 GROUP BY e.up"
+)
 _DROPS_OF = (
     "SELECT node, reason, entry, time_us FROM drops WHERE node = ? AND time_us <= ? ORDER BY entry"
 )
@@ -169,6 +177,18 @@ class SqliteGraph:
         sorted ids comes back in key order, so the whole list is in key order)."""
         rows = listed_rows(self._db, _EDGES_INTO, sorted(set(nodes)), kind, _until(as_of_us))
         return [EdgeRow(*r) for r in rows]
+
+    def count_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> dict[str, int]:
+        """How many ``kind`` edges lead into each of ``nodes``."""
+        rows = listed_rows(self._db, _COUNT_INTO, sorted(set(nodes)), kind, _until(as_of_us))
+        return {str(node): int(count) for node, count in rows}
+
+    def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
+        """How many ``kind`` edges lead out of each of ``nodes``."""
+        rows = listed_rows(self._db, _COUNT_OUT_OF, sorted(set(nodes)), kind)
+        return {str(node): int(count) for node, count in rows}
 
     def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
         """The drops recorded against ``node_id``, in entry order."""
