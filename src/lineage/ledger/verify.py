@@ -35,6 +35,8 @@ from lineage.ledger.expected import LABELS, ExpectedProjection, compare
 from lineage.ledger.projection import project
 from lineage.ledger.seal import SEAL_META, check_seal, sealed_size
 from lineage.ledger.trust import TrustState, is_key_statement
+from lineage.model.graph import SUBJECT
+from lineage.model.identity import subject_node_id
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.statement import parse_statement
 from lineage.store import Store
@@ -82,6 +84,8 @@ class ProblemKind(StrEnum):
     """The checkpoint the auditor kept is malformed or not signed by the log key."""
     NOT_EXTENDED = "not-extended"
     """The log does not extend the checkpoint the auditor kept."""
+    KEY_TABLES = "key-tables"
+    """A subject key or raw-id binding that does not match the pseudonyms the ledger holds."""
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,7 @@ def verify_ledger(
                 report.graph_rows_checked = _compare_projection(store, report, expected, derived)
             _check_checkpoints(store, report, origin, log_key, roots)
             _check_seal(store, report, origin, log_key, trust)
+            _check_key_tables(store, report)
             if since_note is not None:
                 _check_since(store, report, origin, log_key, since_note)
     except StoreError as exc:
@@ -390,6 +395,44 @@ def _check_seal(
         check_seal(note, origin, log_key, report.size, trust.signers.values())
     except VerificationError as exc:
         report.problem(K.SIGNER_REGISTRY, f"signer registry seal: {exc}")
+
+
+_KEY_BATCH = 2000
+
+
+def _check_key_tables(store: Store, report: VerifyReport) -> None:
+    """Each subject key must derive the node id stored beside it, and that node must be a
+    subject the ledger declares; each raw-id binding must point at a subject. (Which raw
+    id a lookup row stands for cannot be checked without the raw id: resolutions check
+    that, against the subject's binding in the ledger.)"""
+    identities = store.identities()
+    batch: list[tuple[bytes, str]] = []
+
+    def declared(rows: list[tuple[bytes, str]]) -> None:
+        found = store.nodes([node for _, node in rows])
+        for lookup, node in rows:
+            row = found.get(node)
+            if row is None or row.kind != SUBJECT:
+                report.problem(
+                    K.KEY_TABLES,
+                    f"subject key {lookup.hex()[:16]}: its subject {node} is not in the ledger",
+                )
+
+    for lookup, key, node in identities.iter_subject_nodes():
+        derived = subject_node_id(key)
+        if derived != node:
+            report.problem(
+                K.KEY_TABLES,
+                f"subject key {lookup.hex()[:16]}: the key derives {derived}, the row says {node}",
+            )
+        batch.append((lookup, derived))
+        if len(batch) >= _KEY_BATCH:
+            declared(batch)
+            batch = []
+    declared(batch)
+    dangling = identities.dangling_bindings()
+    if dangling:
+        report.problem(K.KEY_TABLES, f"{dangling} raw-id bindings point at no subject key")
 
 
 def _check_checkpoints(

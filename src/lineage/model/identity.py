@@ -98,6 +98,14 @@ class IdentityStore(Protocol):
         """Every raw-id binding as (lookup, subject lookup), in lookup order."""
         ...
 
+    def iter_subject_nodes(self) -> Iterator[tuple[bytes, bytes, str]]:
+        """Every subject as (lookup, key, the node id stored beside them), in lookup order."""
+        ...
+
+    def dangling_bindings(self) -> int:
+        """How many raw-id bindings point at no subject."""
+        ...
+
     def erase_subject(self, lookup: bytes) -> bool:
         """Delete the subject's key and every raw-id binding to it, leaving no copy in
         the store's files that the store can remove; False if there was no such subject."""

@@ -38,6 +38,14 @@ _SUBJECTS_PAGE = (
     "MATCH (s:SubjectKey) WHERE s.lookup > $after RETURN s.lookup, s.key"
     " ORDER BY s.lookup LIMIT $page"
 )
+_SUBJECT_NODES_PAGE = (
+    "MATCH (s:SubjectKey) WHERE s.lookup > $after RETURN s.lookup, s.key, s.node"
+    " ORDER BY s.lookup LIMIT $page"
+)
+_DANGLING = (
+    "MATCH (i:IdentityBinding) WHERE NOT EXISTS { MATCH (:SubjectKey {lookup: i.subject}) }"
+    " RETURN count(i)"
+)
 _BINDINGS_PAGE = (
     "MATCH (i:IdentityBinding) WHERE i.lookup > $after MATCH (s:SubjectKey {lookup: i.subject})"
     " RETURN i.lookup, s.lookup ORDER BY i.lookup LIMIT $page"
@@ -94,6 +102,16 @@ class Neo4jIdentities:
         """Every raw-id binding as (lookup, subject lookup), in lookup order."""
         for lookup, subject in pages(self._read, _BINDINGS_PAGE, ""):
             yield bytes.fromhex(lookup), bytes.fromhex(subject)
+
+    def iter_subject_nodes(self) -> Iterator[tuple[bytes, bytes, str]]:
+        """Every subject as (lookup, key, stored node id), in lookup order."""
+        for lookup, key, node in pages(self._read, _SUBJECT_NODES_PAGE, ""):
+            yield bytes.fromhex(lookup), bytes(key), str(node)
+
+    def dangling_bindings(self) -> int:
+        """How many raw-id bindings point at no subject."""
+        rows = self._read(_DANGLING, {})
+        return int(rows[0][0]) if rows else 0
 
     def erase_subject(self, lookup: bytes) -> bool:
         """Deletes the nodes; Neo4j reuses their space in its store files later (compact

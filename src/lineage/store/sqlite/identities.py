@@ -21,6 +21,11 @@ _SAVE_BINDINGS = (
     " SELECT ?, handle FROM subject_keys WHERE lookup = ?"
 )
 _SUBJECTS = "SELECT lookup, key FROM subject_keys ORDER BY lookup"
+_SUBJECT_NODES = "SELECT lookup, key, node FROM subject_keys ORDER BY lookup"
+_DANGLING = (
+    "SELECT COUNT(*) FROM identities i LEFT JOIN subject_keys s ON s.handle = i.subject"
+    " WHERE s.handle IS NULL"
+)
 _BINDINGS = (
     "SELECT i.lookup, s.lookup FROM identities i JOIN subject_keys s ON s.handle = i.subject"
     " ORDER BY i.lookup"
@@ -92,6 +97,17 @@ class SqliteIdentities:
     def iter_bindings(self) -> Iterator[tuple[bytes, bytes]]:
         """Every raw-id binding as (lookup, subject lookup), in lookup order."""
         return _pairs(self._db.execute(_BINDINGS))
+
+    def iter_subject_nodes(self) -> Iterator[tuple[bytes, bytes, str]]:
+        """Every subject as (lookup, key, stored node id), in lookup order."""
+        cursor = self._db.execute(_SUBJECT_NODES)
+        while rows := cursor.fetchmany(1000):
+            for lookup, key, node in rows:
+                yield bytes(lookup), bytes(key), str(node)
+
+    def dangling_bindings(self) -> int:
+        """How many raw-id bindings point at no subject."""
+        return int(self._db.execute(_DANGLING).fetchone()[0])
 
     def erase_subject(self, lookup: bytes) -> bool:
         """Deleted rows are overwritten in place (the store runs with ``secure_delete``)
