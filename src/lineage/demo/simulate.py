@@ -39,7 +39,7 @@ from lineage.errors import InputError
 from lineage.ingest.pipeline import Lineage, Ref, Step
 from lineage.ledger.log import Ledger
 from lineage.model.graph import SUBJECT
-from lineage.model.identity import SeededKeySource
+from lineage.model.identity import KeySource
 from lineage.model.requests import DELETION, OBJECTION
 
 STAGES = ("collect", *FILTERS, "pii-redact", "dedup", "pack", "dataset", "train", "finetune")
@@ -355,8 +355,14 @@ def simulate(
     seed: int = 1,
     leak: str | None = None,
     progress: Progress | None = None,
+    key_source: KeySource | None = None,
 ) -> DemoRun:
-    """Run the demo pipeline over a fresh corpus into the ledger at ``url``."""
+    """Run the demo pipeline over a fresh corpus into the ledger at ``url``.
+
+    The corpus, the pipeline's decisions and the shard files follow from ``seed``; the
+    subject keys do not: they are random (``key_source`` may give reproducible ones to a
+    test that compares two runs byte for byte), so an erased demo author cannot be
+    linked again by anyone who knows the seed."""
     if not 1 <= posts <= MAX_POSTS:
         raise InputError(f"posts must be between 1 and {MAX_POSTS:,}")
     if leak is not None and leak not in LEAKS:
@@ -372,7 +378,7 @@ def simulate(
         keys_dir=keys_dir,
         statements_per_append=20,
         background=True,
-        key_source=SeededKeySource(seed),
+        key_source=key_source,
     ) as lineage:
         pipeline = _Pipeline(lineage, run, stage_keys)
         for n, post in enumerate(generate(posts, seed), 1):

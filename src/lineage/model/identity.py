@@ -49,7 +49,9 @@ class SystemKeySource:
 
 
 class SeededKeySource:
-    """Reproducible keys for simulations and tests only: anyone with the seed can derive them."""
+    """Reproducible keys for tests and benchmarks that compare two runs byte for byte, and
+    never for people's data: anyone with the seed can derive every key (and so undo an
+    erasure)."""
 
     def __init__(self, seed: int) -> None:
         self._seed = seed.to_bytes(16, "big", signed=True)
