@@ -53,7 +53,12 @@ def register(
     name: Annotated[str, typer.Argument(help="Key name.")],
     steps: Annotated[str, typer.Option(help="Comma-separated step names it may sign for.")],
     valid_from: Annotated[
-        str | None, typer.Option("--from", help="Valid from (RFC 3339) [default: now].")
+        str | None,
+        typer.Option(
+            "--from",
+            help="Valid from (RFC 3339) [default: the beginning of time, so a pipeline can"
+            " replay older events].",
+        ),
     ] = None,
     valid_until: Annotated[
         str | None, typer.Option("--until", help="Valid until (RFC 3339).")
@@ -65,7 +70,8 @@ def register(
     keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
     json_out: JsonOption = False,
 ) -> None:
-    """Register a key for steps (a statement signed by the admin key)."""
+    """Register a key for steps (a statement signed by the admin key). Registering a
+    registered key again replaces its steps and validity window from then on."""
     step_list = [s.strip() for s in steps.split(",") if s.strip()]
     if not step_list:
         raise InputError("--steps must name at least one step")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from hashlib import sha256
@@ -135,9 +136,27 @@ class SigningKey:
 
 
 def passphrase_from_env() -> bytes | None:
-    """The key file passphrase from LINEAGE_KEY_PASSPHRASE, or None if unset."""
+    """The key file passphrase from LINEAGE_KEY_PASSPHRASE, or None if unset; set but
+    empty is an error (it would silently mean "unencrypted")."""
     value = os.environ.get(PASSPHRASE_ENV)
-    return value.encode() if value else None
+    if value is None:
+        return None
+    if not value:
+        raise ConfigurationError(
+            f"{PASSPHRASE_ENV} is set but empty: give a passphrase, or unset it for"
+            " unencrypted key files"
+        )
+    return value.encode()
+
+
+def _private_mode(path: Path, what: str, allowed: int) -> None:
+    """Refuse a key file or directory that others may read or write."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & ~allowed & 0o077:
+        raise ConfigurationError(
+            f"{what} {path} is open to other users (mode {mode:04o}): run chmod"
+            f" {allowed & 0o700:o} {path}"
+        )
 
 
 class KeyDirectory:
@@ -161,6 +180,7 @@ class KeyDirectory:
             raise InputError(f"key {name!r} already exists at {target}")
         key = SigningKey.generate(name)
         self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _private_mode(self.path, "keys directory", 0o700)
         data = key.to_pem(passphrase_from_env())
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
@@ -174,10 +194,13 @@ class KeyDirectory:
         try:
             if target.stat().st_size > MAX_KEY_FILE_BYTES:
                 raise ConfigurationError(f"key file {target} is too large to be a key")
+            _private_mode(self.path, "keys directory", 0o700)
+            _private_mode(target, "key file", 0o600)
             data = target.read_bytes()
         except FileNotFoundError as exc:
             raise ConfigurationError(
-                f"no key {name!r} in {self.path} (create it with: lineage keys new {name})"
+                f"no key {name!r} in {self.path.resolve()} (create it with: lineage keys new"
+                f" {name} --keys-dir {self.path})"
             ) from exc
         return SigningKey.from_pem(name, data, passphrase_from_env())
 

@@ -34,7 +34,7 @@ from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch
 from lineage.model.signer import Signer, registration_fields
 from lineage.model.statement import ADMIN_STEP, Step, make_statement
-from lineage.model.times import format_time, now
+from lineage.model.times import BEGINNING, format_time, now
 from lineage.store import Store, open_store
 from lineage.store.base import AppendSession
 
@@ -159,8 +159,12 @@ class Ledger:
         valid_from: datetime | None = None,
         valid_until: datetime | None = None,
     ) -> int:
-        """Authorise ``public`` (named ``name``) for ``steps``; returns the entry index."""
-        fields = registration_fields(name, public, steps, valid_from or now(), valid_until)
+        """Authorise ``public`` (named ``name``) for ``steps`` from ``valid_from`` (default:
+        the beginning of time, so a pipeline may replay old events) until ``valid_until``;
+        registering a registered key again replaces its steps and window. Returns the
+        entry index."""
+        start = valid_from or BEGINNING
+        fields = registration_fields(name, public, steps, start, valid_until)
         subject = (f"key:{public.keyid}", public.keyid)
         return self.admin_statement(log_key, subject, KEY_REGISTRATION, fields)
 

@@ -121,14 +121,30 @@ class TrustState:
     def _register(self, statement: Statement, entry_index: int) -> Signer:
         self._require_admin_step(statement)
         signer = _registration(statement, entry_index)
-        if signer.keyid in self.signers:
-            raise InputError(
-                f"key {signer.keyid[:16]} is already registered", field="predicate.keyid"
-            )
+        known = self.signers.get(signer.keyid)
+        if known is not None:
+            return self._reregister(known, signer)
         current = self.by_name(signer.name)
         if current is not None and current.revoked_at is None:
             raise InputError(
                 f"name {signer.name!r} is already used by a registered key", field="predicate.name"
+            )
+        self.signers[signer.keyid] = signer
+        return signer
+
+    def _reregister(self, known: Signer, signer: Signer) -> Signer:
+        """A registration of a key already registered replaces its steps and validity
+        window (to widen or narrow them) from that entry on; statements appended before
+        it were authorised by the registration in force then. A revoked key stays
+        revoked, and a key keeps its name."""
+        if known.revoked_at is not None:
+            raise InputError(
+                f"key {known.name!r} is revoked and cannot be registered again",
+                field="predicate.keyid",
+            )
+        if signer.name != known.name:
+            raise InputError(
+                f"key {signer.keyid[:16]} is registered as {known.name!r}", field="predicate.name"
             )
         self.signers[signer.keyid] = signer
         return signer

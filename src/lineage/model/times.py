@@ -19,6 +19,8 @@ _RFC3339 = re.compile(
     re.ASCII,
 )
 MAX_TIME_TEXT = 40
+BEGINNING = datetime(1, 1, 1, tzinfo=UTC)
+"""The earliest time lineage reads or writes (``0001-01-01T00:00:00Z``)."""
 
 
 def _shown(text: str) -> str:
