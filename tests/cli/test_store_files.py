@@ -1,0 +1,113 @@
+"""Opening a store changes nothing that is not a ledger, and a ledger on read-only media
+can be verified and queried."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lineage.ledger.log import Ledger
+from lineage.store import open_store
+
+from support.cli import run_cli
+from support.graph_fixtures import ingest_hand_built_pipeline
+from support.ledgers import LedgerEnv
+from support.stores import sqlite_path
+
+
+@pytest.mark.parametrize("command", [["verify"], ["checkpoint"], ["trace", "model:m"]])
+def test_a_zero_byte_file_stays_a_zero_byte_file(tmp_path: Path, command: list[str]) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    result = run_cli(*command, "--db", f"sqlite:///{empty}")
+    assert result.exit_code == 2
+    assert "is empty (create a ledger with: lineage init)" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert empty.read_bytes() == b"" and sorted(os.listdir(tmp_path)) == ["empty.db"]
+
+
+def test_a_file_that_is_not_sqlite_is_one_line(tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database\n" * 100)
+    before = other.read_bytes()
+    result = run_cli("verify", "--db", f"sqlite:///{other}")
+    assert result.exit_code == 2 and "not a SQLite database" in result.output
+    assert other.read_bytes() == before
+
+
+def test_init_creates_a_ledger_in_a_zero_byte_file(tmp_path: Path) -> None:
+    empty = tmp_path / "new.db"
+    empty.touch()
+    keys = tmp_path / "keys"
+    assert run_cli("init", "--db", f"sqlite:///{empty}", "--keys-dir", str(keys)).exit_code == 0
+    assert run_cli("verify", "--db", f"sqlite:///{empty}").exit_code == 0
+
+
+@pytest.fixture
+def read_only_ledger(
+    sqlite_env: LedgerEnv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, Path]]:
+    """A ledger in a directory nothing may be written to. The tests run as root, which
+    chmod does not stop, so the store's view of the media is what is made read-only."""
+    env = ingest_hand_built_pipeline(sqlite_env)
+    env.ledger.close()
+    media = tmp_path / "media"
+    media.mkdir()
+    shutil.copy(sqlite_path(env.url), media / "lineage.db")
+    os.chmod(media / "lineage.db", 0o444)
+    os.chmod(media, 0o555)
+    real_access = os.access
+
+    def access(path: object, mode: int, **kwargs: object) -> bool:
+        if mode & os.W_OK and str(path).startswith(str(media)):
+            return False
+        return real_access(path, mode, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", access)
+    yield f"sqlite:///{media / 'lineage.db'}", env.root
+    os.chmod(media, 0o755)
+
+
+def test_a_ledger_on_read_only_media_can_be_verified_and_queried(
+    read_only_ledger: tuple[str, Path],
+) -> None:
+    url, _ = read_only_ledger
+    media = sqlite_path(url).parent
+    before = sorted(os.listdir(media))
+    for command in (
+        ["verify"],
+        ["trace", "model:model-a"],
+        ["show", "shard:shard-a"],
+        ["impact", "--post", "fb:1"],
+        ["proof", "3"],
+        ["checkpoint"],
+        ["keys", "list"],
+    ):
+        result = run_cli(*command, "--db", url)
+        assert result.exit_code == 0, (command, result.output)
+    assert sorted(os.listdir(media)) == before
+
+
+def test_writing_to_a_read_only_ledger_is_one_line(read_only_ledger: tuple[str, Path]) -> None:
+    url, root = read_only_ledger
+    result = run_cli(
+        "erase", "--author", "fb:user:A", "--db", url, "--keys-dir", str(root / "keys")
+    )
+    assert result.exit_code == 2
+    assert "opened read-only" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_opening_a_read_only_ledger_through_the_library(read_only_ledger: tuple[str, Path]) -> None:
+    url, _ = read_only_ledger
+    ledger = Ledger.open(url)
+    try:
+        assert ledger.size() > 10
+    finally:
+        ledger.close()
+    store = open_store(url, read_only=True)
+    store.close()
