@@ -112,9 +112,10 @@ class CheckReport:
     violations: int = 0
     notices: int = 0
     findings: list[Finding] = field(default_factory=list)
-    """Violations, the first ``listed_limit`` found."""
+    """Violations: the first ``listed_limit`` (0: all) in the order of :func:`listing_key`,
+    the same whichever store holds the ledger."""
     notice_findings: list[Finding] = field(default_factory=list)
-    """Notices, the first ``listed_limit`` found."""
+    """Notices, listed the same way."""
     listed_limit: int = MAX_LISTED
 
     @property
@@ -147,6 +148,12 @@ class CheckReport:
             "origins": self.origins,
             "violations": self.violations,
             "notices": self.notices,
+            "listed": {
+                "violations": len(self.findings),
+                "of_violations": self.violations,
+                "notices": len(self.notice_findings),
+                "of_notices": self.notices,
+            },
             "rules": [rule.to_json() for rule in self.rules],
             "findings": [finding.to_json() for finding in self.findings],
             "notice_findings": [finding.to_json() for finding in self.notice_findings],
@@ -334,6 +341,8 @@ class _Checker:
                 gap.rule, "violation", None, "", shard, gap.run, gap.used, gap.detail, entries
             )
             self._listed("violation", finding)
+        _keep_first(self.report.findings, self.report.listed_limit)
+        _keep_first(self.report.notice_findings, self.report.listed_limit)
 
     def _found(
         self, count: RuleCount, row: OriginRow, use: Use, outcome: str, requests: tuple[int, ...]
@@ -359,7 +368,7 @@ class _Checker:
         self._listed(count.level, finding)
 
     def _listed(self, level: str, finding: Finding) -> None:
-        """Count a finding, and list it while the list is not full."""
+        """Count a finding, and keep it if it may be among the first listed."""
         report = self.report
         if level == "violation":
             report.violations += 1
@@ -367,8 +376,29 @@ class _Checker:
         else:
             report.notices += 1
             listed = report.notice_findings
-        if len(listed) < report.listed_limit:
-            listed.append(finding)
+        listed.append(finding)
+        limit = report.listed_limit
+        if limit and len(listed) >= 2 * limit:
+            _keep_first(listed, limit)
+
+
+def listing_key(finding: Finding) -> tuple[str, str, str, str, str, int]:
+    """The order findings are listed in: by origin, record, shard, run and rule."""
+    return (
+        finding.origin or "",
+        finding.record,
+        finding.shard,
+        finding.run,
+        finding.rule,
+        finding.used,
+    )
+
+
+def _keep_first(findings: list[Finding], limit: int) -> None:
+    """Sort ``findings`` by :func:`listing_key` and keep the first ``limit`` (0: all)."""
+    findings.sort(key=listing_key)
+    if limit:
+        del findings[limit:]
 
 
 def _micros(text: str) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lineage.ledger.log import InclusionProof, Ledger
-from lineage.model.graph import POST, SUBJECT
+from lineage.model.graph import EDGE_RULES, POST, SUBJECT
 from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
 from lineage.query.impact import request_json
 from lineage.query.nodes import Hop, describe, erased_nodes, require_node
@@ -24,6 +24,9 @@ class Shown:
     entries: dict[int, StatementRow]
     proofs: dict[int, InclusionProof]
     erased: bool = False
+    edges_total: int = 0
+    """All the node's edges; ``edges`` lists the first of them (by kind, upstream,
+    downstream), the same on every store."""
 
     def to_json(self) -> dict[str, Any]:
         """The node as a JSON object (the output of ``lineage show --json``)."""
@@ -34,6 +37,7 @@ class Shown:
             "erased": self.erased,
             "asserted_by": self.node.entry,
             "edges": [h.to_json() for h in self.edges],
+            "edges_listed": {"listed": len(self.edges), "of": self.edges_total},
             "dropped": [{"reason": d.reason, "entry": d.entry} for d in self.drops],
             "requests": [request_json(r) for r in self.requests],
             "entries": {
@@ -61,4 +65,10 @@ def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
     infos = store.statements(entries)
     proofs = {entry: ledger.inclusion_proof(entry) for entry in sorted(entries)}
     gone = bool(erased_nodes(store, [node_id])) if row.kind in (SUBJECT, POST) else False
-    return Shown(row, describe(store, edges), drops, requests, infos, proofs, gone)
+    total = sum(
+        store.count_into([node_id], kind).get(node_id, 0)
+        + store.count_out_of([node_id], kind).get(node_id, 0)
+        for kind in EDGE_RULES
+    )
+    hops = describe(store, edges)
+    return Shown(row, hops, drops, requests, infos, proofs, gone, total)

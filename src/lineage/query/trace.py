@@ -95,6 +95,21 @@ class Trace:
                 batch, size = [], min(size * 2 + 1, _LARGEST_MARK_BATCH)
         yield from self._marked(batch)
 
+    def first_origins(self, limit: int = 0) -> list[ListedOrigin]:
+        """The first ``limit`` origins (0: all) in id order, with their erased marks: the
+        same list whichever store holds the ledger (``listed_origins`` streams them in
+        the order the store finds them instead). Walks all of them for the summary."""
+        kept: list[NodeRow] = []
+        for row in self.origins():
+            kept.append(row)
+            if limit and len(kept) >= 2 * limit:
+                kept.sort(key=lambda r: r.id)
+                del kept[limit:]
+        kept.sort(key=lambda r: r.id)
+        if limit:
+            del kept[limit:]
+        return list(self._marked(kept))
+
     def _marked(self, rows: list[NodeRow]) -> Iterator[ListedOrigin]:
         gone = erased_nodes(self.store, [row.id for row in rows]) if rows else set()
         for row in rows:

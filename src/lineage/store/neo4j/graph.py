@@ -194,6 +194,12 @@ _NODES = (
     " RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
 )
 _EDGE_FIELDS = "startNode(r).id, endNode(r).id, type(r), r.entry, r.time_us"
+_IN_FLOW_ORDER = f"""
+WITH r, type(r) AS kind,
+     CASE WHEN type(r) IN {sorted(k for k, forward in _FLOWS_FORWARD.items() if forward)!r}
+          THEN [startNode(r).id, endNode(r).id] ELSE [endNode(r).id, startNode(r).id] END AS ends
+RETURN {_EDGE_FIELDS} ORDER BY kind, ends[0], ends[1] LIMIT $limit
+"""
 _EDGES_DOWN = f"""
 MATCH (n:Lineage {{id: $id}})
 CALL (n) {{
@@ -201,12 +207,12 @@ CALL (n) {{
     UNION
     MATCH (n)<-[r:{_BACKWARD}]-() WHERE r.time_us <= $until RETURN r
 }}
-RETURN {_EDGE_FIELDS} LIMIT $limit
+{_IN_FLOW_ORDER}
 """
 _EDGES_BOTH = f"""
 MATCH (n:Lineage {{id: $id}})-[r:{_FORWARD}|{_BACKWARD}]-()
 WHERE r.time_us <= $until
-RETURN {_EDGE_FIELDS} LIMIT $limit
+{_IN_FLOW_ORDER}
 """
 _EDGES_INTO = {
     kind: "UNWIND $ids AS id MATCH (d:Lineage {id: id})"
@@ -315,7 +321,8 @@ class Neo4jGraph:
         downstream_only: bool = False,
         limit: int = MAX_EDGES_LISTED,
     ) -> list[EdgeRow]:
-        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it)."""
+        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it), in the
+        order (kind, upstream, downstream)."""
         query = _EDGES_DOWN if downstream_only else _EDGES_BOTH
         rows = self._graph_run(query, {"id": node_id, "until": _until(as_of_us), "limit": limit})
         return [edge_row(*r) for r in rows]

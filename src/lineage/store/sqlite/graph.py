@@ -165,8 +165,10 @@ class SqliteGraph:
         downstream_only: bool = False,
         limit: int = MAX_EDGES_LISTED,
     ) -> list[EdgeRow]:
-        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it)."""
-        query = (_EDGES_DOWN if downstream_only else _EDGES_BOTH) + " LIMIT ?3"
+        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it), in the
+        order (kind, upstream, downstream)."""
+        edges = _EDGES_DOWN if downstream_only else _EDGES_BOTH
+        query = f"SELECT * FROM ({edges}) ORDER BY kind, up, down LIMIT ?3"  # noqa: S608
         rows = self._db.execute(query, (node_id, _until(as_of_us), limit))
         return [EdgeRow(*r) for r in rows]
 
