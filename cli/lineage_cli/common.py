@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
@@ -193,11 +193,21 @@ def key_directory(path: Path) -> KeyDirectory:
 @contextmanager
 def open_ledger(db: str | None, *, read_only: bool = False) -> Iterator[Ledger]:
     """Open the ledger at store URL ``db`` for the ``with`` block, closing it after."""
-    ledger = Ledger.open(db, read_only=read_only)
+    with closing_ledger(Ledger.open(db, read_only=read_only)) as ledger:
+        yield ledger
+
+
+@contextmanager
+def closing_ledger(ledger: Ledger) -> Iterator[Ledger]:
+    """``ledger`` for the ``with`` block, closed after; when the block failed, a failure to
+    close (a server that went away) does not hide why it failed."""
     try:
         yield ledger
-    finally:
-        ledger.close()
+    except BaseException:
+        with suppress(LineageError):
+            ledger.close()
+        raise
+    ledger.close()
 
 
 def show_progress(enabled: bool) -> bool:

@@ -26,6 +26,7 @@ from lineage_cli.common import (
     DbOption,
     JsonOption,
     KeysDirOption,
+    closing_ledger,
     handle_errors,
     open_ledger,
     print_json,
@@ -72,17 +73,15 @@ def ingest(
     The events are JSON Lines (schema: src/lineage/ingest/events.schema.json). An input
     with no event is an error unless --allow-empty is given."""
     lineage = Lineage.open(db, keys_dir=keys_dir, batch_size=batch_size, statements_per_append=20)
-    try:
+    with closing_ledger(lineage.ledger):
         if source == "-":
             events = _ingest(lineage, sys.stdin.buffer, "<stdin>", None, allow_empty, json_out)
         else:
             path = Path(source)
             with path.open("rb") as handle:
-                size = path.stat().st_size
-                events = _ingest(lineage, handle, source, size, allow_empty, json_out)
+                total = path.stat().st_size
+                events = _ingest(lineage, handle, source, total, allow_empty, json_out)
         size = lineage.ledger.size()
-    finally:
-        lineage.ledger.close()
     result = {"events": events, "statements_added": lineage.appended, "log_size": size}
     if json_out:
         print_json(result)
