@@ -289,7 +289,8 @@ def with_suggestions(store: Store, error: InputError) -> InputError:
 
 def nearest_node_ids(store: Store, node_id: str, count: int = 3) -> list[str]:
     """Up to ``count`` ids of the kind of ``node_id`` that the ledger holds whose names
-    are close to its name (difflib), of the first :data:`MAX_SUGGESTED_NODES` of that kind."""
+    are close to its name (difflib's ratio), best first, of the first
+    :data:`MAX_SUGGESTED_NODES` of that kind."""
     prefix = node_id.partition(":")[0] + ":"
     if prefix not in KIND_OF_PREFIX:
         return []
@@ -300,5 +301,12 @@ def nearest_node_ids(store: Store, node_id: str, count: int = 3) -> list[str]:
         if not row.id.startswith(prefix) or len(names) >= MAX_SUGGESTED_NODES:
             break
         names.append(row.id[len(prefix) :])
-    near = difflib.get_close_matches(node_id[len(prefix) :], names, n=count, cutoff=_NEAR)
-    return [prefix + name for name in near]
+    matcher = difflib.SequenceMatcher(b=node_id[len(prefix) :])
+    scored: list[tuple[float, str]] = []
+    for name in names:
+        matcher.set_seq1(name)
+        if matcher.real_quick_ratio() >= _NEAR and matcher.quick_ratio() >= _NEAR:
+            score = matcher.ratio()
+            if score >= _NEAR:
+                scored.append((-score, name))
+    return [prefix + name for _, name in sorted(scored)[:count]]
