@@ -7,7 +7,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
@@ -280,7 +280,10 @@ def with_suggestions(store: Store, error: InputError) -> InputError:
     if not (problem.startswith(_MISSING_NODE) and problem.endswith(_NOT_IN_LEDGER)):
         return error
     node_id = problem[len(_MISSING_NODE) : -len(_NOT_IN_LEDGER)]
-    near = nearest_node_ids(store, node_id)
+    try:
+        near = nearest_node_ids(store, node_id)
+    except LineageError:
+        return error
     if not near:
         return error
     hint = f"{problem} (did you mean {' or '.join(near)}?)"
@@ -295,12 +298,15 @@ def nearest_node_ids(store: Store, node_id: str, count: int = 3) -> list[str]:
     if prefix not in KIND_OF_PREFIX:
         return []
     names: list[str] = []
-    for row in islice(store.iter_rows("nodes"), MAX_SCANNED_NODES):
+    rows = store.iter_rows("nodes")
+    for row in islice(rows, MAX_SCANNED_NODES):
         if not isinstance(row, NodeRow) or row.id < prefix:
             continue
         if not row.id.startswith(prefix) or len(names) >= MAX_SUGGESTED_NODES:
             break
         names.append(row.id[len(prefix) :])
+    if isinstance(rows, Generator):
+        rows.close()
     matcher = difflib.SequenceMatcher(b=node_id[len(prefix) :])
     scored: list[tuple[float, str]] = []
     for name in names:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -238,7 +239,7 @@ def checkpoint(
     with open_ledger(db, read_only=True) as ledger:
         key = verifier_key(ledger.origin, ledger.log_public_key)
         if list_sizes:
-            _print_sizes([found for found, _ in ledger.store.checkpoints()], json_out)
+            _print_sizes((found for found, _ in ledger.store.checkpoints()), json_out)
             return
         if show_key:
             if json_out:
@@ -265,9 +266,9 @@ def checkpoint(
     )
 
 
-def _print_sizes(sizes: list[int], json_out: bool) -> None:
+def _print_sizes(sizes: Iterator[int], json_out: bool) -> None:
     if json_out:
-        print_json(sizes)
+        print_json(list(sizes))
         return
     for size in sizes:
         typer.echo(str(size))

@@ -31,6 +31,12 @@ else:
         from click import exceptions as click_errors
 
 
+_HELP_ERRORS: tuple[type[Exception], ...] = tuple(
+    getattr(click_errors, name) for name in ("NoArgsIsHelpError",) if hasattr(click_errors, name)
+)
+"""Usage "errors" that show a command's help (click 8.2 and later): shown as they are."""
+
+
 class OneLineUsageError(click_errors.UsageError):
     """A usage error shown as one line, ``error: option: problem``, like every other error."""
 
@@ -59,9 +65,9 @@ def _help_of(exc: click_errors.UsageError) -> str:
 def _one_line_usage_errors() -> Iterator[None]:
     try:
         yield
-    except (click_errors.NoArgsIsHelpError, OneLineUsageError):
-        raise
     except click_errors.UsageError as exc:
+        if isinstance(exc, (*_HELP_ERRORS, OneLineUsageError)):
+            raise
         raise OneLineUsageError(usage_line(exc), exc.ctx) from exc
 
 

@@ -126,6 +126,24 @@ def test_argv_bytes_that_are_not_utf8_are_one_line(graph: LedgerEnv) -> None:
 
 
 @pytest.mark.parametrize(
+    "bad",
+    [
+        json.dumps({**ORIGIN, "post": "\ud800"}).encode(),
+        json.dumps(ORIGIN).encode().replace(b"fb:1", b"fb:\xed\xa0\x80"),
+        json.dumps(ORIGIN).encode().replace(b"fb:1", b"fb:\xff"),
+    ],
+)
+def test_an_event_that_is_not_utf8_is_one_located_line(env: LedgerEnv, bad: bytes) -> None:
+    size = env.ledger.size()
+    env.ledger.close()
+    events = env.root / "events.jsonl"
+    events.write_bytes(jsonl(STEP).encode() + bad + b"\n")
+    line = error_line(run_cli("ingest", str(events), "--db", env.url, *keys_of(env)))
+    assert line.startswith(f"error: {events}:2: invalid JSON: "), line
+    assert ledger_state(env.url)[0] == size
+
+
+@pytest.mark.parametrize(
     ("args", "option"),
     [
         (["checkpoint", "--size", HUGE], "--size"),
