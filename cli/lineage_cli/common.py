@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager, suppress
+from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,9 +26,20 @@ from rich.progress import (
 
 from lineage.crypto.keys import KeyDirectory, PublicKey
 from lineage.crypto.note import parse_verifier_key
-from lineage.errors import InputError, LineageError, VerificationError
+from lineage.errors import InputError, LineageError, OutOfRangeError, VerificationError
 from lineage.ledger.log import Ledger
+from lineage.model.graph import KIND_OF_PREFIX
+from lineage.model.rows import NodeRow
 from lineage.store import URL_ENV
+from lineage.store.base import Store
+
+if TYPE_CHECKING:
+    from typer._click.globals import get_current_context
+else:
+    try:  # Typer 0.29 and later carry their own copy of click
+        from typer._click.globals import get_current_context
+    except ImportError:
+        from click import get_current_context
 
 KEYS_DIR_ENV = "LINEAGE_KEYS_DIR"
 DEBUG_ENV = "LINEAGE_DEBUG"
@@ -35,37 +48,88 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", envvar=URL_ENV, help="Store URL [default: sqlite:///./lineage.db]."),
+    typer.Option(
+        "--db",
+        envvar=URL_ENV,
+        metavar="URL",
+        help="Store URL [default: sqlite:///./lineage.db].",
+    ),
 ]
 KeysDirOption = Annotated[
     Path,
-    typer.Option("--keys-dir", envvar=KEYS_DIR_ENV, help="Directory of private key files."),
+    typer.Option("--keys-dir", envvar=KEYS_DIR_ENV, metavar="DIR", help="Private key files."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
+AllowEmptyOption = Annotated[
+    bool,
+    typer.Option("--allow-empty", help="Succeed, appending nothing, when the input is empty."),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _WIDTH_WHEN_PIPED = 160
-stdout = Console(
+
+
+class PipeConsole(Console):
+    """A rich console that leaves a closed pipe to :func:`handle_errors` (rich would exit 1)."""
+
+    def on_broken_pipe(self) -> None:
+        """Stop drawing and raise BrokenPipeError."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+stdout = PipeConsole(
     highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _WIDTH_WHEN_PIPED
 )
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = PipeConsole(stderr=True, highlight=False, soft_wrap=True)
+
+
+_FILE_NAMES = frozenset({"source"})
+"""Parameters that name a file: they may hold any bytes the file system allows."""
+MAX_SUGGESTED_NODES = 100_000
+"""Node ids of one kind read to suggest a near miss for an id that is not in the ledger."""
+
+
+def one_line(message: str) -> str:
+    """``message`` with line breaks and other unprintable characters escaped."""
+    if message.isprintable():
+        return message
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    """Print ``error: message`` on stderr; return the Exit (with ``code``) to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print ``error: message`` (one line) on stderr; return the Exit (with ``code``) to raise."""
+    typer.echo(f"error: {one_line(message)}", err=True)
     return typer.Exit(code)
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: its reader is gone, and what is still buffered must go
+    somewhere when Python flushes it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn library errors into one line on stderr and the documented exit code."""
+    """Turn library errors into one line on stderr and the documented exit code; end
+    quietly (exit 0) when the reader of stdout goes away (``lineage trace … | head``)."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            check_text_parameters(kwargs)
             return command(*args, **kwargs)
+        except BrokenPipeError:
+            silence_stdout()
+            raise typer.Exit(EXIT_OK) from None
+        except OutOfRangeError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
         except VerificationError as exc:
             raise fail(str(exc), EXIT_FAILED) from None
         except LineageError as exc:
@@ -86,6 +150,36 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def check_text_parameters(values: dict[str, Any]) -> None:
+    """Refuse a text option or argument that is not valid UTF-8 (bytes that are not UTF-8
+    reach Python from argv and the environment as lone surrogates), naming it."""
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return
+    for param in ctx.command.params:
+        value = values.get(param.name or "")
+        if isinstance(value, str) and param.name not in _FILE_NAMES and not is_unicode(value):
+            raise InputError("is not valid UTF-8 text", field=parameter_name(param))
+
+
+def is_unicode(text: str) -> bool:
+    """Whether ``text`` has a UTF-8 form (holds no lone surrogate)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parameter_name(param: Any) -> str:
+    """How the user writes a parameter: its long option, or an argument's metavar."""
+    if param.param_type_name == "option" and param.opts:
+        return str(max(param.opts, key=len))
+    return str(param.metavar or (param.name or "").upper())
+
+
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON with sorted keys on stdout."""
     typer.echo(json.dumps(value, indent=2, sort_keys=True))
@@ -99,11 +193,21 @@ def key_directory(path: Path) -> KeyDirectory:
 @contextmanager
 def open_ledger(db: str | None, *, read_only: bool = False) -> Iterator[Ledger]:
     """Open the ledger at store URL ``db`` for the ``with`` block, closing it after."""
-    ledger = Ledger.open(db, read_only=read_only)
+    with closing_ledger(Ledger.open(db, read_only=read_only)) as ledger:
+        yield ledger
+
+
+@contextmanager
+def closing_ledger(ledger: Ledger) -> Iterator[Ledger]:
+    """``ledger`` for the ``with`` block, closed after; when the block failed, a failure to
+    close (a server that went away) does not hide why it failed."""
     try:
         yield ledger
-    finally:
-        ledger.close()
+    except BaseException:
+        with suppress(LineageError):
+            ledger.close()
+        raise
+    ledger.close()
 
 
 def show_progress(enabled: bool) -> bool:
@@ -147,3 +251,68 @@ def verifier_key_option(text: str, option: str) -> PublicKey:
         return parse_verifier_key(text)[1]
     except LineageError as exc:
         raise InputError(str(exc), field=option) from exc
+
+
+MAX_SCANNED_NODES = 1_000_000
+"""Nodes read at most (in id order, other kinds included) to find those suggestions."""
+_NEAR = 0.75
+"""How alike (difflib's ratio) a name must be to the one asked for to be suggested."""
+_MISSING_NODE = "no node "
+_NOT_IN_LEDGER = " in the ledger"
+
+
+@contextmanager
+def suggesting_nodes(ledger: Ledger) -> Iterator[None]:
+    """In the block, a "no node X in the ledger" error names the nearest ids the ledger has."""
+    try:
+        yield
+    except InputError as exc:
+        better = with_suggestions(ledger.store, exc)
+        if better is exc:
+            raise
+        raise better from exc
+
+
+def with_suggestions(store: Store, error: InputError) -> InputError:
+    """``error`` with "(did you mean …?)" if it is about a missing node and ids of the
+    same kind are close to it; else ``error`` itself."""
+    problem = error.problem
+    if not (problem.startswith(_MISSING_NODE) and problem.endswith(_NOT_IN_LEDGER)):
+        return error
+    node_id = problem[len(_MISSING_NODE) : -len(_NOT_IN_LEDGER)]
+    try:
+        near = nearest_node_ids(store, node_id)
+    except LineageError:
+        return error
+    if not near:
+        return error
+    hint = f"{problem} (did you mean {' or '.join(near)}?)"
+    return InputError(hint, location=error.location, field=error.field)
+
+
+def nearest_node_ids(store: Store, node_id: str, count: int = 3) -> list[str]:
+    """Up to ``count`` ids of the kind of ``node_id`` that the ledger holds whose names
+    are close to its name (difflib's ratio), best first, of the first
+    :data:`MAX_SUGGESTED_NODES` of that kind."""
+    prefix = node_id.partition(":")[0] + ":"
+    if prefix not in KIND_OF_PREFIX:
+        return []
+    names: list[str] = []
+    rows = store.iter_rows("nodes")
+    for row in islice(rows, MAX_SCANNED_NODES):
+        if not isinstance(row, NodeRow) or row.id < prefix:
+            continue
+        if not row.id.startswith(prefix) or len(names) >= MAX_SUGGESTED_NODES:
+            break
+        names.append(row.id[len(prefix) :])
+    if isinstance(rows, Generator):
+        rows.close()
+    matcher = difflib.SequenceMatcher(b=node_id[len(prefix) :])
+    scored: list[tuple[float, str]] = []
+    for name in names:
+        matcher.set_seq1(name)
+        if matcher.real_quick_ratio() >= _NEAR and matcher.quick_ratio() >= _NEAR:
+            score = matcher.ratio()
+            if score >= _NEAR:
+                scored.append((-score, name))
+    return [prefix + name for _, name in sorted(scored)[:count]]

@@ -36,7 +36,9 @@ def copy(
     ] = True,
     json_out: JsonOption = False,
 ) -> None:
-    """Copy a whole ledger (entries, tree, checkpoints, graph, key tables) into an empty store."""
+    """Copy a whole ledger into an empty store.
+
+    Everything is copied: entries, tree, checkpoints, graph and the subject key tables."""
     progress = partial(progress_bar, enabled=not json_out)
     outcome = copy_between(source_url, target_url, verify=verify, progress=progress)
     if json_out:

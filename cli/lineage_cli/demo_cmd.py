@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from lineage.demo.run import DemoReport, run_demo
+from lineage.demo.simulate import MAX_POSTS
 from lineage.demo.stages import LEAKS
 from lineage_cli.common import (
     EXIT_FAILED,
@@ -18,6 +19,8 @@ from lineage_cli.common import (
     progress_bar,
     stdout,
 )
+
+MAX_SEED = 2**32 - 1
 
 
 def register(app: typer.Typer) -> None:
@@ -31,18 +34,28 @@ def demo(
         Path, typer.Option("--dir", help="Where the store, keys and shard files go.")
     ] = Path("lineage-demo"),
     db: Annotated[
-        str | None, typer.Option("--db", help="Store URL [default: sqlite:///DIR/lineage.db].")
+        str | None,
+        typer.Option("--db", metavar="URL", help="Store URL [default: sqlite:///DIR/lineage.db]."),
     ] = None,
-    posts: Annotated[int, typer.Option(help="Posts in the synthetic corpus.")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Seed of the corpus: same seed, same ledger.")] = 1,
+    posts: Annotated[
+        int, typer.Option(help="Posts in the synthetic corpus.", min=1, max=MAX_POSTS, metavar="N")
+    ] = 10_000,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed of the corpus: same seed, same ledger.", min=0, max=MAX_SEED, metavar="N"
+        ),
+    ] = 1,
     leak: Annotated[
         str | None,
         typer.Option(help=f"Make one stage misbehave: {', '.join(LEAKS)}.", metavar="STAGE"),
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Run a realistic pipeline over a synthetic corpus into a ledger, verify it, and
-    show what happened and what to try next."""
+    """Run the demo: a realistic pipeline over a synthetic corpus.
+
+    The pipeline's statements go into a ledger, which is then verified; the command shows
+    what happened and what to try next."""
     progress = partial(progress_bar, enabled=not json_out)
     report = run_demo(directory, url=db, posts=posts, seed=seed, leak=leak, progress=progress)
     if json_out:

@@ -10,9 +10,8 @@ from typing import Annotated, BinaryIO
 import typer
 from rich.table import Table
 
-from lineage.errors import InputError
 from lineage.ingest.events import ingest as ingest_events
-from lineage.ingest.pipeline import Lineage
+from lineage.ingest.pipeline import MAX_BATCH_SIZE, Lineage
 from lineage.ledger.projection import time_us
 from lineage.model.times import parse_time
 from lineage.query.impact import request_json
@@ -23,19 +22,24 @@ from lineage.query.trace import ListedOrigin, Trace
 from lineage.query.trace import path as path_of
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
+    AllowEmptyOption,
     DbOption,
     JsonOption,
     KeysDirOption,
+    closing_ledger,
     handle_errors,
     open_ledger,
     print_json,
     progress_bar,
     stdout,
+    suggesting_nodes,
 )
 
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="The graph as the ledger stood at this time (RFC 3339)."),
+    typer.Option(
+        "--as-of", metavar="TIME", help="The graph as the ledger stood at this time (RFC 3339)."
+    ),
 ]
 MAX_LIMIT = 10_000_000
 
@@ -57,21 +61,27 @@ def ingest(
     ],
     db: DbOption = None,
     keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
-    batch_size: Annotated[int, typer.Option(help="Edges per signed statement.")] = 1000,
+    batch_size: Annotated[
+        int,
+        typer.Option(help="Edges per signed statement.", min=1, max=MAX_BATCH_SIZE, metavar="N"),
+    ] = 1000,
+    allow_empty: AllowEmptyOption = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Ingest pipeline events (schema: src/lineage/ingest/events.schema.json)."""
+    """Ingest pipeline events as signed statements.
+
+    The events are JSON Lines (schema: src/lineage/ingest/events.schema.json). An input
+    with no event is an error unless --allow-empty is given."""
     lineage = Lineage.open(db, keys_dir=keys_dir, batch_size=batch_size, statements_per_append=20)
-    try:
+    with closing_ledger(lineage.ledger):
         if source == "-":
-            events = _ingest(lineage, sys.stdin.buffer, "<stdin>", None, json_out)
+            events = _ingest(lineage, sys.stdin.buffer, "<stdin>", None, allow_empty, json_out)
         else:
             path = Path(source)
             with path.open("rb") as handle:
-                events = _ingest(lineage, handle, source, path.stat().st_size, json_out)
+                total = path.stat().st_size
+                events = _ingest(lineage, handle, source, total, allow_empty, json_out)
         size = lineage.ledger.size()
-    finally:
-        lineage.ledger.close()
     result = {"events": events, "statements_added": lineage.appended, "log_size": size}
     if json_out:
         print_json(result)
@@ -80,10 +90,15 @@ def ingest(
 
 
 def _ingest(
-    lineage: Lineage, stream: BinaryIO, name: str, total: int | None, json_out: bool
+    lineage: Lineage,
+    stream: BinaryIO,
+    name: str,
+    total: int | None,
+    allow_empty: bool,
+    json_out: bool,
 ) -> int:
     with progress_bar("ingesting", total, not json_out) as advance:
-        return ingest_events(lineage, stream, name, advance)
+        return ingest_events(lineage, stream, name, advance, allow_empty=allow_empty)
 
 
 def _counter_table(title: str, counts: dict[str, int]) -> Table:
@@ -97,7 +112,9 @@ def _counter_table(title: str, counts: dict[str, int]) -> Table:
 def trace(
     artifact: Annotated[str, typer.Argument(help="shard:…, ds:… or model:… ID.")],
     db: DbOption = None,
-    limit: Annotated[int, typer.Option(help="Origins to list (0: all).")] = 20,
+    limit: Annotated[
+        int, typer.Option(help="Origins to list (0: all).", min=0, max=MAX_LIMIT, metavar="N")
+    ] = 20,
     jsonl: Annotated[
         bool, typer.Option("--jsonl", help="Stream origins as JSON Lines, then the summary.")
     ] = False,
@@ -111,10 +128,8 @@ def trace(
     json_out: JsonOption = False,
 ) -> None:
     """Everything upstream of a shard, dataset or model: origins, summary, drops."""
-    if not 0 <= limit <= MAX_LIMIT:
-        raise InputError(f"--limit must be between 0 and {MAX_LIMIT}")
     moment = _as_of(as_of)
-    with open_ledger(db, read_only=True) as ledger:
+    with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
         store = ledger.store
         if path is not None:
             start = resolve_post(store, path)
@@ -194,11 +209,13 @@ def impact(
     as_of: AsOfOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Everything downstream of a post, record or author, and the remediation plan: the
-    shards to rebuild without which records, the dataset versions superseded, the models
-    to retrain (and which of their shards are affected), the fine-tunes to refit."""
+    """Everything downstream of a post, record or author, and the remediation plan.
+
+    The plan lists the shards to rebuild without which records, the dataset versions
+    superseded, the models to retrain (and which of their shards are affected) and the
+    fine-tunes to refit."""
     moment = _as_of(as_of)
-    with open_ledger(db, read_only=True) as ledger:
+    with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
         start = resolve(ledger.store, node, post=post, author=author, record=record)
         plan = remediation_plan(ledger.store, start, moment)
     result = plan.impact
@@ -259,8 +276,8 @@ def show(
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """A node, its attributes, edges, and the ledger entries asserting them (with proofs)."""
-    with open_ledger(db, read_only=True) as ledger:
+    """A node, its attributes and edges, and the entries asserting them (with proofs)."""
+    with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
         start = resolve(ledger.store, node, post=post, author=author, record=record)
         shown = show_node(ledger, start)
     if json_out:

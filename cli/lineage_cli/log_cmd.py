@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
 import typer
 
 from lineage.crypto.keys import SigningKey
+from lineage.crypto.merkle.nodes import MAX_TREE_SIZE
 from lineage.crypto.note import MAX_NOTE_BYTES, verifier_key
 from lineage.errors import InputError
-from lineage.ingest.jsonl import read_envelopes
+from lineage.ingest.jsonl import non_empty, read_envelopes
 from lineage.ingest.statements import sign_statement_file
 from lineage.ledger.log import AppendResult, Ledger, checkpoint_of
 from lineage.ledger.verify import verify_ledger
 from lineage_cli.common import (
     DEFAULT_KEYS_DIR,
     EXIT_FAILED,
+    AllowEmptyOption,
     DbOption,
     JsonOption,
     KeysDirOption,
@@ -95,18 +99,25 @@ def append(
     ],
     db: DbOption = None,
     keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    allow_empty: AllowEmptyOption = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Append signed envelopes atomically, with a new signed checkpoint."""
+    """Append signed envelopes atomically, with a new signed checkpoint.
+
+    An input with no envelope is an error unless --allow-empty is given."""
     with open_ledger(db) as ledger:
         log_key = key_directory(keys_dir).load(ledger.log_key_name)
         if source == "-":
-            result = _append_stream(ledger, log_key, sys.stdin.buffer, "<stdin>", None, json_out)
+            result = _append_stream(
+                ledger, log_key, sys.stdin.buffer, "<stdin>", None, allow_empty, json_out
+            )
         else:
             path = Path(source)
             with path.open("rb") as handle:
                 total = path.stat().st_size
-                result = _append_stream(ledger, log_key, handle, source, total, json_out)
+                result = _append_stream(
+                    ledger, log_key, handle, source, total, allow_empty, json_out
+                )
     summary = {
         "added": result.added,
         "duplicates": result.duplicates,
@@ -128,10 +139,16 @@ def _append_stream(
     stream: BinaryIO,
     name: str,
     total: int | None,
+    allow_empty: bool,
     json_out: bool,
 ) -> AppendResult:
     with progress_bar("appending", total, not json_out) as advance:
-        return ledger.append(read_envelopes(stream, name, advance), log_key)
+        envelopes = non_empty(read_envelopes(stream, name, advance))
+        if envelopes is None:
+            if not allow_empty:
+                raise InputError("no envelopes", location=name)
+            return AppendResult(0, 0, ledger.size(), None)
+        return ledger.append(envelopes, log_key)
 
 
 @handle_errors
@@ -195,18 +212,63 @@ def proof(
 @handle_errors
 def checkpoint(
     db: DbOption = None,
-    size: Annotated[int | None, typer.Option(help="An earlier checkpoint, by tree size.")] = None,
+    size: Annotated[
+        int | None,
+        typer.Option(
+            help="An earlier checkpoint, by tree size.", min=0, max=MAX_TREE_SIZE, metavar="N"
+        ),
+    ] = None,
+    list_sizes: Annotated[
+        bool, typer.Option("--list", help="List the tree sizes that have a checkpoint.")
+    ] = False,
     show_key: Annotated[
         bool, typer.Option("--verifier-key", help="Print the log's verifier key instead.")
     ] = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the checkpoint as JSON: note, origin, size, root (base64),"
+            " root_hex and verifier_key (with --list: a list of sizes).",
+        ),
+    ] = False,
 ) -> None:
     """Print the latest signed checkpoint exactly as a third party would store it."""
+    if sum((size is not None, list_sizes, show_key)) > 1:
+        raise InputError("give at most one of --size, --list and --verifier-key")
     with open_ledger(db, read_only=True) as ledger:
+        key = verifier_key(ledger.origin, ledger.log_public_key)
+        if list_sizes:
+            _print_sizes((found for found, _ in ledger.store.checkpoints()), json_out)
+            return
         if show_key:
-            typer.echo(verifier_key(ledger.origin, ledger.log_public_key))
+            if json_out:
+                print_json({"verifier_key": key})
+            else:
+                typer.echo(key)
             return
         note = ledger.store.checkpoint_at(size) if size is not None else ledger.latest_checkpoint()
     if note is None:
         raise InputError(f"no checkpoint at size {size}" if size is not None else "no checkpoint")
-    checkpoint_of(note)
-    sys.stdout.write(note)
+    parsed = checkpoint_of(note)
+    if not json_out:
+        sys.stdout.write(note)
+        return
+    print_json(
+        {
+            "note": note,
+            "origin": parsed.origin,
+            "size": parsed.size,
+            "root": base64.b64encode(parsed.root).decode(),
+            "root_hex": parsed.root.hex(),
+            "verifier_key": key,
+        }
+    )
+
+
+def _print_sizes(sizes: Iterator[int], json_out: bool) -> None:
+    if json_out:
+        print_json(list(sizes))
+        return
+    for size in sizes:
+        typer.echo(str(size))

@@ -25,6 +25,7 @@ from lineage_cli.common import (
     print_json,
     progress_bar,
     stdout,
+    suggesting_nodes,
 )
 
 PolicyOption = Annotated[
@@ -47,7 +48,11 @@ def check_cmd(
     policy_file: PolicyOption,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Evaluate the ledger as it stood at this time (RFC 3339)."),
+        typer.Option(
+            "--as-of",
+            metavar="TIME",
+            help="Evaluate the ledger as it stood at this time (RFC 3339).",
+        ),
     ] = None,
     max_listed: Annotated[
         int | None,
@@ -55,6 +60,9 @@ def check_cmd(
             "--max-listed",
             help=f"Violations and notices to list, each (all are counted) [default: 20;"
             f" with --json {MAX_LISTED}].",
+            min=0,
+            max=MAX_LISTED_LIMIT,
+            metavar="N",
         ),
     ] = None,
     record: Annotated[
@@ -71,12 +79,8 @@ def check_cmd(
     the check), 2 on bad input."""
     if max_listed is None:
         max_listed = MAX_LISTED if json_out else TEXT_LISTED
-    if not 0 <= max_listed <= MAX_LISTED_LIMIT:
-        raise typer.BadParameter(
-            f"must be between 0 and {MAX_LISTED_LIMIT}", param_hint="--max-listed"
-        )
     moment = parse_time(as_of, "--as-of") if as_of else None
-    with open_ledger(db, read_only=not record) as ledger:
+    with open_ledger(db, read_only=not record) as ledger, suggesting_nodes(ledger):
         log_key = key_directory(keys_dir).load(ledger.log_key_name) if record else None
         with progress_bar("checking records", None, not json_out) as tick:
             result = run_check(

@@ -60,9 +60,11 @@ def erase(
     keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
     json_out: JsonOption = False,
 ) -> None:
-    """Erase an author by crypto-shredding: record their erasure request (if it is not
-    yet), print its receipt, append a signed erasure statement (its time, never whom),
-    and delete the author's key and id bindings. The ledger still verifies."""
+    """Erase an author by crypto-shredding.
+
+    Record their erasure request (if it is not yet), print its receipt, append a signed
+    erasure statement (its time, never whom), and delete the author's key and id
+    bindings. The ledger still verifies."""
     at = parse_time(requested_at, "--requested-at") if requested_at else None
     with open_ledger(db) as ledger:
         log_key = key_directory(keys_dir).load(ledger.log_key_name)
@@ -91,8 +93,10 @@ def erase(
 
 @handle_errors
 def receipt(author: AuthorOption, db: DbOption = None, json_out: JsonOption = False) -> None:
-    """An author's objection and erasure requests: each entry with its inclusion proof
-    against the latest signed checkpoint, evidence the person can keep."""
+    """An author's objection and erasure requests, with proofs.
+
+    Each request's entry comes with its inclusion proof against the latest signed
+    checkpoint: evidence the person can keep."""
     with open_ledger(db, read_only=True) as ledger:
         found = receipts(ledger, author)
     if json_out:

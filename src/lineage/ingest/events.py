@@ -70,6 +70,14 @@ def validate(event: object) -> dict[str, Any]:
     return event
 
 
+def _named(kind: str, name: str, field: str) -> Ref:
+    """The node of kind ``kind`` called ``name`` (an event's ``field``)."""
+    try:
+        return Ref(make_id(kind, name), kind)
+    except InputError as exc:
+        raise InputError(exc.problem, field=field) from exc
+
+
 def _one_of(event: dict[str, Any], fields: tuple[str, str]) -> tuple[str, str]:
     present = [f for f in fields if f in event]
     if len(present) != 1:
@@ -138,6 +146,7 @@ class EventIngest:
         elif kind == "drop":
             step.drop(self._item(*_one_of(event, ("post", "record"))), event["reason"])
         elif kind == "shard":
+            _named(SHARD, event["shard"], "shard")
             step.shard(
                 event["shard"],
                 sha256=event["sha256"],
@@ -146,31 +155,34 @@ class EventIngest:
                 uri=event.get("uri"),
             )
         elif kind == "pack":
-            step.pack(
-                self.lineage.record(event["record"]), Ref(make_id(SHARD, event["shard"]), SHARD)
-            )
+            shard = _named(SHARD, event["shard"], "shard")
+            step.pack(self.lineage.record(event["record"]), shard)
         elif kind == "dataset":
+            _named(DATASET, event["dataset"], "dataset")
             step.dataset(
                 event["dataset"],
                 version=event.get("version", ""),
-                shards=[Ref(make_id(SHARD, s), SHARD) for s in event["shards"]],
+                shards=[_named(SHARD, s, "shards") for s in event["shards"]],
             )
         elif kind == "request":
             step.request(event["kind"], self._request_target(event), event["at"])
         else:
-            sources = [Ref(make_id(DATASET, d), DATASET) for d in event.get("datasets", [])]
-            sources += [Ref(make_id(SHARD, s), SHARD) for s in event.get("shards", [])]
-            base = event.get("finetuned_from")
-            if not sources and base is None:
-                raise InputError(
-                    "a model needs datasets, shards or finetuned_from", field="datasets"
-                )
-            step.model(
-                event["model"],
-                trained_on=sources,
-                finetuned_from=Ref(make_id(MODEL, base), MODEL) if base else None,
-                description=event.get("description", ""),
-            )
+            self._model(step, event)
+
+    @staticmethod
+    def _model(step: Step, event: dict[str, Any]) -> None:
+        sources = [_named(DATASET, d, "datasets") for d in event.get("datasets", [])]
+        sources += [_named(SHARD, s, "shards") for s in event.get("shards", [])]
+        base = event.get("finetuned_from")
+        if not sources and base is None:
+            raise InputError("a model needs datasets, shards or finetuned_from", field="datasets")
+        _named(MODEL, event["model"], "model")
+        step.model(
+            event["model"],
+            trained_on=sources,
+            finetuned_from=_named(MODEL, base, "finetuned_from") if base else None,
+            description=event.get("description", ""),
+        )
 
 
 def parse_events(
@@ -189,8 +201,11 @@ def ingest(
     stream: BinaryIO,
     name: str,
     on_bytes: Callable[[int], None] | None = None,
+    *,
+    allow_empty: bool = True,
 ) -> int:
-    """Apply every event of a JSON Lines stream, then flush; returns the number of events."""
+    """Apply every event of a JSON Lines stream, then flush; returns the number of events.
+    A stream with no event is :class:`InputError` ``NAME: no events`` unless ``allow_empty``."""
     runner = EventIngest(lineage)
     for location, event in parse_events(stream, name, on_bytes):
         try:
@@ -200,5 +215,7 @@ def ingest(
                 raise
             detail = f"{exc.location}: {exc.problem}" if exc.location else exc.problem
             raise InputError(detail, location=location, field=exc.field) from exc
+    if not runner.events and not allow_empty:
+        raise InputError("no events", location=name)
     lineage.flush()
     return runner.events

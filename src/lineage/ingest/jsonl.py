@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from itertools import chain
+from typing import BinaryIO, TypeVar
 
 from lineage.crypto.dsse import parse_envelope
 from lineage.errors import InputError
 from lineage.ledger.admission import Located
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
+T = TypeVar("T")
 
 
 def read_lines(
@@ -38,3 +40,10 @@ def read_envelopes(
             yield location, parse_envelope(line)
         except InputError as exc:
             raise exc.at(location) from exc
+
+
+def non_empty(items: Iterator[T]) -> Iterator[T] | None:
+    """``items``, its first one read now, or None when there is none (an empty input)."""
+    for first in items:
+        return chain((first,), items)
+    return None

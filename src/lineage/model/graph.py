@@ -107,8 +107,16 @@ def kind_of(node_id: str) -> str:
 
 
 def make_id(kind: str, name: str) -> str:
-    """The graph id of the ``kind`` node called ``name``; raise InputError if invalid."""
-    node_id = ID_PREFIX[kind] + name
+    """The graph id of the ``kind`` node called ``name``; raise InputError if invalid, or
+    if ``name`` already starts with the kind's prefix (``model:base`` as a model's name
+    would make the node ``model:model:base``)."""
+    prefix = ID_PREFIX[kind]
+    if name.startswith(prefix):
+        raise InputError(
+            f"{name[:80]!r} is a {kind} id, not a name: drop the {prefix} prefix"
+            f" (the name is {name[len(prefix) : len(prefix) + 80]!r})"
+        )
+    node_id = prefix + name
     kind_of(node_id)
     return node_id
 

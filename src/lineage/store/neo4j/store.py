@@ -12,10 +12,11 @@ consistent view by bounding every read to the entries that existed when it began
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import neo4j
@@ -233,16 +234,41 @@ class Neo4jSession(_LogReads):
         graph.write_batch(self._run, batch)
 
 
-def _translate(exc: Exception, display: str, user: str | None) -> Exception:
+_DRIVER_ERRORS = (neo4j_errors.Neo4jError, neo4j_errors.DriverError)
+_START_SERVER = "is the server running? bash docker/neo4j-server start"
+
+
+def quiet_driver_logs() -> None:
+    """Keep the driver's log records (a lost connection, failed routing) off stderr: lineage
+    reports what went wrong itself, as one error. They still reach the handlers a program
+    attaches to the ``neo4j`` logger."""
+    logger = logging.getLogger("neo4j")
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+
+
+def _translate(
+    exc: Exception, display: str, user: str | None, connected: bool = False
+) -> Exception:
     if isinstance(exc, neo4j_errors.AuthError):
         who = f"user {user!r}" if user else "no user (set LINEAGE_NEO4J_USER / _PASSWORD)"
         return ConfigurationError(f"{display}: Neo4j refused the credentials of {who}")
     if isinstance(exc, neo4j_errors.ClientError) and exc.code and "DatabaseNotFound" in exc.code:
         return ConfigurationError(f"{display}: Neo4j has no such database")
-    if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired):
+    if isinstance(exc, neo4j_errors.IncompleteCommit):
         return StoreError(
-            f"{display}: cannot reach Neo4j (is the server running? bash docker/neo4j-server start)"
+            f"{display}: lost the connection to Neo4j while committing, so the write may or"
+            f" may not have happened ({_START_SERVER}; then run lineage verify, and the"
+            " command again: what is already in the ledger is not written twice)"
         )
+    if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired):
+        if connected:
+            return StoreError(
+                f"{display}: lost the connection to Neo4j ({_START_SERVER}; then run the"
+                " command again)"
+            )
+        return StoreError(f"{display}: cannot reach Neo4j ({_START_SERVER})")
     if isinstance(exc, neo4j_errors.Neo4jError):
         message = (exc.message or str(exc)).splitlines()[0][:300]
         return StoreError(f"{display}: Neo4j error {exc.code}: {message}")
@@ -261,6 +287,8 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         self._snapshot_bound: int | None = None
         self._local = threading.local()
         self._sessions: list[neo4j.Session] = []
+        self._connected = False
+        quiet_driver_logs()
         try:
             self._driver = neo4j.GraphDatabase.driver(
                 target.driver_uri,
@@ -274,16 +302,22 @@ class Neo4jStore(_LogReads, Neo4jGraph):
             raise ConfigurationError(f"{self.url}: {exc}") from exc
         _LogReads.__init__(self, self._run, self._bound)
         Neo4jGraph.__init__(self, self._run)
-        with self._translated():
-            self._driver.verify_connectivity()
+        try:
+            with self._translated():
+                self._driver.verify_connectivity()
             self._run("RETURN 1", {})
+        except StoreError:
+            with suppress(StoreError):
+                self.close()
+            raise
+        self._connected = True
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
         try:
             yield
-        except (neo4j_errors.Neo4jError, neo4j_errors.DriverError) as exc:
-            raise _translate(exc, self.url, self._target.user) from exc
+        except _DRIVER_ERRORS as exc:
+            raise _translate(exc, self.url, self._target.user, self._connected) from exc
 
     def _run(self, query: str, params: dict[str, Any]) -> list[list[Any]]:
         """One auto-commit read on this thread's session (one round trip, not three)."""
@@ -301,7 +335,8 @@ class Neo4jStore(_LogReads, Neo4jGraph):
                 return _rows(session.run(query, params))
         except StoreError:
             self._local.session = None
-            session.close()
+            with suppress(*_DRIVER_ERRORS):
+                session.close()
             raise
 
     def _bound(self) -> int:
@@ -318,7 +353,8 @@ class Neo4jStore(_LogReads, Neo4jGraph):
             try:
                 yield tx
             except BaseException:
-                tx.close()
+                with suppress(*_DRIVER_ERRORS):
+                    tx.close()
                 raise
             tx.commit()
 
@@ -457,7 +493,15 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         ]
 
     def close(self) -> None:
-        """Close this store's Neo4j sessions and its driver."""
-        for session in self._sessions:
-            session.close()
-        self._driver.close()
+        """Close this store's Neo4j sessions and its driver (all of them, even when one
+        fails to close; the first failure is then raised as a :class:`StoreError`)."""
+        failures: list[Exception] = []
+        closables: list[neo4j.Session | neo4j.Driver] = [*self._sessions, self._driver]
+        for closable in closables:
+            try:
+                closable.close()
+            except _DRIVER_ERRORS as exc:
+                failures.append(exc)
+        self._sessions.clear()
+        if failures:
+            raise _translate(failures[0], self.url, self._target.user, True) from failures[0]
