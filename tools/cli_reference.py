@@ -55,7 +55,9 @@ GLANCE = [
     ),
     (
         "lineage keys register NAME --steps a,b [--from T] [--until T] [--public-key PEM]",
-        "authorise a key for steps (signed statement in the ledger)",
+        "authorise a key for steps (signed statement in the ledger), valid from the beginning of "
+        "time unless `--from` is given; registering a registered key again widens or narrows its "
+        "steps and window",
     ),
     (
         "lineage keys revoke NAME [--at T]",
@@ -70,8 +72,10 @@ GLANCE = [
         "wrap an in-toto Statement in a signed DSSE envelope, one JSON line on stdout",
     ),
     (
-        "lineage append FILE.jsonl|-",
-        "append envelopes (one per line) atomically, with a new checkpoint",
+        "lineage append FILE.jsonl|- [--allow-empty]",
+        "append envelopes (one per line) atomically, with a new checkpoint; only canonical "
+        "statements of lineage's own predicate types are accepted; empty input is an error "
+        "unless `--allow-empty`",
     ),
     (
         "lineage verify [--since CHECKPOINT_FILE] [--log-key VKEY] [--json]",
@@ -82,12 +86,14 @@ GLANCE = [
         "inclusion proof of an entry against the latest checkpoint",
     ),
     (
-        "lineage checkpoint [--size N] [--verifier-key]",
-        "the latest signed checkpoint, byte for byte; or the log's verifier key",
+        "lineage checkpoint [--size N] [--list] [--verifier-key] [--json]",
+        "the latest signed checkpoint, byte for byte (or the one at size N); `--list` the sizes "
+        "that have checkpoints; or the log's verifier key",
     ),
     (
-        "lineage ingest FILE.jsonl|- [--batch-size N]",
-        "ingest pipeline events (JSON Lines; see pipeline.md) as signed statements",
+        "lineage ingest FILE.jsonl|- [--batch-size N] [--allow-empty]",
+        "ingest pipeline events (JSON Lines; see pipeline.md) as signed statements; empty input "
+        "is an error unless `--allow-empty`",
     ),
     (
         "lineage trace ID [--limit N] [--json | --jsonl] [--path POST] [--as-of T]",
@@ -103,9 +109,10 @@ GLANCE = [
     ),
     (
         "lineage erase --author A [--requested-at T] [--json]",
-        "crypto-shredding: record the erasure request (if not yet) and print its receipt, append a"
-        " signed erasure statement (when, never whom), delete the author's key and id bindings; "
-        '`verify` still passes; erasing again says "nothing erased"',
+        "crypto-shredding: check the author's key against the ledger, record the erasure request "
+        "(if not yet) and print its receipt, append a signed erasure statement (when, and which "
+        "request it answers, never whom), delete the author's key and id bindings; `verify` still "
+        'passes; erasing again says "nothing erased" and completes an interrupted erasure',
     ),
     (
         "lineage receipt --author A [--json]",
@@ -128,8 +135,10 @@ GLANCE = [
         "lineage check ID --policy FILE [--as-of T] [--max-listed N] [--record] [--json]",
         "every origin of a shard, dataset or model against a policy: pass/fail counts per rule, "
         "each violation with its origin, record, shard, run and ledger entries (inclusion proofs "
-        "with `--json`); records with no complete path to a post are violations "
-        "(`unknown-origin`); exit 1 on any violation, so it can gate a training job; `--record` "
+        "with `--json`); records with no complete path to a post (`unknown-origin`), inputs the "
+        "ledger does not hold, shards missing records, artifacts with no origin "
+        "(`incomplete-lineage`) and loops (`cycle`) are violations; exit 1 on any violation, so it "
+        "can gate a training job; `--record` "
         "appends the result (artifact, policy version and digest, counts, verdict) as a statement "
         "signed by the admin key",
     ),
@@ -144,7 +153,8 @@ GLANCE = [
     (
         "lineage copy --from URL --to URL [--no-verify] [--json]",
         "copy a whole ledger (entries, tree hashes, checkpoints byte for byte, signer registry, "
-        "graph, subject key tables) into an empty store, in one transaction, then verify the copy",
+        "graph, subject key tables but erased subjects' keys) into a store that holds nothing, "
+        "creating its ledger in one transaction, then verify the copy",
     ),
 ]
 """(usage, what it does) of each command, for the table at the top."""

@@ -10,6 +10,7 @@ third-party exceptions are translated at the boundary where they occur.
     │   └── NodeConflictError     a graph node asserted again with other attributes
     ├── ConfigurationError        bad settings: store URL, key files, passphrase; exit 2
     ├── StoreError                the store cannot be opened, read or written; exit 2
+    │   └── StoreUnavailableError the store's server cannot be reached (any more)
     ├── AuthorizationError        a signer may not sign this statement (unknown,
     │                             unauthorised for the step, outside its window, revoked); exit 2
     └── VerificationError         evidence does not check out; exit 1
@@ -55,6 +56,11 @@ class ConfigurationError(LineageError):
 
 class StoreError(LineageError):
     """The store cannot be opened, read or written."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store's server cannot be reached, or the connection to it was lost: nothing
+    about the ledger can be concluded until it is back."""
 
 
 class AuthorizationError(LineageError):

@@ -114,3 +114,16 @@ def test_driver_errors_while_closing_are_store_errors_and_everything_is_closed(
     with pytest.raises(StoreError, match="lost the connection to Neo4j"):
         store.close()
     assert driver.closed
+
+
+def test_a_server_gone_while_verifying_is_not_a_failed_verification(
+    neo4j_env: LedgerEnv,
+) -> None:
+    """A lost connection says nothing about the ledger: exit 2 and the way out, not
+    "verification failed"."""
+    neo4j_env.append([example_envelope(neo4j_env.collector, n=n) for n in range(5)])
+    neo4j_env.ledger.close()
+    with cutting_proxy(TARGET, marker=b"e.idx > $after") as proxy:
+        line = one_error_line("verify", "--db", proxy.url)
+        assert proxy.cut.is_set()
+    assert "lost the connection to Neo4j" in line

@@ -29,6 +29,7 @@ from lineage.errors import (
     LineageError,
     SignatureError,
     StoreError,
+    StoreUnavailableError,
     VerificationError,
 )
 from lineage.ledger.expected import LABELS, ExpectedProjection, compare
@@ -247,6 +248,8 @@ def verify_ledger(
             _check_key_tables(store, report)
             if since_note is not None:
                 _check_since(store, report, origin, log_key, since_note)
+    except StoreUnavailableError:
+        raise  # nothing can be concluded about the ledger: not a verification result
     except StoreError as exc:
         report.problem(K.STORE_UNREADABLE, f"store unreadable: {exc}")
     return report

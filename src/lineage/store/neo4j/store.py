@@ -24,7 +24,7 @@ from neo4j import exceptions as neo4j_errors
 
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
-from lineage.errors import ConfigurationError, InputError, StoreError
+from lineage.errors import ConfigurationError, InputError, StoreError, StoreUnavailableError
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
@@ -257,18 +257,18 @@ def _translate(
     if isinstance(exc, neo4j_errors.ClientError) and exc.code and "DatabaseNotFound" in exc.code:
         return ConfigurationError(f"{display}: Neo4j has no such database")
     if isinstance(exc, neo4j_errors.IncompleteCommit):
-        return StoreError(
+        return StoreUnavailableError(
             f"{display}: lost the connection to Neo4j while committing, so the write may or"
             f" may not have happened ({_START_SERVER}; then run lineage verify, and the"
             " command again: what is already in the ledger is not written twice)"
         )
     if isinstance(exc, neo4j_errors.ServiceUnavailable | neo4j_errors.SessionExpired):
         if connected:
-            return StoreError(
+            return StoreUnavailableError(
                 f"{display}: lost the connection to Neo4j ({_START_SERVER}; then run the"
                 " command again)"
             )
-        return StoreError(f"{display}: cannot reach Neo4j ({_START_SERVER})")
+        return StoreUnavailableError(f"{display}: cannot reach Neo4j ({_START_SERVER})")
     if isinstance(exc, neo4j_errors.Neo4jError):
         message = (exc.message or str(exc)).splitlines()[0][:300]
         return StoreError(f"{display}: Neo4j error {exc.code}: {message}")
