@@ -30,7 +30,7 @@ from lineage.errors import InputError, LineageError, OutOfRangeError, Verificati
 from lineage.ledger.log import Ledger
 from lineage.model.graph import KIND_OF_PREFIX
 from lineage.model.rows import NodeRow
-from lineage.store import URL_ENV
+from lineage.store import URL_ENV, default_keys_dir
 from lineage.store.base import Store
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ else:
 
 KEYS_DIR_ENV = "LINEAGE_KEYS_DIR"
 DEBUG_ENV = "LINEAGE_DEBUG"
-DEFAULT_KEYS_DIR = "./lineage-keys"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 DbOption = Annotated[
@@ -56,8 +55,14 @@ DbOption = Annotated[
     ),
 ]
 KeysDirOption = Annotated[
-    Path,
-    typer.Option("--keys-dir", envvar=KEYS_DIR_ENV, metavar="DIR", help="Private key files."),
+    Path | None,
+    typer.Option(
+        "--keys-dir",
+        envvar=KEYS_DIR_ENV,
+        metavar="DIR",
+        help="Private key files [default: lineage-keys beside a SQLite ledger's file, else"
+        " ./lineage-keys].",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
 AllowEmptyOption = Annotated[
@@ -185,9 +190,9 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, sort_keys=True))
 
 
-def key_directory(path: Path) -> KeyDirectory:
-    """The key directory at ``path`` (the ``--keys-dir`` option)."""
-    return KeyDirectory(path)
+def key_directory(path: Path | None, db: str | None) -> KeyDirectory:
+    """The key directory given by ``--keys-dir``, else the one beside the store ``db``."""
+    return KeyDirectory(path if path is not None else default_keys_dir(db))
 
 
 @contextmanager

@@ -107,6 +107,7 @@ def _print(report: DemoReport) -> None:
     verify = result["verify"]
     verdict = "ok" if verify["ok"] else f"FAILED ({len(verify['problems'])} problems)"
     stdout.print(f"verify: {verdict}, {verify['size']:,} entries ({result['seconds']} s in all)")
+    stdout.print(f"keys: {result['keys']} (where commands on this ledger look for them)")
     stdout.print("try next:")
     for command in result["next"]:
         stdout.print(f"  {command}")

@@ -21,7 +21,6 @@ from lineage.query.show import show as show_node
 from lineage.query.trace import ListedOrigin, Trace
 from lineage.query.trace import path as path_of
 from lineage_cli.common import (
-    DEFAULT_KEYS_DIR,
     AllowEmptyOption,
     DbOption,
     JsonOption,
@@ -60,7 +59,7 @@ def ingest(
         str, typer.Argument(help="JSON Lines events, or - for stdin.", metavar="FILE.jsonl")
     ],
     db: DbOption = None,
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
     batch_size: Annotated[
         int,
         typer.Option(help="Edges per signed statement.", min=1, max=MAX_BATCH_SIZE, metavar="N"),

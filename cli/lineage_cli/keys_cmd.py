@@ -13,7 +13,6 @@ from lineage.crypto.keys import PublicKey, load_public_key_file
 from lineage.errors import InputError
 from lineage.model.times import format_time, now, parse_time
 from lineage_cli.common import (
-    DEFAULT_KEYS_DIR,
     DbOption,
     JsonOption,
     KeysDirOption,
@@ -35,11 +34,12 @@ def _time_option(value: str | None, field: str) -> datetime | None:
 @handle_errors
 def new(
     name: Annotated[str, typer.Argument(help="Key name (file NAME.pem in the keys directory).")],
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
+    db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Create an Ed25519 key (PKCS#8 PEM, mode 0600; LINEAGE_KEY_PASSPHRASE encrypts it)."""
-    keys = key_directory(keys_dir)
+    keys = key_directory(keys_dir, db)
     key = keys.create(name)
     if json_out:
         print_json({"name": name, "keyid": key.keyid, "file": str(keys.file_for(name))})
@@ -67,7 +67,7 @@ def register(
         Path | None, typer.Option(help="Public key PEM, for a key held elsewhere.")
     ] = None,
     db: DbOption = None,
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Register a key for steps (a statement signed by the admin key). Registering a
@@ -78,10 +78,10 @@ def register(
     public: PublicKey = (
         load_public_key_file(public_key)
         if public_key
-        else key_directory(keys_dir).load_public(name)
+        else key_directory(keys_dir, db).load_public(name)
     )
     with open_ledger(db) as ledger:
-        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        log_key = ledger.load_log_key(key_directory(keys_dir, db))
         entry = ledger.register_key(
             log_key,
             name,
@@ -106,13 +106,13 @@ def revoke(
         str | None, typer.Option("--at", help="Distrusted from (RFC 3339) [default: now].")
     ] = None,
     db: DbOption = None,
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Revoke a key from a time on (a statement signed by the admin key)."""
     revoked_at = _time_option(at, "--at") or now()
     with open_ledger(db) as ledger:
-        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        log_key = ledger.load_log_key(key_directory(keys_dir, db))
         signer = ledger.revoke_key(log_key, name, revoked_at)
         entry = signer.revoked_in
     if json_out:

@@ -19,7 +19,6 @@ from lineage.ingest.statements import sign_statement_file
 from lineage.ledger.log import AppendResult, Ledger, checkpoint_of
 from lineage.ledger.verify import verify_ledger
 from lineage_cli.common import (
-    DEFAULT_KEYS_DIR,
     EXIT_FAILED,
     AllowEmptyOption,
     DbOption,
@@ -45,13 +44,13 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def init(
     db: DbOption = None,
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
     key_name: Annotated[str, typer.Option("--key", help="Name of the log/admin key.")] = "admin",
     origin: Annotated[str | None, typer.Option(help="Log origin line of checkpoints.")] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Create a ledger and its log/admin key (reused if the key file exists)."""
-    keys = key_directory(keys_dir)
+    keys = key_directory(keys_dir, db)
     created_key = not keys.exists(key_name)
     log_key = keys.create(key_name) if created_key else keys.load(key_name)
     ledger = Ledger.create(db, log_key, origin)
@@ -84,10 +83,11 @@ def sign(
         Path, typer.Argument(help="in-toto Statement v1 JSON file.", metavar="STATEMENT.json")
     ],
     key: Annotated[str, typer.Option("--key", help="Name of the signing key.")],
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
+    db: DbOption = None,
 ) -> None:
     """Wrap an in-toto Statement in a signed DSSE envelope (one JSON line on stdout)."""
-    envelope = sign_statement_file(statement_file, key_directory(keys_dir).load(key))
+    envelope = sign_statement_file(statement_file, key_directory(keys_dir, db).load(key))
     typer.echo(envelope.canonical().decode())
 
 
@@ -98,7 +98,7 @@ def append(
         typer.Argument(help="JSON Lines of DSSE envelopes, or - for stdin.", metavar="FILE.jsonl"),
     ],
     db: DbOption = None,
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
     allow_empty: AllowEmptyOption = False,
     json_out: JsonOption = False,
 ) -> None:
@@ -106,7 +106,7 @@ def append(
 
     An input with no envelope is an error unless --allow-empty is given."""
     with open_ledger(db) as ledger:
-        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        log_key = ledger.load_log_key(key_directory(keys_dir, db))
         if source == "-":
             result = _append_stream(
                 ledger, log_key, sys.stdin.buffer, "<stdin>", None, allow_empty, json_out

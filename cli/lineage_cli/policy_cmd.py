@@ -14,7 +14,6 @@ from lineage.policy.document import read_policy
 from lineage.policy.gate import run_check
 from lineage.policy.registry import register_policy, registrations
 from lineage_cli.common import (
-    DEFAULT_KEYS_DIR,
     EXIT_FAILED,
     DbOption,
     JsonOption,
@@ -70,7 +69,7 @@ def check_cmd(
         typer.Option("--record", help="Append the result to the ledger, signed by the admin key."),
     ] = False,
     db: DbOption = None,
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Check every origin of a shard, dataset or model against a policy.
@@ -81,7 +80,7 @@ def check_cmd(
         max_listed = MAX_LISTED if json_out else TEXT_LISTED
     moment = parse_time(as_of, "--as-of") if as_of else None
     with open_ledger(db, read_only=not record) as ledger, suggesting_nodes(ledger):
-        log_key = key_directory(keys_dir).load(ledger.log_key_name) if record else None
+        log_key = ledger.load_log_key(key_directory(keys_dir, db)) if record else None
         with progress_bar("checking records", None, not json_out) as tick:
             result = run_check(
                 ledger,
@@ -164,13 +163,13 @@ def _print(report: CheckReport) -> None:
 def register_cmd(
     policy_file: Annotated[Path, typer.Argument(help="Policy file (TOML with CEL rules).")],
     db: DbOption = None,
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Record a policy file's id, version and SHA-256 in the ledger (signed by the admin key)."""
     policy = read_policy(policy_file)
     with open_ledger(db) as ledger:
-        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        log_key = ledger.load_log_key(key_directory(keys_dir, db))
         registration = register_policy(ledger, log_key, policy)
     result = {**policy.to_json(), "entry": registration.entry}
     if json_out:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +9,6 @@ import typer
 from lineage.ledger.erasure import Receipt, erase_author, receipts
 from lineage.model.times import parse_time
 from lineage_cli.common import (
-    DEFAULT_KEYS_DIR,
     DbOption,
     JsonOption,
     KeysDirOption,
@@ -57,7 +55,7 @@ def erase(
         ),
     ] = None,
     db: DbOption = None,
-    keys_dir: KeysDirOption = Path(DEFAULT_KEYS_DIR),
+    keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Erase an author by crypto-shredding.
@@ -67,7 +65,7 @@ def erase(
     bindings. The ledger still verifies."""
     at = parse_time(requested_at, "--requested-at") if requested_at else None
     with open_ledger(db) as ledger:
-        log_key = key_directory(keys_dir).load(ledger.log_key_name)
+        log_key = ledger.load_log_key(key_directory(keys_dir, db))
         result = erase_author(ledger, log_key, author, at)
     if json_out:
         print_json(result.to_json())
@@ -104,6 +102,6 @@ def receipt(author: AuthorOption, db: DbOption = None, json_out: JsonOption = Fa
         return
     if not found:
         stdout.print(f"no objection or erasure request recorded for {author!r}")
-        raise typer.Exit(1)
+        return
     for item in found:
         _print_receipt(item)

@@ -290,7 +290,7 @@ def test_help_shows_defaults_literally_and_no_metavar_for_flags() -> None:
         if "--db URL Store URL" in text:
             assert "Store URL [default: sqlite:///" in text, words
         if "--keys-dir" in text:
-            assert "LINEAGE_KEYS_DIR; default: " in text, words
+            assert "[default: lineage-keys beside a SQLite" in text, words
     check = " ".join(run_cli("check", "--help").stdout.split())
     assert "[default: 20; with --json 1000]" in check
     assert "1 when one does (notices never fail the check), 2 on bad input." in check

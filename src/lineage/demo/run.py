@@ -21,7 +21,7 @@ from lineage.policy.check import check
 from lineage.policy.document import read_policy
 from lineage.policy.registry import register_policy
 from lineage.progress import StageProgress, no_progress
-from lineage.store import open_store
+from lineage.store import KEYS_DIR_NAME, default_keys_dir, open_store
 
 MAX_LISTED_PROBLEMS = 20
 
@@ -38,6 +38,8 @@ class DemoReport:
     store: str
     seconds: float
     next_commands: list[str]
+    keys_dir: Path
+    """Where the demo's keys are (beside a SQLite ledger, where commands look by default)."""
 
     def to_json(self) -> dict[str, Any]:
         """The report as one JSON object."""
@@ -53,6 +55,7 @@ class DemoReport:
                 "problems": [p.to_json() for p in self.verify.problems[:MAX_LISTED_PROBLEMS]],
             },
             "seconds": self.seconds,
+            "keys": str(self.keys_dir),
             "next": self.next_commands,
         }
 
@@ -81,7 +84,8 @@ def run_demo(
     """Run the demo into ``url`` (default: a SQLite file in ``directory``), with its keys
     and shard files in ``directory``."""
     url = url or f"sqlite:///{directory / 'lineage.db'}"
-    keys_dir = directory / "keys"
+    sqlite = url.startswith("sqlite:")
+    keys_dir = default_keys_dir(url) if sqlite else directory / KEYS_DIR_NAME
     keys = KeyDirectory(keys_dir)
     started = time.perf_counter()
     ensure_ledger(url, keys)
@@ -104,7 +108,8 @@ def run_demo(
         dropped,
         ledger.store.url,
         round(time.perf_counter() - started, 2),
-        next_commands(run, url),
+        next_commands(run, url, None if sqlite else keys_dir),
+        keys_dir,
     )
 
 
@@ -132,9 +137,11 @@ def check_compliance(ledger: Ledger, keys: KeyDirectory, run: DemoRun) -> dict[s
     return results
 
 
-def next_commands(run: DemoRun, url: str) -> list[str]:
-    """Commands to try on the demo's ledger, with real ids from the run."""
+def next_commands(run: DemoRun, url: str, keys_dir: Path | None = None) -> list[str]:
+    """Commands to try on the demo's ledger, with real ids from the run; each works as it
+    is pasted (``keys_dir``: where the keys are, when not beside the ledger)."""
     db = f"--db {shlex.quote(url)}"
+    keys = f" --keys-dir {shlex.quote(str(keys_dir))}" if keys_dir is not None else ""
     policy = shlex.quote(str(reference_policy_path()))
     commands = [
         f"lineage trace {run.model} {db}",
@@ -149,6 +156,7 @@ def next_commands(run: DemoRun, url: str) -> list[str]:
         f"lineage show {run.shards[0].id} {db}" if run.shards else "",
         f"lineage check {run.model} --policy {policy} {db}",
         f"lineage check {run.finetune} --policy {policy} --as-of 2024-08-20T00:00:00Z {db}",
+        f"lineage check {run.model} --policy {policy} --record {db}{keys}",
         f"lineage verify {db}",
     ]
     return [c for c in commands if c]

@@ -67,6 +67,7 @@ from lineage.model.requests import REQUEST_PREDICATE, TARGET_KIND
 from lineage.model.statement import Step as StepInfo
 from lineage.model.statement import make_statement
 from lineage.model.times import format_time, now, parse_time
+from lineage.store import default_keys_dir
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_REASON = 200
@@ -378,7 +379,7 @@ class Lineage:
         cls,
         url: str | None = None,
         *,
-        keys_dir: str | Path = "lineage-keys",
+        keys_dir: str | Path | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         statements_per_append: int = 1,
         key_source: KeySource | None = None,
@@ -392,10 +393,10 @@ class Lineage:
         append's error is then raised at the next call that submits, flushes or closes.
         """
         ledger = Ledger.open(url)
-        keys = KeyDirectory(Path(keys_dir))
+        keys = KeyDirectory(Path(keys_dir) if keys_dir is not None else default_keys_dir(url))
         return cls(
             ledger,
-            keys.load(ledger.log_key_name),
+            ledger.load_log_key(keys),
             keys,
             batch_size=batch_size,
             statements_per_append=statements_per_append,

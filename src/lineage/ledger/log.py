@@ -10,7 +10,7 @@ from typing import Any
 
 from lineage.crypto.batchverify import first_invalid
 from lineage.crypto.dsse import sign_envelope
-from lineage.crypto.keys import PublicKey, SigningKey
+from lineage.crypto.keys import KeyDirectory, PublicKey, SigningKey
 from lineage.crypto.merkle import proof as merkle_proof
 from lineage.crypto.merkle.compact import CompactRange
 from lineage.crypto.merkle.nodes import NodeId
@@ -119,6 +119,18 @@ class Ledger:
         )
         ledger.append([("init", sign_envelope(registration.payload(), log_key))], log_key)
         return ledger
+
+    def load_log_key(self, keys: KeyDirectory) -> SigningKey:
+        """The ledger's log key from ``keys``; a missing one says where it was looked for
+        (creating a new key would not help: the log key signs every checkpoint)."""
+        name = self.log_key_name
+        if not keys.exists(name):
+            raise ConfigurationError(
+                f"the ledger's log key {name!r} is not in {keys.path.resolve()} (it is the key"
+                " the ledger was created with: point --keys-dir or LINEAGE_KEYS_DIR at its"
+                " directory)"
+            )
+        return keys.load(name)
 
     @property
     def log_key_name(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 from lineage.errors import ConfigurationError
 from lineage.store.base import AppendSession, Store
@@ -25,6 +26,18 @@ _FACTORIES: dict[str, Callable[[str, bool, bool], Store]] = {
     "sqlite": lambda url, create, read_only: SqliteStore(url, create=create, read_only=read_only),
     **{scheme: _neo4j for scheme in NEO4J_SCHEMES},
 }
+
+
+KEYS_DIR_NAME = "lineage-keys"
+
+
+def default_keys_dir(url: str | None) -> Path:
+    """Where a ledger's key files live unless told otherwise: beside a SQLite ledger's
+    file (``<its directory>/lineage-keys``), else ``./lineage-keys``."""
+    resolved = resolve_url(url)
+    if resolved.startswith("sqlite:///") and len(resolved) > len("sqlite:///"):
+        return Path(resolved[len("sqlite:///") :]).parent / KEYS_DIR_NAME
+    return Path(KEYS_DIR_NAME)
 
 
 def resolve_url(url: str | None) -> str:
@@ -50,4 +63,11 @@ def open_store(url: str | None = None, *, create: bool = False, read_only: bool 
     return factory(resolved, create, read_only)
 
 
-__all__ = ["DEFAULT_URL", "AppendSession", "Store", "open_store", "resolve_url"]
+__all__ = [
+    "DEFAULT_URL",
+    "AppendSession",
+    "Store",
+    "default_keys_dir",
+    "open_store",
+    "resolve_url",
+]
