@@ -156,17 +156,23 @@ def trace(
             return
         query = Trace(store, artifact, moment)
         listed: list[ListedOrigin] = []
-        for origin in query.listed_origins(limit):
-            if jsonl:
+        if jsonl:
+            for origin in query.listed_origins(limit):
                 typer.echo(json.dumps(origin.to_json(), sort_keys=True))
-            else:
-                listed.append(origin)
+        else:
+            listed = query.first_origins(limit)
         summary = query.finish()
     if jsonl:
         typer.echo(json.dumps({"summary": summary.to_json()}, sort_keys=True))
         return
     if json_out:
-        print_json({"summary": summary.to_json(), "origins": [o.to_json() for o in listed]})
+        print_json(
+            {
+                "summary": summary.to_json(),
+                "origins": [o.to_json() for o in listed],
+                "listed": {"origins": len(listed), "of": summary.origins},
+            }
+        )
         return
     data = summary.to_json()
     stdout.print(f"{artifact} ({summary.kind}): {summary.origins} origins")
@@ -190,10 +196,10 @@ def trace(
             attrs.get("created", ""),
         )
     stdout.print(origins)
-    if limit and summary.origins > len(listed):
-        stdout.print(
-            f"… {summary.origins - len(listed)} more (--limit 0 for all, --jsonl to stream)"
-        )
+    stdout.print(
+        f"origins listed: {len(listed):,} of {summary.origins:,}, in id order"
+        + (" (--limit 0 for all, --jsonl to stream them)" if len(listed) < summary.origins else "")
+    )
 
 
 @handle_errors

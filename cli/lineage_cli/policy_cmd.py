@@ -57,8 +57,8 @@ def check_cmd(
         int | None,
         typer.Option(
             "--max-listed",
-            help=f"Violations and notices to list, each (all are counted) [default: 20;"
-            f" with --json {MAX_LISTED}].",
+            help=f"Violations and notices to list, each, 0 for all (all are counted)"
+            f" [default: 20; with --json {MAX_LISTED}].",
             min=0,
             max=MAX_LISTED_LIMIT,
             metavar="N",
@@ -134,25 +134,27 @@ def _print(report: CheckReport) -> None:
     stdout.print(table)
     if report.findings:
         stdout.print("violations:")
-        findings = Table("rule", "origin", "record", "shard", "run", "entries")
+        findings = Table("rule", "origin", "record", "shard", "run", "entries", "why")
         for finding in report.findings:
             findings.add_row(
                 finding.rule,
-                finding.origin or "(unknown)",
+                finding.origin or "(none)",
                 finding.record,
                 finding.shard,
                 finding.run,
                 " ".join(map(str, finding.entries)),
+                finding.detail,
             )
         stdout.print(findings)
-        if len(report.findings) < report.violations:
-            more = report.violations - len(report.findings)
-            stdout.print(f"… {more:,} more violations (--max-listed, or --json)")
+        stdout.print(
+            f"violations listed: {len(report.findings):,} of {report.violations:,}, by origin"
+            + (" (--max-listed 0 for all)" if len(report.findings) < report.violations else "")
+        )
         stdout.print("evidence: lineage show ORIGIN; inclusion proofs of the entries: --json")
     if report.notices:
         stdout.print(
-            f"notices: {report.notices:,} (data used before a later deletion or objection:"
-            " lineage impact lists what to rebuild; --json lists them)"
+            f"notices: {report.notices:,} (data used before a later deletion, objection or"
+            " erasure: lineage impact lists what to rebuild; --json lists them)"
         )
     verdict = "PASS" if report.ok else "FAIL"
     stdout.print(f"{verdict}: {report.violations:,} violations, {report.notices:,} notices")
