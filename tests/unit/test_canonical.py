@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineage.crypto.canonical import _stdlib_encoding, canonical_bytes
+from lineage.crypto.canonical import _stdlib_encoding, canonical_bytes, parse_canonical
+from lineage.errors import InputError
 
 ascii_text = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=20)
 any_text = st.text(max_size=20).filter(lambda s: all(not 0xD800 <= ord(c) <= 0xDFFF for c in s))
@@ -39,3 +43,42 @@ def test_values_outside_the_subset_go_to_rfc8785() -> None:
     for value in ({"a": 1.5}, {"é": 1}, ["ü"], 2**60, {1: "a"}, ("a",), {"a": 1.0}):
         assert _stdlib_encoding(value) is None
     assert canonical_bytes({"a": 1.5, "é": "ü"}) == rfc8785.dumps({"a": 1.5, "é": "ü"})
+
+
+floats = st.floats(-(2.0**52), 2.0**52, allow_nan=False, allow_infinity=False, width=64)
+with_floats = st.recursive(
+    st.one_of(scalars, floats),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5), st.dictionaries(any_text, inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400)
+@given(with_floats)
+def test_a_canonical_payload_reads_back_and_any_other_spelling_is_refused(value: object) -> None:
+    payload = rfc8785.dumps(value)
+    assert rfc8785.dumps(parse_canonical(payload)) == payload
+    for other in (json.dumps(value, indent=1).encode(), b" " + payload):
+        if other != payload:
+            with pytest.raises(InputError):
+                parse_canonical(other)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"a":1,"a":2}',
+        b'{"a":NaN}',
+        b'{"a":9007199254740993}',
+        b'{"a":"\\ud800"}',
+        b'{"b":1,"a":2}',
+        b'{"a":1.0}',
+        b'{"a":"\\u0041"}',
+        b'{"a":[1,2]}\n',
+    ],
+)
+def test_non_canonical_spellings_are_refused(payload: bytes) -> None:
+    with pytest.raises(InputError):
+        parse_canonical(payload)

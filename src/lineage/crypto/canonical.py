@@ -58,6 +58,71 @@ def _stdlib_encoding(value: Any) -> bytes | None:
     return text.encode()
 
 
+class _SlowPathError(Exception):
+    """The payload holds a value the standard library does not encode as RFC 8785 does."""
+
+
+def _not_fast(text: str) -> Any:
+    raise _SlowPathError
+
+
+def _fast_int(text: str) -> int:
+    value = int(text) if len(text) < 20 else _not_fast(text)
+    if not -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+        raise _SlowPathError
+    return value
+
+
+def parse_canonical(payload: bytes, what: str = "payload") -> Any:
+    """The JSON value ``payload`` holds, if ``payload`` is exactly its RFC 8785 encoding;
+    :class:`InputError` otherwise (duplicate keys, other spacing or key order, escapes,
+    ``NaN``, integers outside ±(2**53-1), invalid Unicode: none survive the comparison).
+
+    For an ASCII payload without floats one parse and one encoding, both in C, decide it;
+    anything else goes through ``rfc8785``.
+    """
+    try:
+        if payload.isascii():
+            try:
+                value = json.loads(
+                    payload,
+                    parse_float=_not_fast,
+                    parse_int=_fast_int,
+                    parse_constant=_not_fast,
+                )
+            except _SlowPathError:
+                pass
+            else:
+                encoded = json.dumps(
+                    value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+                ).encode()
+                if encoded != payload:
+                    raise InputError(_NOT_CANONICAL, field=what)
+                return value
+        value = json.loads(payload, parse_constant=_not_fast)
+    except _SlowPathError as exc:
+        raise InputError("NaN is not allowed (nor Infinity)", field=what) from exc
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            "cannot be canonicalised: a string is not valid Unicode", field=what
+        ) from exc
+    except (ValueError, RecursionError) as exc:
+        raise InputError("is not JSON", field=what) from exc
+    try:
+        canonical = canonical_bytes(value)
+    except InputError as exc:
+        raise InputError(exc.problem, field=what) from exc
+    if canonical != payload:
+        raise InputError(_NOT_CANONICAL, field=what)
+    return value
+
+
+_NOT_CANONICAL = (
+    "is not in RFC 8785 canonical form (duplicate keys, spacing, key order or escapes differ"
+    " from it)"
+)
+
+
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 encoding of ``value``; raises :class:`InputError` if it has none."""
     fast = _stdlib_encoding(value)

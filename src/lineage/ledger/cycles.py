@@ -2,10 +2,11 @@
 
 Only two kinds of edge join nodes of one kind and so can close a loop: a record derived
 from a record (``DERIVED_FROM``) and a model fine-tuned from a model (``FINETUNED_FROM``).
-A new edge from ``up`` down to ``down`` closes a loop if ``down`` is already upstream of
-``up``. That is possible only if something derives from ``down`` already (in the store,
-or in the same append): for the records a pipeline makes, which are new each time, one
-batched count answers it, and only the rare candidates are followed upstream.
+A loop that closes in one append is either made of that append's edges alone (found in
+memory), or passes from one of its edges into an edge already stored: the new edge's
+``down`` then already has something derived from it in the store. One batched count
+finds those (for the records a pipeline makes, new each time, there are none), and only
+they are followed upstream through the store.
 """
 
 from __future__ import annotations
@@ -43,12 +44,39 @@ def _closing(edges: list[EdgeRow], kind: str, reads: GraphReads) -> EdgeRow | No
     parents: dict[str, set[str]] = defaultdict(set)
     for edge in edges:
         parents[edge.down].add(edge.up)
-    ups = {edge.up for edge in edges}
-    downs = sorted({edge.down for edge in edges})
-    derived_from = set(reads.count_out_of(downs, kind)) | (ups & set(downs))
+    looping = _loop_in(parents)
+    if looping is not None:
+        return next(e for e in edges if e.down == looping[0] and e.up == looping[1])
+    with_stored_children = set(reads.count_out_of(sorted(parents), kind))
     for edge in edges:
-        if edge.down in derived_from and _upstream_of(edge.up, edge.down, kind, parents, reads):
+        if edge.down in with_stored_children and _upstream_of(
+            edge.up, edge.down, kind, parents, reads
+        ):
             return edge
+    return None
+
+
+def _loop_in(parents: dict[str, set[str]]) -> tuple[str, str] | None:
+    """An edge (down, up) on a loop of these edges alone, or None (iterative depth-first
+    search, upward from every node)."""
+    done: set[str] = set()
+    for start in parents:
+        if start in done:
+            continue
+        on_path = {start}
+        stack = [(start, iter(sorted(parents[start])))]
+        while stack:
+            node, ups = stack[-1]
+            step = next(ups, None)
+            if step is None:
+                stack.pop()
+                on_path.discard(node)
+                done.add(node)
+            elif step in on_path:
+                return node, step
+            elif step not in done and step in parents:
+                on_path.add(step)
+                stack.append((step, iter(sorted(parents[step]))))
     return None
 
 

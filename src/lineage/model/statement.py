@@ -7,12 +7,11 @@ claims (``predicate.time``, RFC 3339): key authorisation is checked against both
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lineage.crypto.canonical import canonical_bytes
+from lineage.crypto.canonical import canonical_bytes, parse_canonical
 from lineage.errors import InputError
 from lineage.model.predicates import KNOWN
 from lineage.model.times import format_time, parse_time
@@ -170,10 +169,6 @@ def statement_from_json(raw: object) -> Statement:
     )
 
 
-def _no_constant(name: str) -> Any:
-    raise InputError(f"{name} is not allowed", field="payload")
-
-
 def parse_statement(payload: bytes) -> Statement:
     """Parse and validate a DSSE payload as an in-toto statement; raise InputError if not.
 
@@ -182,18 +177,5 @@ def parse_statement(payload: bytes) -> Statement:
     differs), ``NaN``, integers outside ±(2**53-1), invalid Unicode and any other
     spacing or key order: every reader sees the same statement.
     """
-    try:
-        raw = json.loads(payload, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
-        raise InputError("payload is not a JSON statement", field="payload") from exc
-    try:
-        canonical = canonical_bytes(raw)
-    except InputError as exc:
-        raise InputError(f"payload {exc.problem}", field="payload") from exc
-    if canonical != payload:
-        raise InputError(
-            "payload is not in RFC 8785 canonical form (duplicate keys, spacing, key order"
-            " or escapes differ from it)",
-            field="payload",
-        )
+    raw = parse_canonical(payload)
     return statement_from_json(raw)
