@@ -163,18 +163,32 @@ def verify(
     log_key: Annotated[
         str | None, typer.Option(help="Pin the log's verifier key (NAME+HASH+KEY).")
     ] = None,
+    seal: Annotated[
+        bool,
+        typer.Option(
+            "--seal",
+            help="If everything verifies, seal the signer registry the log replays with"
+            " the log key (needed once by a ledger written before seals).",
+        ),
+    ] = False,
+    keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Re-derive and check everything: signatures, authorisations, tree, checkpoints."""
     pinned = verifier_key_option(log_key, "--log-key") if log_key else None
     since_note = read_text_option(since, "--since", MAX_NOTE_BYTES) if since else None
     with (
-        open_ledger(db, read_only=True) as ledger,
+        open_ledger(db, read_only=not seal) as ledger,
         progress_bar("verifying", ledger.size(), not json_out) as tick,
     ):
+        signing_key = ledger.load_log_key(key_directory(keys_dir, db)) if seal else None
         report = verify_ledger(
             ledger.store, pinned_key=pinned, since_note=since_note, progress=tick
         )
+        sealed = False
+        if signing_key is not None and report.ok:
+            ledger.seal_verified(signing_key, report)
+            report.sealed = sealed = True
     if json_out:
         print_json(report.to_json())
     elif report.ok:
@@ -183,6 +197,14 @@ def verify(
             f" nodes, {report.checkpoints_checked} checkpoints; root"
             f" {report.root.hex()} at size {report.size}"
         )
+        if sealed:
+            stdout.print(
+                f"sealed the signer registry ({len(report.registry)} keys) at size {report.size}"
+            )
+        elif not report.sealed and report.size:
+            stdout.print(
+                "the signer registry has no seal: run lineage verify --seal to append again"
+            )
     else:
         for problem in report.problems:
             typer.echo(f"FAIL {problem}", err=True)

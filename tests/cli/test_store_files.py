@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from lineage.ledger.log import Ledger
+from lineage.ledger.seal import SEAL_META
 from lineage.store import open_store
 
 from support.cli import run_cli
 from support.graph_fixtures import ingest_hand_built_pipeline
-from support.ledgers import LedgerEnv
-from support.stores import sqlite_path
+from support.ledgers import LedgerEnv, example_envelope
+from support.stores import edit, sqlite_path
 
 
 @pytest.mark.parametrize("command", [["verify"], ["checkpoint"], ["trace", "model:m"]])
@@ -111,3 +112,21 @@ def test_opening_a_read_only_ledger_through_the_library(read_only_ledger: tuple[
         ledger.close()
     store = open_store(url, read_only=True)
     store.close()
+
+
+def test_verify_seal_lets_an_unsealed_ledger_append_again(sqlite_env: LedgerEnv) -> None:
+    """A ledger without a seal (as written before seals) refuses appends until
+    ``lineage verify --seal`` has verified the whole log and sealed its registry."""
+    env = sqlite_env
+    edit(env.url, sql=[f"DELETE FROM meta WHERE key = '{SEAL_META}'"], cypher=[])
+    env.ledger.close()
+    statements = env.root / "s.jsonl"
+    statements.write_text(example_envelope(env.collector, n=1).canonical().decode() + "\n")
+    args = ("--db", env.url, "--keys-dir", str(env.keys.path))
+    refused = run_cli("append", str(statements), *args)
+    assert refused.exit_code != 0 and "lineage verify --seal" in refused.output
+    plain = run_cli("verify", "--db", env.url)
+    assert plain.exit_code == 0 and "has no seal" in plain.output
+    sealed = run_cli("verify", "--seal", *args)
+    assert sealed.exit_code == 0 and "sealed the signer registry (2 keys)" in sealed.output
+    assert run_cli("append", str(statements), *args).exit_code == 0

@@ -1,6 +1,7 @@
 """Append trusts only the log: who may sign comes from the registry the log key sealed
-(or replayed from the log's key statements), and a refused append writes nothing at
-all, not even the subject keys and id bindings its statements were made with."""
+(a ledger without a seal is sealed only after a full verification), and a refused
+append writes nothing at all, not even the subject keys and id bindings its
+statements were made with."""
 
 from __future__ import annotations
 
@@ -58,25 +59,49 @@ def test_a_signer_row_slipped_into_the_store_authorises_nothing(env: LedgerEnv) 
     assert has_problem(verify_ledger(env.ledger.store), ProblemKind.SIGNER_REGISTRY)
 
 
-def test_without_a_seal_the_registry_is_replayed_from_the_log(env: LedgerEnv) -> None:
-    intruder = SigningKey.generate("intruder")
+def _remove_seal(url: str) -> None:
     edit(
-        env.url,
+        url,
         sql=[f"DELETE FROM meta WHERE key = '{SEAL_META}'"],
         cypher=[f"MATCH (m:LedgerMeta {{key: '{SEAL_META}'}}) DELETE m"],
     )
-    env.append([example_envelope(env.collector, n=1)])
-    assert verify_ledger(env.ledger.store).ok
-    edit(
-        env.url,
-        sql=[f"DELETE FROM meta WHERE key = '{SEAL_META}'"],
-        cypher=[f"MATCH (m:LedgerMeta {{key: '{SEAL_META}'}}) DELETE m"],
-    )
-    _forged_signer_row(env.url, intruder)
+
+
+def test_without_a_seal_nothing_is_appended_until_a_full_verification_seals(
+    env: LedgerEnv,
+) -> None:
+    _remove_seal(env.url)
     before = _state(env)
-    with pytest.raises(VerificationError, match="differs from the log's key statements"):
+    with pytest.raises(VerificationError, match=r"no seal.*lineage verify --seal"):
+        env.append([example_envelope(env.collector, n=1)])
+    assert _state(env) == before
+    report = verify_ledger(env.ledger.store)
+    assert report.ok and not report.sealed
+    env.ledger.seal_verified(env.admin, report)
+    assert verify_ledger(env.ledger.store).sealed
+    env.append([example_envelope(env.collector, n=1)])
+    assert env.ledger.size() == before[0] + 1
+
+
+def test_a_forged_signer_row_without_a_seal_is_never_sealed(env: LedgerEnv) -> None:
+    intruder = SigningKey.generate("intruder")
+    _remove_seal(env.url)
+    _forged_signer_row(env.url, intruder)
+    report = verify_ledger(env.ledger.store)
+    assert has_problem(report, ProblemKind.SIGNER_REGISTRY)
+    with pytest.raises(VerificationError, match="did not verify"):
+        env.ledger.seal_verified(env.admin, report)
+    before = _state(env)
+    with pytest.raises(VerificationError, match="no seal"):
         env.ledger.append([("x", example_envelope(intruder, n=5))], env.admin)
     assert _state(env) == before
+
+
+def test_a_seal_is_refused_when_the_log_grew_since_its_verification(env: LedgerEnv) -> None:
+    report = verify_ledger(env.ledger.store)
+    env.append([example_envelope(env.collector, n=1)])
+    with pytest.raises(VerificationError, match="verify again"):
+        env.ledger.seal_verified(env.admin, report)
 
 
 def test_an_old_seal_brought_back_is_refused(env: LedgerEnv) -> None:

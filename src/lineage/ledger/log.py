@@ -27,8 +27,9 @@ from lineage.errors import (
 )
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
 from lineage.ledger.cycles import closing_edge
-from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, replay_registry, seal
+from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, seal
 from lineage.ledger.trust import TrustState
+from lineage.ledger.verify import VerifyReport
 from lineage.model.identity import PendingIdentities
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch
@@ -234,21 +235,44 @@ class Ledger:
         return AppendResult(added, duplicates, tree.size, note)
 
     def _sealed_registry(self, session: AppendSession, size: int) -> TrustState:
-        """The signer registry as the log key sealed it at this size (or, in a ledger
-        without a seal, as the log's key statements replay); :class:`VerificationError`
-        if the stored registry is not that one."""
+        """The signer registry as the log key sealed it at this size;
+        :class:`VerificationError` if the stored registry is not that one, or if a ledger
+        with entries has no seal (then only a full verification can say which registry
+        the log's key statements make: ``lineage verify --seal``)."""
         stored = session.signers()
         note = session.meta_value(SEAL_META)
         if note is not None:
             check_seal(note, self.origin, self.log_public_key, size, stored)
             return TrustState(stored)
-        replayed = replay_registry(session.key_statement_entries())
-        if registry_digest(replayed.signers.values()) != registry_digest(stored):
-            raise VerificationError(
-                "the signer registry in the store differs from the log's key statements:"
-                " the store was changed outside lineage; run lineage verify"
-            )
-        return replayed
+        if size == 0 and not stored:
+            return TrustState()
+        raise VerificationError(
+            "the signer registry has no seal (a ledger written before seals, or the seal"
+            " was removed): run lineage verify --seal to verify the whole log and seal"
+            " the registry it replays"
+        )
+
+    def seal_verified(self, log_key: SigningKey, report: VerifyReport) -> str:
+        """Seal, with the log key, the signer registry that a full verification of this
+        ledger (``report``, without problems) replayed from the log; returns the seal.
+        Refused if the log or the stored registry changed since that verification."""
+        if log_key.public != self.log_public_key:
+            raise ConfigurationError(f"key {log_key.name!r} is not this ledger's log key")
+        if not report.ok:
+            raise VerificationError("the ledger did not verify: nothing is sealed")
+        with self.store.append_session() as session:
+            size = session.size()
+            if size != report.size:
+                raise VerificationError(
+                    f"the log has {size} entries, not the {report.size} verified: verify again"
+                )
+            if registry_digest(session.signers()) != registry_digest(report.registry):
+                raise VerificationError(
+                    "the stored signer registry is not the one the log replays: verify again"
+                )
+            sealed = seal(self.origin, size, report.registry, log_key)
+            session.put_meta(SEAL_META, sealed)
+        return sealed
 
     @staticmethod
     def _border(session: AppendSession, size: int) -> list[bytes]:

@@ -10,9 +10,10 @@ with the log key, a C2SP signed note over the registry's digest and the log size
     <base64 SHA-256 of the registry's rows in RFC 8785 form>
 
 and the next append checks it before trusting the table: a changed, added or removed
-signer row, or a seal from another size, is refused. A ledger without a seal (written
-before seals existed, or whose seal was removed) replays the registry from the key
-statements in the log instead, and is sealed by its next append.
+signer row, or a seal from another size, is refused. A ledger with entries but no seal
+(written before seals existed, or whose seal was removed) takes no append until a full
+verification has replayed the registry from the log and sealed it
+(:meth:`lineage.ledger.log.Ledger.seal_verified`, ``lineage verify --seal``).
 """
 
 from __future__ import annotations
@@ -22,13 +23,10 @@ from collections.abc import Iterable
 from hashlib import sha256
 
 from lineage.crypto.canonical import canonical_bytes
-from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.keys import PublicKey, SigningKey
 from lineage.crypto.note import open_note, sign_note
 from lineage.errors import LineageError, VerificationError
-from lineage.ledger.trust import TrustState
 from lineage.model.signer import Signer
-from lineage.model.statement import parse_statement
 
 SEAL_META = "signers_seal"
 """The metadata key under which the store keeps the seal."""
@@ -72,21 +70,3 @@ def sealed_size(note: str) -> int | None:
     """The log size a seal names (unverified), or None if it names none."""
     lines = note.split("\n")
     return int(lines[1]) if len(lines) > 2 and lines[1].isdigit() and len(lines[1]) < 20 else None
-
-
-def replay_registry(key_entries: Iterable[tuple[int, bytes]]) -> TrustState:
-    """The registry replayed from the key statements of the log (entry, envelope bytes),
-    in entry order, each signature and authorisation checked again."""
-    trust = TrustState()
-    for index, body in key_entries:
-        try:
-            envelope = parse_envelope(body)
-            statement = parse_statement(envelope.payload)
-            signer = trust.authorize(envelope.keyid, statement, index)
-            envelope.verify(signer.public_key)
-            trust.apply(statement, index)
-        except LineageError as exc:
-            raise VerificationError(
-                f"entry {index}: a key statement of the log does not replay ({exc})"
-            ) from exc
-    return trust

@@ -39,6 +39,7 @@ from lineage.ledger.trust import TrustState, is_key_statement
 from lineage.model.graph import SUBJECT
 from lineage.model.identity import subject_node_id
 from lineage.model.rows import GraphBatch, ProjectionRow
+from lineage.model.signer import Signer
 from lineage.model.statement import parse_statement
 from lineage.store import Store
 from lineage.store.base import DerivedRebuild, DerivedTable
@@ -117,6 +118,8 @@ class VerifyReport:
     root: bytes = b""
     problems: list[Problem] = field(default_factory=list)
     truncated: bool = False
+    registry: tuple[Signer, ...] = ()
+    sealed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -146,6 +149,7 @@ class VerifyReport:
             "checkpoints_checked": self.checkpoints_checked,
             "problems": [p.to_json() for p in self.problems],
             "problems_truncated": self.truncated,
+            "registry_sealed": self.sealed,
         }
 
 
@@ -242,6 +246,7 @@ def verify_ledger(
                         rebuild.add(batch)
 
                 roots, trust = _check_entries(store, report, sizes, progress, add_rows)
+                report.registry = tuple(trust.signers.values())
                 report.graph_rows_checked = _compare_projection(store, report, expected, derived)
             _check_checkpoints(store, report, origin, log_key, roots)
             _check_seal(store, report, origin, log_key, trust)
@@ -393,9 +398,11 @@ def _check_seal(
         return
     size = sealed_size(note)
     if size is not None and size > report.size:
+        report.sealed = True
         return
     try:
         check_seal(note, origin, log_key, report.size, trust.signers.values())
+        report.sealed = True
     except VerificationError as exc:
         report.problem(K.SIGNER_REGISTRY, f"signer registry seal: {exc}")
 

@@ -91,10 +91,6 @@ class AppendSession(LogReads, Protocol):
         """Set one metadata value (the signer registry's seal)."""
         ...
 
-    def key_statement_entries(self) -> list[tuple[int, bytes]]:
-        """(index, entry bytes) of every key registration and revocation, in entry order."""
-        ...
-
     def save_identities(
         self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
     ) -> dict[bytes, bytes]:

@@ -25,7 +25,6 @@ from neo4j import exceptions as neo4j_errors
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.errors import ConfigurationError, InputError, StoreError, StoreUnavailableError
-from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import parse_time
@@ -87,10 +86,6 @@ SET s.name = $name, s.public_key = $public_key, s.steps = $steps, s.valid_from =
 """
 _META_VALUE = "MATCH (m:LedgerMeta {key: $key}) RETURN m.value"
 _PUT_META = "MERGE (m:LedgerMeta {key: $key}) SET m.value = $value"
-_KEY_STATEMENTS = (
-    "MATCH (s:Statement) WHERE s.predicate_type IN $types"
-    " MATCH (e:LedgerEntry {idx: s.entry}) RETURN s.entry, e.body ORDER BY s.entry"
-)
 _ADD_CHECKPOINT = "CREATE (:Checkpoint {size: $size, note: $note})"
 _ENTRY = "MATCH (e:LedgerEntry {idx: $idx}) WHERE e.idx < $bound RETURN e.leaf, e.body"
 _FIND_LEAF = "MATCH (e:LedgerEntry {leaf: $leaf}) WHERE e.idx < $bound RETURN e.idx"
@@ -209,11 +204,6 @@ class Neo4jSession(_LogReads):
     def put_meta(self, key: str, value: str) -> None:
         """Set one metadata value."""
         self._run(_PUT_META, {"key": key, "value": value})
-
-    def key_statement_entries(self) -> list[tuple[int, bytes]]:
-        """(index, entry bytes) of every key registration and revocation, in entry order."""
-        rows = self._run(_KEY_STATEMENTS, {"types": [KEY_REGISTRATION, KEY_REVOCATION]})
-        return [(int(idx), bytes(body)) for idx, body in rows]
 
     def save_identities(
         self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]

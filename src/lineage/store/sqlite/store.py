@@ -12,7 +12,6 @@ from pathlib import Path
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
 from lineage.errors import ConfigurationError, InputError, NodeConflictError, StoreError
-from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import format_time, parse_time
@@ -24,10 +23,6 @@ from lineage.store.sqlite.graph import SqliteGraph
 from lineage.store.sqlite.identities import SqliteIdentities, save_identity_rows
 from lineage.store.sqlite.schema import STORE_SCHEMA, statements_of
 
-_KEY_STATEMENTS = (
-    "SELECT s.entry, e.body FROM statements s JOIN entries e ON e.idx = s.entry"
-    " WHERE s.predicate_type IN (?, ?) ORDER BY s.entry"
-)
 _BUSY_TIMEOUT_MS = 120_000
 CACHE_KIB = 32 * 1024
 """Page cache per connection: large graphs insert into several random-keyed B-trees."""
@@ -132,11 +127,6 @@ class SqliteSession(_LogReads):
     def put_meta(self, key: str, value: str) -> None:
         """Set one metadata value."""
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    def key_statement_entries(self) -> list[tuple[int, bytes]]:
-        """(index, entry bytes) of every key registration and revocation, in entry order."""
-        rows = self._db.execute(_KEY_STATEMENTS, (KEY_REGISTRATION, KEY_REVOCATION))
-        return [(int(idx), bytes(body)) for idx, body in rows]
 
     def save_identities(
         self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
