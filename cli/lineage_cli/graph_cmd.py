@@ -131,7 +131,7 @@ def trace(
     with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
         store = ledger.store
         if path is not None:
-            start = resolve_post(store, path)
+            start = resolve_post(ledger, path)
             hops = path_of(store, start, artifact, moment)
             if json_out:
                 print_json(
@@ -221,7 +221,7 @@ def impact(
     fine-tunes to refit."""
     moment = _as_of(as_of)
     with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
-        start = resolve(ledger.store, node, post=post, author=author, record=record)
+        start = resolve(ledger, node, post=post, author=author, record=record)
         plan = remediation_plan(ledger.store, start, moment)
     result = plan.impact
     if json_out:
@@ -283,7 +283,7 @@ def show(
 ) -> None:
     """A node, its attributes and edges, and the entries asserting them (with proofs)."""
     with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
-        start = resolve(ledger.store, node, post=post, author=author, record=record)
+        start = resolve(ledger, node, post=post, author=author, record=record)
         shown = show_node(ledger, start)
     if json_out:
         print_json(shown.to_json())

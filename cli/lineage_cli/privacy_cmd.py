@@ -54,6 +54,14 @@ def erase(
             " [default: now].",
         ),
     ] = None,
+    unchecked: Annotated[
+        bool,
+        typer.Option(
+            "--unchecked",
+            help="Erase an author the ledger declared before subjects carried a binding"
+            " (their key cannot be checked against their id).",
+        ),
+    ] = False,
     db: DbOption = None,
     keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
@@ -66,7 +74,7 @@ def erase(
     at = parse_time(requested_at, "--requested-at") if requested_at else None
     with open_ledger(db) as ledger:
         log_key = ledger.load_log_key(key_directory(keys_dir, db))
-        result = erase_author(ledger, log_key, author, at)
+        result = erase_author(ledger, log_key, author, at, unchecked=unchecked)
     if json_out:
         print_json(result.to_json())
         return
@@ -80,8 +88,8 @@ def erase(
     _print_receipt(result.receipt)
     if not result.key_checked:
         stdout.print(
-            "note: the ledger declared this author before subjects carried a binding, so the"
-            " key could not be checked against the author id"
+            "note: erased --unchecked: the ledger declared this author before subjects"
+            " carried a binding, so the key was not checked against the author id"
         )
     stdout.print(
         f"erased: the author's key and id bindings are deleted; erasure statement in entry"

@@ -26,7 +26,7 @@ from typing import Any
 
 from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.keys import SigningKey
-from lineage.errors import InputError
+from lineage.errors import InputError, KeyTableError
 from lineage.faults import reached
 from lineage.ledger.log import InclusionProof, Ledger
 from lineage.ledger.subjects import resolve_checked
@@ -89,7 +89,7 @@ def _nonce() -> str:
 
 def receipts(ledger: Ledger, author: str) -> list[Receipt]:
     """The author's recorded objection and erasure requests, each with its proof."""
-    found = resolve_checked(ledger.store, AUTHOR, author)
+    found = resolve_checked(ledger, AUTHOR, author)
     if found is None:
         raise InputError(f"no author {author[:80]!r} in the ledger (never recorded, or erased)")
     rows = ledger.store.requests_of([found.node_id])
@@ -98,15 +98,31 @@ def receipts(ledger: Ledger, author: str) -> list[Receipt]:
 
 
 def erase_author(
-    ledger: Ledger, log_key: SigningKey, author: str, requested_at: datetime | None = None
+    ledger: Ledger,
+    log_key: SigningKey,
+    author: str,
+    requested_at: datetime | None = None,
+    *,
+    unchecked: bool = False,
 ) -> ErasureResult:
     """Erase ``author``; ``ErasureResult(erased=False)`` if there is no such author (any
-    more): erasing twice changes nothing, but finishes an erasure a crash interrupted."""
+    more): erasing twice changes nothing, but finishes an erasure a crash interrupted.
+
+    An author whose subject the ledger declared without a binding (before subjects
+    carried one) cannot have their key checked against their id: refused unless
+    ``unchecked``, the operator's word that the key tables are as lineage wrote them."""
     identities = ledger.store.identities()
-    found = resolve_checked(ledger.store, AUTHOR, author)
+    found = resolve_checked(ledger, AUTHOR, author)
     if found is None:
         identities.scrub()
         return ErasureResult(False)
+    if not found.checked and not unchecked:
+        raise KeyTableError(
+            f"the ledger declared author {author[:80]!r} before subjects carried a binding,"
+            " so the key the key tables give cannot be checked against the author id;"
+            " erase with --unchecked only if lineage verify passes and you trust the key"
+            " tables"
+        )
     request = _erasure_request(ledger, log_key, found.node_id, requested_at)
     reached("erase.after-request")
     receipt = Receipt(request, ledger.inclusion_proof(request.entry))

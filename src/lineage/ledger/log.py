@@ -13,12 +13,15 @@ from lineage.crypto.dsse import sign_envelope
 from lineage.crypto.keys import KeyDirectory, PublicKey, SigningKey
 from lineage.crypto.merkle import proof as merkle_proof
 from lineage.crypto.merkle.compact import CompactRange
+from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.crypto.merkle.nodes import NodeId
-from lineage.crypto.note import Checkpoint, parse_checkpoint_text
+from lineage.crypto.merkle.verify import verify_inclusion
+from lineage.crypto.note import Checkpoint, open_checkpoint, parse_checkpoint_text
 from lineage.errors import (
     AuthorizationError,
     ConfigurationError,
     InputError,
+    LineageError,
     NodeConflictError,
     OutOfRangeError,
     SignatureError,
@@ -392,6 +395,28 @@ class Ledger:
         if leaf_node not in found:
             raise StoreError(f"tree node level 0 index {index} is missing from the store")
         return InclusionProof(index, size, found[leaf_node], hashes, note)
+
+    def proven_entry(self, index: int) -> bytes:
+        """The bytes of entry ``index``, proven to be what the log key signed: hashed to
+        their leaf and that leaf proven included in the latest checkpoint, whose
+        signature is checked; :class:`VerificationError` if any of it fails (the store
+        was changed outside lineage)."""
+        stored = self.store.entry(index)
+        if stored is None:
+            raise VerificationError(f"entry {index} is missing from the store; run lineage verify")
+        _, body = stored
+        proof = self.inclusion_proof(index)
+        try:
+            checkpoint = open_checkpoint(proof.checkpoint, self.origin, self.log_public_key)
+            verify_inclusion(index, proof.size, leaf_hash(body), proof.hashes, checkpoint.root)
+        except LineageError as exc:
+            raise VerificationError(
+                f"entry {index} is not what the log signed ({exc}): the store was changed"
+                " outside lineage; run lineage verify"
+            ) from exc
+        if checkpoint.size != proof.size:
+            raise VerificationError(f"the latest checkpoint of entry {index} names another size")
+        return body
 
     def _cached_nodes(self, nodes: Sequence[NodeId]) -> dict[NodeId, bytes]:
         """Stored node hashes, keeping the upper levels in memory: a complete subtree's

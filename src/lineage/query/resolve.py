@@ -4,18 +4,18 @@ raw platform id of a post, an author or a record, through the identity tables.""
 from __future__ import annotations
 
 from lineage.errors import InputError
+from lineage.ledger.log import Ledger
 from lineage.ledger.subjects import resolve_checked
 from lineage.model.graph import ID_PREFIX, POST
 from lineage.model.identity import AUTHOR, POST_ID, RECORD_ID
-from lineage.store.base import Store
 
 _WHAT = {AUTHOR: "author", POST_ID: "post", RECORD_ID: "record"}
 
 
-def resolve_raw(store: Store, kind: str, raw: str) -> str:
+def resolve_raw(ledger: Ledger, kind: str, raw: str) -> str:
     """The node id of the raw ``kind`` id ``raw`` (``author``, ``post`` or ``record``),
     checked against the ledger (:func:`lineage.ledger.subjects.resolve_checked`)."""
-    found = resolve_checked(store, kind, raw)
+    found = resolve_checked(ledger, kind, raw)
     if found is None:
         why = "or erased" if kind == AUTHOR else "or its author was erased"
         raise InputError(f"no {_WHAT[kind]} {raw[:80]!r} in the ledger ({why})")
@@ -23,7 +23,7 @@ def resolve_raw(store: Store, kind: str, raw: str) -> str:
 
 
 def resolve(
-    store: Store,
+    ledger: Ledger,
     node_id: str | None = None,
     *,
     post: str | None = None,
@@ -38,13 +38,13 @@ def resolve(
     if node_id:
         return node_id
     if author:
-        return resolve_raw(store, AUTHOR, author)
+        return resolve_raw(ledger, AUTHOR, author)
     if post:
-        return resolve_raw(store, POST_ID, post)
+        return resolve_raw(ledger, POST_ID, post)
     assert record is not None
-    return resolve_raw(store, RECORD_ID, record)
+    return resolve_raw(ledger, RECORD_ID, record)
 
 
-def resolve_post(store: Store, post: str) -> str:
+def resolve_post(ledger: Ledger, post: str) -> str:
     """A post's node id from its id (``post:…``, as it is) or its platform id."""
-    return post if post.startswith(ID_PREFIX[POST]) else resolve_raw(store, POST_ID, post)
+    return post if post.startswith(ID_PREFIX[POST]) else resolve_raw(ledger, POST_ID, post)
