@@ -176,6 +176,19 @@ def test_sign_rejects_a_statement_without_step(cli: Path) -> None:
     )
 
 
+def test_sign_refuses_a_statement_whose_envelope_would_not_fit(cli: Path) -> None:
+    big = json.loads(json.dumps(STATEMENT))
+    big["predicate"]["nodes"] = [
+        ["Dataset", f"ds:big-{n}", {"version": "v" * 1000}] for n in range(3500)
+    ]
+    (cli / "big.json").write_text(json.dumps(big))
+    result = run_cli("sign", "--key", "collector", "big.json")
+    assert result.exit_code == 2
+    assert result.output.startswith("error: big.json: the canonical statement has")
+    assert "its envelope would be larger than 4194304 bytes" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_keys_revoke_then_statements_after_it_are_refused(cli: Path) -> None:
     result = run_cli("keys", "revoke", "collector", "--at", "2029-01-01T00:00:00Z", "--json")
     assert result.exit_code == 0, result.output

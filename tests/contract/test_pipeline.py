@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from lineage.crypto.dsse import MAX_ENVELOPE_BYTES
 from lineage.crypto.keys import KeyDirectory
 from lineage.errors import InputError
-from lineage.ingest.pipeline import Lineage
+from lineage.ingest.pipeline import MAX_BATCH_SIZE, Lineage
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 from lineage.model.identity import SeededKeySource
@@ -185,3 +186,25 @@ def test_batch_size_is_bounded(tmp_path: Path) -> None:
     url = make_ledger(tmp_path, fresh_store_url("sqlite", tmp_path))
     with pytest.raises(InputError, match="batch size"):
         Lineage.open(url, keys_dir=tmp_path / "keys", batch_size=0)
+
+
+def test_a_batch_too_large_for_one_envelope_is_split_into_several(
+    tmp_path: Path, store_url: str
+) -> None:
+    """4,000 datasets with 1,000-character versions are ~4 MB of payload: more than one
+    envelope holds, so the step's flush seals them as several statements."""
+    url = make_ledger(tmp_path, store_url)
+    with Lineage.open(url, keys_dir=tmp_path / "keys", batch_size=MAX_BATCH_SIZE) as lineage:
+        pack = lineage.step("pack", key="worker", run="r", time="2024-06-03T00:00:00Z")
+        datasets = [pack.dataset(f"d{n}", shards=[], version="v" * 1000) for n in range(4000)]
+        pack.model("m", trained_on=datasets)
+    ledger = Ledger.open(url)
+    try:
+        report = verify_ledger(ledger.store)
+        assert report.ok, report.problems
+        bodies = [body for _, _, body in ledger.entries()][3:]
+        assert len(bodies) >= 2 and max(map(len, bodies)) <= MAX_ENVELOPE_BYTES
+        assert len(ledger.store.nodes([f"ds:d{n}" for n in range(4000)])) == 4000
+        assert len(ledger.store.edges_of("model:m")) == 4000
+    finally:
+        ledger.close()

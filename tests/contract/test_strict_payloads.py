@@ -9,15 +9,17 @@ from collections.abc import Callable
 
 import pytest
 
-from lineage.crypto.dsse import Envelope, sign_envelope
+from lineage.crypto.dsse import MAX_ENVELOPE_BYTES, Envelope, sign_envelope
 from lineage.crypto.merkle.compact import CompactRange
 from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.crypto.note import Checkpoint
 from lineage.errors import InputError
 from lineage.ledger.seal import SEAL_META, seal
 from lineage.ledger.verify import ProblemKind, verify_ledger
+from lineage.model.predicates import LINEAGE
+from lineage.model.statement import Step, make_statement
 
-from support.ledgers import LedgerEnv, example_envelope
+from support.ledgers import T0, LedgerEnv, example_envelope
 from support.problems import has_problem
 
 Mutation = Callable[[bytes], bytes]
@@ -115,3 +117,21 @@ def test_verify_reports_a_non_canonical_entry_that_reached_the_store(env: Ledger
     report = verify_ledger(store)
     assert has_problem(report, ProblemKind.MALFORMED, f"entry {size}: payload", entry=size)
     assert report.kinds() == {ProblemKind.MALFORMED}
+
+
+def test_an_envelope_larger_than_verify_reads_is_refused_at_append(env: LedgerEnv) -> None:
+    """Whatever append accepts, verify must be able to read back."""
+    nodes = [["Dataset", f"ds:big-{n}", {"version": "v" * 1000}] for n in range(3200)]
+    statement = make_statement(
+        [{"name": "ds:big", "digest": {"sha256": "0" * 64}}],
+        LINEAGE,
+        Step("collect", "1", "run-1"),
+        T0,
+        {"nodes": nodes},
+    )
+    envelope = sign_envelope(statement.payload(), env.collector)
+    assert len(envelope.payload) <= MAX_ENVELOPE_BYTES < len(envelope.canonical())
+    size = env.ledger.size()
+    with pytest.raises(InputError, match=r"big: envelope is larger than 4194304 bytes"):
+        env.ledger.append([("big", envelope)], env.admin)
+    assert env.ledger.size() == size

@@ -12,6 +12,8 @@ from lineage.errors import InputError
 
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
+MAX_PAYLOAD_BYTES = (MAX_ENVELOPE_BYTES - 1024) // 4 * 3
+"""The largest payload whose envelope (base64 payload, type, key id, signature) fits."""
 ED25519_SIGNATURE_BYTES = 64
 
 

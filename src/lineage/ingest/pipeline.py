@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lineage.crypto.dsse import Envelope, sign_envelope
+from lineage.crypto.dsse import MAX_PAYLOAD_BYTES, Envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey
 from lineage.errors import InputError
 from lineage.ingest.appender import ProcessAppender
@@ -317,22 +317,46 @@ class Step:
 
     def flush(self) -> None:
         """Seal what this step recorded so far into signed statements (one for lineage,
-        one for requests), and append them."""
+        one for requests, each split in as many as keep an envelope within
+        :data:`~lineage.crypto.dsse.MAX_ENVELOPE_BYTES`), and append them."""
         if self._nodes or self._edges:
             nodes, edges = self._nodes, self._edges
             self._nodes, self._edges = [], []
-            fields = {"nodes": nodes, "edges": edges}
-            self._seal(LINEAGE_PREDICATE, batch_digest(nodes, edges), fields)
+            self._seal_lineage(nodes, edges)
         if self._requests:
             requests, self._requests = self._requests, []
             self._requested = set()
-            self._seal(REQUEST_PREDICATE, batch_digest([], requests), {"requests": requests})
+            self._seal_requests(requests)
 
-    def _seal(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> None:
-        """Sign one statement of this step and hand it to the ledger."""
+    def _seal_lineage(self, nodes: list[list[Any]], edges: list[list[str]]) -> None:
+        fields = {"nodes": nodes, "edges": edges}
+        payload = self._payload(LINEAGE_PREDICATE, batch_digest(nodes, edges), fields)
+        if len(payload) <= MAX_PAYLOAD_BYTES or len(nodes) + len(edges) < 2:
+            self._submit(payload)
+            return
+        items: list[list[Any]] = [*nodes, *edges]  # in order: nodes before edges
+        half, declared = len(items) // 2, len(nodes)
+        low, high = min(half, declared), max(half, declared)
+        self._seal_lineage(items[:low], items[low:half])
+        self._seal_lineage(items[half:high], items[high:])
+
+    def _seal_requests(self, requests: list[list[str]]) -> None:
+        fields = {"requests": requests}
+        payload = self._payload(REQUEST_PREDICATE, batch_digest([], requests), fields)
+        if len(payload) <= MAX_PAYLOAD_BYTES or len(requests) < 2:
+            self._submit(payload)
+            return
+        half = len(requests) // 2
+        self._seal_requests(requests[:half])
+        self._seal_requests(requests[half:])
+
+    def _payload(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> bytes:
         subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": digest}}]
-        statement = make_statement(subjects, predicate_type, self.info, self.time, fields)
-        self._owner.submit(sign_envelope(statement.payload(), self.key))
+        return make_statement(subjects, predicate_type, self.info, self.time, fields).payload()
+
+    def _submit(self, payload: bytes) -> None:
+        """Sign one statement of this step and hand it to the ledger."""
+        self._owner.submit(sign_envelope(payload, self.key))
 
 
 class Lineage:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lineage.crypto.canonical import parse_json
-from lineage.crypto.dsse import Envelope, sign_envelope
+from lineage.crypto.dsse import MAX_ENVELOPE_BYTES, MAX_PAYLOAD_BYTES, Envelope, sign_envelope
 from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError
 from lineage.model.statement import statement_from_json
@@ -25,4 +25,11 @@ def sign_statement_file(path: Path, key: SigningKey) -> Envelope:
         payload = statement_from_json(parse_json(data, "statement")).payload()
     except InputError as exc:
         raise exc.at(str(path)) from exc
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise InputError(
+            f"the canonical statement has {len(payload)} bytes: its envelope would be larger"
+            f" than {MAX_ENVELOPE_BYTES} bytes (split it into statements of at most"
+            f" {MAX_PAYLOAD_BYTES} bytes)",
+            location=str(path),
+        )
     return sign_envelope(payload, key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lineage.crypto.batchverify import SignedMessage
-from lineage.crypto.dsse import Envelope
+from lineage.crypto.dsse import MAX_ENVELOPE_BYTES, MAX_PAYLOAD_BYTES, Envelope
 from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.errors import InputError
 from lineage.ledger.projection import project
@@ -40,6 +40,11 @@ def candidates(chunk: list[Located]) -> list[Candidate]:
     for location, envelope in chunk:
         try:
             entry = envelope.canonical()
+            if len(entry) > MAX_ENVELOPE_BYTES:
+                raise InputError(
+                    f"envelope is larger than {MAX_ENVELOPE_BYTES} bytes (its payload has"
+                    f" {len(envelope.payload)}; at most {MAX_PAYLOAD_BYTES} fit)"
+                )
         except InputError as exc:
             raise located_error(location, exc) from exc
         prepared.append(Candidate(location, envelope, entry, leaf_hash(entry)))
