@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lineage.errors import InputError
+from lineage.ledger import cycles
 from lineage.ledger.cycles import closing_edge
 from lineage.model.graph import DERIVED_FROM
 from lineage.model.rows import EdgeRow
@@ -72,5 +75,29 @@ def test_the_check_agrees_with_a_plain_reference(pairs: list[tuple[int, int]], s
     stored, appended = named[:split], named[split:]
     if _has_loop(stored):
         return  # the store already holds a loop: not what append decides
-    found = closing_edge(_edges(appended), _Stored(stored))  # type: ignore[arg-type]
+    batch = _edges(appended)
+    found = closing_edge(batch, _Stored(stored))  # type: ignore[arg-type]
     assert (found is not None) == _has_loop(named)
+    if found is not None:  # the envelope named closes a loop: no later one is needed
+        upto = [(e.up, e.down) for e in batch if e.entry <= found.entry]
+        assert _has_loop(stored + upto)
+
+
+def test_the_edge_named_is_the_one_that_closes_the_loop() -> None:
+    """Entries 100-102 form a chain a <- b <- c; entry 103 closes it (a from c)."""
+    batch = _edges(
+        [("rec:a", "rec:b"), ("rec:b", "rec:c"), ("post:p", "rec:a"), ("rec:c", "rec:a")]
+    )
+    found = closing_edge(batch, _Stored([]))  # type: ignore[arg-type]
+    assert found is not None and found.entry == 103
+    stored = _Stored([("rec:a", "rec:b")])
+    batch = _edges([("rec:c", "rec:a"), ("rec:b", "rec:c")])
+    found = closing_edge(batch, stored)  # type: ignore[arg-type]
+    assert found is not None and found.entry == 101
+
+
+def test_a_walk_too_wide_to_finish_is_refused_not_passed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cycles, "MAX_WALKED", 3)
+    stored = _Stored([(f"rec:u{n}", "rec:b") for n in range(10)] + [("rec:a", "rec:x")])
+    with pytest.raises(InputError, match="cannot rule out a loop through rec:a"):
+        closing_edge(_edges([("rec:b", "rec:a")]), stored)  # type: ignore[arg-type]

@@ -6,26 +6,33 @@ A loop that closes in one append is either made of that append's edges alone (fo
 memory), or passes from one of its edges into an edge already stored: the new edge's
 ``down`` then already has something derived from it in the store. One batched count
 finds those (for the records a pipeline makes, new each time, there are none), and only
-they are followed upstream through the store.
+they are followed upstream through the store. The edge reported is the one that closes
+the loop: the loop's edge of this append with the latest entry.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import pairwise
 
+from lineage.errors import InputError
 from lineage.model.graph import DERIVED_FROM, FINETUNED_FROM
 from lineage.model.rows import EdgeRow
 from lineage.store.base import GraphReads
 
 LOOPING_KINDS = (DERIVED_FROM, FINETUNED_FROM)
-MAX_WALKED = 100_000
-"""Nodes followed upstream for one candidate edge before giving up (no refusal)."""
+MAX_WALKED = 2_000_000
+"""Nodes followed upstream for one candidate edge; past it the append is refused, since
+a loop could no longer be ruled out."""
+
+Pair = tuple[str, str]
+"""An edge as (down, up)."""
 
 
 def closing_edge(edges: Iterable[EdgeRow], reads: GraphReads) -> EdgeRow | None:
-    """The first edge of ``edges`` (one append's, in entry order) that closes a loop with
-    the others or with the edges ``reads`` sees, or None."""
+    """The edge of ``edges`` (one append's) that closes a loop with the others or with the
+    edges ``reads`` sees (the latest-entry edge of this append on that loop), or None."""
     batch = list(edges)
     for kind in LOOPING_KINDS:
         own = [edge for edge in batch if edge.kind == kind]
@@ -42,23 +49,29 @@ def closing_edge(edges: Iterable[EdgeRow], reads: GraphReads) -> EdgeRow | None:
 
 def _closing(edges: list[EdgeRow], kind: str, reads: GraphReads) -> EdgeRow | None:
     parents: dict[str, set[str]] = defaultdict(set)
+    latest: dict[Pair, EdgeRow] = {}
     for edge in edges:
         parents[edge.down].add(edge.up)
-    looping = _loop_in(parents)
-    if looping is not None:
-        return next(e for e in edges if e.down == looping[0] and e.up == looping[1])
-    with_stored_children = set(reads.count_out_of(sorted(parents), kind))
-    for edge in edges:
-        if edge.down in with_stored_children and _upstream_of(
-            edge.up, edge.down, kind, parents, reads
-        ):
-            return edge
-    return None
+        pair = (edge.down, edge.up)
+        if pair not in latest or edge.entry > latest[pair].entry:
+            latest[pair] = edge
+    loop = _loop_in(parents)
+    if loop is None:
+        with_stored_children = set(reads.count_out_of(sorted(parents), kind))
+        for edge in edges:
+            if edge.down in with_stored_children:
+                path = _path_up(edge.up, edge.down, kind, parents, reads)
+                if path is not None:
+                    loop = [(edge.down, edge.up), *path]
+                    break
+    if loop is None:
+        return None
+    return max((latest[pair] for pair in loop if pair in latest), key=lambda e: e.entry)
 
 
-def _loop_in(parents: dict[str, set[str]]) -> tuple[str, str] | None:
-    """An edge (down, up) on a loop of these edges alone, or None (iterative depth-first
-    search, upward from every node)."""
+def _loop_in(parents: dict[str, set[str]]) -> list[Pair] | None:
+    """The edges of a loop of these edges alone, or None (iterative depth-first search,
+    upward from every node)."""
     done: set[str] = set()
     for start in parents:
         if start in done:
@@ -73,26 +86,42 @@ def _loop_in(parents: dict[str, set[str]]) -> tuple[str, str] | None:
                 on_path.discard(node)
                 done.add(node)
             elif step in on_path:
-                return node, step
+                path = [entry[0] for entry in stack]
+                cycle = path[path.index(step) :]
+                return [*pairwise(cycle), (node, step)]
             elif step not in done and step in parents:
                 on_path.add(step)
                 stack.append((step, iter(sorted(parents[step]))))
     return None
 
 
-def _upstream_of(
+def _path_up(
     start: str, target: str, kind: str, parents: dict[str, set[str]], reads: GraphReads
-) -> bool:
-    """Whether ``target`` is ``start`` or upstream of it through ``kind`` edges."""
-    seen = {start}
+) -> list[Pair] | None:
+    """The edges (down, up) of a path from ``start`` upstream to ``target`` through
+    ``kind`` edges, stored or of this append, or None if there is none."""
+    child_of: dict[str, str] = {start: start}
     frontier = [start]
-    while frontier and len(seen) < MAX_WALKED:
-        if target in frontier:
-            return True
-        stored = reads.edges_into(frontier, kind)
-        following: set[str] = {edge.up for edge in stored}
+    while frontier and target not in child_of:
+        if len(child_of) > MAX_WALKED:
+            raise InputError(
+                f"cannot rule out a loop through {target}: more than {MAX_WALKED:,} nodes"
+                f" are upstream of {start}"
+            )
+        following: dict[str, str] = {}
+        for edge in reads.edges_into(frontier, kind):
+            following.setdefault(edge.up, edge.down)
         for node in frontier:
-            following.update(parents.get(node, ()))
-        frontier = sorted(following - seen)
-        seen.update(frontier)
-    return target in frontier
+            for up in parents.get(node, ()):
+                following.setdefault(up, node)
+        frontier = sorted(up for up in following if up not in child_of)
+        for up in frontier:
+            child_of[up] = following[up]
+    if target not in child_of:
+        return None
+    path: list[Pair] = []
+    node = target
+    while node != start:
+        path.append((child_of[node], node))
+        node = child_of[node]
+    return path
