@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 
 import lineage.ledger.log
+from lineage.crypto.dsse import sign_envelope
 from lineage.errors import InputError
 from lineage.ingest.pipeline import Lineage, Ref, Step
 from lineage.ledger.log import Ledger
 from lineage.model.graph import DATASET, MODEL
+from lineage.model.predicates import LINEAGE
+from lineage.model.statement import Step as StepInfo
+from lineage.model.statement import make_statement
 from lineage.policy.check import CheckReport, check
 from lineage.policy.document import read_policy
 from lineage.policy.uses import CYCLE, INCOMPLETE
@@ -172,3 +176,40 @@ def test_the_cli_gate_closes_on_missing_data(
     result = run_cli("check", "model:m", "--policy", str(POLICY), "--db", env.url)
     assert result.exit_code == 1, result.output
     assert "FAIL" in result.output and INCOMPLETE in result.output
+
+
+def _derived_from_nothing_declared(env: LedgerEnv, record: Ref) -> None:
+    """Add to ``record`` a second parent that no entry declares and nothing leads to."""
+    statement = make_statement(
+        [{"name": "lineage-batch:filter", "digest": {"sha256": "1" * 64}}],
+        LINEAGE,
+        StepInfo("filter", "1", "extra"),
+        T0,
+        {"nodes": [], "edges": [["DERIVED_FROM", record.id, "rec:never-declared"]]},
+    )
+    envelope = sign_envelope(statement.payload(), env.keys.load("worker"))
+    ledger = Ledger.open(env.url)
+    try:
+        ledger.append([("extra", envelope)], env.admin)
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("packed", ["the record", "a record derived from it"])
+def test_a_record_with_one_parent_that_leads_nowhere_is_a_gap_despite_a_good_post(
+    env: LedgerEnv, pipeline: Callable[[], Lineage], packed: str
+) -> None:
+    with pipeline() as lineage:
+        good, gapped = _records(lineage, 2)
+    _derived_from_nothing_declared(env, gapped)
+    with pipeline() as lineage:
+        if packed != "the record":
+            gapped = _step(lineage, "filter", run="later").transform(gapped, "fb:1/later")
+        pack = _step(lineage, "pack")
+        shard = pack.shard("s", sha256="00" * 32, size=1, records=[good, gapped])
+        _step(lineage).model("m", trained_on=[pack.dataset("d", shards=[shard])])
+    report = _check(env, "model:m")
+    assert not report.ok
+    gaps = [f for f in report.findings if "no complete path back to a post" in f.detail]
+    assert [f.record for f in gaps] == [gapped.id]
+    assert report.origins == 2  # both posts are still checked

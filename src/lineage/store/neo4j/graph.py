@@ -280,8 +280,8 @@ def _until(as_of_us: int | None) -> int:
 
 def _shard_origins(shard: str, rows: list[list[Any]]) -> Iterator[PackedOrigin]:
     """As the SQLite store's ancestry gives them: of several paths from one post to one
-    record, the one with the earliest entries; a record with no path ending at a post
-    id is a gap (origin None)."""
+    record, the one with the earliest entries; a record with a path upstream that ends
+    anywhere but at a post id (or with no path at all) has a gap (origin None)."""
     best: dict[tuple[str, str | None], PackedOrigin] = {}
     for record, entry, when, origin, path in rows:
         post = origin if origin is not None and origin.startswith(_POST_PREFIX) else None
@@ -289,10 +289,8 @@ def _shard_origins(shard: str, rows: list[list[Any]]) -> Iterator[PackedOrigin]:
         known = best.get((record, post))
         if known is None or line.path < known.path:
             best[(record, post)] = line
-    reached = {record for record, post in best if post is not None}
-    for (record, post), line in sorted(best.items(), key=lambda item: item[0][0]):
-        if post is not None or record not in reached:
-            yield line
+    for _, line in sorted(best.items(), key=lambda item: item[0][0]):
+        yield line
 
 
 class Neo4jGraph:

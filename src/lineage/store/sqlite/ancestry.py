@@ -225,6 +225,16 @@ INSERT INTO temp.check_lines
 SELECT coalesce(a.origin, ''), p.record, p.shard, a.path, p.entry, p.time_us
 FROM temp.check_packed p LEFT JOIN ancestry a ON a.record = p.record
 """
+_FILL_GAPS = """
+WITH RECURSIVE gapped(record) AS (
+    SELECT record FROM ancestry_waiting
+    UNION
+    SELECT e.down FROM gapped g JOIN edges e ON e.up = g.record WHERE e.kind = 'DERIVED_FROM'
+)
+INSERT INTO temp.check_lines
+SELECT '', p.record, p.shard, NULL, p.entry, p.time_us FROM temp.check_packed p
+WHERE p.record IN gapped AND p.record IN (SELECT record FROM ancestry)
+"""
 _ORIGINS = """
 SELECT shard, record, entry, time_us, origin, path FROM temp.check_lines
 ORDER BY origin, record, shard
@@ -235,7 +245,9 @@ def packed_origins(
     db: sqlite3.Connection, shards: Iterable[str], until: int
 ) -> Iterator[PackedOrigin]:
     """Every record packed into each shard (by ``until``), with each post it derives from,
-    in the order of the posts (origin None first: records with no path to a post)."""
+    in the order of the posts (origin None first: records with no path to a post, and
+    records with one, some of whose ancestors wait for a parent no entry leads to a
+    post from: those are waiting records and everything derived from them)."""
     db.execute("DROP TABLE IF EXISTS temp.check_packed")
     db.execute("DROP TABLE IF EXISTS temp.check_lines")
     db.execute(_PACKED)
@@ -245,6 +257,8 @@ def packed_origins(
         for start in range(0, len(wanted), LISTED_CHUNK):
             db.execute(_FILL_PACKED, (json.dumps(wanted[start : start + LISTED_CHUNK]), until))
         db.execute(_FILL_LINES)
+        if db.execute("SELECT 1 FROM ancestry_waiting LIMIT 1").fetchone() is not None:
+            db.execute(_FILL_GAPS)
         cursor = db.execute(_ORIGINS)
         while rows := cursor.fetchmany(5000):
             for shard, record, entry, when, origin, path in rows:
