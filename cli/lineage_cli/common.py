@@ -6,6 +6,7 @@ import difflib
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager, suppress
@@ -23,6 +24,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from lineage.crypto.keys import KeyDirectory, PublicKey
 from lineage.crypto.note import parse_verifier_key
@@ -76,8 +78,22 @@ R = TypeVar("R")
 _WIDTH_WHEN_PIPED = 160
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (all but newline and tab) shown as U+FFFD: stored
+    strings (drop reasons, names) must not drive the terminal."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 class PipeConsole(Console):
-    """A rich console that leaves a closed pipe to :func:`handle_errors` (rich would exit 1)."""
+    """A rich console that prints stored strings as they are (no markup, no control
+    characters) and leaves a closed pipe to :func:`handle_errors` (rich would exit 1)."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """The text to draw for ``text``, control characters replaced."""
+        return super().render_str(printable(text), **options)
 
     def on_broken_pipe(self) -> None:
         """Stop drawing and raise BrokenPipeError."""
@@ -86,9 +102,12 @@ class PipeConsole(Console):
 
 
 stdout = PipeConsole(
-    highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else _WIDTH_WHEN_PIPED
+    markup=False,
+    highlight=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() else _WIDTH_WHEN_PIPED,
 )
-stderr = PipeConsole(stderr=True, highlight=False, soft_wrap=True)
+stderr = PipeConsole(stderr=True, markup=False, highlight=False, soft_wrap=True)
 
 
 _FILE_NAMES = frozenset({"source"})

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from lineage.model.times import parse_time
 from lineage.policy.check import MAX_LISTED, CheckReport
@@ -121,15 +122,17 @@ def _print(report: CheckReport) -> None:
         f" shards{as_of}; used by {runs or 'nothing'}"
     )
     for run in data["runs_outside_policy_dates"]:
+        until = f" until {policy['effective_until']}" if policy["effective_until"] else ""
         stdout.print(
-            f"[yellow]note:[/yellow] {run['run']} used its data at {run['used']}, outside the"
-            f" policy's effective dates (from {policy['effective_from']}"
-            + (f" until {policy['effective_until']}" if policy["effective_until"] else "")
-            + ")"
+            Text.assemble(
+                ("note:", "yellow"),
+                f" {run['run']} used its data at {run['used']}, outside the policy's"
+                f" effective dates (from {policy['effective_from']}{until})",
+            )
         )
     table = Table("rule", "level", "passed", "failed", "implements")
     for rule in report.rules:
-        failed = f"[red]{rule.failed:,}[/red]" if rule.failed else "0"
+        failed = Text(f"{rule.failed:,}", style="red") if rule.failed else "0"
         table.add_row(rule.id, rule.level, f"{rule.passed:,}", failed, rule.implements)
     stdout.print(table)
     if report.findings:

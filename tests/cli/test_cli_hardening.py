@@ -32,7 +32,7 @@ from lineage_cli.common import handle_errors
 from lineage_cli.main import app
 
 from support.cli import run_cli
-from support.graph_fixtures import ids, setup_signers
+from support.graph_fixtures import ids, ingest_hand_built_pipeline, setup_signers
 from support.ledgers import LedgerEnv, example_envelope
 from support.policy_fixtures import HEAD
 from support.stores import sqlite_path
@@ -481,3 +481,21 @@ def test_output_piped_into_head_ends_quietly(env: LedgerEnv, tmp_path: Path) -> 
         code, errors, first = piped_into_head(*args, *db)
         assert (code, errors) == (0, b""), (args, errors)
         assert first.strip(), args
+
+
+def test_stored_strings_are_printed_as_they_are_not_as_markup_or_escapes(
+    sqlite_env: LedgerEnv,
+) -> None:
+    """A drop reason is the pipeline's text: rich markup in it is shown, not parsed (an
+    unbalanced closing tag was an internal error), and control characters do not reach
+    the terminal."""
+    env = ingest_hand_built_pipeline(sqlite_env)
+    env.ledger.close()
+    reason = "[/bold] [red]x \x1b]0;owned\x07\x9b2J end"
+    with Lineage.open(env.url, keys_dir=env.root / "keys") as lineage:
+        step = lineage.step("visibility", key="filter", run="run-2", time="2024-05-03T00:00:00Z")
+        step.drop(lineage.post("fb:1"), reason)
+    result = run_cli("show", "--post", "fb:1", "--db", env.url)
+    assert result.exit_code == 0, result.output
+    assert "[/bold] [red]x \ufffd]0;owned\ufffd\ufffd2J end" in result.output
+    assert not any(ch in result.output for ch in "\x1b\x07\x9b")
