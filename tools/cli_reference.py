@@ -44,7 +44,9 @@ other users is refused), encrypted when `LINEAGE_KEY_PASSPHRASE` is set (set but
 error). Exit codes: 0 ok, 1 verification failed or policy violated, 2 bad usage or bad
 input; errors are one line (`file:line: field: problem` for input files, `option: problem`
 for options). Commands that only read open a SQLite ledger read-only, so a ledger on
-read-only media can be verified and queried.
+read-only media can be verified and queried (unless a `-wal` file beside it holds
+changes not yet in it). A SQLite ledger is written 0600, since it holds subject keys;
+lineage writes to no ledger file that others can read (`chmod 600` it).
 """
 
 

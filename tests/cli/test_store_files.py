@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,6 +113,77 @@ def test_opening_a_read_only_ledger_through_the_library(read_only_ledger: tuple[
         ledger.close()
     store = open_store(url, read_only=True)
     store.close()
+
+
+def test_read_only_media_with_an_unmerged_write_ahead_log_is_refused(
+    read_only_ledger: tuple[str, Path],
+) -> None:
+    """Read as it is, the file would not show the appends its -wal holds."""
+    url, _ = read_only_ledger
+    wal = sqlite_path(url).with_name("lineage.db-wal")
+    os.chmod(wal.parent, 0o755)
+    wal.write_bytes(b"\0" * 4096)
+    os.chmod(wal.parent, 0o555)
+    result = run_cli("verify", "--db", url)
+    assert result.exit_code == 2
+    assert "write-ahead log lineage.db-wal holds changes not yet in the file" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_sqlite_file_of_another_application_is_left_as_it_was(tmp_path: Path) -> None:
+    """A table named meta does not make a file a ledger: it is not switched to
+    write-ahead logging, and copy refuses it in one line."""
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    db.close()
+    before = other.read_bytes()
+    for command in (
+        ["verify", "--db", f"sqlite:///{other}"],
+        ["copy", "--from", f"sqlite:///{other}", "--to", f"sqlite:///{tmp_path / 'new.db'}"],
+    ):
+        result = run_cli(*command)
+        assert result.exit_code == 2, result.output
+        assert "is not a lineage ledger: it holds other tables" in result.output
+        assert len(result.output.strip().splitlines()) == 1
+    assert other.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["app.db"]
+
+
+def test_a_ledger_made_in_an_existing_file_is_private(tmp_path: Path) -> None:
+    shared = tmp_path / "shared.db"
+    shared.touch(mode=0o644)
+    os.chmod(shared, 0o644)
+    keys = str(tmp_path / "keys")
+    assert run_cli("init", "--db", f"sqlite:///{shared}", "--keys-dir", keys).exit_code == 0
+    assert shared.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_ledger_others_can_read_is_not_written_to(sqlite_env: LedgerEnv) -> None:
+    """It holds subject keys; reading it (verify, trace) is still allowed."""
+    sqlite_env.ledger.close()
+    path = sqlite_path(sqlite_env.url)
+    os.chmod(path, 0o644)
+    keys = str(sqlite_env.keys.path)
+    result = run_cli("keys", "new", "other", "--keys-dir", keys)
+    assert result.exit_code == 0
+    result = run_cli(
+        "keys",
+        "register",
+        "other",
+        "--steps",
+        "collect",
+        "--db",
+        sqlite_env.url,
+        "--keys-dir",
+        keys,
+    )
+    assert result.exit_code == 2
+    assert f"is readable by others (mode 644) but holds subject keys: chmod 600 {path}" in (
+        result.output
+    )
+    assert run_cli("verify", "--db", sqlite_env.url).exit_code == 0
 
 
 def test_verify_seal_lets_an_unsealed_ledger_append_again(sqlite_env: LedgerEnv) -> None:

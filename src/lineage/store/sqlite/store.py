@@ -23,6 +23,9 @@ from lineage.store.sqlite.graph import SqliteGraph
 from lineage.store.sqlite.identities import SqliteIdentities, save_identity_rows
 from lineage.store.sqlite.schema import STORE_SCHEMA, statements_of
 
+_LEDGER_TABLES = frozenset({"meta", "entries", "tree_nodes", "checkpoints"})
+"""Tables whose presence makes a SQLite file a ledger (its schema version is checked
+when the metadata is read)."""
 _BUSY_TIMEOUT_MS = 120_000
 CACHE_KIB = 32 * 1024
 """Page cache per connection: large graphs insert into several random-keyed B-trees."""
@@ -169,13 +172,28 @@ class SqliteStore(_LogReads, SqliteGraph):
             tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a SQLite database ({exc})") from exc
-        if "meta" not in tables and not create:
-            what = "is empty" if not tables else "is not a lineage ledger"
+        ledger = tables >= _LEDGER_TABLES
+        if not ledger and (tables or not create):
             self._db.close()
-            raise ConfigurationError(f"{self.path} {what} (create a ledger with: lineage init)")
-        if not tables or "meta" in tables:
-            self._configure()
+            if tables:
+                raise ConfigurationError(
+                    f"{self.path} is not a lineage ledger: it holds other tables"
+                )
+            raise ConfigurationError(f"{self.path} is empty (create a ledger with: lineage init)")
+        if ledger and not self.read_only:
+            self._refuse_shared_file()
+        self._configure()
         SqliteGraph.__init__(self, self._db)
+
+    def _refuse_shared_file(self) -> None:
+        """A ledger holds subject keys: lineage writes only to a file no one else can read."""
+        mode = self.path.stat().st_mode & 0o777
+        if mode & 0o077:
+            self._db.close()
+            raise ConfigurationError(
+                f"{self.path} is readable by others (mode {mode:o}) but holds subject keys:"
+                f" chmod 600 {self.path} (and any -wal and -shm files beside it)"
+            )
 
     def _create_private_file(self) -> None:
         """Create the (empty) database file readable by its owner only: it holds key
@@ -192,7 +210,10 @@ class SqliteStore(_LogReads, SqliteGraph):
         if self.read_only:
             # a read-only directory cannot hold the write-ahead log's index: read the file
             # as it is (immutable), which is what a ledger on read-only media is
-            immutable = "&immutable=1" if not os.access(self.path.parent, os.W_OK) else ""
+            immutable = ""
+            if not os.access(self.path.parent, os.W_OK):
+                self._refuse_unmerged_wal()
+                immutable = "&immutable=1"
             uri = f"{self.path.resolve().as_uri()}?mode=ro{immutable}"
             return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         return sqlite3.connect(
@@ -201,6 +222,16 @@ class SqliteStore(_LogReads, SqliteGraph):
             timeout=_BUSY_TIMEOUT_MS / 1000,
             check_same_thread=False,
         )
+
+    def _refuse_unmerged_wal(self) -> None:
+        """Read as it is, the file would not show what its write-ahead log holds."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise ConfigurationError(
+                f"{self.path}: its write-ahead log {wal.name} holds changes not yet in the"
+                " file, and the directory is read-only: copy both to a writable directory"
+                " to read them"
+            )
 
     def _configure(self) -> None:
         """Settings of a connection to a ledger (or to a file that will become one)."""
@@ -220,10 +251,8 @@ class SqliteStore(_LogReads, SqliteGraph):
 
     def is_initialized(self) -> bool:
         """Whether the store already holds a ledger (its schema and metadata)."""
-        row = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone()
-        return row is not None
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        return tables >= _LEDGER_TABLES
 
     def initialize(self, meta: dict[str, str], index_key: bytes | None = None) -> None:
         """Create the schema and record ``meta``; refuses a store that holds anything."""
@@ -245,6 +274,7 @@ class SqliteStore(_LogReads, SqliteGraph):
             raise ConfigurationError(f"{self.path} already holds a ledger")
         if not self.is_empty():
             raise ConfigurationError(f"{self.path} holds other tables: not a place for a ledger")
+        self.path.chmod(0o600)
         self.checkpoint_wal()
         with self._transaction():
             for statement in statements_of(*STORE_SCHEMA):
