@@ -29,6 +29,7 @@ BAD_RULES = [
     ("[[rules]]\nid='r'\nimplements='x'\nexpr='true'\nlevel='warn'\n", "level must be one of"),
     ("[[rules]]\nid='r'\nimplements='x'\nexpr='true'\nwhen='x'\n", "unknown key 'when'"),
     ("[[rules]]\nid='r'\nimplements='x'\nexpr='true'\n" * 2, "rule 'r' is defined twice"),
+    ("[[rules]]\nid=\"r\\n\"\nimplements='x'\nexpr='true'\n", "may use letters, digits"),
 ]
 
 

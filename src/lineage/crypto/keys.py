@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from lineage.errors import ConfigurationError, InputError, SignatureError
 
 PASSPHRASE_ENV = "LINEAGE_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
-KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 MAX_KEY_FILE_BYTES = 16 * 1024
 
 

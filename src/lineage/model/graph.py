@@ -88,7 +88,7 @@ REQUIRED_ATTRIBUTES: dict[str, frozenset[str]] = {
 }
 MAX_NODES_PER_STATEMENT = 200_000
 MAX_EDGES_PER_STATEMENT = 200_000
-_ID_BODY = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,200}$")
+_ID_BODY = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,200}\Z")
 MAX_ATTR_LENGTH = 1000
 
 

@@ -38,7 +38,7 @@ MAX_POLICY_BYTES = 1 << 20
 MAX_RULES = 200
 MAX_EXPR = 4000
 LEVELS = ("violation", "notice")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 _POLICY_KEYS = {"id", "version", "effective_from", "effective_until", "description"}
 _RULE_KEYS = {"id", "implements", "expr", "level"}
 
