@@ -82,3 +82,16 @@ def test_a_canonical_payload_reads_back_and_any_other_spelling_is_refused(value:
 def test_non_canonical_spellings_are_refused(payload: bytes) -> None:
     with pytest.raises(InputError):
         parse_canonical(payload)
+
+
+@pytest.mark.parametrize("payload", [b"[" * 33 + b"]" * 33, b'{"a":' * 33 + b"1" + b"}" * 33])
+@pytest.mark.parametrize("float_in_it", [False, True])
+def test_a_payload_nested_deeper_than_lineage_reads_is_refused(
+    payload: bytes, float_in_it: bool
+) -> None:
+    """Both paths (C only, and through rfc8785) refuse it; 32 levels are read."""
+    if float_in_it:
+        payload = b'{"f":1.5,"x":' + payload + b"}"
+    with pytest.raises(InputError, match="nested deeper than 32 levels"):
+        parse_canonical(payload)
+    assert parse_canonical(b"[" * 32 + b"]" * 32) == json.loads(b"[" * 32 + b"]" * 32)

@@ -98,6 +98,7 @@ def parse_canonical(payload: bytes, what: str = "payload") -> Any:
                 ).encode()
                 if encoded != payload:
                     raise InputError(_NOT_CANONICAL, field=what)
+                _check_depth(value, what)
                 return value
         value = json.loads(payload, parse_constant=_not_fast)
     except _SlowPathError as exc:
@@ -114,6 +115,7 @@ def parse_canonical(payload: bytes, what: str = "payload") -> Any:
         raise InputError(exc.problem, field=what) from exc
     if canonical != payload:
         raise InputError(_NOT_CANONICAL, field=what)
+    _check_depth(value, what)
     return value
 
 
@@ -137,6 +139,17 @@ def canonical_bytes(value: Any) -> bytes:
 
 MAX_DEPTH = 32
 """The deepest nesting of arrays and objects lineage reads (its own formats use six)."""
+
+
+def _check_depth(value: Any, what: str) -> None:
+    """Refuse arrays and objects nested deeper than :data:`MAX_DEPTH` (containers only)."""
+    pending: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            raise InputError(f"nested deeper than {MAX_DEPTH} levels", field=what)
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
 
 
 def _check_shape(value: Any, what: str) -> None:
