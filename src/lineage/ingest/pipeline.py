@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from lineage.crypto.dsse import MAX_PAYLOAD_BYTES, Envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey
@@ -106,6 +106,22 @@ def batch_digest(nodes: list[list[Any]], edges: list[list[str]]) -> str:
     lines = [node[1] for node in nodes]
     lines.extend(" ".join(edge) for edge in edges)
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+T = TypeVar("T")
+Fields = tuple[str, dict[str, Any]]
+"""A statement's subject digest and predicate fields."""
+
+
+def _lineage_fields(items: list[tuple[bool, list[Any]]]) -> Fields:
+    """Digest and fields of nodes and edges, tagged (is a node, item), nodes first."""
+    nodes = [item for is_node, item in items if is_node]
+    edges = [item for is_node, item in items if not is_node]
+    return batch_digest(nodes, edges), {"nodes": nodes, "edges": edges}
+
+
+def _request_fields(requests: list[list[str]]) -> Fields:
+    return batch_digest([], requests), {"requests": requests}
 
 
 class Step:
@@ -320,35 +336,27 @@ class Step:
         one for requests, each split in as many as keep an envelope within
         :data:`~lineage.crypto.dsse.MAX_ENVELOPE_BYTES`), and append them."""
         if self._nodes or self._edges:
-            nodes, edges = self._nodes, self._edges
+            items = [(True, n) for n in self._nodes] + [(False, e) for e in self._edges]
             self._nodes, self._edges = [], []
-            self._seal_lineage(nodes, edges)
+            self._seal_split(LINEAGE_PREDICATE, items, _lineage_fields)
         if self._requests:
             requests, self._requests = self._requests, []
             self._requested = set()
-            self._seal_requests(requests)
+            self._seal_split(REQUEST_PREDICATE, requests, _request_fields)
 
-    def _seal_lineage(self, nodes: list[list[Any]], edges: list[list[str]]) -> None:
-        fields = {"nodes": nodes, "edges": edges}
-        payload = self._payload(LINEAGE_PREDICATE, batch_digest(nodes, edges), fields)
-        if len(payload) <= MAX_PAYLOAD_BYTES or len(nodes) + len(edges) < 2:
+    def _seal_split(
+        self, predicate_type: str, items: list[T], fields_of: Callable[[list[T]], Fields]
+    ) -> None:
+        """Seal ``items`` as one statement, or, if its envelope would be too large, as
+        two halves (each split again as needed), in order."""
+        digest, fields = fields_of(items)
+        payload = self._payload(predicate_type, digest, fields)
+        if len(payload) <= MAX_PAYLOAD_BYTES or len(items) < 2:
             self._submit(payload)
             return
-        items: list[list[Any]] = [*nodes, *edges]  # in order: nodes before edges
-        half, declared = len(items) // 2, len(nodes)
-        low, high = min(half, declared), max(half, declared)
-        self._seal_lineage(items[:low], items[low:half])
-        self._seal_lineage(items[half:high], items[high:])
-
-    def _seal_requests(self, requests: list[list[str]]) -> None:
-        fields = {"requests": requests}
-        payload = self._payload(REQUEST_PREDICATE, batch_digest([], requests), fields)
-        if len(payload) <= MAX_PAYLOAD_BYTES or len(requests) < 2:
-            self._submit(payload)
-            return
-        half = len(requests) // 2
-        self._seal_requests(requests[:half])
-        self._seal_requests(requests[half:])
+        half = len(items) // 2
+        self._seal_split(predicate_type, items[:half], fields_of)
+        self._seal_split(predicate_type, items[half:], fields_of)
 
     def _payload(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> bytes:
         subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": digest}}]
