@@ -98,7 +98,7 @@ def parse_canonical(payload: bytes, what: str = "payload") -> Any:
                 ).encode()
                 if encoded != payload:
                     raise InputError(_NOT_CANONICAL, field=what)
-                _check_depth(value, what)
+                _check_depth(value, what, payload)
                 return value
         value = json.loads(payload, parse_constant=_not_fast)
     except _SlowPathError as exc:
@@ -115,7 +115,7 @@ def parse_canonical(payload: bytes, what: str = "payload") -> Any:
         raise InputError(exc.problem, field=what) from exc
     if canonical != payload:
         raise InputError(_NOT_CANONICAL, field=what)
-    _check_depth(value, what)
+    _check_depth(value, what, payload)
     return value
 
 
@@ -141,8 +141,18 @@ MAX_DEPTH = 32
 """The deepest nesting of arrays and objects lineage reads (its own formats use six)."""
 
 
-def _check_depth(value: Any, what: str) -> None:
-    """Refuse arrays and objects nested deeper than :data:`MAX_DEPTH` (containers only)."""
+def _openers(text: str | bytes) -> int:
+    """How many ``[`` and ``{`` the text holds: a bound on its nesting depth."""
+    if isinstance(text, bytes):
+        return text.count(b"[") + text.count(b"{")
+    return text.count("[") + text.count("{")
+
+
+def _check_depth(value: Any, what: str, text: bytes) -> None:
+    """Refuse arrays and objects nested deeper than :data:`MAX_DEPTH` (containers only;
+    not walked when the text holds too few brackets to nest that deep)."""
+    if _openers(text) <= MAX_DEPTH:
+        return
     pending: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
     while pending:
         item, depth = pending.pop()
@@ -217,5 +227,9 @@ def parse_json(text: str | bytes, what: str = "JSON") -> Any:
         raise InputError(f"invalid {what}: not UTF-8") from exc
     except RecursionError as exc:
         raise InputError(f"invalid {what}: nested deeper than {MAX_DEPTH} levels") from exc
-    _check_shape(value, what)
+    plain = text.isascii() and (
+        b"\\u" not in text if isinstance(text, bytes) else "\\u" not in text
+    )
+    if not plain or _openers(text) > MAX_DEPTH:  # else: no lone surrogate, no deep nesting
+        _check_shape(value, what)
     return value
