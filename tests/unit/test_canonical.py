@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lineage.crypto.canonical import _stdlib_encoding, canonical_bytes, parse_canonical
+from lineage.crypto.dsse import Envelope
 from lineage.errors import InputError
 
 ascii_text = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=20)
@@ -95,3 +96,17 @@ def test_a_payload_nested_deeper_than_lineage_reads_is_refused(
     with pytest.raises(InputError, match="nested deeper than 32 levels"):
         parse_canonical(payload)
     assert parse_canonical(b"[" * 32 + b"]" * 32) == json.loads(b"[" * 32 + b"]" * 32)
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(st.just("application/vnd.in-toto+json"), any_text, ascii_text),
+    st.one_of(st.text("0123456789abcdef", min_size=64, max_size=64), any_text, ascii_text),
+    st.binary(max_size=200),
+    st.binary(min_size=64, max_size=64),
+)
+def test_an_envelope_written_directly_is_its_rfc8785_form(
+    payload_type: str, keyid: str, payload: bytes, signature: bytes
+) -> None:
+    envelope = Envelope(payload_type, payload, keyid, signature)
+    assert envelope.canonical() == rfc8785.dumps(envelope.to_json())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from lineage.crypto.canonical import canonical_bytes, parse_json
@@ -15,6 +16,8 @@ MAX_ENVELOPE_BYTES = 4 * 1024 * 1024
 MAX_PAYLOAD_BYTES = (MAX_ENVELOPE_BYTES - 1024) // 4 * 3
 """The largest payload whose envelope (base64 payload, type, key id, signature) fits."""
 ED25519_SIGNATURE_BYTES = 64
+_VERBATIM = re.compile(r"[ !#-\[\]-~]*\Z")
+"""Strings RFC 8785 writes as they are: printable ASCII but for the quote and backslash."""
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -42,6 +45,18 @@ class Envelope:
 
     def canonical(self) -> bytes:
         """The envelope as stored in the log (RFC 8785): the leaf's entry bytes."""
+        if _VERBATIM.match(self.payload_type) and _VERBATIM.match(self.keyid):
+            payload = base64.b64encode(self.payload)
+            signature = base64.b64encode(self.signature)
+            return (
+                b'{"payload":"%b","payloadType":"%b","signatures":[{"keyid":"%b","sig":"%b"}]}'
+                % (
+                    payload,
+                    self.payload_type.encode(),
+                    self.keyid.encode(),
+                    signature,
+                )
+            )
         return canonical_bytes(self.to_json())
 
     def signing_input(self) -> bytes:
