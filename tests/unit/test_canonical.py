@@ -9,7 +9,12 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineage.crypto.canonical import _stdlib_encoding, canonical_bytes, parse_canonical
+from lineage.crypto.canonical import (
+    _stdlib_encoding,
+    canonical_bytes,
+    parse_canonical,
+    parse_json,
+)
 from lineage.crypto.dsse import Envelope
 from lineage.errors import InputError
 
@@ -110,3 +115,13 @@ def test_an_envelope_written_directly_is_its_rfc8785_form(
 ) -> None:
     envelope = Envelope(payload_type, payload, keyid, signature)
     assert envelope.canonical() == rfc8785.dumps(envelope.to_json())
+
+
+@pytest.mark.parametrize("digits", [17, 4301, 100_000])
+def test_integers_longer_than_python_reads_are_one_clear_error(digits: int) -> None:
+    """Past 4,300 digits ``int()`` itself raises; lineage refuses them first, by length."""
+    text = b'{"n":' + b"9" * digits + b"}"
+    with pytest.raises(InputError, match=r"outside ±\(2\*\*53-1\)"):
+        parse_json(text)
+    with pytest.raises(InputError):
+        parse_canonical(text)
