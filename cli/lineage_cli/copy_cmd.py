@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from lineage.crypto.encoding import b64
 from lineage.ledger.copy import copy_between
 from lineage_cli.common import (
     EXIT_FAILED,
@@ -51,7 +52,7 @@ def copy(
             f" from {outcome.source} to {outcome.target}"
         )
         if report is not None and report.ok:
-            stdout.print(f"verified the copy: root {report.root.hex()} at size {report.size}")
+            stdout.print(f"verified the copy: root {b64(report.root)} at size {report.size}")
         elif report is not None:
             for problem in report.problems:
                 typer.echo(f"FAIL {problem}", err=True)

@@ -10,6 +10,7 @@ from typing import Annotated, BinaryIO
 import typer
 from rich.table import Table
 
+from lineage.crypto.encoding import b64
 from lineage.ingest.events import ingest as ingest_events
 from lineage.ingest.pipeline import MAX_BATCH_SIZE, Lineage
 from lineage.ledger.projection import time_us
@@ -316,7 +317,7 @@ def show(
             info.run,
             info.keyid[:16],
             str(proof.size),
-            proof.leaf_hash.hex()[:16],
+            b64(proof.leaf_hash)[:16],
         )
     stdout.print(entries)
     stdout.print("inclusion proofs: --json")

@@ -1,8 +1,7 @@
-"""Commands over the log: init, sign, append, verify, proof, checkpoint."""
+"""Commands over the log: init, sign, append, verify, entry, proof, consistency, checkpoint."""
 
 from __future__ import annotations
 
-import base64
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Annotated, BinaryIO
 
 import typer
 
+from lineage.crypto.encoding import b64
 from lineage.crypto.keys import SigningKey
 from lineage.crypto.merkle.nodes import MAX_TREE_SIZE
 from lineage.crypto.note import MAX_NOTE_BYTES, verifier_key
@@ -36,8 +36,9 @@ from lineage_cli.common import (
 
 
 def register(app: typer.Typer) -> None:
-    """Add the log commands (init, sign, append, verify, proof, checkpoint) to ``app``."""
-    for command in (init, sign, append, verify, proof, checkpoint):
+    """Add the log commands (init, sign, append, verify, entry, proof, consistency,
+    checkpoint) to ``app``."""
+    for command in (init, sign, append, verify, entry, proof, consistency, checkpoint):
         app.command()(command)
 
 
@@ -195,7 +196,7 @@ def verify(
         stdout.print(
             f"verified: {report.entries_checked} entries, {report.nodes_checked} tree"
             f" nodes, {report.checkpoints_checked} checkpoints; root"
-            f" {report.root.hex()} at size {report.size}"
+            f" {b64(report.root)} at size {report.size}"
         )
         if sealed:
             stdout.print(
@@ -213,22 +214,95 @@ def verify(
         raise typer.Exit(EXIT_FAILED)
 
 
+_SizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--size",
+        help="Against the checkpoint of this tree size [default: the latest].",
+        min=0,
+        max=MAX_TREE_SIZE,
+        metavar="N",
+    ),
+]
+
+
 @handle_errors
 def proof(
-    entry: Annotated[int, typer.Argument(help="Entry index.", metavar="ENTRY")],
+    entry: Annotated[
+        int, typer.Argument(help="Entry index.", metavar="ENTRY", min=0, max=MAX_TREE_SIZE)
+    ],
+    size: _SizeOption = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Inclusion proof of an entry against the latest signed checkpoint."""
+    """Inclusion proof of an entry against a signed checkpoint (hashes in base64)."""
     with open_ledger(db, read_only=True) as ledger:
-        result = ledger.inclusion_proof(entry)
+        result = ledger.inclusion_proof(entry, size)
     if json_out:
         print_json(result.to_json())
         return
-    stdout.print(f"entry {result.index} of {result.size}, leaf hash {result.leaf_hash.hex()}")
+    stdout.print(f"entry {result.index} of {result.size}, leaf hash {b64(result.leaf_hash)}")
     for position, value in enumerate(result.hashes):
-        stdout.print(f"  [{position}] {value.hex()}")
+        stdout.print(f"  [{position}] {b64(value)}")
     stdout.print(f"against checkpoint:\n{result.checkpoint}", end="")
+
+
+@handle_errors
+def consistency(
+    old: Annotated[
+        int,
+        typer.Argument(
+            help="The older checkpoint's tree size.", metavar="OLD", min=0, max=MAX_TREE_SIZE
+        ),
+    ],
+    new: Annotated[
+        int | None,
+        typer.Argument(
+            help="The newer checkpoint's tree size [default: the latest].",
+            metavar="NEW",
+            min=0,
+            max=MAX_TREE_SIZE,
+            show_default=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """RFC 9162 consistency proof between two signed checkpoints (hashes in base64)."""
+    with open_ledger(db, read_only=True) as ledger:
+        result = ledger.consistency(old, new)
+    if json_out:
+        print_json(result.to_json())
+        return
+    stdout.print(f"the tree of {result.old_size} entries is a prefix of {result.new_size}")
+    for position, value in enumerate(result.hashes):
+        stdout.print(f"  [{position}] {b64(value)}")
+    stdout.print(f"old checkpoint:\n{result.old_checkpoint}", end="")
+    stdout.print(f"new checkpoint:\n{result.new_checkpoint}", end="")
+
+
+@handle_errors
+def entry(
+    index: Annotated[
+        int, typer.Argument(help="Entry index.", metavar="ENTRY", min=0, max=MAX_TREE_SIZE)
+    ],
+    db: DbOption = None,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print index, leaf hash (base64) and the envelope as one JSON object.",
+        ),
+    ] = False,
+) -> None:
+    """The envelope of an entry exactly as hashed into the log (one line of RFC 8785 JSON)."""
+    with open_ledger(db, read_only=True) as ledger:
+        found = ledger.entry(index)
+    if json_out:
+        print_json(found.to_json())
+        return
+    sys.stdout.buffer.write(found.body + b"\n")
+    sys.stdout.buffer.flush()
 
 
 @handle_errors
@@ -281,7 +355,7 @@ def checkpoint(
             "note": note,
             "origin": parsed.origin,
             "size": parsed.size,
-            "root": base64.b64encode(parsed.root).decode(),
+            "root": b64(parsed.root),
             "root_hex": parsed.root.hex(),
             "verifier_key": key,
         }

@@ -33,7 +33,8 @@ from lineage.ingest.events import ingest as ingest_events
 from lineage.ingest.pipeline import Lineage, Ref
 from lineage.ledger.copy import copy_ledger
 from lineage.ledger.erasure import erase_author, receipts
-from lineage.ledger.log import AppendResult, InclusionProof, Ledger
+from lineage.ledger.evidence import ConsistencyProof, InclusionProof, LogEntry
+from lineage.ledger.log import AppendResult, Ledger
 from lineage.ledger.verify import Problem, ProblemKind, VerifyReport, verify_ledger
 from lineage.policy.check import CheckReport, check
 from lineage.policy.document import Policy, read_policy
@@ -57,6 +58,7 @@ __all__ = [
     "CheckReport",
     "CheckpointError",
     "ConfigurationError",
+    "ConsistencyProof",
     "Impact",
     "InclusionProof",
     "InputError",
@@ -64,6 +66,7 @@ __all__ = [
     "Ledger",
     "Lineage",
     "LineageError",
+    "LogEntry",
     "NodeConflictError",
     "OutOfRangeError",
     "Plan",

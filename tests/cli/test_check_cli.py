@@ -55,8 +55,8 @@ def test_cli_check_registers_gates_and_proves(
             verify_inclusion(
                 e,
                 proof["tree_size"],
-                bytes.fromhex(proof["leaf_hash"]),
-                [bytes.fromhex(h) for h in proof["hashes"]],
+                base64.b64decode(proof["leaf_hash"]),
+                [base64.b64decode(h) for h in proof["hashes"]],
                 checkpoint.root,
             )
     text = run_cli("check", "model:m1", "--policy", str(policy), *db, *keys, "--record")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -120,8 +121,8 @@ def test_sign_append_verify_proof_checkpoint(cli: Path) -> None:
     verify_inclusion(
         4,
         7,
-        bytes.fromhex(proof["leaf_hash"]),
-        [bytes.fromhex(h) for h in proof["hashes"]],
+        base64.b64decode(proof["leaf_hash"]),
+        [base64.b64decode(h) for h in proof["hashes"]],
         checkpoint.root,
     )
 

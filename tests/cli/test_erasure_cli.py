@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 from lineage.crypto.merkle.verify import verify_inclusion
@@ -39,8 +40,8 @@ def test_cli_erase_and_receipts(graph: LedgerEnv) -> None:
         verify_inclusion(
             item["entry"],
             proof["tree_size"],
-            bytes.fromhex(proof["leaf_hash"]),
-            [bytes.fromhex(h) for h in proof["hashes"]],
+            base64.b64decode(proof["leaf_hash"]),
+            [base64.b64decode(h) for h in proof["hashes"]],
             checkpoint.root,
         )
     finally:

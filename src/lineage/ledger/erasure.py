@@ -28,7 +28,8 @@ from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError, KeyTableError
 from lineage.faults import reached
-from lineage.ledger.log import InclusionProof, Ledger
+from lineage.ledger.evidence import InclusionProof
+from lineage.ledger.log import Ledger
 from lineage.ledger.subjects import resolve_checked
 from lineage.model import predicates
 from lineage.model.identity import AUTHOR

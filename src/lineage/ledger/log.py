@@ -30,6 +30,7 @@ from lineage.errors import (
 )
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
 from lineage.ledger.cycles import closing_edge
+from lineage.ledger.evidence import ConsistencyProof, InclusionProof, LogEntry
 from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, seal
 from lineage.ledger.trust import TrustState
 from lineage.ledger.verify import VerifyReport
@@ -56,27 +57,6 @@ class AppendResult:
     duplicates: int
     size: int
     checkpoint: str | None
-
-
-@dataclass(frozen=True)
-class InclusionProof:
-    """Entry ``index`` is in the tree of ``size`` leaves that ``checkpoint`` signs."""
-
-    index: int
-    size: int
-    leaf_hash: bytes
-    hashes: list[bytes]
-    checkpoint: str
-
-    def to_json(self) -> dict[str, object]:
-        """The proof as a JSON object (hashes in hex)."""
-        return {
-            "index": self.index,
-            "tree_size": self.size,
-            "leaf_hash": self.leaf_hash.hex(),
-            "hashes": [h.hex() for h in self.hashes],
-            "checkpoint": self.checkpoint,
-        }
 
 
 class Ledger:
@@ -371,17 +351,15 @@ class Ledger:
         """The root hash of the tree of the first ``size`` entries, from the stored hashes."""
         return merkle_proof.root_at(size, self.store.get_nodes)
 
-    def inclusion_proof(self, index: int) -> InclusionProof:
-        """The proof of entry ``index`` against the latest checkpoint.
+    def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
+        """The proof of entry ``index`` against the checkpoint of ``size`` entries (default:
+        the latest checkpoint); :class:`OutOfRangeError` if there is none of that size.
 
-        Two reads: the latest checkpoint, then every hash the proof needs (and the
-        leaf itself) in one lookup. Stored hashes never change once written, so the
-        two reads need no shared transaction.
+        Two reads: the checkpoint, then every hash the proof needs (and the leaf itself)
+        in one lookup. Stored hashes never change once written, so the two reads need
+        no shared transaction.
         """
-        latest = self.store.latest_checkpoint()
-        if latest is None:
-            raise OutOfRangeError("the log has no checkpoint yet")
-        size, note = latest
+        size, note = self._checkpoint(size)
         if not 0 <= index < size:
             raise OutOfRangeError(f"entry {index} does not exist: the log has {size} entries")
         leaf_node = (0, index)
@@ -395,6 +373,42 @@ class Ledger:
         if leaf_node not in found:
             raise StoreError(f"tree node level 0 index {index} is missing from the store")
         return InclusionProof(index, size, found[leaf_node], hashes, note)
+
+    def consistency(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        """The proof that the checkpoint of ``old_size`` entries is a prefix of the one of
+        ``new_size`` (default: the latest); both sizes must have a checkpoint."""
+        new_size, new_note = self._checkpoint(new_size)
+        if old_size > new_size:
+            raise OutOfRangeError(
+                f"size {old_size} is after size {new_size}: give the older checkpoint first"
+            )
+        old_size, old_note = self._checkpoint(old_size)
+        hashes = merkle_proof.consistency_proof(old_size, new_size, self._cached_nodes)
+        return ConsistencyProof(old_size, new_size, hashes, old_note, new_note)
+
+    def entry(self, index: int) -> LogEntry:
+        """Entry ``index`` exactly as stored (:class:`OutOfRangeError` if there is none)."""
+        size = self.size()
+        if not 0 <= index < size:
+            raise OutOfRangeError(f"entry {index} does not exist: the log has {size} entries")
+        stored = self.store.entry(index)
+        if stored is None:
+            raise StoreError(f"entry {index} is missing from the store; run lineage verify")
+        return LogEntry(index, *stored)
+
+    def _checkpoint(self, size: int | None) -> tuple[int, str]:
+        """The checkpoint of ``size`` entries (default: the latest), as (size, note)."""
+        if size is None:
+            latest = self.store.latest_checkpoint()
+            if latest is None:
+                raise OutOfRangeError("the log has no checkpoint yet")
+            return latest
+        note = self.store.checkpoint_at(size)
+        if note is None:
+            raise OutOfRangeError(
+                f"no checkpoint of size {size} (lineage checkpoint --list shows the sizes)"
+            )
+        return size, note
 
     def proven_entry(self, index: int) -> bytes:
         """The bytes of entry ``index``, proven to be what the log key signed: hashed to

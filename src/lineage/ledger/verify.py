@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from lineage.crypto.batchverify import SignedMessage, first_invalid
 from lineage.crypto.dsse import parse_envelope
+from lineage.crypto.encoding import b64
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle import proof as merkle_proof
 from lineage.crypto.merkle.compact import CompactRange
@@ -142,7 +143,7 @@ class VerifyReport:
         return {
             "ok": self.ok,
             "size": self.size,
-            "root": self.root.hex(),
+            "root": b64(self.root),
             "entries_checked": self.entries_checked,
             "nodes_checked": self.nodes_checked,
             "graph_rows_checked": self.graph_rows_checked,

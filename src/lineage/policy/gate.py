@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from lineage.crypto.keys import SigningKey
-from lineage.ledger.log import InclusionProof, Ledger
+from lineage.ledger.evidence import InclusionProof
+from lineage.ledger.log import Ledger
 from lineage.policy.cel_env import Evaluator
 from lineage.policy.check import MAX_LISTED, CheckReport, check
 from lineage.policy.document import read_policy

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lineage.ledger.log import InclusionProof, Ledger
+from lineage.ledger.evidence import InclusionProof
+from lineage.ledger.log import Ledger
 from lineage.model.graph import EDGE_RULES, POST, SUBJECT
 from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
 from lineage.query.impact import request_json

@@ -4,12 +4,16 @@
 //
 // Usage: interop VERIFIER_KEY CHECKPOINT_FILE PROOFS_JSON
 //
-// PROOFS_JSON holds {"inclusion": [{index, leaf_hash, hashes}], "consistency":
-// [{old_checkpoint, hashes}]}; every proof is checked against the checkpoint.
+// PROOFS_JSON holds {"inclusion": [{index, leaf_hash, hashes, checkpoint?, entry?}],
+// "consistency": [{old_checkpoint, new_checkpoint?, hashes}]}, hashes in base64 as
+// lineage prints them. Every proof is checked against its own checkpoint when it
+// carries one (any checkpoint verified with the key), else against CHECKPOINT_FILE; an
+// inclusion proof that carries its entry's bytes (base64) has their leaf hash checked.
 package main
 
 import (
-	"encoding/hex"
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -21,13 +25,16 @@ import (
 )
 
 type inclusion struct {
-	Index    uint64   `json:"index"`
-	LeafHash string   `json:"leaf_hash"`
-	Hashes   []string `json:"hashes"`
+	Index      uint64   `json:"index"`
+	LeafHash   string   `json:"leaf_hash"`
+	Hashes     []string `json:"hashes"`
+	Checkpoint string   `json:"checkpoint"`
+	Entry      string   `json:"entry"`
 }
 
 type consistency struct {
 	OldCheckpoint string   `json:"old_checkpoint"`
+	NewCheckpoint string   `json:"new_checkpoint"`
 	Hashes        []string `json:"hashes"`
 }
 
@@ -39,9 +46,9 @@ type proofs struct {
 func decode(values []string) [][]byte {
 	out := make([][]byte, len(values))
 	for i, v := range values {
-		b, err := hex.DecodeString(v)
+		b, err := base64.StdEncoding.DecodeString(v)
 		if err != nil {
-			fail("bad hex %q: %v", v, err)
+			fail("bad base64 %q: %v", v, err)
 		}
 		out[i] = b
 	}
@@ -77,9 +84,23 @@ func main() {
 	if err := json.Unmarshal(data, &p); err != nil {
 		fail("proofs: %v", err)
 	}
+	against := func(text string) *log.Checkpoint {
+		if text == "" {
+			return checkpoint
+		}
+		c, _, _, err := log.ParseCheckpoint([]byte(text), verifier.Name(), verifier)
+		if err != nil {
+			fail("checkpoint: %v", err)
+		}
+		return c
+	}
 	for _, inc := range p.Inclusion {
 		leaf := decode([]string{inc.LeafHash})[0]
-		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, inc.Index, checkpoint.Size, leaf, decode(inc.Hashes), checkpoint.Hash); err != nil {
+		if inc.Entry != "" && !bytes.Equal(rfc6962.DefaultHasher.HashLeaf(decode([]string{inc.Entry})[0]), leaf) {
+			fail("entry %d: its bytes do not hash to the leaf hash", inc.Index)
+		}
+		c := against(inc.Checkpoint)
+		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, inc.Index, c.Size, leaf, decode(inc.Hashes), c.Hash); err != nil {
 			fail("inclusion of entry %d: %v", inc.Index, err)
 		}
 	}
@@ -88,8 +109,9 @@ func main() {
 		if err != nil {
 			fail("old checkpoint: %v", err)
 		}
-		if err := proof.VerifyConsistency(rfc6962.DefaultHasher, old.Size, checkpoint.Size, decode(con.Hashes), old.Hash, checkpoint.Hash); err != nil {
-			fail("consistency %d -> %d: %v", old.Size, checkpoint.Size, err)
+		c := against(con.NewCheckpoint)
+		if err := proof.VerifyConsistency(rfc6962.DefaultHasher, old.Size, c.Size, decode(con.Hashes), old.Hash, c.Hash); err != nil {
+			fail("consistency %d -> %d: %v", old.Size, c.Size, err)
 		}
 	}
 	fmt.Printf("ok: checkpoint of size %d, %d inclusion and %d consistency proofs\n", checkpoint.Size, len(p.Inclusion), len(p.Consistency))
