@@ -228,9 +228,7 @@ _SizeOption = Annotated[
 
 @handle_errors
 def proof(
-    entry: Annotated[
-        int, typer.Argument(help="Entry index.", metavar="ENTRY", min=0, max=MAX_TREE_SIZE)
-    ],
+    entry: Annotated[int, typer.Argument(help="Entry index.", metavar="ENTRY")],
     size: _SizeOption = None,
     db: DbOption = None,
     json_out: JsonOption = False,
@@ -283,9 +281,7 @@ def consistency(
 
 @handle_errors
 def entry(
-    index: Annotated[
-        int, typer.Argument(help="Entry index.", metavar="ENTRY", min=0, max=MAX_TREE_SIZE)
-    ],
+    index: Annotated[int, typer.Argument(help="Entry index.", metavar="ENTRY")],
     db: DbOption = None,
     json_out: Annotated[
         bool,

@@ -148,6 +148,9 @@ def test_an_event_that_is_not_utf8_is_one_located_line(env: LedgerEnv, bad: byte
     [
         (["checkpoint", "--size", HUGE], "--size"),
         (["checkpoint", "--size", "-1"], "--size"),
+        (["proof", "1", "--size", HUGE], "--size"),
+        (["consistency", HUGE], "OLD"),
+        (["consistency", "1", HUGE], "NEW"),
         (["trace", "model:model-a", "--limit", HUGE], "--limit"),
         (["trace", "model:model-a", "--limit", "-1"], "--limit"),
         (["trace", "model:model-a", "--limit", "many"], "--limit"),
