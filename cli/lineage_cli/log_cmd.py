@@ -9,6 +9,7 @@ from typing import Annotated, BinaryIO
 
 import typer
 
+from lineage.crypto.canonical import canonical_bytes
 from lineage.crypto.encoding import b64
 from lineage.crypto.keys import SigningKey
 from lineage.crypto.merkle.nodes import MAX_TREE_SIZE
@@ -18,6 +19,7 @@ from lineage.ingest.jsonl import non_empty, read_envelopes
 from lineage.ingest.statements import sign_statement_file
 from lineage.ledger.log import AppendResult, Ledger, checkpoint_of
 from lineage.ledger.verify import verify_ledger
+from lineage.model.batch import envelope_line
 from lineage_cli.common import (
     EXIT_FAILED,
     AllowEmptyOption,
@@ -89,7 +91,7 @@ def sign(
 ) -> None:
     """Wrap an in-toto Statement in a signed DSSE envelope (one JSON line on stdout)."""
     envelope = sign_statement_file(statement_file, key_directory(keys_dir, db).load(key))
-    typer.echo(envelope.canonical().decode())
+    typer.echo(envelope_line(envelope).decode())
 
 
 @handle_errors
@@ -283,17 +285,36 @@ def consistency(
 def entry(
     index: Annotated[int, typer.Argument(help="Entry index.", metavar="ENTRY")],
     db: DbOption = None,
+    edges: Annotated[
+        bool,
+        typer.Option(
+            "--edges",
+            help="List a Lineage/v2 entry's nodes and edges instead, each with its position"
+            " and its path to the batch root the entry signs (one JSON object a line).",
+        ),
+    ] = False,
     json_out: Annotated[
         bool,
         typer.Option(
             "--json",
-            help="Print index, leaf hash (base64) and the envelope as one JSON object.",
+            help="Print index, leaf hash (base64) and the envelope as one JSON object"
+            " (with --edges: a JSON list).",
         ),
     ] = False,
 ) -> None:
     """The envelope of an entry exactly as hashed into the log (one line of RFC 8785 JSON)."""
     with open_ledger(db, read_only=True) as ledger:
-        found = ledger.entry(index)
+        if edges:
+            items = ledger.entry_items(index)
+        else:
+            found = ledger.entry(index)
+    if edges:
+        if json_out:
+            print_json([item.to_json() for item in items])
+        else:
+            for item in items:
+                typer.echo(canonical_bytes(item.to_json()).decode())
+        return
     if json_out:
         print_json(found.to_json())
         return

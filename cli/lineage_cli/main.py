@@ -12,6 +12,7 @@ import typer.core
 
 from lineage import __version__
 from lineage_cli import (
+    bundle_cmd,
     copy_cmd,
     demo_cmd,
     graph_cmd,
@@ -118,6 +119,7 @@ def _options(
 
 
 log_cmd.register(app)
+bundle_cmd.register(app)
 graph_cmd.register(app)
 copy_cmd.register(app)
 demo_cmd.register(app)

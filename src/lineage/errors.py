@@ -50,6 +50,10 @@ class NodeConflictError(InputError):
     """A graph node is asserted again with another kind or other attributes."""
 
 
+class BatchError(InputError):
+    """Batch items that do not match what their Lineage/v2 statement commits to."""
+
+
 class ConfigurationError(LineageError):
     """Settings are wrong: store URL, key file, passphrase, missing initialisation."""
 

@@ -134,28 +134,35 @@ def test_append_from_stdin_and_idempotent_rerun(cli: Path) -> None:
     assert json.loads(again.stdout)["added"] == 0 and json.loads(again.stdout)["duplicates"] == 3
 
 
-@pytest.mark.parametrize("problem", ["bad json", "wrong signature", "unknown key", "bad field"])
+@pytest.mark.parametrize(
+    "problem", ["bad json", "wrong signature", "unknown key", "bad field", "edited item"]
+)
 def test_bad_lines_are_named_and_nothing_is_written(cli: Path, problem: str) -> None:
     lines = signed_lines(cli, 3).splitlines()
     if problem == "bad json":
         lines.insert(2, '{"payload": ')
         expected = "batch.jsonl:3: invalid JSON"
     elif problem == "wrong signature":
-        envelope = json.loads(lines[1])
-        sig = envelope["signatures"][0]["sig"]
-        envelope["signatures"][0]["sig"] = ("A" if sig[0] != "A" else "B") + sig[1:]
-        lines[1] = json.dumps(envelope)
+        line = json.loads(lines[1])
+        sig = line["envelope"]["signatures"][0]["sig"]
+        line["envelope"]["signatures"][0]["sig"] = ("A" if sig[0] != "A" else "B") + sig[1:]
+        lines[1] = json.dumps(line)
         expected = "batch.jsonl:2: signature does not verify"
     elif problem == "unknown key":
         from lineage.crypto.keys import SigningKey
 
         lines.append(example_envelope(SigningKey.generate("x")).canonical().decode())
         expected = "batch.jsonl:4: statement signed by unknown key"
-    else:
-        envelope = json.loads(lines[0])
-        del envelope["payloadType"]
-        lines[0] = json.dumps(envelope)
+    elif problem == "bad field":
+        line = json.loads(lines[0])
+        del line["envelope"]["payloadType"]
+        lines[0] = json.dumps(line)
         expected = "batch.jsonl:1: payloadType: must be 'application/vnd.in-toto+json'"
+    else:
+        line = json.loads(lines[2])
+        line["items"][0][1] = "ds:someone-else"
+        lines[2] = json.dumps(line)
+        expected = "batch.jsonl:3: the batch items do not hash to the root the statement signs"
     (cli / "batch.jsonl").write_text("\n".join(lines) + "\n")
     before = size_of(cli)
     result = run_cli("append", "batch.jsonl")
@@ -177,7 +184,7 @@ def test_sign_rejects_a_statement_without_step(cli: Path) -> None:
     )
 
 
-def test_sign_refuses_a_statement_whose_envelope_would_not_fit(cli: Path) -> None:
+def test_sign_refuses_a_batch_too_large_to_store(cli: Path) -> None:
     big = json.loads(json.dumps(STATEMENT))
     big["predicate"]["nodes"] = [
         ["Dataset", f"ds:big-{n}", {"version": "v" * 1000}] for n in range(3500)
@@ -185,8 +192,8 @@ def test_sign_refuses_a_statement_whose_envelope_would_not_fit(cli: Path) -> Non
     (cli / "big.json").write_text(json.dumps(big))
     result = run_cli("sign", "--key", "collector", "big.json")
     assert result.exit_code == 2
-    assert result.output.startswith("error: big.json: the canonical statement has")
-    assert "its envelope would be larger than 4194304 bytes" in result.output
+    assert result.output.startswith("error: big.json: its nodes and edges take")
+    assert "more than 3145728: split them into several statements" in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 

@@ -18,6 +18,7 @@ BELOW: dict[str, set[str]] = {
     "ingest": {"foundation", "crypto", "model", "store", "ledger"},
     "query": {"foundation", "crypto", "model", "store", "ledger"},
     "policy": {"foundation", "crypto", "model", "store", "ledger", "query"},
+    "evidence": {"foundation", "crypto", "model", "store", "ledger", "query", "policy"},
     "demo": {"foundation", "crypto", "model", "store", "ledger", "ingest", "query", "policy"},
 }
 BELOW["api"] = set(BELOW) - {"api"}

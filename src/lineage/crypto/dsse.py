@@ -88,7 +88,11 @@ def parse_envelope(text: str | bytes) -> Envelope:
     """Parse one DSSE envelope in JSON; exactly one signature is required."""
     if len(text) > MAX_ENVELOPE_BYTES:
         raise InputError(f"envelope is larger than {MAX_ENVELOPE_BYTES} bytes")
-    raw = parse_json(text)
+    return envelope_from_json(parse_json(text))
+
+
+def envelope_from_json(raw: object) -> Envelope:
+    """A parsed DSSE envelope, validated; exactly one signature is required."""
     if not isinstance(raw, dict):
         raise InputError("a DSSE envelope must be a JSON object")
     unknown = set(raw) - {"payload", "payloadType", "signatures"}

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import BinaryIO, TypeVar
 
-from lineage.crypto.dsse import parse_envelope
+from lineage.crypto.canonical import parse_json
 from lineage.errors import InputError
 from lineage.ledger.admission import Located
+from lineage.model.batch import envelope_from_line
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
 T = TypeVar("T")
@@ -34,10 +35,10 @@ def read_lines(
 def read_envelopes(
     stream: BinaryIO, name: str, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[Located]:
-    """DSSE envelopes, one per line."""
+    """DSSE envelopes, one per line (a Lineage/v2 envelope with its batch items)."""
     for location, line in read_lines(stream, name, on_bytes):
         try:
-            yield location, parse_envelope(line)
+            yield location, envelope_from_line(parse_json(line))
         except InputError as exc:
             raise exc.at(location) from exc
 

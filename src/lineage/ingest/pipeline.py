@@ -37,13 +37,13 @@ from lineage.errors import InputError
 from lineage.ingest.appender import ProcessAppender
 from lineage.ledger.admission import Located
 from lineage.ledger.log import Ledger
+from lineage.model.batch import MAX_ITEMS_BYTES, BatchEnvelope, artifact_subjects, commit
 from lineage.model.graph import (
     AUTHORED,
     DATASET,
     DERIVED_FROM,
     DROPPED,
     FINETUNED_FROM,
-    LINEAGE_PREDICATE,
     MODEL,
     PACKED_INTO,
     PART_OF,
@@ -63,6 +63,7 @@ from lineage.model.identity import (
     KeySource,
     Subject,
 )
+from lineage.model.predicates import LINEAGE_V2
 from lineage.model.requests import REQUEST_PREDICATE, TARGET_KIND
 from lineage.model.statement import Step as StepInfo
 from lineage.model.statement import make_statement
@@ -108,16 +109,16 @@ def batch_digest(nodes: list[list[Any]], edges: list[list[str]]) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+def _hex64(value: object, field: str) -> str:
+    """``value`` if it is a SHA-256 in lower-case hex."""
+    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
+        raise InputError("must be 64 lower-case hex characters", field=field)
+    return value
+
+
 T = TypeVar("T")
 Fields = tuple[str, dict[str, Any]]
 """A statement's subject digest and predicate fields."""
-
-
-def _lineage_fields(items: list[tuple[bool, list[Any]]]) -> Fields:
-    """Digest and fields of nodes and edges, tagged (is a node, item), nodes first."""
-    nodes = [item for is_node, item in items if is_node]
-    edges = [item for is_node, item in items if not is_node]
-    return batch_digest(nodes, edges), {"nodes": nodes, "edges": edges}
 
 
 def _request_fields(requests: list[list[str]]) -> Fields:
@@ -264,8 +265,7 @@ class Step:
         }
         if uri:
             attrs["uri"] = uri
-        if not isinstance(sha256, str) or len(sha256) != 64 or sha256.strip("0123456789abcdef"):
-            raise InputError("must be 64 lower-case hex characters", field="sha256")
+        _hex64(sha256, "sha256")
         check_attributes(SHARD, attrs, "shard")
         self._nodes.append([SHARD, shard.id, attrs])
         for record in packed:
@@ -278,10 +278,20 @@ class Step:
             raise InputError(f"only records are packed into shards, not {record.kind}")
         self._add_edge(PACKED_INTO, record.id, shard.id)
 
-    def dataset(self, name: str, *, shards: Iterable[Ref], version: str = "") -> Ref:
-        """A versioned set of shards."""
+    def dataset(
+        self,
+        name: str,
+        *,
+        shards: Iterable[Ref],
+        version: str = "",
+        manifest_sha256: str | None = None,
+    ) -> Ref:
+        """A versioned set of shards (``manifest_sha256``: the SHA-256 of its manifest
+        file, which then names the dataset as its statement's in-toto subject)."""
         dataset = Ref(make_id(DATASET, name), DATASET)
         attrs = {"version": version} if version else {}
+        if manifest_sha256 is not None:
+            attrs["manifest_sha256"] = _hex64(manifest_sha256, "manifest_sha256")
         check_attributes(DATASET, attrs, "dataset")
         self._nodes.append([DATASET, dataset.id, attrs])
         for shard in shards:
@@ -295,10 +305,15 @@ class Step:
         trained_on: Iterable[Ref] = (),
         finetuned_from: Ref | None = None,
         description: str = "",
+        weights_sha256: str | None = None,
     ) -> Ref:
-        """A training run (or fine-tune) and the datasets or shards it trained on."""
+        """A training run (or fine-tune) and the datasets or shards it trained on
+        (``weights_sha256``: the SHA-256 of its weights file, which then names the model
+        as its statement's in-toto subject)."""
         model = Ref(make_id(MODEL, name), MODEL)
         attrs = {"description": description} if description else {}
+        if weights_sha256 is not None:
+            attrs["checkpoint_sha256"] = _hex64(weights_sha256, "weights_sha256")
         check_attributes(MODEL, attrs, "model")
         self._nodes.append([MODEL, model.id, attrs])
         for source in trained_on:
@@ -336,9 +351,9 @@ class Step:
         one for requests, each split in as many as keep an envelope within
         :data:`~lineage.crypto.dsse.MAX_ENVELOPE_BYTES`), and append them."""
         if self._nodes or self._edges:
-            items = [(True, n) for n in self._nodes] + [(False, e) for e in self._edges]
+            nodes, edges = self._nodes, self._edges
             self._nodes, self._edges = [], []
-            self._seal_split(LINEAGE_PREDICATE, items, _lineage_fields)
+            self._seal_batch(nodes, edges)
         if self._requests:
             requests, self._requests = self._requests, []
             self._requested = set()
@@ -357,6 +372,27 @@ class Step:
         half = len(items) // 2
         self._seal_split(predicate_type, items[:half], fields_of)
         self._seal_split(predicate_type, items[half:], fields_of)
+
+    def _seal_batch(self, nodes: list[list[Any]], edges: list[list[str]]) -> None:
+        """Seal nodes and edges as one Lineage/v2 statement, or, if its items would be
+        too large to store, as two halves (each split again as needed), in order."""
+        commitment, items = commit(nodes, edges)
+        if len(items) > MAX_ITEMS_BYTES and len(nodes) + len(edges) > 1:
+            half = (len(nodes) + len(edges)) // 2
+            if half <= len(nodes):
+                self._seal_batch(nodes[:half], [])
+                self._seal_batch(nodes[half:], edges)
+            else:
+                cut = half - len(nodes)
+                self._seal_batch(nodes, edges[:cut])
+                self._seal_batch([], edges[cut:])
+            return
+        subjects = artifact_subjects(nodes, commitment.root, self.info.name)
+        statement = make_statement(
+            subjects, LINEAGE_V2, self.info, self.time, {"batch": commitment.to_json()}
+        )
+        signed = sign_envelope(statement.payload(), self.key)
+        self._owner.submit(BatchEnvelope(**vars(signed), items=items))
 
     def _payload(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> bytes:
         subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": digest}}]

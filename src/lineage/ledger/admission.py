@@ -16,6 +16,7 @@ from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.errors import InputError
 from lineage.ledger.projection import project
 from lineage.ledger.trust import TrustState, is_key_statement
+from lineage.model.batch import BatchEnvelope
 from lineage.model.rows import GraphBatch
 from lineage.model.signer import Signer
 from lineage.model.statement import parse_statement
@@ -32,6 +33,11 @@ class Candidate:
     envelope: Envelope
     entry: bytes
     leaf: bytes
+
+    @property
+    def items(self) -> bytes | None:
+        """The batch items travelling beside a Lineage/v2 envelope, if any."""
+        return self.envelope.items if isinstance(self.envelope, BatchEnvelope) else None
 
 
 def candidates(chunk: list[Located]) -> list[Candidate]:
@@ -69,7 +75,7 @@ class Admitted:
         envelope = item.envelope
         statement = parse_statement(envelope.payload)
         signer = trust.authorize(envelope.keyid, statement, index)
-        project(index, signer.keyid, statement, self.graph)
+        project(index, signer.keyid, statement, self.graph, item.items)
         if is_key_statement(statement):
             envelope.verify(signer.public_key)
         update = trust.apply(statement, index)

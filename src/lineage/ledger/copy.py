@@ -59,6 +59,10 @@ class CopyResult:
         }
 
 
+_BATCH_CHUNK = 64
+"""Batches copied per write: each holds up to a few megabytes of items."""
+
+
 def _chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
     source = iter(items)
     while chunk := list(islice(source, size)):
@@ -115,6 +119,8 @@ def copy_ledger(source: Store, target: Store, progress: Progress | None = None) 
                 session.add_entries(chunk)
                 entries += len(chunk)
                 tick(len(chunk))
+            for batches in _chunks(source.iter_batches(), _BATCH_CHUNK):
+                session.add_batches(batches)
             for nodes in _chunks(source.iter_tree_nodes()):
                 session.add_nodes(nodes)
                 tree_nodes += len(nodes)

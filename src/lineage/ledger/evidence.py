@@ -9,6 +9,7 @@ from typing import Any
 
 from lineage.crypto.canonical import parse_json
 from lineage.crypto.encoding import b64
+from lineage.model.batch import item_leaf, item_lines, tree_paths
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,33 @@ class LogEntry:
     def to_json(self) -> dict[str, object]:
         """The entry as a JSON object: index, leaf hash (base64) and the envelope."""
         return {"index": self.index, "leaf_hash": b64(self.leaf_hash), "envelope": self.envelope()}
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """Item ``position`` of a Lineage/v2 entry's batch: its exact canonical text and its
+    path to the batch root the entry signs."""
+
+    entry: int
+    position: int
+    text: bytes
+    path: list[bytes]
+
+    def to_json(self) -> dict[str, object]:
+        """The item as a bundle discloses it (``docs/bundle.md``)."""
+        return {
+            "entry": self.entry,
+            "position": self.position,
+            "item": self.text.decode(),
+            "path": [b64(h) for h in self.path],
+        }
+
+
+def batch_items(entry: int, items: bytes) -> list[BatchItem]:
+    """Every item of a stored batch with its path to the root."""
+    lines = item_lines(items)
+    paths = tree_paths([item_leaf(line) for line in lines])
+    return [
+        BatchItem(entry, n, line, path)
+        for n, (line, path) in enumerate(zip(lines, paths, strict=True))
+    ]

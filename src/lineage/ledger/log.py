@@ -30,7 +30,13 @@ from lineage.errors import (
 )
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
 from lineage.ledger.cycles import closing_edge
-from lineage.ledger.evidence import ConsistencyProof, InclusionProof, LogEntry
+from lineage.ledger.evidence import (
+    BatchItem,
+    ConsistencyProof,
+    InclusionProof,
+    LogEntry,
+    batch_items,
+)
 from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, seal
 from lineage.ledger.trust import TrustState
 from lineage.ledger.verify import VerifyReport
@@ -302,13 +308,18 @@ class Ledger:
     def _write(self, session: AppendSession, admitted: Admitted, tree: CompactRange) -> None:
         first_index = tree.size
         entries: list[tuple[int, bytes, bytes]] = []
+        batches: list[tuple[int, bytes]] = []
         nodes: list[tuple[NodeId, bytes]] = []
         for item in admitted.items:
             entries.append((tree.size, item.leaf, item.entry))
+            if item.items is not None:
+                batches.append((tree.size, item.items))
             nodes.extend(tree.append(item.leaf))
         for signer in admitted.changed:
             session.put_signer(signer)
         session.add_entries(entries)
+        if batches:
+            session.add_batches(batches)
         session.add_nodes(nodes)
         try:
             session.add_graph(admitted.graph)
@@ -395,6 +406,15 @@ class Ledger:
         if stored is None:
             raise StoreError(f"entry {index} is missing from the store; run lineage verify")
         return LogEntry(index, *stored)
+
+    def entry_items(self, index: int) -> list[BatchItem]:
+        """The batch items of Lineage/v2 entry ``index``, each with its path to the root the
+        entry signs (:class:`InputError` for an entry that commits to no batch)."""
+        self.entry(index)
+        items = self.store.batch(index)
+        if items is None:
+            raise InputError(f"entry {index} is not a Lineage/v2 statement: it has no batch items")
+        return batch_items(index, items)
 
     def _checkpoint(self, size: int | None) -> tuple[int, str]:
         """The checkpoint of ``size`` entries (default: the latest), as (size, note)."""

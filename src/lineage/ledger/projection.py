@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lineage.errors import InputError
+from lineage.errors import BatchError, InputError
+from lineage.model.batch import Items, is_v2, open_batch
 from lineage.model.graph import (
     DROPPED,
     EDGE_RULES,
@@ -50,8 +51,16 @@ def statement_row(entry: int, keyid: str, statement: Statement) -> StatementRow:
     )
 
 
-def lineage_content(statement: Statement) -> tuple[list[list[Any]], list[list[str]]]:
-    """The nodes and edges a Lineage statement asserts, validated."""
+def is_lineage(statement: Statement) -> bool:
+    """Whether ``statement`` asserts graph nodes and edges (Lineage/v1 or v2)."""
+    return statement.predicate_type == LINEAGE_PREDICATE or is_v2(statement)
+
+
+def lineage_content(statement: Statement, items: bytes | None = None) -> Items:
+    """The nodes and edges a Lineage statement asserts, validated: a v1 statement's from
+    its predicate, a v2 statement's from ``items`` (checked against its commitment)."""
+    if is_v2(statement):
+        return open_batch(statement, items)
     nodes = check_nodes(statement.predicate.get("nodes", []))
     edges = check_edges(statement.predicate.get("edges", []))
     if not nodes and not edges:
@@ -59,11 +68,16 @@ def lineage_content(statement: Statement) -> tuple[list[list[Any]], list[list[st
     return nodes, edges
 
 
-def project(entry: int, keyid: str, statement: Statement, batch: GraphBatch) -> None:
-    """Add the rows ``statement`` (entry ``entry``) asserts to ``batch``."""
+def project(
+    entry: int, keyid: str, statement: Statement, batch: GraphBatch, items: bytes | None = None
+) -> None:
+    """Add the rows ``statement`` (entry ``entry``, with batch ``items`` if Lineage/v2)
+    asserts to ``batch``."""
+    if items is not None and not is_v2(statement):
+        raise BatchError("batch items beside a statement that commits to none")
     batch.statements.append(statement_row(entry, keyid, statement))
-    if statement.predicate_type == LINEAGE_PREDICATE:
-        nodes, edges = lineage_content(statement)
+    if is_lineage(statement):
+        nodes, edges = lineage_content(statement, items)
         _rows(entry, time_us(statement.time), nodes, edges, batch)
     elif statement.predicate_type == REQUEST_PREDICATE:
         when = time_us(statement.time)

@@ -17,8 +17,8 @@ from typing import Any
 from lineage.crypto.dsse import parse_envelope
 from lineage.errors import KeyTableError, LineageError, VerificationError
 from lineage.ledger.log import Ledger
-from lineage.ledger.projection import lineage_content
-from lineage.model.graph import LINEAGE_PREDICATE, POST, RECORD, SUBJECT
+from lineage.ledger.projection import is_lineage, lineage_content
+from lineage.model.graph import POST, RECORD, SUBJECT
 from lineage.model.identity import AUTHOR, POST_ID, RECORD_ID, Identities, Subject
 from lineage.model.statement import parse_statement
 
@@ -37,7 +37,8 @@ class Resolved:
 
 def signed_attributes(ledger: Ledger, node_id: str, kind: str) -> dict[str, Any] | None:
     """The attributes with which the log declares node ``node_id`` of ``kind``, read from
-    the signed entry that declared it (proven in the latest checkpoint); None if the log
+    the signed entry that declared it (proven in the latest checkpoint, and a v2 entry's
+    items proven against the batch root it signs); None if the log
     declares no such node."""
     node = ledger.store.node(node_id)
     if node is None or node.kind != kind:
@@ -45,9 +46,9 @@ def signed_attributes(ledger: Ledger, node_id: str, kind: str) -> dict[str, Any]
     body = ledger.proven_entry(node.entry)
     try:
         statement = parse_statement(parse_envelope(body).payload)
-        if statement.predicate_type != LINEAGE_PREDICATE:
+        if not is_lineage(statement):
             return None
-        declared, _ = lineage_content(statement)
+        declared, _ = lineage_content(statement, ledger.store.batch(node.entry))
     except LineageError as exc:
         raise VerificationError(f"entry {node.entry} does not parse ({exc})") from exc
     for declared_kind, declared_id, attrs in declared:

@@ -27,6 +27,7 @@ from lineage.crypto.merkle.verify import verify_consistency
 from lineage.crypto.note import open_checkpoint
 from lineage.errors import (
     AuthorizationError,
+    BatchError,
     LineageError,
     SignatureError,
     StoreError,
@@ -37,6 +38,7 @@ from lineage.ledger.expected import LABELS, ExpectedProjection, compare
 from lineage.ledger.projection import project
 from lineage.ledger.seal import SEAL_META, check_seal, sealed_size
 from lineage.ledger.trust import TrustState, is_key_statement
+from lineage.model.batch import is_v2
 from lineage.model.graph import SUBJECT
 from lineage.model.identity import subject_node_id
 from lineage.model.rows import GraphBatch, ProjectionRow
@@ -87,6 +89,8 @@ class ProblemKind(StrEnum):
     """The checkpoint the auditor kept is malformed or not signed by the log key."""
     NOT_EXTENDED = "not-extended"
     """The log does not extend the checkpoint the auditor kept."""
+    BATCH = "batch"
+    """Batch items that do not match what their Lineage/v2 statement commits to."""
     KEY_TABLES = "key-tables"
     """A subject key or raw-id binding that does not match the pseudonyms the ledger holds."""
 
@@ -158,11 +162,42 @@ K = ProblemKind
 
 
 def _kind_of(exc: LineageError) -> ProblemKind:
+    if isinstance(exc, BatchError):
+        return K.BATCH
     if isinstance(exc, AuthorizationError):
         return K.UNAUTHORISED
     if isinstance(exc, SignatureError):
         return K.SIGNATURE
     return K.MALFORMED
+
+
+class _StoredBatches:
+    """The stored batch items, read in entry order alongside the entries."""
+
+    def __init__(self, store: Store, report: VerifyReport) -> None:
+        self._rows = store.iter_batches()
+        self._report = report
+        self._next = next(self._rows, None)
+
+    def take(self, index: int) -> bytes | None:
+        """The items stored for entry ``index``; reports (and skips) those of no entry."""
+        while self._next is not None and self._next[0] < index:
+            self._extra(self._next[0])
+            self._next = next(self._rows, None)
+        if self._next is None or self._next[0] != index:
+            return None
+        items = self._next[1]
+        self._next = next(self._rows, None)
+        return items
+
+    def check_no_extra(self) -> None:
+        """Report batch items stored for entries past the end of the log."""
+        while self._next is not None:
+            self._extra(self._next[0])
+            self._next = next(self._rows, None)
+
+    def _extra(self, entry: int) -> None:
+        self._report.problem(K.BATCH, f"batch items stored for entry {entry}, which has none")
 
 
 class _StoredTree:
@@ -278,6 +313,7 @@ def _check_entries(
     pending: list[tuple[int, SignedMessage]] = []
     pending_bytes = 0
     graph = GraphBatch.empty()
+    batches = _StoredBatches(store, report)
     for index, stored_leaf, body in store.iter_entries():
         if index != tree.size:
             report.problem(
@@ -293,7 +329,7 @@ def _check_entries(
                 f"entry {index}: entry bytes do not match their recorded leaf hash",
                 index,
             )
-        signed = _check_statement(index, body, trust, report, graph)
+        signed = _check_statement(index, body, batches.take(index), trust, report, graph)
         if signed is not None:
             pending.append((index, signed))
             pending_bytes += len(body)
@@ -315,6 +351,7 @@ def _check_entries(
     if progress:
         progress(len(pending))
     stored_tree.check_no_extra(tree.size)
+    batches.check_no_extra()
     report.size = tree.size
     report.root = tree.root()
     _compare_signers(store, trust, report)
@@ -354,15 +391,27 @@ def _check_signatures(pending: list[tuple[int, SignedMessage]], report: VerifyRe
 
 
 def _check_statement(
-    index: int, body: bytes, trust: TrustState, report: VerifyReport, graph: GraphBatch
+    index: int,
+    body: bytes,
+    items: bytes | None,
+    trust: TrustState,
+    report: VerifyReport,
+    graph: GraphBatch,
 ) -> SignedMessage | None:
     """Check form and authorisation and project the statement; returns the signature
     to check in a batch, if any."""
     try:
         envelope = parse_envelope(body)
         statement = parse_statement(envelope.payload)
+        if items is not None and not is_v2(statement):
+            report.problem(
+                K.BATCH,
+                f"entry {index}: batch items beside a statement that commits to none",
+                index,
+            )
+            items = None
         signer = trust.authorize(envelope.keyid, statement, index)
-        project(index, signer.keyid, statement, graph)
+        project(index, signer.keyid, statement, graph, items)
         if is_key_statement(statement):
             envelope.verify(signer.public_key)
             trust.apply(statement, index)

@@ -77,7 +77,7 @@ NODE_ATTRIBUTES: dict[str, dict[str, tuple[type, ...]]] = {
     SUBJECT: {"age": _STR, "binding": _STR},
     RECORD: {"content": _STR},
     SHARD: {"sha256": _STR, "size": _INT, "records": _INT, "uri": _STR},
-    DATASET: {"version": _STR, "description": _STR},
+    DATASET: {"version": _STR, "description": _STR, "manifest_sha256": _STR},
     MODEL: {"description": _STR, "checkpoint_sha256": _STR},
 }
 TIME_ATTRIBUTES: dict[str, tuple[str, ...]] = {POST: ("created",)}
@@ -143,41 +143,39 @@ def check_attributes(kind: str, attrs: object, where: str) -> dict[str, Any]:
     return attrs
 
 
-def check_nodes(raw: object) -> list[list[Any]]:
-    """``raw`` if it is a valid list of ``[kind, id, attributes]`` nodes."""
+def check_nodes(raw: object, field: str = "predicate.nodes", first: int = 0) -> list[list[Any]]:
+    """``raw`` if it is a valid list of ``[kind, id, attributes]`` nodes (errors name
+    ``field[first + position]``)."""
     if not isinstance(raw, list) or len(raw) > MAX_NODES_PER_STATEMENT:
-        raise InputError(
-            f"must be a list of at most {MAX_NODES_PER_STATEMENT} nodes", field="predicate.nodes"
-        )
+        raise InputError(f"must be a list of at most {MAX_NODES_PER_STATEMENT} nodes", field=field)
     for position, item in enumerate(raw):
         if type(item) is not list or len(item) != 3:
-            raise InputError("must be [kind, id, attributes]", field=f"predicate.nodes[{position}]")
+            raise InputError("must be [kind, id, attributes]", field=f"{field}[{first + position}]")
         kind, node_id, attrs = item
         if type(node_id) is not str or kind_of(node_id) != kind:
             raise InputError(
-                f"id {str(node_id)[:80]!r} is not a {kind} id", field=f"predicate.nodes[{position}]"
+                f"id {str(node_id)[:80]!r} is not a {kind} id", field=f"{field}[{first + position}]"
             )
         if attrs or kind in REQUIRED_ATTRIBUTES or type(attrs) is not dict:
-            check_attributes(kind, attrs, f"predicate.nodes[{position}]")
+            check_attributes(kind, attrs, f"{field}[{first + position}]")
     return raw
 
 
-def check_edges(raw: object) -> list[list[str]]:
-    """``raw`` if it is a valid list of ``[kind, src, dst]`` edges (``dst``: a drop's reason)."""
+def check_edges(raw: object, field: str = "predicate.edges", first: int = 0) -> list[list[str]]:
+    """``raw`` if it is a valid list of ``[kind, src, dst]`` edges (``dst``: a drop's
+    reason; errors name ``field[first + position]``)."""
     if not isinstance(raw, list) or len(raw) > MAX_EDGES_PER_STATEMENT:
-        raise InputError(
-            f"must be a list of at most {MAX_EDGES_PER_STATEMENT} edges", field="predicate.edges"
-        )
+        raise InputError(f"must be a list of at most {MAX_EDGES_PER_STATEMENT} edges", field=field)
     kinds, body_ok, rules = _KIND_OF_NAME, _ID_BODY.match, EDGE_RULES
     for position, item in enumerate(raw):
         if type(item) is not list or len(item) != 3:
             raise InputError(
-                "must be [kind, src, dst] strings", field=f"predicate.edges[{position}]"
+                "must be [kind, src, dst] strings", field=f"{field}[{first + position}]"
             )
         kind, src, dst = item
         if type(kind) is not str or type(src) is not str or type(dst) is not str:
             raise InputError(
-                "must be [kind, src, dst] strings", field=f"predicate.edges[{position}]"
+                "must be [kind, src, dst] strings", field=f"{field}[{first + position}]"
             )
         src_prefix, _, src_body = src.partition(":")
         src_kind = kinds.get(src_prefix)
@@ -186,18 +184,18 @@ def check_edges(raw: object) -> list[list[str]]:
         if kind == DROPPED:
             if src_kind not in DROPPABLE:
                 raise InputError(
-                    "only posts and records can be dropped", field=f"predicate.edges[{position}]"
+                    "only posts and records can be dropped", field=f"{field}[{first + position}]"
                 )
             if not dst or len(dst) > 200:
                 raise InputError(
                     "a drop needs a reason of 1-200 characters",
-                    field=f"predicate.edges[{position}]",
+                    field=f"{field}[{first + position}]",
                 )
         else:
             rule = rules.get(kind)
             if rule is None:
                 raise InputError(
-                    f"unknown edge kind {kind!r}", field=f"predicate.edges[{position}]"
+                    f"unknown edge kind {kind!r}", field=f"{field}[{first + position}]"
                 )
             dst_prefix, _, dst_body = dst.partition(":")
             dst_kind = kinds.get(dst_prefix)
@@ -206,6 +204,6 @@ def check_edges(raw: object) -> list[list[str]]:
             if src_kind not in rule[0] or dst_kind not in rule[1]:
                 raise InputError(
                     f"{kind} cannot link {src_kind} to {dst_kind}",
-                    field=f"predicate.edges[{position}]",
+                    field=f"{field}[{first + position}]",
                 )
     return raw

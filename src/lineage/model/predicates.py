@@ -9,7 +9,9 @@ from __future__ import annotations
 
 _BASE = "https://lineage.dev/"
 LINEAGE = _BASE + "Lineage/v1"
-"""A batch of graph nodes and edges made by one pipeline step."""
+"""A batch of graph nodes and edges made by one pipeline step, inside the statement."""
+LINEAGE_V2 = _BASE + "Lineage/v2"
+"""The same batch, committed to by a Merkle root; the items travel beside the envelope."""
 REQUEST = _BASE + "Request/v1"
 """Deletion, objection and erasure requests, with when each person acted."""
 KEY_REGISTRATION = _BASE + "KeyRegistration/v1"
@@ -21,5 +23,14 @@ CHECK_RESULT = _BASE + "CheckResult/v1"
 """The outcome of a compliance check, as a gate passed or failed."""
 
 KNOWN = frozenset(
-    {LINEAGE, REQUEST, KEY_REGISTRATION, KEY_REVOCATION, ERASURE, POLICY_REGISTRATION, CHECK_RESULT}
+    {
+        LINEAGE,
+        LINEAGE_V2,
+        REQUEST,
+        KEY_REGISTRATION,
+        KEY_REVOCATION,
+        ERASURE,
+        POLICY_REGISTRATION,
+        CHECK_RESULT,
+    }
 )

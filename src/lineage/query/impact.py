@@ -65,7 +65,8 @@ def impact(store: Store, start: str, as_of_us: int | None = None) -> Impact:
         if row.kind in (POST, RECORD):
             result.drops.extend(store.drops_of(row.id, as_of_us))
     if root.kind in (POST, RECORD):
-        result.drops[:0] = store.drops_of(start, as_of_us)
+        result.drops.extend(store.drops_of(start, as_of_us))
+    result.drops.sort(key=lambda drop: (drop.entry, drop.node))
     for ids in result.nodes.values():
         ids.sort()
     result.requests = store.requests_of([start, *result.nodes[POST]], as_of_us)

@@ -67,6 +67,10 @@ class AppendSession(LogReads, Protocol):
         """Rows of (index, leaf hash, entry bytes)."""
         ...
 
+    def add_batches(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Rows of (entry index, batch items) for Lineage/v2 entries of this append."""
+        ...
+
     def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
         """Store the hashes of newly completed subtrees."""
         ...
@@ -250,6 +254,14 @@ class Store(LogReads, GraphReads, Protocol):
 
     def entry(self, index: int) -> tuple[bytes, bytes] | None:
         """(leaf hash, entry bytes) of entry ``index``."""
+        ...
+
+    def batch(self, index: int) -> bytes | None:
+        """The batch items stored beside entry ``index`` (None for an entry without)."""
+        ...
+
+    def iter_batches(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(entry index, batch items) of every entry that has them, in index order."""
         ...
 
     def find_leaf(self, leaf_hash: bytes) -> int | None:

@@ -77,6 +77,13 @@ _SIGNERS = (
 )
 _EXISTING_LEAVES = "UNWIND $leaves AS l MATCH (e:LedgerEntry {leaf: l}) RETURN e.leaf"
 _ADD_ENTRIES = "UNWIND $rows AS r CREATE (:LedgerEntry {idx: r[0], leaf: r[1], body: r[2]})"
+_ADD_BATCHES = "UNWIND $rows AS r MATCH (e:LedgerEntry {idx: r[0]}) SET e.items = r[1]"
+_BATCH = "MATCH (e:LedgerEntry {idx: $idx}) WHERE e.idx < $bound RETURN e.items"
+_BATCHES_PAGE = (
+    "MATCH (e:LedgerEntry) WHERE e.idx > $after AND e.idx < $bound AND e.items IS NOT NULL"
+    " RETURN e.idx, e.items ORDER BY e.idx LIMIT $page"
+)
+_BATCHES_PER_PAGE = 64
 _ADD_TREE = "UNWIND $rows AS r CREATE (:TreeHash {key: r[0], hash: r[1]})"
 _PUT_SIGNER = """
 MERGE (s:Signer {keyid: $keyid})
@@ -127,6 +134,16 @@ def _signer_from_row(row: list[Any], bound: int) -> Signer:
         registered_in=row[7],
         revoked_in=None if revoked_later else row[8],
     )
+
+
+def _items_bytes(value: object) -> bytes:
+    """A stored ``items`` property as bytes (a string set from outside lineage is read as
+    its UTF-8 bytes, for verify to report)."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode()
+    raise StoreError(f"an entry's items property is a {type(value).__name__}, not bytes")
 
 
 def _rows(result: neo4j.Result) -> list[list[Any]]:
@@ -186,6 +203,12 @@ class Neo4jSession(_LogReads):
         """Store new log entries, given as rows of (index, leaf hash, entry bytes)."""
         params = [[idx, leaf.hex(), body] for idx, leaf, body in rows]
         in_chunks(self._run, _ADD_ENTRIES, params)
+
+    def add_batches(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Store the batch items of Lineage/v2 entries (on their entries)."""
+        for start in range(0, len(rows), _BATCHES_PER_PAGE):
+            chunk = rows[start : start + _BATCHES_PER_PAGE]
+            self._run(_ADD_BATCHES, {"rows": [[idx, items] for idx, items in chunk]})
 
     def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
         """Store the hashes of newly completed subtrees."""
@@ -416,6 +439,17 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         """(leaf hash, entry bytes) of entry ``index``."""
         rows = self._run(_ENTRY, {"idx": index, "bound": self._bound()})
         return (bytes.fromhex(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def batch(self, index: int) -> bytes | None:
+        """The batch items stored beside entry ``index`` (None for an entry without)."""
+        rows = self._run(_BATCH, {"idx": index, "bound": self._bound()})
+        return _items_bytes(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def iter_batches(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(entry index, batch items) of every entry that has them, in index order."""
+        rows = pages(self._run, _BATCHES_PAGE, start - 1, _BATCHES_PER_PAGE, bound=self._bound())
+        for idx, items in rows:
+            yield idx, _items_bytes(items)
 
     def find_leaf(self, leaf_hash: bytes) -> int | None:
         """The index of the entry with this leaf hash, or None if it is not in the log."""

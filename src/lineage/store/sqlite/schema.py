@@ -11,6 +11,7 @@ CREATE TABLE entries (
     body BLOB NOT NULL
 );
 CREATE TABLE tree_nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE batches (entry INTEGER PRIMARY KEY, items BLOB NOT NULL);
 CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE signers (
     keyid TEXT PRIMARY KEY,
@@ -53,6 +54,10 @@ CREATE TABLE requests (
     time_us INTEGER NOT NULL, PRIMARY KEY (target, kind, entry)
 ) WITHOUT ROWID
 """
+BATCHES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS batches (entry INTEGER PRIMARY KEY, items BLOB NOT NULL)"
+)
+"""Added to ledgers written before Lineage/v2 when they are first opened for writing."""
 ANCESTRY_SCHEMA = """
 CREATE TABLE ancestry (
     record TEXT NOT NULL, origin TEXT NOT NULL, path TEXT NOT NULL,

@@ -21,7 +21,7 @@ from lineage.store.sqlite._chunks import rows_in
 from lineage.store.sqlite.ancestry import AncestryTable
 from lineage.store.sqlite.graph import SqliteGraph
 from lineage.store.sqlite.identities import SqliteIdentities, save_identity_rows
-from lineage.store.sqlite.schema import STORE_SCHEMA, statements_of
+from lineage.store.sqlite.schema import BATCHES_TABLE, STORE_SCHEMA, statements_of
 
 _LEDGER_TABLES = frozenset({"meta", "entries", "tree_nodes", "checkpoints"})
 """Tables whose presence makes a SQLite file a ledger (its schema version is checked
@@ -109,6 +109,10 @@ class SqliteSession(_LogReads):
         """Store new log entries, given as rows of (index, leaf hash, entry bytes)."""
         self._db.executemany("INSERT INTO entries (idx, leaf_hash, body) VALUES (?, ?, ?)", rows)
 
+    def add_batches(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Store the batch items of Lineage/v2 entries."""
+        self._db.executemany("INSERT INTO batches (entry, items) VALUES (?, ?)", rows)
+
     def add_nodes(self, rows: Sequence[tuple[NodeId, bytes]]) -> None:
         """Store the hashes of newly completed subtrees."""
         self._db.executemany(
@@ -183,6 +187,10 @@ class SqliteStore(_LogReads, SqliteGraph):
         if ledger and not self.read_only:
             self._refuse_shared_file()
         self._configure()
+        self._has_batches = "batches" in tables
+        if ledger and not self._has_batches and not self.read_only:
+            self._db.execute(BATCHES_TABLE)
+            self._has_batches = True
         SqliteGraph.__init__(self, self._db)
 
     def _refuse_shared_file(self) -> None:
@@ -279,6 +287,7 @@ class SqliteStore(_LogReads, SqliteGraph):
         with self._transaction():
             for statement in statements_of(*STORE_SCHEMA):
                 self._db.execute(statement)
+            self._has_batches = True
             self._db.execute(
                 "INSERT INTO key_secrets VALUES ('index', ?)", (index_key or os.urandom(32),)
             )
@@ -359,6 +368,25 @@ class SqliteStore(_LogReads, SqliteGraph):
             "SELECT leaf_hash, body FROM entries WHERE idx = ?", (index,)
         ).fetchone()
         return (bytes(row[0]), bytes(row[1])) if row else None
+
+    def batch(self, index: int) -> bytes | None:
+        """The batch items stored beside entry ``index`` (None for an entry without)."""
+        if not self._has_batches:
+            return None
+        row = self._db.execute("SELECT items FROM batches WHERE entry = ?", (index,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    def iter_batches(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(entry index, batch items) of every entry that has them, in index order."""
+        if not self._has_batches:
+            return
+        with self._translated():
+            cursor = self._db.execute(
+                "SELECT entry, items FROM batches WHERE entry >= ? ORDER BY entry", (start,)
+            )
+            while rows := cursor.fetchmany(64):
+                for entry, items in rows:
+                    yield entry, bytes(items)
 
     def find_leaf(self, leaf_hash: bytes) -> int | None:
         """The index of the entry with this leaf hash, or None if it is not in the log."""

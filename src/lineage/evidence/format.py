@@ -1,0 +1,144 @@
+"""The bundle document's shape (``docs/bundle.md``): what must be present, and of what
+JSON type, for a bundle to be readable at all."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any
+
+from lineage.crypto.canonical import parse_json
+from lineage.crypto.merkle.hasher import HASH_SIZE
+from lineage.errors import InputError
+
+BUNDLE_MEDIA_TYPE = "application/vnd.lineage.bundle+json"
+BUNDLE_VERSION = 1
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+MAX_PROOF_HASHES = 64
+_TOP = {"mediaType", "version", "claim", "log", "entries", "items", "consistency"}
+
+
+@dataclass(frozen=True)
+class BundleEntry:
+    """A log entry of the bundle: its index, bytes and inclusion proof, in base64 as
+    written (decoding them is a check of its own: a bad one fails that check)."""
+
+    index: int
+    body: str
+    inclusion: list[str]
+
+
+@dataclass(frozen=True)
+class BundleItem:
+    """A disclosed batch item: its entry, position, exact text and batch path (base64)."""
+
+    entry: int
+    position: int
+    text: bytes
+    path: list[str]
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A parsed bundle (members checked for presence and type only)."""
+
+    claim: dict[str, Any]
+    origin: str
+    verifier_key: str
+    checkpoint: str
+    entries: list[BundleEntry]
+    items: list[BundleItem]
+    consistency: tuple[str, list[str]] | None
+
+
+def _member(raw: dict[str, Any], name: str, kind: type, where: str) -> Any:
+    value = raw.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise InputError(f"{where}.{name} is missing or not a {kind.__name__}")
+    return value
+
+
+def _hashes(value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+        raise InputError(f"{where} must be a list of base64 strings")
+    return value
+
+
+def decode_b64(value: str, what: str) -> bytes:
+    """The bytes of a base64 member; :class:`InputError` naming ``what`` if invalid."""
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError(f"{what} is not valid base64") from exc
+
+
+def decode_hashes(values: list[str], what: str) -> list[bytes]:
+    """The SHA-256 hashes of a proof; :class:`InputError` if too many or malformed."""
+    if len(values) > MAX_PROOF_HASHES:
+        raise InputError(f"{what} has more than {MAX_PROOF_HASHES} hashes")
+    hashes = [decode_b64(value, what) for value in values]
+    if any(len(h) != HASH_SIZE for h in hashes):
+        raise InputError(f"{what} holds a hash that is not {HASH_SIZE} bytes")
+    return hashes
+
+
+def read_bundle(data: bytes) -> Bundle:
+    """Parse a bundle; :class:`InputError` if it is unreadable (not JSON, another media
+    type or version, a member missing or of the wrong type)."""
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise InputError(f"the bundle is larger than {MAX_BUNDLE_BYTES} bytes")
+    raw = parse_json(data, "bundle")
+    if not isinstance(raw, dict):
+        raise InputError("a bundle is a JSON object")
+    if raw.get("mediaType") != BUNDLE_MEDIA_TYPE:
+        raise InputError(f"not a lineage bundle (mediaType is not {BUNDLE_MEDIA_TYPE})")
+    if raw.get("version") != BUNDLE_VERSION:
+        raise InputError(f"bundle version {str(raw.get('version'))[:20]}: this reads version 1")
+    unknown = set(raw) - _TOP
+    if unknown:
+        raise InputError(f"unknown bundle member {sorted(unknown)[0][:40]!r}")
+    claim = _member(raw, "claim", dict, "bundle")
+    _member(claim, "kind", str, "claim")
+    log = _member(raw, "log", dict, "bundle")
+    entries = []
+    for n, entry in enumerate(_member(raw, "entries", list, "bundle")):
+        where = f"entries[{n}]"
+        if not isinstance(entry, dict):
+            raise InputError(f"{where} is not an object")
+        entries.append(
+            BundleEntry(
+                _member(entry, "index", int, where),
+                _member(entry, "entry", str, where),
+                _hashes(entry.get("inclusion"), f"{where}.inclusion"),
+            )
+        )
+    items = []
+    for n, item in enumerate(_member(raw, "items", list, "bundle")):
+        where = f"items[{n}]"
+        if not isinstance(item, dict):
+            raise InputError(f"{where} is not an object")
+        items.append(
+            BundleItem(
+                _member(item, "entry", int, where),
+                _member(item, "position", int, where),
+                _member(item, "item", str, where).encode(),
+                _hashes(item.get("path"), f"{where}.path"),
+            )
+        )
+    consistency = None
+    if "consistency" in raw:
+        kept = _member(raw, "consistency", dict, "bundle")
+        consistency = (
+            _member(kept, "checkpoint", str, "consistency"),
+            _hashes(kept.get("hashes"), "consistency.hashes"),
+        )
+    return Bundle(
+        claim,
+        _member(log, "origin", str, "log"),
+        _member(log, "verifierKey", str, "log"),
+        _member(log, "checkpoint", str, "log"),
+        entries,
+        items,
+        consistency,
+    )

@@ -1,0 +1,136 @@
+"""The independent Go verifier (verifiers/go: x/mod's signed notes, transparency-dev's
+checkpoints and Merkle proofs, the standard library's Ed25519, a JCS library) agrees with
+``lineage verify-bundle`` on every test bundle, good and broken: same verdict, and for a
+broken one the same class and place of the first failure."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage.crypto.canonical import canonical_bytes
+from lineage.crypto.keys import KeyDirectory
+from lineage.crypto.note import verifier_key
+from lineage.evidence.build import path_bundle
+from lineage.evidence.format import read_bundle
+from lineage.evidence.verify import verify_bundle
+
+from support.bundles import MUTATIONS, flip_b64, mutated
+from support.graph_fixtures import ids
+from support.ledgers import LedgerEnv
+
+VERIFIER = Path(__file__).parents[2] / "verifiers" / "go"
+
+
+@pytest.fixture(scope="module")
+def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("go") is None:
+        pytest.skip("Go toolchain not installed: the Go verifier needs `go` on PATH")
+    out = tmp_path_factory.mktemp("go-verifier")
+    subprocess.run(
+        ["sh", str(VERIFIER / "build.sh"), str(out)], check=True, timeout=600, capture_output=True
+    )
+    return out / "lineage-verify-bundle"
+
+
+def go_verdict(binary: Path, path: Path, *options: str) -> tuple[int, str, str]:
+    """Exit status and the (class, where) of the first failure the Go verifier names."""
+    done = subprocess.run(
+        [str(binary), *options, str(path)], capture_output=True, text=True, timeout=60
+    )
+    first = done.stdout.splitlines()[0] if done.stdout else ""
+    if done.returncode != 1:
+        return done.returncode, "", ""
+    assert first.startswith("NOT PROVEN: "), done.stdout + done.stderr
+    kind, _, rest = first.removeprefix("NOT PROVEN: ").partition(" at ")
+    return 1, kind, rest.partition(": ")[0]
+
+
+def python_verdict(bundle: dict[str, Any], **kwargs: Any) -> tuple[int, str, str]:
+    result = verify_bundle(read_bundle(canonical_bytes(bundle)), **kwargs)
+    if result.failure is None:
+        return 0, "", ""
+    return 1, result.failure.kind, result.failure.where
+
+
+@pytest.fixture
+def bundle(graph: LedgerEnv) -> dict[str, Any]:
+    return path_bundle(graph.ledger, ids(graph)["fb:1"], "model:model-a-ft")
+
+
+def test_go_proves_a_good_bundle(go_verifier: Path, graph: LedgerEnv, tmp_path: Path) -> None:
+    post = ids(graph)["fb:1"]
+    kept = graph.ledger.store.checkpoint_at(4)
+    assert kept is not None
+    bundle = path_bundle(graph.ledger, post, "model:model-a-ft", since=kept)
+    path = tmp_path / "good.json"
+    path.write_bytes(canonical_bytes(bundle))
+    (tmp_path / "kept.note").write_text(kept)
+    vkey = verifier_key(graph.ledger.origin, graph.ledger.log_public_key)
+    done = subprocess.run(
+        [str(go_verifier), "--log-key", vkey, "--since", str(tmp_path / "kept.note"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f'PROVEN: post "{post}" reaches artifact "model:model-a-ft"')
+    assert "consistency: proven from the checkpoint of size 4" in done.stdout
+    assert python_verdict(bundle, log_key=vkey, kept=kept) == (0, "", "")
+
+
+@pytest.mark.parametrize("field_class", sorted(MUTATIONS))
+def test_both_verifiers_name_the_same_first_failure(
+    go_verifier: Path, bundle: dict[str, Any], tmp_path: Path, field_class: str
+) -> None:
+    broken, kind, where = mutated(bundle, field_class)
+    path = tmp_path / "broken.json"
+    path.write_bytes(canonical_bytes(broken))
+    assert python_verdict(broken) == (1, kind, where)
+    assert go_verdict(go_verifier, path) == (1, kind, where)
+
+
+def test_both_refuse_another_log_key_a_foreign_checkpoint_and_a_bad_consistency_proof(
+    go_verifier: Path, graph: LedgerEnv, bundle: dict[str, Any], tmp_path: Path
+) -> None:
+    other = KeyDirectory(tmp_path / "k").create("other")
+    stranger = verifier_key(graph.ledger.origin, other.public)
+    path = tmp_path / "b.json"
+    path.write_bytes(canonical_bytes(bundle))
+    assert go_verdict(go_verifier, path, "--log-key", stranger) == (1, "verifier-key", "log")
+    assert python_verdict(bundle, log_key=stranger) == (1, "verifier-key", "log")
+
+    forged = json.loads(json.dumps(bundle))
+    forged["log"]["verifierKey"] = stranger
+    path.write_bytes(canonical_bytes(forged))
+    assert go_verdict(go_verifier, path) == (1, "checkpoint", "log")
+    assert python_verdict(forged) == (1, "checkpoint", "log")
+
+    kept = graph.ledger.store.checkpoint_at(4)
+    assert kept is not None
+    since = path_bundle(graph.ledger, ids(graph)["fb:1"], "model:model-a-ft", since=kept)
+    since["consistency"]["hashes"][0] = flip_b64(since["consistency"]["hashes"][0])
+    path.write_bytes(canonical_bytes(since))
+    (tmp_path / "kept.note").write_text(kept)
+    assert go_verdict(go_verifier, path, "--since", str(tmp_path / "kept.note")) == (
+        1,
+        "consistency",
+        "log",
+    )
+    assert python_verdict(since, kept=kept) == (1, "consistency", "log")
+
+
+@pytest.mark.parametrize(
+    "content", ["{", '{"mediaType": "application/vnd.lineage.bundle+json", "version": 9}']
+)
+def test_both_call_an_unreadable_bundle_unreadable(
+    go_verifier: Path, tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    assert go_verdict(go_verifier, path)[0] == 2

@@ -1,0 +1,98 @@
+package bundle
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// checkPathClaim checks {"kind": "path", "post": P, "artifact": A}: following the
+// disclosed edges in the direction data flows, A is reachable from P.
+func checkPathClaim(members map[string]json.RawMessage, d *disclosed) (*Proven, *Failure) {
+	post, f := claimString(members, "post")
+	if f != nil {
+		return nil, f
+	}
+	artifact, f := claimString(members, "artifact")
+	if f != nil {
+		return nil, f
+	}
+	if post == artifact {
+		return nil, atClaim("the post and the artifact are the same node %s", show(post))
+	}
+	hops := reach(d.edges, post, artifact)
+	if hops == nil {
+		return nil, atClaim("artifact %s is not reachable from post %s along the %d disclosed edges", show(artifact), show(post), len(d.edges))
+	}
+	p := &Proven{Statement: fmt.Sprintf("post %s reaches artifact %s (%d edges)", show(post), show(artifact), len(hops))}
+	for _, e := range hops {
+		from, to, _ := e.source()
+		p.Details = append(p.Details, fmt.Sprintf("  %s -> %s  [%s, item %d]", show(from), show(to), e.kind, e.item))
+	}
+	for _, n := range d.nodes[post] {
+		p.Details = append(p.Details, fmt.Sprintf("post node: %s %s", n.kind, describeAttributes(n.attributes)))
+	}
+	return p, nil
+}
+
+// reach is a shortest path of edges from one node to another in the direction data
+// flows, or nil.
+func reach(edges []edge, from, to string) []edge {
+	out := map[string][]int{}
+	for i, e := range edges {
+		if src, _, ok := e.source(); ok {
+			out[src] = append(out[src], i)
+		}
+	}
+	via := map[string]int{from: -1} // the edge each reached node was reached by
+	queue := []string{from}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, i := range out[n] {
+			_, next, _ := edges[i].source()
+			if _, seen := via[next]; seen {
+				continue
+			}
+			via[next] = i
+			if next == to {
+				return pathTo(edges, via, to)
+			}
+			queue = append(queue, next)
+		}
+	}
+	return nil
+}
+
+func pathTo(edges []edge, via map[string]int, to string) []edge {
+	var hops []edge
+	for n := to; via[n] >= 0; {
+		e := edges[via[n]]
+		hops = append(hops, e)
+		n, _, _ = e.source()
+	}
+	for i, j := 0, len(hops)-1; i < j; i, j = i+1, j-1 {
+		hops[i], hops[j] = hops[j], hops[i]
+	}
+	return hops
+}
+
+func describeAttributes(attrs map[string]any) string {
+	names := make([]string, 0, len(attrs))
+	for name := range attrs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		value, isString := attrs[name].(string)
+		if isString {
+			value = show(value)
+		} else {
+			value = fmt.Sprint(attrs[name]) // an integer
+		}
+		parts[i] = fmt.Sprintf("%s=%s", oneLine(name), value)
+	}
+	return strings.Join(parts, " ")
+}
