@@ -26,6 +26,7 @@ from lineage_cli.common import (
     print_json,
     read_text_option,
     stdout,
+    write_file_whole,
 )
 
 SinceOption = Annotated[
@@ -75,15 +76,8 @@ def bundle(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    _write_new(output, data)
+    write_file_whole(output, data)
     stdout.print(f"bundle written: {output} ({len(data):,} bytes)")
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all (a temporary file renamed)."""
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_bytes(data)
-    temporary.replace(path)
 
 
 @handle_errors

@@ -24,6 +24,7 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 from rich.text import Text
 
 from lineage.crypto.keys import KeyDirectory, PublicKey
@@ -32,6 +33,7 @@ from lineage.errors import InputError, LineageError, OutOfRangeError, Verificati
 from lineage.ledger.log import Ledger
 from lineage.model.graph import KIND_OF_PREFIX
 from lineage.model.rows import NodeRow
+from lineage.query.plan import Plan
 from lineage.store import URL_ENV, default_keys_dir
 from lineage.store.base import Store
 
@@ -252,9 +254,9 @@ def progress_bar(label: str, total: int | None, enabled: bool) -> Iterator[Calla
         yield lambda n: progress.advance(task, n)
 
 
-def read_text_option(path: Path, option: str, limit: int) -> str:
-    """The UTF-8 text of the file an option names, at most ``limit`` bytes; bad input
-    is one line naming the option and the file."""
+def read_bytes_option(path: Path, option: str, limit: int) -> bytes:
+    """The bytes of the file an option names, at most ``limit``; bad input is one line
+    naming the option and the file."""
     try:
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
@@ -262,6 +264,13 @@ def read_text_option(path: Path, option: str, limit: int) -> str:
         raise InputError(f"{path}: {exc.strerror or exc}", field=option) from exc
     if len(data) > limit:
         raise InputError(f"{path}: larger than {limit} bytes", field=option)
+    return data
+
+
+def read_text_option(path: Path, option: str, limit: int) -> str:
+    """The UTF-8 text of the file an option names, at most ``limit`` bytes; bad input
+    is one line naming the option and the file."""
+    data = read_bytes_option(path, option, limit)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -340,3 +349,41 @@ def nearest_node_ids(store: Store, node_id: str, count: int = 3) -> list[str]:
             if score >= _NEAR:
                 scored.append((-score, name))
     return [prefix + name for _, name in sorted(scored)[:count]]
+
+
+def print_plan(plan: Plan) -> None:
+    """Render a remediation plan: shards to rebuild, datasets superseded, models to retrain."""
+    if not plan.shards:
+        stdout.print("plan: nothing to rebuild (no shard holds it)")
+        return
+    stdout.print("plan:")
+    shards = Table("rebuild shard", "current sha256", "records", "remove")
+    for fix in plan.shards:
+        removed = ", ".join(fix.remove[:3]) + (" …" if len(fix.remove) > 3 else "")
+        shards.add_row(
+            fix.shard, fix.sha256[:16] + "…", str(fix.records), f"{len(fix.remove)}: {removed}"
+        )
+    stdout.print(shards)
+    for dataset in plan.datasets:
+        stdout.print(
+            f"superseded: {dataset['dataset']} (version {dataset['version'] or '?'}),"
+            f" {len(dataset['affected_shards'])} of {dataset['shards']} shards affected"
+        )
+    for model in plan.models:
+        stdout.print(
+            f"retrain: {model.model}, {len(model.affected_shards)} of its {model.shards} shards"
+            f" affected: {', '.join(model.affected_shards[:5])}"
+            + (" …" if len(model.affected_shards) > 5 else "")
+        )
+    for model in plan.finetunes:
+        stdout.print(f"refit: {model.model}, fine-tuned from {model.finetuned_from}")
+
+
+def write_file_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all (a temporary file beside it, renamed)."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)

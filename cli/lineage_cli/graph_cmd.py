@@ -16,7 +16,7 @@ from lineage.ingest.pipeline import MAX_BATCH_SIZE, Lineage
 from lineage.ledger.projection import time_us
 from lineage.model.times import parse_time
 from lineage.query.impact import request_json
-from lineage.query.plan import Plan, remediation_plan
+from lineage.query.plan import remediation_plan
 from lineage.query.resolve import resolve, resolve_post
 from lineage.query.show import show as show_node
 from lineage.query.trace import ListedOrigin, Trace
@@ -30,6 +30,7 @@ from lineage_cli.common import (
     handle_errors,
     open_ledger,
     print_json,
+    print_plan,
     progress_bar,
     stdout,
     suggesting_nodes,
@@ -243,34 +244,7 @@ def impact(
             f"{request['kind']} of {request['target']} made {request['at']},"
             f" recorded {request['recorded']} (entry {request['entry']})"
         )
-    _print_plan(plan)
-
-
-def _print_plan(plan: Plan) -> None:
-    if not plan.shards:
-        stdout.print("plan: nothing to rebuild (no shard holds it)")
-        return
-    stdout.print("plan:")
-    shards = Table("rebuild shard", "current sha256", "records", "remove")
-    for fix in plan.shards:
-        removed = ", ".join(fix.remove[:3]) + (" …" if len(fix.remove) > 3 else "")
-        shards.add_row(
-            fix.shard, fix.sha256[:16] + "…", str(fix.records), f"{len(fix.remove)}: {removed}"
-        )
-    stdout.print(shards)
-    for dataset in plan.datasets:
-        stdout.print(
-            f"superseded: {dataset['dataset']} (version {dataset['version'] or '?'}),"
-            f" {len(dataset['affected_shards'])} of {dataset['shards']} shards affected"
-        )
-    for model in plan.models:
-        stdout.print(
-            f"retrain: {model.model}, {len(model.affected_shards)} of its {model.shards} shards"
-            f" affected: {', '.join(model.affected_shards[:5])}"
-            + (" …" if len(model.affected_shards) > 5 else "")
-        )
-    for model in plan.finetunes:
-        stdout.print(f"refit: {model.model}, fine-tuned from {model.finetuned_from}")
+    print_plan(plan)
 
 
 @handle_errors

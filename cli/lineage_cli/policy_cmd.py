@@ -9,11 +9,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from lineage.crypto.canonical import canonical_bytes
+from lineage.crypto.note import MAX_NOTE_BYTES
+from lineage.errors import InputError
+from lineage.evidence.build import check_bundle
 from lineage.model.times import parse_time
 from lineage.policy.check import MAX_LISTED, CheckReport
-from lineage.policy.document import read_policy
+from lineage.policy.document import MAX_POLICY_BYTES, parse_policy, read_policy
 from lineage.policy.gate import run_check
-from lineage.policy.registry import register_policy, registrations
+from lineage.policy.registry import record_check, register_policy, registrations
 from lineage_cli.common import (
     EXIT_FAILED,
     DbOption,
@@ -24,8 +28,11 @@ from lineage_cli.common import (
     open_ledger,
     print_json,
     progress_bar,
+    read_bytes_option,
+    read_text_option,
     stdout,
     suggesting_nodes,
+    write_file_whole,
 )
 
 PolicyOption = Annotated[
@@ -69,6 +76,32 @@ def check_cmd(
         bool,
         typer.Option("--record", help="Append the result to the ledger, signed by the admin key."),
     ] = False,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle",
+            help="Also write the result as an evidence bundle (the policy file, its"
+            " registration, each listed finding's path) that lineage verify-bundle checks"
+            " offline; the policy must be registered.",
+            metavar="FILE",
+        ),
+    ] = None,
+    complete: Annotated[
+        bool,
+        typer.Option(
+            "--complete",
+            help="With --bundle: carry every entry and batch of the ledger, so the verifier"
+            " evaluates the policy again and gets the same result (discloses every"
+            " pseudonym the ledger holds).",
+        ),
+    ] = False,
+    since: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --bundle: a checkpoint the recipient holds, to prove the log extends it.",
+            metavar="CHECKPOINT_FILE",
+        ),
+    ] = None,
     db: DbOption = None,
     keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
@@ -80,6 +113,34 @@ def check_cmd(
     if max_listed is None:
         max_listed = MAX_LISTED if json_out else TEXT_LISTED
     moment = parse_time(as_of, "--as-of") if as_of else None
+    if bundle is None and (complete or since is not None):
+        raise InputError("--complete and --since shape a bundle: give --bundle FILE too")
+    if bundle is not None:
+        kept = read_text_option(since, "--since", MAX_NOTE_BYTES) if since else None
+        with open_ledger(db, read_only=not record) as ledger, suggesting_nodes(ledger):
+            log_key = ledger.load_log_key(key_directory(keys_dir, db)) if record else None
+            document = read_bytes_option(policy_file, "--policy", MAX_POLICY_BYTES)
+            policy = parse_policy(document, str(policy_file))
+            report, evidence = check_bundle(
+                ledger,
+                artifact,
+                policy,
+                document,
+                as_of=moment,
+                complete=complete,
+                max_listed=max_listed,
+                since=kept,
+            )
+            recorded = record_check(ledger, log_key, report) if log_key is not None else None
+        write_file_whole(bundle, canonical_bytes(evidence) + b"\n")
+        if json_out:
+            print_json({**report.to_json(), "recorded_entry": recorded, "bundle": str(bundle)})
+        else:
+            _print(report)
+            stdout.print(f"bundle written: {bundle}")
+        if not report.ok:
+            raise typer.Exit(EXIT_FAILED)
+        return
     with open_ledger(db, read_only=not record) as ledger, suggesting_nodes(ledger):
         log_key = ledger.load_log_key(key_directory(keys_dir, db)) if record else None
         with progress_bar("checking records", None, not json_out) as tick:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+from pathlib import Path
 
 from lineage.crypto.merkle.verify import verify_inclusion
 from lineage.crypto.note import open_checkpoint
@@ -47,15 +49,79 @@ def test_cli_erase_and_receipts(graph: LedgerEnv) -> None:
     finally:
         ledger.close()
     none = run_cli("receipt", "--author", "fb:user:A", *db)
-    assert none.exit_code == 0 and "no objection or erasure request" in none.stdout
+    assert none.exit_code == 0 and "no request recorded for" in none.stdout
 
-    erased = run_cli("erase", "--author", "ig:user:C", *db, *keys)
+    erased = run_cli("erase", "--author", "ig:user:C", "--yes", *db, *keys)
     assert erased.exit_code == 0, erased.output
-    assert "erasure request by subject:" in erased.stdout and "erased:" in erased.stdout
+    assert "erasure request about subject:" in erased.stdout and "erased:" in erased.stdout
     traced = json.loads(run_cli("trace", "model:model-b", *db, "--json").stdout)["origins"]
     assert sorted(o["erased"] for o in traced) == [False, False, True]
-    again = run_cli("erase", "--author", "ig:user:C", *db, *keys)
+    again = run_cli("erase", "--author", "ig:user:C", "--yes", *db, *keys)
     assert again.exit_code == 0 and "nothing erased" in again.stdout
     gone = run_cli("receipt", "--author", "ig:user:C", *db)
     assert gone.exit_code == 2 and "never recorded, or erased" in gone.output
     assert run_cli("verify", *db).exit_code == 0
+
+
+def test_erase_shows_the_plan_and_asks_first(graph: LedgerEnv) -> None:
+    graph.ledger.close()
+    db = ("--db", graph.url, "--keys-dir", str(graph.root / "keys"))
+    dry = run_cli("erase", "--author", "ig:user:C", "--dry-run", *db)
+    assert dry.exit_code == 0, dry.output
+    assert "retrain: model:model-b, 1 of its 2 shards affected: shard:shard-b" in dry.stdout
+    refused = run_cli("erase", "--author", "ig:user:C", *db, input="n\n")
+    assert refused.exit_code == 2 and "nothing erased (not confirmed" in refused.output
+    unanswered = run_cli("erase", "--author", "ig:user:C", *db)
+    assert unanswered.exit_code == 2 and "--yes erases without asking" in unanswered.output
+    still = run_cli("receipt", "--author", "ig:user:C", *db[:2], "--json")
+    assert still.exit_code == 0 and [r["kind"] for r in json.loads(still.stdout)["receipts"]] == [
+        "objection"
+    ]
+    confirmed = run_cli("erase", "--author", "ig:user:C", *db, input="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "erased:" in confirmed.stdout
+
+
+def test_a_receipt_outlasts_the_erasure_and_names_no_one(graph: LedgerEnv, tmp_path: Path) -> None:
+    graph.ledger.close()
+    db = ("--db", graph.url)
+    keys = ("--keys-dir", str(graph.root / "keys"))
+    erased = json.loads(
+        run_cli("erase", "--author", "ig:user:C", "--yes", "--json", *db, *keys).stdout
+    )
+    receipt_id = erased["receipt"]["id"]
+    assert re.fullmatch(r"\d+:\d+", receipt_id)
+    assert erased["receipt"]["answered_by"] == erased["erasure_entry"]
+    found = run_cli("receipt", "--id", receipt_id, *db, "--json")
+    assert found.exit_code == 0, found.output
+    (item,) = json.loads(found.stdout)["receipts"]
+    assert (item["kind"], item["answered_by"]) == ("erasure", erased["erasure_entry"])
+    assert "ig:user:C" not in found.stdout
+    out = tmp_path / "receipt.json"
+    bundled = run_cli("receipt", "--id", receipt_id, *db, "--bundle", str(out))
+    assert bundled.exit_code == 0 and f"bundle written: {out}" in bundled.stdout
+    checked = run_cli("verify-bundle", str(out))
+    assert checked.exit_code == 0, checked.output
+    assert "PROVEN: 1 request(s) about subject:" in checked.stdout
+    disclosed = [json.loads(i["item"]) for i in json.loads(out.read_text())["items"]]
+    assert [d[0] for d in disclosed] == ["erasure"]
+    unknown = run_cli("receipt", "--id", "999:0", *db)
+    assert unknown.exit_code == 2 and "entry 999 does not exist" in unknown.output
+
+
+def test_a_post_deletion_request_has_a_receipt_and_a_bundle(
+    graph: LedgerEnv, tmp_path: Path
+) -> None:
+    graph.ledger.close()
+    db = ("--db", graph.url)
+    found = run_cli("receipt", "--post", "ig:3", *db, "--json")
+    assert found.exit_code == 0, found.output
+    (item,) = json.loads(found.stdout)["receipts"]
+    assert item["kind"] == "deletion" and item["made"] == "2024-05-20T00:00:00Z"
+    out = tmp_path / "deletion.json"
+    assert run_cli("receipt", "--post", "ig:3", *db, "--bundle", str(out)).exit_code == 0
+    bundle = json.loads(out.read_text())
+    assert [json.loads(i["item"])[0] for i in bundle["items"]] == ["deletion"]
+    objector = json.loads(run_cli("receipt", "--author", "ig:user:C", *db, "--json").stdout)
+    assert objector["receipts"][0]["subject"] not in out.read_text()
+    assert run_cli("verify-bundle", str(out)).exit_code == 0

@@ -97,7 +97,7 @@ def test_a_ledger_on_read_only_media_can_be_verified_and_queried(
 def test_writing_to_a_read_only_ledger_is_one_line(read_only_ledger: tuple[str, Path]) -> None:
     url, root = read_only_ledger
     result = run_cli(
-        "erase", "--author", "fb:user:A", "--db", url, "--keys-dir", str(root / "keys")
+        "erase", "--author", "fb:user:A", "--yes", "--db", url, "--keys-dir", str(root / "keys")
     )
     assert result.exit_code == 2
     assert "opened read-only" in result.output

@@ -128,7 +128,7 @@ def test_verify_names_missing_and_stray_items(graph: LedgerEnv) -> None:
         ],
     )
     report = verify_ledger(graph.ledger.store)
-    assert has_problem(report, ProblemKind.BATCH, f"entry {entry}: a Lineage/v2", entry)
+    assert has_problem(report, ProblemKind.BATCH, f"entry {entry}: a batch statement", entry)
     assert has_problem(report, ProblemKind.BATCH, "entry 1: batch items beside", 1)
     assert {p.kind for p in report.problems} <= {ProblemKind.BATCH, ProblemKind.PROJECTION_EXTRA}
 

@@ -50,7 +50,7 @@ def test_requests_are_recorded_as_statements_and_projected(graph: LedgerEnv) -> 
     recorded = us("2024-06-01T00:00:00Z")
     assert {r.time_us for r in rows} == {recorded}
     statement = store.statements([rows[0].entry])[rows[0].entry]
-    assert statement.predicate_type == "https://lineage.dev/Request/v1"
+    assert statement.predicate_type == "https://lineage.dev/Request/v2"
     assert statement.step == "privacy-requests"
     # before they were recorded the ledger knew nothing of them
     assert store.requests_of(ids.values(), as_of_us=recorded - 1) == []

@@ -71,9 +71,11 @@ def test_an_erasure_interrupted_at_each_point_is_completed_by_running_it_again(
     subject = Identities(graph.ledger.store.identities()).subject(AUTHOR_ID, create=False)
     assert subject is not None
     graph.ledger.close()
-    crashed = lineage(graph, "erase", "--author", AUTHOR_ID, "--db", graph.url, fault=point)
+    crashed = lineage(
+        graph, "erase", "--author", AUTHOR_ID, "--yes", "--db", graph.url, fault=point
+    )
     assert crashed.returncode == KILLED_EXIT, crashed.stderr
-    again = lineage(graph, "erase", "--author", AUTHOR_ID, "--db", graph.url, "--json")
+    again = lineage(graph, "erase", "--author", AUTHOR_ID, "--yes", "--db", graph.url, "--json")
     assert again.returncode == 0, again.stderr
     graph.ledger = Ledger.open(graph.url)
     store = graph.ledger.store
@@ -104,7 +106,7 @@ def test_an_interrupted_copy_leaves_the_target_empty_and_resurrects_no_one(
         assert partial.is_empty()
     finally:
         partial.close()
-    erased = lineage(graph, "erase", "--author", AUTHOR_ID, "--db", graph.url)
+    erased = lineage(graph, "erase", "--author", AUTHOR_ID, "--yes", "--db", graph.url)
     assert erased.returncode == 0, erased.stderr
     done = lineage(graph, "copy", "--from", graph.url, "--to", target, "--json")
     assert done.returncode == 0, done.stderr
@@ -128,7 +130,14 @@ def test_a_copy_never_writes_the_key_of_a_subject_whose_erasure_was_interrupted(
     assert subject is not None
     graph.ledger.close()
     crashed = lineage(
-        graph, "erase", "--author", AUTHOR_ID, "--db", graph.url, fault="erase.after-statement"
+        graph,
+        "erase",
+        "--author",
+        AUTHOR_ID,
+        "--yes",
+        "--db",
+        graph.url,
+        fault="erase.after-statement",
     )
     assert crashed.returncode == KILLED_EXIT
     source = open_store(graph.url)

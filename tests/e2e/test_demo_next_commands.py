@@ -37,7 +37,7 @@ def test_every_printed_command_works_when_pasted(demo: dict[str, object]) -> Non
 def test_commands_that_sign_find_the_log_key_beside_the_ledger(demo: dict[str, object]) -> None:
     author = demo["kept_post_author"]
     assert isinstance(author, str)
-    erased = run_cli("erase", "--author", author, "--db", "sqlite:///d/lineage.db")
+    erased = run_cli("erase", "--author", author, "--yes", "--db", "sqlite:///d/lineage.db")
     assert erased.exit_code == 0, erased.output
     assert "erased" in erased.output
 

@@ -100,7 +100,7 @@ def test_open_batch_returns_exactly_the_committed_items() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda items: None, "needs its batch items"),
+        (lambda items: None, "needs its items beside the envelope"),
         (lambda items: items + b"\n" + canonical_bytes(PACK), "holds 3 items"),
         (lambda items: items.replace(b"rec:r1", b"rec:r2"), "do not hash to the root"),
         (lambda items: items.replace(b'","', b'", "', 1), "canonical"),

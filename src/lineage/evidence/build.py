@@ -3,7 +3,9 @@ claim, read from a ledger in one consistent view (``docs/bundle.md``)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from lineage.crypto.dsse import parse_envelope
@@ -11,17 +13,23 @@ from lineage.crypto.encoding import b64
 from lineage.crypto.note import verifier_key
 from lineage.errors import InputError, OutOfRangeError
 from lineage.evidence.format import BUNDLE_MEDIA_TYPE, BUNDLE_VERSION
+from lineage.ledger.erasure import Receipt
 from lineage.ledger.evidence import BatchItem
 from lineage.ledger.log import Ledger, checkpoint_of
-from lineage.model.batch import encode_items, is_v2
-from lineage.model.graph import EDGE_RULES
+from lineage.model.batch import encode_items, is_v2, item_lines
+from lineage.model.graph import EDGE_RULES, ID_PREFIX, POST
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import EdgeRow, StatementRow
 from lineage.model.statement import Statement, parse_statement
+from lineage.model.times import format_us
+from lineage.policy.check import MAX_LISTED, UNKNOWN_ORIGIN, CheckReport, Finding, check
+from lineage.policy.document import Policy
+from lineage.policy.registry import registered
 from lineage.query.trace import path as path_of
 from lineage.store.base import table_rows
 
 _KEY_STATEMENTS = (KEY_REGISTRATION, KEY_REVOCATION)
+POST_PREFIX = ID_PREFIX[POST]
 
 
 def edge_item(edge: EdgeRow) -> list[str]:
@@ -40,10 +48,15 @@ class _Entry:
 
 
 class BundleWriter:
-    """Collects what a bundle discloses, then writes it against one checkpoint."""
+    """Collects what a bundle discloses, then writes it against one checkpoint.
 
-    def __init__(self, ledger: Ledger) -> None:
+    ``whole_v1``: an item of a Lineage/v1 or Request/v1 entry is disclosed by the whole
+    entry (with everything else its payload holds); otherwise such an item is refused."""
+
+    def __init__(self, ledger: Ledger, *, whole_v1: bool = False) -> None:
         self.ledger = ledger
+        self.whole_v1 = whole_v1
+        self._full: list[int] = []
         self.size, self.note = ledger.store.latest_checkpoint() or (0, "")
         if not self.size:
             raise OutOfRangeError("the log has no checkpoint yet")
@@ -66,6 +79,8 @@ class BundleWriter:
         """Disclose one item of the Lineage/v2 batch of entry ``index`` with its path."""
         entry = self._entry(index)
         if not is_v2(entry.statement):
+            if self.whole_v1:
+                return
             raise InputError(
                 f"entry {index} is a {entry.statement.predicate_type} statement: its items"
                 " cannot be disclosed one by one (bundles prove what Lineage/v2 statements"
@@ -82,6 +97,44 @@ class BundleWriter:
         if (index, disclosed.position) not in self._disclosed:
             self._disclosed.add((index, disclosed.position))
             self._items.append(disclosed.to_json())
+
+    def disclose_position(self, index: int, position: int) -> None:
+        """Disclose item ``position`` of the batch of entry ``index`` with its path."""
+        entry = self._entry(index)
+        if not is_v2(entry.statement):
+            raise InputError(
+                f"entry {index} is a {entry.statement.predicate_type} statement: its items"
+                " cannot be disclosed one by one"
+            )
+        if not entry.items:
+            entry.items = {found.text: found for found in self.ledger.entry_items(index)}
+        for disclosed in entry.items.values():
+            if disclosed.position == position:
+                if (index, position) not in self._disclosed:
+                    self._disclosed.add((index, position))
+                    self._items.append(disclosed.to_json())
+                return
+        raise InputError(f"entry {index} has no item {position}")
+
+    def include(self, index: int) -> None:
+        """Add entry ``index`` (whole: it discloses no one's items) to the bundle."""
+        self._entry(index)
+
+    def include_all(self) -> None:
+        """Add every entry of the checkpoint, each batch in full (a complete bundle)."""
+        for index in range(self.size):
+            if is_v2(self._entry(index).statement):
+                self._full.append(index)
+
+    def full_batches(self) -> list[dict[str, Any]]:
+        """The batches carried in full, as the bundle's ``batches`` member."""
+        out = []
+        for index in self._full:
+            stored = self.ledger.store.batch(index)
+            if stored is None:
+                raise InputError(f"entry {index} has no stored batch items: run lineage verify")
+            out.append({"entry": index, "items": [line.decode() for line in item_lines(stored)]})
+        return out
 
     def _key_entries(self) -> set[int]:
         """Entry 0 and every key statement of each key that signed a disclosed entry, and
@@ -131,6 +184,8 @@ class BundleWriter:
         }
         if since is not None:
             bundle["consistency"] = self._consistency(since)
+        if self._full:
+            bundle["batches"] = self.full_batches()
         return bundle
 
     def _consistency(self, kept: str) -> dict[str, Any]:
@@ -171,3 +226,122 @@ def path_bundle(
             "text": f"{post} reaches {artifact} through {len(hops)} signed edges",
         }
         return writer.document(claim, since)
+
+
+def receipts_bundle(
+    ledger: Ledger, target: str, receipts: list[Receipt], since: str | None = None
+) -> dict[str, Any]:
+    """A bundle proving that the requests about ``target`` were recorded (and erasure
+    requests answered): each request item disclosed from its batch, nothing else of it."""
+    if not receipts:
+        raise InputError(f"no request about {target} to put in a bundle")
+    with ledger.store.snapshot():
+        writer = BundleWriter(ledger)
+        for receipt in receipts:
+            if receipt.position is None:
+                raise InputError(
+                    f"request entry {receipt.request.entry} is a Request/v1 statement: it"
+                    " cannot be disclosed without the other requests it holds"
+                )
+            writer.disclose_position(receipt.request.entry, receipt.position)
+            if receipt.answered_by is not None:
+                writer.include(receipt.answered_by)
+        listed = [
+            {"entry": r.request.entry, "position": r.position, "answeredBy": r.answered_by}
+            for r in receipts
+        ]
+        kinds = ", ".join(sorted({r.request.kind for r in receipts}))
+        claim = {
+            "kind": "receipts",
+            "target": target,
+            "receipts": listed,
+            "text": f"{len(receipts)} request(s) about {target} recorded ({kinds})",
+        }
+        return writer.document(claim, since)
+
+
+def check_bundle(
+    ledger: Ledger,
+    artifact: str,
+    policy: Policy,
+    document: bytes,
+    *,
+    as_of: datetime | None = None,
+    complete: bool = False,
+    max_listed: int = MAX_LISTED,
+    since: str | None = None,
+) -> tuple[CheckReport, dict[str, Any]]:
+    """Check ``artifact`` against the registered ``policy`` (whose file holds
+    ``document``) and bundle the outcome with its evidence: each listed finding's path, or
+    with ``complete`` every entry and batch, so the result can be evaluated again."""
+    if hashlib.sha256(document).hexdigest() != policy.sha256:
+        raise InputError("the policy file changed while it was read")
+    registration = registered(ledger, policy)
+    if registration is None:
+        raise InputError(
+            f"policy {policy.id} {policy.version} is not registered in this ledger: a bundle"
+            " proves a check against a registered policy (lineage policy register FILE)"
+        )
+    store = ledger.store
+    with store.snapshot():
+        listed = 0 if complete else max_listed
+        report = check(
+            store,
+            artifact,
+            policy,
+            as_of=as_of,
+            registered_entry=registration.entry,
+            max_listed=listed,
+        )
+        writer = BundleWriter(ledger, whole_v1=True)
+        writer.include(registration.entry)
+        findings = [*report.findings, *report.notice_findings]
+        if complete:
+            writer.include_all()
+        else:
+            for finding in findings:
+                _disclose_finding(writer, artifact, finding)
+        posts = sum(
+            1 for row in store.walk(artifact, upstream=True) if row.id.startswith(POST_PREFIX)
+        )
+        claim = {
+            "kind": "check",
+            "artifact": artifact,
+            "asOf": format_us(report.as_of_us) if report.as_of_us is not None else None,
+            "policy": {"id": policy.id, "version": policy.version, "sha256": policy.sha256},
+            "passed": report.ok,
+            "complete": complete,
+            "counts": {
+                "origins": report.origins,
+                "posts": posts,
+                "violations": report.violations,
+                "notices": report.notices,
+            },
+            "findings": [
+                {k: f.to_json()[k] for k in ("rule", "level", "origin", "record", "shard")}
+                for f in findings
+            ],
+            "text": (
+                f"{artifact} {'passes' if report.ok else 'fails'} {policy.id} {policy.version}:"
+                f" {report.violations} violations, {report.notices} notices"
+                f" over {report.origins} origins"
+            ),
+        }
+        document_json = writer.document(claim, since)
+    document_json["policy"] = {"document": b64(document), "registration": registration.entry}
+    return report, document_json
+
+
+def _disclose_finding(writer: BundleWriter, artifact: str, finding: Finding) -> None:
+    """The evidence of one finding: the origin's node and its path to the record, and the
+    record's path to the artifact (a lineage gap shows no path)."""
+    store = writer.ledger.store
+    if finding.origin is not None:
+        node = store.node(finding.origin)
+        if node is not None:
+            writer.disclose(node.entry, [node.kind, node.id, node.attributes()])
+        for hop in path_of(store, finding.origin, finding.record):
+            writer.disclose(hop.edge.entry, edge_item(hop.edge))
+    if finding.origin is not None or finding.rule == UNKNOWN_ORIGIN:
+        for hop in path_of(store, finding.record, artifact):
+            writer.disclose(hop.edge.entry, edge_item(hop.edge))

@@ -16,7 +16,17 @@ BUNDLE_MEDIA_TYPE = "application/vnd.lineage.bundle+json"
 BUNDLE_VERSION = 1
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 MAX_PROOF_HASHES = 64
-_TOP = {"mediaType", "version", "claim", "log", "entries", "items", "consistency"}
+_TOP = {
+    "mediaType",
+    "version",
+    "claim",
+    "log",
+    "entries",
+    "items",
+    "consistency",
+    "policy",
+    "batches",
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,22 @@ class BundleItem:
 
 
 @dataclass(frozen=True)
+class FullBatch:
+    """Every item of an entry's batch, in order (complete check bundles)."""
+
+    entry: int
+    items: list[bytes]
+
+
+@dataclass(frozen=True)
+class PolicyEvidence:
+    """A check bundle's policy file (base64, as written) and its registration entry."""
+
+    document: str
+    registration: int
+
+
+@dataclass(frozen=True)
 class Bundle:
     """A parsed bundle (members checked for presence and type only)."""
 
@@ -50,12 +76,21 @@ class Bundle:
     entries: list[BundleEntry]
     items: list[BundleItem]
     consistency: tuple[str, list[str]] | None
+    policy: PolicyEvidence | None = None
+    batches: tuple[FullBatch, ...] = ()
 
 
 def _member(raw: dict[str, Any], name: str, kind: type, where: str) -> Any:
     value = raw.get(name)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InputError(f"{where}.{name} is missing or not a {kind.__name__}")
+    return value
+
+
+def _index(raw: dict[str, Any], name: str, where: str) -> int:
+    value: int = _member(raw, name, int, where)
+    if value < 0:
+        raise InputError(f"{where}.{name} is not a non-negative integer")
     return value
 
 
@@ -98,6 +133,8 @@ def read_bundle(data: bytes) -> Bundle:
     unknown = set(raw) - _TOP
     if unknown:
         raise InputError(f"unknown bundle member {sorted(unknown)[0][:40]!r}")
+    if "policy" in raw and not isinstance(raw["policy"], dict):
+        raise InputError("bundle.policy is not an object")
     claim = _member(raw, "claim", dict, "bundle")
     _member(claim, "kind", str, "claim")
     log = _member(raw, "log", dict, "bundle")
@@ -108,7 +145,7 @@ def read_bundle(data: bytes) -> Bundle:
             raise InputError(f"{where} is not an object")
         entries.append(
             BundleEntry(
-                _member(entry, "index", int, where),
+                _index(entry, "index", where),
                 _member(entry, "entry", str, where),
                 _hashes(entry.get("inclusion"), f"{where}.inclusion"),
             )
@@ -120,8 +157,8 @@ def read_bundle(data: bytes) -> Bundle:
             raise InputError(f"{where} is not an object")
         items.append(
             BundleItem(
-                _member(item, "entry", int, where),
-                _member(item, "position", int, where),
+                _index(item, "entry", where),
+                _index(item, "position", where),
                 _member(item, "item", str, where).encode(),
                 _hashes(item.get("path"), f"{where}.path"),
             )
@@ -133,6 +170,25 @@ def read_bundle(data: bytes) -> Bundle:
             _member(kept, "checkpoint", str, "consistency"),
             _hashes(kept.get("hashes"), "consistency.hashes"),
         )
+    policy = None
+    if "policy" in raw:
+        evidence = _member(raw, "policy", dict, "bundle")
+        policy = PolicyEvidence(
+            _member(evidence, "document", str, "policy"),
+            _index(evidence, "registration", "policy"),
+        )
+    batches = []
+    listed = raw.get("batches", [])
+    if not isinstance(listed, list):
+        raise InputError("bundle.batches is not a list")
+    for n, batch in enumerate(listed):
+        where = f"batches[{n}]"
+        if not isinstance(batch, dict):
+            raise InputError(f"{where} is not an object")
+        texts = _member(batch, "items", list, where)
+        if not all(isinstance(text, str) for text in texts):
+            raise InputError(f"{where}.items must be a list of strings")
+        batches.append(FullBatch(_index(batch, "entry", where), [t.encode() for t in texts]))
     return Bundle(
         claim,
         _member(log, "origin", str, "log"),
@@ -141,4 +197,6 @@ def read_bundle(data: bytes) -> Bundle:
         entries,
         items,
         consistency,
+        policy,
+        tuple(batches),
     )

@@ -4,7 +4,7 @@ a checkpoint kept from before)."""
 
 from __future__ import annotations
 
-from collections import deque
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,19 +15,21 @@ from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
 from lineage.crypto.note import Checkpoint, open_checkpoint, parse_verifier_key
 from lineage.errors import LineageError
+from lineage.evidence.claims import CheckInputs, check_claim
 from lineage.evidence.format import Bundle, BundleEntry, decode_b64, decode_hashes
+from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
+from lineage.ledger.projection import lineage_content, request_content
 from lineage.ledger.trust import TrustState
-from lineage.model.batch import commitment_of, is_v2, verify_item
-from lineage.model.graph import DROPPED, EDGE_RULES, check_edges, check_nodes
+from lineage.model.batch import (
+    check_item,
+    commitment_of,
+    is_v2,
+    item_leaf,
+    tree_root,
+    verify_item,
+)
+from lineage.model.predicates import LINEAGE, POLICY_REGISTRATION, REQUEST
 from lineage.model.statement import Statement, parse_statement
-
-
-class NotProvenError(Exception):
-    """The first check a bundle fails: its class, where, and what was found."""
-
-    def __init__(self, kind: str, where: str, detail: str) -> None:
-        self.kind, self.where, self.detail = kind, where, detail
-        super().__init__(f"NOT PROVEN: {kind} at {where}: {detail}")
 
 
 @dataclass
@@ -90,11 +92,15 @@ def _check(bundle: Bundle, log_key: str | None, kept: str | None, result: Bundle
     checkpoint, public = _checkpoint(bundle)
     result.checkpoint = checkpoint
     result.consistent_with = _consistency(bundle, checkpoint, public, kept)
-    statements = _entries(bundle, checkpoint, public)
-    result.entries = len(statements)
-    edges = _items(bundle, statements)
-    result.items = len(bundle.items)
-    _claim(bundle.claim, edges)
+    entries = _entries(bundle, checkpoint, public)
+    result.entries = len(entries)
+    statements = {index: entry.statement for index, entry in entries.items()}
+    disclosed = _items(bundle, statements)
+    full = _full_batches(bundle, statements, disclosed)
+    disclosed.extend(_inline_items(statements))
+    result.items = len(disclosed)
+    document = _policy(bundle, statements) if bundle.claim.get("kind") == "check" else None
+    check_claim(bundle.claim, entries, disclosed, CheckInputs(document, full, checkpoint.size))
 
 
 def _checkpoint(bundle: Bundle) -> tuple[Checkpoint, PublicKey]:
@@ -143,9 +149,9 @@ def _consistency(
     return proven_from.size
 
 
-def _entries(bundle: Bundle, checkpoint: Checkpoint, public: PublicKey) -> dict[int, Statement]:
+def _entries(bundle: Bundle, checkpoint: Checkpoint, public: PublicKey) -> dict[int, ProvenEntry]:
     trust = TrustState()
-    statements: dict[int, Statement] = {}
+    statements: dict[int, ProvenEntry] = {}
     previous = -1
     for entry in bundle.entries:
         where = f"entry {entry.index}"
@@ -177,7 +183,7 @@ def _entries(bundle: Bundle, checkpoint: Checkpoint, public: PublicKey) -> dict[
             trust.apply(statement, entry.index)
         except LineageError as exc:
             raise NotProvenError("authorisation", where, str(exc)) from exc
-        statements[entry.index] = statement
+        statements[entry.index] = ProvenEntry(envelope.keyid, statement)
     return statements
 
 
@@ -193,59 +199,118 @@ def _parse(entry: BundleEntry) -> tuple[bytes, Envelope, Statement]:
         raise NotProvenError("entry", where, str(exc)) from exc
 
 
-def _items(bundle: Bundle, statements: dict[int, Statement]) -> list[list[str]]:
-    """The disclosed edges, each checked against its batch root."""
-    edges: list[list[str]] = []
+def _items(bundle: Bundle, statements: dict[int, Statement]) -> list[Disclosed]:
+    """The disclosed items, each checked against its batch root."""
+    disclosed: list[Disclosed] = []
     for n, item in enumerate(bundle.items):
         where = f"item {n}"
         statement = statements.get(item.entry)
         if statement is None or not is_v2(statement):
             raise NotProvenError(
-                "item", where, f"entry {item.entry} is not a Lineage/v2 entry of the bundle"
+                "item", where, f"entry {item.entry} is not a batch statement of the bundle"
             )
         try:
             commitment = commitment_of(statement)
-            count = commitment.nodes + commitment.edges
-            if not 0 <= item.position < count:
-                raise NotProvenError(
-                    "item", where, f"position {item.position} is not below {count}"
-                )
-            value = parse_canonical(item.text, "item")
-            if item.position < commitment.nodes:
-                check_nodes([value], "item")
-            else:
-                edges.extend(check_edges([value], "item"))
+            value = check_item(commitment, item.position, parse_canonical(item.text, "item"))
         except LineageError as exc:
             raise NotProvenError("item", where, str(exc)) from exc
         try:
             path = decode_hashes(item.path, "the batch path")
-            verify_item(item.text, item.position, count, path, commitment.root)
+            verify_item(
+                item.text, item.position, commitment.total, path, commitment.root, commitment.tag
+            )
         except LineageError as exc:
             raise NotProvenError("batch-path", where, str(exc)) from exc
-    return edges
+        disclosed.append(
+            Disclosed(item.entry, item.position, commitment.section_of(item.position), value)
+        )
+    return disclosed
 
 
-def _claim(claim: dict[str, Any], edges: list[list[str]]) -> None:
-    if claim.get("kind") != "path":
+def _full_batches(
+    bundle: Bundle, statements: dict[int, Statement], disclosed: list[Disclosed]
+) -> dict[int, bytes]:
+    """The batches carried in full (complete check bundles), each checked against its
+    root; their items are added to ``disclosed``. Returns entry -> stored items."""
+    full: dict[int, bytes] = {}
+    for n, batch in enumerate(bundle.batches):
+        where = f"batch {n}"
+        statement = statements.get(batch.entry)
+        if statement is None or not is_v2(statement):
+            raise NotProvenError(
+                "item", where, f"entry {batch.entry} is not a batch statement of the bundle"
+            )
+        try:
+            commitment = commitment_of(statement)
+            values = [
+                check_item(commitment, position, parse_canonical(text, "item"))
+                for position, text in enumerate(batch.items[: commitment.total])
+            ]
+        except LineageError as exc:
+            raise NotProvenError("item", where, str(exc)) from exc
+        leaves = [item_leaf(text, commitment.tag) for text in batch.items]
+        if len(batch.items) != commitment.total or tree_root(leaves) != commitment.root:
+            raise NotProvenError(
+                "batch-path", where, "the items are not the batch the statement commits to"
+            )
+        for position, value in enumerate(values):
+            section = commitment.section_of(position)
+            disclosed.append(Disclosed(batch.entry, position, section, value))
+        full[batch.entry] = b"\n".join(batch.items)
+    return full
+
+
+def _inline_items(statements: dict[int, Statement]) -> list[Disclosed]:
+    """The nodes, edges and requests inside the payloads of Lineage/v1 and Request/v1
+    entries: disclosed whole by the entry itself."""
+    found = []
+    for index, statement in statements.items():
+        try:
+            if statement.predicate_type == LINEAGE:
+                nodes, edges = lineage_content(statement)
+                sections = [("nodes", nodes), ("edges", edges)]
+            elif statement.predicate_type == REQUEST:
+                sections = [("requests", request_content(statement))]
+            else:
+                continue
+        except LineageError as exc:
+            raise NotProvenError("entry", f"entry {index}", str(exc)) from exc
+        position = 0
+        for section, values in sections:
+            for value in values:
+                found.append(Disclosed(index, position, section, value))
+                position += 1
+    return found
+
+
+def _policy(bundle: Bundle, statements: dict[int, Statement]) -> bytes:
+    """The policy document of a check bundle, checked against its registration."""
+    evidence = bundle.policy
+    if evidence is None:
+        raise NotProvenError("policy", "policy", "a check bundle carries its policy")
+    try:
+        document = decode_b64(evidence.document, "policy.document")
+    except LineageError as exc:
+        raise NotProvenError("policy", "policy", str(exc)) from exc
+    registration = statements.get(evidence.registration)
+    if registration is None or registration.predicate_type != POLICY_REGISTRATION:
         raise NotProvenError(
-            "claim", "claim", f"unknown claim kind {str(claim.get('kind'))[:40]!r}"
+            "policy",
+            "policy",
+            f"entry {evidence.registration} is not a policy registration of the bundle",
         )
-    post, artifact = claim.get("post"), claim.get("artifact")
-    if not isinstance(post, str) or not isinstance(artifact, str):
-        raise NotProvenError("claim", "claim", "a path claim names a post and an artifact")
-    downstream: dict[str, list[str]] = {}
-    for kind, src, dst in edges:
-        if kind == DROPPED:
-            continue
-        up, down = (src, dst) if EDGE_RULES[kind][2] else (dst, src)
-        downstream.setdefault(up, []).append(down)
-    seen, queue = {post}, deque([post])
-    while queue:
-        for node in downstream.get(queue.popleft(), []):
-            if node not in seen:
-                seen.add(node)
-                queue.append(node)
-    if artifact not in seen:
+    registered = registration.predicate.get("policy")
+    claimed = bundle.claim.get("policy")
+    if not isinstance(claimed, dict):
+        raise NotProvenError("claim", "claim", "a check claim names its policy")
+    if not isinstance(registered, dict) or any(
+        registered.get(name) != claimed.get(name) for name in ("id", "version", "sha256")
+    ):
         raise NotProvenError(
-            "claim", "claim", f"the disclosed edges do not lead from {post} to {artifact}"
+            "policy", "policy", "the registration names another policy id, version or digest"
         )
+    if hashlib.sha256(document).hexdigest() != registered.get("sha256"):
+        raise NotProvenError(
+            "policy", "policy", "the policy document is not the file the ledger registered"
+        )
+    return document

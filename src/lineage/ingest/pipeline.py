@@ -24,20 +24,25 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-from lineage.crypto.dsse import MAX_PAYLOAD_BYTES, Envelope, sign_envelope
+from lineage.crypto.dsse import Envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey
 from lineage.errors import InputError
 from lineage.ingest.appender import ProcessAppender
 from lineage.ledger.admission import Located
 from lineage.ledger.log import Ledger
-from lineage.model.batch import MAX_ITEMS_BYTES, BatchEnvelope, artifact_subjects, commit
+from lineage.model.batch import (
+    MAX_ITEMS_BYTES,
+    BatchEnvelope,
+    artifact_subjects,
+    commit_sections,
+)
 from lineage.model.graph import (
     AUTHORED,
     DATASET,
@@ -63,8 +68,8 @@ from lineage.model.identity import (
     KeySource,
     Subject,
 )
-from lineage.model.predicates import LINEAGE_V2
-from lineage.model.requests import REQUEST_PREDICATE, TARGET_KIND
+from lineage.model.predicates import LINEAGE_V2, REQUEST_V2
+from lineage.model.requests import TARGET_KIND
 from lineage.model.statement import Step as StepInfo
 from lineage.model.statement import make_statement
 from lineage.model.times import format_time, now, parse_time
@@ -101,28 +106,11 @@ def _time_text(value: str | datetime, field: str) -> str:
     return format_time(value if isinstance(value, datetime) else parse_time(value, field))
 
 
-def batch_digest(nodes: list[list[Any]], edges: list[list[str]]) -> str:
-    """The in-toto subject digest of a batch: SHA-256 over its node ids and its edges,
-    one per line (``id`` or ``kind src dst``), in statement order."""
-    lines = [node[1] for node in nodes]
-    lines.extend(" ".join(edge) for edge in edges)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
-
 def _hex64(value: object, field: str) -> str:
     """``value`` if it is a SHA-256 in lower-case hex."""
     if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
         raise InputError("must be 64 lower-case hex characters", field=field)
     return value
-
-
-T = TypeVar("T")
-Fields = tuple[str, dict[str, Any]]
-"""A statement's subject digest and predicate fields."""
-
-
-def _request_fields(requests: list[list[str]]) -> Fields:
-    return batch_digest([], requests), {"requests": requests}
 
 
 class Step:
@@ -347,60 +335,36 @@ class Step:
         return bool(self._nodes or self._edges or self._requests)
 
     def flush(self) -> None:
-        """Seal what this step recorded so far into signed statements (one for lineage,
-        one for requests, each split in as many as keep an envelope within
-        :data:`~lineage.crypto.dsse.MAX_ENVELOPE_BYTES`), and append them."""
+        """Seal what this step recorded so far into signed batch statements (one for
+        lineage, one for requests, each split in as many as keep its items within
+        :data:`~lineage.model.batch.MAX_ITEMS_BYTES`), and append them."""
         if self._nodes or self._edges:
             nodes, edges = self._nodes, self._edges
             self._nodes, self._edges = [], []
-            self._seal_batch(nodes, edges)
+            self._seal_batch(LINEAGE_V2, [nodes, edges])
         if self._requests:
             requests, self._requests = self._requests, []
             self._requested = set()
-            self._seal_split(REQUEST_PREDICATE, requests, _request_fields)
+            self._seal_batch(REQUEST_V2, [requests])
 
-    def _seal_split(
-        self, predicate_type: str, items: list[T], fields_of: Callable[[list[T]], Fields]
-    ) -> None:
-        """Seal ``items`` as one statement, or, if its envelope would be too large, as
-        two halves (each split again as needed), in order."""
-        digest, fields = fields_of(items)
-        payload = self._payload(predicate_type, digest, fields)
-        if len(payload) <= MAX_PAYLOAD_BYTES or len(items) < 2:
-            self._submit(payload)
+    def _seal_batch(self, predicate_type: str, sections: list[list[Any]]) -> None:
+        """Seal ``sections`` (a Lineage/v2 batch's nodes and edges, or a Request/v2
+        batch's requests) as one statement, or, if its items would be too large to
+        store, as two halves (each split again as needed), in order."""
+        commitment, items = commit_sections(predicate_type, sections)
+        if len(items) > MAX_ITEMS_BYTES and commitment.total > 1:
+            flat = [(n, item) for n, section in enumerate(sections) for item in section]
+            half = commitment.total // 2
+            for part in (flat[:half], flat[half:]):
+                split = [[item for n, item in part if n == k] for k in range(len(sections))]
+                self._seal_batch(predicate_type, split)
             return
-        half = len(items) // 2
-        self._seal_split(predicate_type, items[:half], fields_of)
-        self._seal_split(predicate_type, items[half:], fields_of)
-
-    def _seal_batch(self, nodes: list[list[Any]], edges: list[list[str]]) -> None:
-        """Seal nodes and edges as one Lineage/v2 statement, or, if its items would be
-        too large to store, as two halves (each split again as needed), in order."""
-        commitment, items = commit(nodes, edges)
-        if len(items) > MAX_ITEMS_BYTES and len(nodes) + len(edges) > 1:
-            half = (len(nodes) + len(edges)) // 2
-            if half <= len(nodes):
-                self._seal_batch(nodes[:half], [])
-                self._seal_batch(nodes[half:], edges)
-            else:
-                cut = half - len(nodes)
-                self._seal_batch(nodes, edges[:cut])
-                self._seal_batch([], edges[cut:])
-            return
+        nodes = sections[0] if predicate_type == LINEAGE_V2 else []
         subjects = artifact_subjects(nodes, commitment.root, self.info.name)
-        statement = make_statement(
-            subjects, LINEAGE_V2, self.info, self.time, {"batch": commitment.to_json()}
-        )
+        fields = {"batch": commitment.to_json()}
+        statement = make_statement(subjects, predicate_type, self.info, self.time, fields)
         signed = sign_envelope(statement.payload(), self.key)
         self._owner.submit(BatchEnvelope(**vars(signed), items=items))
-
-    def _payload(self, predicate_type: str, digest: str, fields: dict[str, Any]) -> bytes:
-        subjects = [{"name": f"lineage-batch:{self.info.name}", "digest": {"sha256": digest}}]
-        return make_statement(subjects, predicate_type, self.info, self.time, fields).payload()
-
-    def _submit(self, payload: bytes) -> None:
-        """Sign one statement of this step and hand it to the ledger."""
-        self._owner.submit(sign_envelope(payload, self.key))
 
 
 class Lineage:

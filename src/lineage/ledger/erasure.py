@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lineage.crypto.canonical import parse_json
 from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError, KeyTableError
@@ -32,8 +33,10 @@ from lineage.ledger.evidence import InclusionProof
 from lineage.ledger.log import Ledger
 from lineage.ledger.subjects import resolve_checked
 from lineage.model import predicates
+from lineage.model.batch import item_lines
 from lineage.model.identity import AUTHOR
-from lineage.model.requests import ERASURE, OBJECTION, REQUEST_PREDICATE
+from lineage.model.predicates import REQUEST_V2
+from lineage.model.requests import ERASURE, OBJECTION
 from lineage.model.rows import RequestRow, StatementRow
 from lineage.model.statement import parse_statement
 from lineage.model.times import format_time, format_us, now
@@ -44,19 +47,32 @@ ERASURE_PREDICATE = predicates.ERASURE
 
 @dataclass(frozen=True)
 class Receipt:
-    """Evidence that a request was recorded: its entry, proven against a checkpoint."""
+    """Evidence that a request was recorded: its entry (and its position there, in a
+    Request/v2 batch), proven against a checkpoint, and the erasure that answered it."""
 
     request: RequestRow
     proof: InclusionProof
+    position: int | None = None
+    answered_by: int | None = None
+
+    @property
+    def id(self) -> str:
+        """The receipt's id, ``ENTRY:POSITION`` (``ENTRY`` for a Request/v1 entry): it
+        finds the receipt again after the person's key is erased, and names no one."""
+        entry = self.request.entry
+        return f"{entry}:{self.position}" if self.position is not None else str(entry)
 
     def to_json(self) -> dict[str, Any]:
         """The receipt as a JSON object: the request, its times and entry, and the proof."""
         return {
+            "id": self.id,
             "kind": self.request.kind,
             "subject": self.request.target,
             "made": format_us(self.request.at_us),
             "recorded": format_us(self.request.time_us),
             "entry": self.request.entry,
+            "position": self.position,
+            "answered_by": self.answered_by,
             "proof": self.proof.to_json(),
         }
 
@@ -92,10 +108,64 @@ def receipts(ledger: Ledger, author: str) -> list[Receipt]:
     """The author's recorded objection and erasure requests, each with its proof."""
     found = resolve_checked(ledger, AUTHOR, author)
     if found is None:
-        raise InputError(f"no author {author[:80]!r} in the ledger (never recorded, or erased)")
-    rows = ledger.store.requests_of([found.node_id])
-    wanted = [r for r in rows if r.kind in (OBJECTION, ERASURE)]
-    return [Receipt(r, ledger.inclusion_proof(r.entry)) for r in wanted]
+        raise InputError(
+            f"no author {author[:80]!r} in the ledger (never recorded, or erased: an erased"
+            " person's receipts are found by the receipt id the erasure printed)"
+        )
+    return target_receipts(ledger, found.node_id, (OBJECTION, ERASURE))
+
+
+def target_receipts(ledger: Ledger, target: str, kinds: tuple[str, ...]) -> list[Receipt]:
+    """The requests of ``kinds`` about ``target`` (a ``subject:`` or ``post:`` id), each
+    with its proof and the erasure that answered it."""
+    answered = answered_requests(ledger.store)
+    found = []
+    for row in ledger.store.requests_of([target]):
+        if row.kind in kinds:
+            position = request_position(ledger.store, row)
+            answer = answered.get((row.entry, position), answered.get((row.entry, None)))
+            proof = ledger.inclusion_proof(row.entry)
+            found.append(Receipt(row, proof, position, answer if row.kind == ERASURE else None))
+    return found
+
+
+def receipt_by_id(ledger: Ledger, receipt_id: str) -> Receipt:
+    """The receipt ``receipt_id`` (``ENTRY:POSITION``, as ``erase`` printed it): needs no
+    raw id, so it is found after the person's key is erased."""
+    entry_text, _, position_text = receipt_id.partition(":")
+    if not entry_text.isdigit() or not (position_text.isdigit() or not position_text):
+        raise InputError(f"receipt id {receipt_id[:40]!r} is not ENTRY:POSITION (e.g. 70:3)")
+    entry, position = int(entry_text), int(position_text) if position_text else None
+    ledger.entry(entry)
+    items = ledger.store.batch(entry)
+    if position is not None and items is not None:
+        lines = item_lines(items)
+        if position >= len(lines):
+            raise InputError(f"entry {entry} holds {len(lines)} items, not {position + 1}")
+        kind, target, _ = parse_json(lines[position], "request")
+        rows = [r for r in ledger.store.requests_of([target]) if r.entry == entry]
+        wanted = [r for r in rows if r.kind == kind]
+    else:
+        wanted = []
+    if not wanted:
+        raise InputError(f"no request is recorded as {receipt_id[:40]!r}")
+    kinds = (wanted[0].kind,)
+    for receipt in target_receipts(ledger, wanted[0].target, kinds):
+        if receipt.request.entry == entry and receipt.position == position:
+            return receipt
+    raise InputError(f"no request is recorded as {receipt_id[:40]!r}")
+
+
+def request_position(store: Store, row: RequestRow) -> int | None:
+    """The position of request ``row`` in its entry's batch (None in a Request/v1 entry)."""
+    items = store.batch(row.entry)
+    if items is None:
+        return None
+    for position, line in enumerate(item_lines(items)):
+        kind, target, _ = parse_json(line, "request")
+        if (kind, target) == (row.kind, row.target):
+            return position
+    return None
 
 
 def erase_author(
@@ -126,14 +196,18 @@ def erase_author(
         )
     request = _erasure_request(ledger, log_key, found.node_id, requested_at)
     reached("erase.after-request")
-    receipt = Receipt(request, ledger.inclusion_proof(request.entry))
-    entry = answered_requests(ledger.store).get(request.entry)
+    position = request_position(ledger.store, request)
+    answered = answered_requests(ledger.store)
+    entry = answered.get((request.entry, position), answered.get((request.entry, None)))
     if entry is None:
-        fields = {"erasures": 1, "request": request.entry}
+        fields: dict[str, Any] = {"erasures": 1, "request": request.entry}
+        if position is not None:
+            fields["item"] = position
         entry = ledger.admin_statement(
             log_key, ("lineage-erasure", _nonce()), ERASURE_PREDICATE, fields
         )
     reached("erase.after-statement")
+    receipt = Receipt(request, ledger.inclusion_proof(request.entry), position, entry)
     identities.erase_subject(found.subject.lookup)
     return ErasureResult(True, receipt, entry, found.checked)
 
@@ -145,24 +219,26 @@ def _erasure_request(
     recorded = [r for r in ledger.store.requests_of([node]) if r.kind == ERASURE]
     if not recorded:
         at = format_time(requested_at or now())
-        fields = {"requests": [[ERASURE, node, at]]}
-        ledger.admin_statement(log_key, ("lineage-requests", _nonce()), REQUEST_PREDICATE, fields)
+        ledger.admin_batch(log_key, REQUEST_V2, [[[ERASURE, node, at]]])
         recorded = [r for r in ledger.store.requests_of([node]) if r.kind == ERASURE]
     return recorded[0]
 
 
-def answered_requests(store: Store) -> dict[int, int]:
-    """request entry -> the entry of the Erasure statement that answers it."""
-    answered: dict[int, int] = {}
+def answered_requests(store: Store) -> dict[tuple[int, int | None], int]:
+    """(request entry, position of the request in it) -> the entry of the Erasure
+    statement that answers it; the position is None for an Erasure statement that names
+    only the entry (written before positions: it answers every erasure request there)."""
+    answered: dict[tuple[int, int | None], int] = {}
     for row in table_rows(store, StatementRow):
         if row.predicate_type != ERASURE_PREDICATE:
             continue
         stored = store.entry(row.entry)
         if stored is None:
             continue
-        request = parse_statement(parse_envelope(stored[1]).payload).predicate.get("request")
-        if isinstance(request, int) and not isinstance(request, bool):
-            answered.setdefault(request, row.entry)
+        predicate = parse_statement(parse_envelope(stored[1]).payload).predicate
+        request, item = predicate.get("request"), predicate.get("item")
+        if type(request) is int and (item is None or type(item) is int):
+            answered.setdefault((request, item), row.entry)
     return answered
 
 
@@ -173,5 +249,6 @@ def erased_subjects(store: Store) -> set[str]:
     return {
         row.target
         for row in table_rows(store, RequestRow)
-        if row.kind == ERASURE and row.entry in answered
+        if row.kind == ERASURE
+        and ((row.entry, None) in answered or (row.entry, request_position(store, row)) in answered)
     }

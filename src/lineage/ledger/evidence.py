@@ -92,10 +92,10 @@ class BatchItem:
         }
 
 
-def batch_items(entry: int, items: bytes) -> list[BatchItem]:
-    """Every item of a stored batch with its path to the root."""
+def batch_items(entry: int, items: bytes, tag: bytes) -> list[BatchItem]:
+    """Every item of a stored batch (leaves tagged ``tag``) with its path to the root."""
     lines = item_lines(items)
-    paths = tree_paths([item_leaf(line) for line in lines])
+    paths = tree_paths([item_leaf(line, tag) for line in lines])
     return [
         BatchItem(entry, n, line, path)
         for n, (line, path) in enumerate(zip(lines, paths, strict=True))

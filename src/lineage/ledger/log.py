@@ -9,7 +9,7 @@ from itertools import islice
 from typing import Any
 
 from lineage.crypto.batchverify import first_invalid
-from lineage.crypto.dsse import sign_envelope
+from lineage.crypto.dsse import parse_envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, PublicKey, SigningKey
 from lineage.crypto.merkle import proof as merkle_proof
 from lineage.crypto.merkle.compact import CompactRange
@@ -40,11 +40,18 @@ from lineage.ledger.evidence import (
 from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, seal
 from lineage.ledger.trust import TrustState
 from lineage.ledger.verify import VerifyReport
+from lineage.model.batch import (
+    BatchEnvelope,
+    artifact_subjects,
+    commit_sections,
+    is_v2,
+    item_tag,
+)
 from lineage.model.identity import PendingIdentities
-from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
+from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION, LINEAGE_V2
 from lineage.model.rows import GraphBatch
 from lineage.model.signer import Signer, registration_fields
-from lineage.model.statement import ADMIN_STEP, Step, make_statement
+from lineage.model.statement import ADMIN_STEP, Step, make_statement, parse_statement
 from lineage.model.times import BEGINNING, format_time, now
 from lineage.store import Store, open_store
 from lineage.store.base import AppendSession
@@ -151,6 +158,30 @@ class Ledger:
         label = predicate_type.rstrip("/").rsplit("/", 2)[-2]
         located = [(f"{label} statement", sign_envelope(statement.payload(), log_key))]
         return self.append(located, log_key).size - 1
+
+    def admin_batch(
+        self, log_key: SigningKey, predicate_type: str, sections: list[list[Any]]
+    ) -> int:
+        """Append a batch statement (Lineage/v2, Request/v2) of the admin step, signed by
+        the log key, dated now; returns its entry index."""
+        commitment, items = commit_sections(predicate_type, sections)
+        nodes = sections[0] if predicate_type == LINEAGE_V2 else []
+        statement = make_statement(
+            artifact_subjects(nodes, commitment.root, ADMIN_STEP),
+            predicate_type,
+            Step(ADMIN_STEP),
+            now(),
+            {"batch": commitment.to_json()},
+        )
+        signed = sign_envelope(statement.payload(), log_key)
+        label = predicate_type.rstrip("/").rsplit("/", 2)[-2]
+        located = [(f"{label} statement", BatchEnvelope(**vars(signed), items=items))]
+        result = self.append(located, log_key)
+        if result.added:
+            return result.size - 1
+        found = self.store.find_leaf(leaf_hash(located[0][1].canonical()))
+        assert found is not None
+        return found
 
     def register_key(
         self,
@@ -408,13 +439,16 @@ class Ledger:
         return LogEntry(index, *stored)
 
     def entry_items(self, index: int) -> list[BatchItem]:
-        """The batch items of Lineage/v2 entry ``index``, each with its path to the root the
-        entry signs (:class:`InputError` for an entry that commits to no batch)."""
-        self.entry(index)
+        """The batch items of batch statement ``index`` (Lineage/v2, Request/v2), each with
+        its path to the root the entry signs (:class:`InputError` for another entry)."""
+        found = self.entry(index)
+        statement = parse_statement(parse_envelope(found.body).payload)
         items = self.store.batch(index)
-        if items is None:
-            raise InputError(f"entry {index} is not a Lineage/v2 statement: it has no batch items")
-        return batch_items(index, items)
+        if not is_v2(statement) or items is None:
+            raise InputError(
+                f"entry {index} is a {statement.predicate_type} statement: it has no batch items"
+            )
+        return batch_items(index, items, item_tag(statement.predicate_type))
 
     def _checkpoint(self, size: int | None) -> tuple[int, str]:
         """The checkpoint of ``size`` entries (default: the latest), as (size, note)."""

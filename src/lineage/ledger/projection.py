@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from lineage.errors import BatchError, InputError
-from lineage.model.batch import Items, is_v2, open_batch
+from lineage.model.batch import Items, is_v2, open_batch, open_sections
 from lineage.model.graph import (
     DROPPED,
     EDGE_RULES,
@@ -18,6 +18,7 @@ from lineage.model.graph import (
     check_edges,
     check_nodes,
 )
+from lineage.model.predicates import LINEAGE_V2, REQUEST_V2
 from lineage.model.requests import REQUEST_PREDICATE, check_requests
 from lineage.model.rows import (
     DropRow,
@@ -53,19 +54,28 @@ def statement_row(entry: int, keyid: str, statement: Statement) -> StatementRow:
 
 def is_lineage(statement: Statement) -> bool:
     """Whether ``statement`` asserts graph nodes and edges (Lineage/v1 or v2)."""
-    return statement.predicate_type == LINEAGE_PREDICATE or is_v2(statement)
+    return statement.predicate_type in (LINEAGE_PREDICATE, LINEAGE_V2)
 
 
 def lineage_content(statement: Statement, items: bytes | None = None) -> Items:
     """The nodes and edges a Lineage statement asserts, validated: a v1 statement's from
     its predicate, a v2 statement's from ``items`` (checked against its commitment)."""
-    if is_v2(statement):
+    if statement.predicate_type == LINEAGE_V2:
         return open_batch(statement, items)
     nodes = check_nodes(statement.predicate.get("nodes", []))
     edges = check_edges(statement.predicate.get("edges", []))
     if not nodes and not edges:
         raise InputError("a Lineage statement must assert nodes or edges", field="predicate.nodes")
     return nodes, edges
+
+
+def request_content(statement: Statement, items: bytes | None = None) -> list[list[str]]:
+    """The requests a Request statement records, validated: a v1 statement's from its
+    predicate, a v2 statement's from ``items`` (checked against its commitment)."""
+    if statement.predicate_type == REQUEST_V2:
+        (requests,) = open_sections(statement, items)
+        return requests
+    return check_requests(statement.predicate.get("requests"))
 
 
 def project(
@@ -79,9 +89,9 @@ def project(
     if is_lineage(statement):
         nodes, edges = lineage_content(statement, items)
         _rows(entry, time_us(statement.time), nodes, edges, batch)
-    elif statement.predicate_type == REQUEST_PREDICATE:
+    elif statement.predicate_type in (REQUEST_PREDICATE, REQUEST_V2):
         when = time_us(statement.time)
-        for kind, target, at in check_requests(statement.predicate.get("requests")):
+        for kind, target, at in request_content(statement, items):
             batch.requests.append(RequestRow(target, kind, time_us(parse_time(at)), entry, when))
 
 

@@ -1,17 +1,20 @@
-"""Lineage/v2: a statement signs a fixed-size commitment to its batch of nodes and edges.
+"""Batch statements (Lineage/v2, Request/v2): a statement signs a fixed-size commitment
+to its batch of items instead of holding them.
 
-The batch's *items* are its nodes (``[kind, id, attributes]``) then its edges
-(``[kind, src, dst]``), in order. Each item is encoded in RFC 8785 form; its leaf
-hash is ``SHA-256(0x00 || "lineage.dev/Lineage/v2 item\\n" || item)`` (an RFC 9162
-leaf over a domain tag, so no item hash can be taken for a log leaf, whose data is an
-envelope starting with ``{``); the batch root is the RFC 9162 Merkle tree hash of the
+A Lineage/v2 batch's *items* are its nodes (``[kind, id, attributes]``) then its edges
+(``[kind, src, dst]``); a Request/v2 batch's are requests (``[kind, target, at]``).
+Each item is encoded in RFC 8785 form; its leaf hash is ``SHA-256(0x00 || tag ||
+item)`` with the tag ``"lineage.dev/Lineage/v2 item\\n"`` (or ``Request/v2``): an RFC
+9162 leaf over a domain tag, so no item hash can be taken for a log leaf, whose data is
+an envelope starting with ``{``. The batch root is the RFC 9162 Merkle tree hash of the
 leaf hashes in order. The statement's predicate holds::
 
     "batch": {"root": "<base64 SHA-256>", "nodes": 12, "edges": 30}
 
-and the items travel and are stored beside the envelope, one canonical encoding per
-line (canonical JSON never holds a raw newline). One item is then proven by the
-envelope, the item, and its O(log n) path in the batch tree.
+(``"requests": 3`` for requests), and the items travel and are stored beside the
+envelope, one canonical encoding per line (canonical JSON never holds a raw newline).
+One item is then proven by the envelope, the item, and its O(log n) path in the batch
+tree.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,51 +40,87 @@ from lineage.model.graph import (
     check_edges,
     check_nodes,
 )
-from lineage.model.predicates import LINEAGE_V2
+from lineage.model.predicates import LINEAGE_V2, REQUEST_V2
+from lineage.model.requests import MAX_REQUESTS_PER_STATEMENT, check_requests
 from lineage.model.statement import MAX_SUBJECTS, Statement
 
-ITEM_DOMAIN = b"lineage.dev/Lineage/v2 item\n"
+SECTIONS: dict[str, tuple[str, ...]] = {
+    LINEAGE_V2: ("nodes", "edges"),
+    REQUEST_V2: ("requests",),
+}
+"""The batch statement types, with the sections of their items in order."""
+_LIMITS = {
+    "nodes": MAX_NODES_PER_STATEMENT,
+    "edges": MAX_EDGES_PER_STATEMENT,
+    "requests": MAX_REQUESTS_PER_STATEMENT,
+}
+_CHECKS: dict[str, Callable[[object, str, int], list[Any]]] = {
+    "nodes": check_nodes,
+    "edges": check_edges,
+    "requests": check_requests,
+}
 MAX_ITEMS_BYTES = 3 * 1024 * 1024
 """The largest stored batch (its items, one per line)."""
 _DIGEST_ATTRIBUTE = {SHARD: "sha256", MODEL: "checkpoint_sha256", DATASET: "manifest_sha256"}
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 
 Items = tuple[list[list[Any]], list[list[str]]]
-"""A batch's nodes and edges."""
+"""A Lineage/v2 batch's nodes and edges."""
+
+
+def item_tag(predicate_type: str) -> bytes:
+    """The domain tag of the items of a batch statement type."""
+    return predicate_type.removeprefix("https://").encode() + b" item\n"
+
+
+ITEM_DOMAIN = item_tag(LINEAGE_V2)
 
 
 @dataclass(frozen=True)
 class BatchEnvelope(Envelope):
-    """A Lineage/v2 envelope with the items its statement commits to (one per line)."""
+    """A batch statement's envelope with the items it commits to (one per line)."""
 
     items: bytes = b""
 
 
 @dataclass(frozen=True)
 class Commitment:
-    """What a Lineage/v2 predicate signs about its batch."""
+    """What a batch statement signs about its batch: its root and section counts."""
 
+    predicate_type: str
     root: bytes
-    nodes: int
-    edges: int
+    counts: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        """The number of items."""
+        return sum(self.counts)
+
+    @property
+    def tag(self) -> bytes:
+        """The domain tag of this batch's item leaves."""
+        return item_tag(self.predicate_type)
+
+    def section_of(self, position: int) -> str:
+        """The section (``nodes``, ``edges``, ``requests``) item ``position`` is in."""
+        for name, count in zip(SECTIONS[self.predicate_type], self.counts, strict=True):
+            if position < count:
+                return name
+            position -= count
+        raise InputError(f"position beyond the batch's {self.total} items")
 
     def to_json(self) -> dict[str, object]:
         """The commitment as ``predicate.batch``."""
+        names = SECTIONS[self.predicate_type]
         return {
             "root": base64.b64encode(self.root).decode(),
-            "nodes": self.nodes,
-            "edges": self.edges,
+            **dict(zip(names, self.counts, strict=True)),
         }
 
 
-def item_leaf(encoded: bytes) -> bytes:
+def item_leaf(encoded: bytes, tag: bytes = ITEM_DOMAIN) -> bytes:
     """The batch-tree leaf hash of one item's canonical encoding."""
-    return leaf_hash(ITEM_DOMAIN + encoded)
-
-
-def tree_root(leaves: Sequence[bytes]) -> bytes:
-    """The RFC 9162 Merkle tree hash of ``leaves`` (at least one)."""
-    return _levels(leaves)[-1][0]
+    return leaf_hash(tag + encoded)
 
 
 def _levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
@@ -95,6 +134,11 @@ def _levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
             paired.append(level[-1])
         levels.append(paired)
     return levels
+
+
+def tree_root(leaves: Sequence[bytes]) -> bytes:
+    """The RFC 9162 Merkle tree hash of ``leaves`` (at least one)."""
+    return _levels(leaves)[-1][0]
 
 
 def tree_paths(leaves: Sequence[bytes]) -> list[list[bytes]]:
@@ -121,44 +165,60 @@ def tree_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
     return path
 
 
-def encode_items(nodes: Sequence[Sequence[Any]], edges: Sequence[Sequence[str]]) -> bytes:
-    """The items of a batch as stored: one canonical encoding per line, nodes first."""
-    return b"\n".join(canonical_bytes(item) for item in (*nodes, *edges))
+def encode_items(*sections: Sequence[Sequence[Any]]) -> bytes:
+    """The items of a batch as stored: one canonical encoding per line, section by section."""
+    return b"\n".join(canonical_bytes(item) for section in sections for item in section)
+
+
+def commit_sections(
+    predicate_type: str, sections: Sequence[Sequence[Sequence[Any]]]
+) -> tuple[Commitment, bytes]:
+    """The commitment to a batch of ``predicate_type`` and its stored items."""
+    items = encode_items(*sections)
+    tag = item_tag(predicate_type)
+    root = tree_root([item_leaf(line, tag) for line in item_lines(items)])
+    return Commitment(predicate_type, root, tuple(len(s) for s in sections)), items
 
 
 def commit(nodes: list[list[Any]], edges: list[list[str]]) -> tuple[Commitment, bytes]:
-    """The commitment to a batch and its stored items."""
-    items = encode_items(nodes, edges)
-    root = tree_root([item_leaf(line) for line in items.split(b"\n")])
-    return Commitment(root, len(nodes), len(edges)), items
+    """The commitment to a Lineage/v2 batch and its stored items."""
+    return commit_sections(LINEAGE_V2, [nodes, edges])
+
+
+def commit_requests(requests: list[list[str]]) -> tuple[Commitment, bytes]:
+    """The commitment to a Request/v2 batch and its stored items."""
+    return commit_sections(REQUEST_V2, [requests])
 
 
 def commitment_of(statement: Statement) -> Commitment:
-    """The batch commitment a Lineage/v2 statement signs; InputError if malformed."""
+    """The batch commitment a batch statement signs; InputError if malformed."""
+    names = SECTIONS[statement.predicate_type]
     raw = statement.predicate.get("batch")
     field = "predicate.batch"
-    if not isinstance(raw, dict) or set(raw) != {"root", "nodes", "edges"}:
-        raise InputError("must be an object of root, nodes and edges", field=field)
-    root_text, nodes, edges = raw["root"], raw["nodes"], raw["edges"]
+    if not isinstance(raw, dict) or set(raw) != {"root", *names}:
+        raise InputError(f"must be an object of root, {' and '.join(names)}", field=field)
+    root_text = raw["root"]
     try:
         root = base64.b64decode(root_text, validate=True) if isinstance(root_text, str) else b""
     except (binascii.Error, ValueError):
         root = b""
     if len(root) != HASH_SIZE:
         raise InputError("must be a base64 SHA-256 hash", field=f"{field}.root")
-    if type(nodes) is not int or not 0 <= nodes <= MAX_NODES_PER_STATEMENT:
-        raise InputError(f"must be 0-{MAX_NODES_PER_STATEMENT}", field=f"{field}.nodes")
-    if type(edges) is not int or not 0 <= edges <= MAX_EDGES_PER_STATEMENT:
-        raise InputError(f"must be 0-{MAX_EDGES_PER_STATEMENT}", field=f"{field}.edges")
-    if nodes + edges == 0:
-        raise InputError("a batch holds at least one node or edge", field=field)
-    for name in ("nodes", "edges"):
+    counts = []
+    for name in names:
+        count, limit = raw[name], _LIMITS[name]
+        if type(count) is not int or not 0 <= count <= limit:
+            raise InputError(f"must be 0-{limit}", field=f"{field}.{name}")
+        counts.append(count)
+    if sum(counts) == 0:
+        raise InputError("a batch holds at least one item", field=field)
+    for name in names:
         if name in statement.predicate:
             raise InputError(
-                "a Lineage/v2 statement carries its items beside the envelope, not in it",
+                "a batch statement carries its items beside the envelope, not in it",
                 field=f"predicate.{name}",
             )
-    return Commitment(root, nodes, edges)
+    return Commitment(statement.predicate_type, root, tuple(counts))
 
 
 def item_lines(items: bytes) -> list[bytes]:
@@ -166,32 +226,56 @@ def item_lines(items: bytes) -> list[bytes]:
     return items.split(b"\n")
 
 
-def open_batch(statement: Statement, items: bytes | None) -> Items:
-    """The nodes and edges ``items`` holds, checked against what ``statement`` (Lineage/v2)
-    commits to: each item canonical and valid, the counts, the root and the subjects."""
+def open_sections(statement: Statement, items: bytes | None) -> list[list[Any]]:
+    """The items ``items`` holds, by section, checked against what ``statement`` (a batch
+    statement) commits to: each item canonical and valid, the counts, the root and the
+    subjects."""
     commitment = commitment_of(statement)
     if items is None:
-        raise BatchError("a Lineage/v2 statement needs its batch items beside the envelope")
+        raise BatchError("a batch statement needs its items beside the envelope")
     if len(items) > MAX_ITEMS_BYTES:
         raise BatchError(f"the batch items are larger than {MAX_ITEMS_BYTES} bytes")
     lines = item_lines(items)
-    if len(lines) != commitment.nodes + commitment.edges:
-        raise BatchError(
-            f"the batch holds {len(lines)} items, the statement commits to"
-            f" {commitment.nodes} nodes and {commitment.edges} edges"
+    if len(lines) != commitment.total:
+        counted = ", ".join(
+            f"{count} {name}"
+            for name, count in zip(
+                SECTIONS[commitment.predicate_type], commitment.counts, strict=True
+            )
         )
+        raise BatchError(f"the batch holds {len(lines)} items, the statement commits to {counted}")
     values = parse_canonical(b"[" + b",".join(lines) + b"]", "batch items")
-    nodes = check_nodes(values[: commitment.nodes], "items")
-    edges = check_edges(values[commitment.nodes :], "items", commitment.nodes)
-    if tree_root([item_leaf(line) for line in lines]) != commitment.root:
+    sections, first = [], 0
+    for name, count in zip(SECTIONS[commitment.predicate_type], commitment.counts, strict=True):
+        part = values[first : first + count]
+        sections.append(_CHECKS[name](part, "items", first) if count else [])
+        first += count
+    if tree_root([item_leaf(line, commitment.tag) for line in lines]) != commitment.root:
         raise BatchError("the batch items do not hash to the root the statement signs")
+    nodes = sections[0] if commitment.predicate_type == LINEAGE_V2 else []
     if statement.subjects != artifact_subjects(nodes, commitment.root, statement.step.name):
         raise InputError(
             "the subjects are not the batch's artifacts (shards, datasets and models with"
             " a digest, else the batch root)",
             field="subject",
         )
+    return sections
+
+
+def open_batch(statement: Statement, items: bytes | None) -> Items:
+    """The nodes and edges of a Lineage/v2 statement's ``items``, checked (see
+    :func:`open_sections`)."""
+    nodes, edges = open_sections(statement, items)
     return nodes, edges
+
+
+def check_item(commitment: Commitment, position: int, value: object) -> list[Any]:
+    """``value`` if it is a valid item for ``position`` of a batch (its section's shape)."""
+    if not 0 <= position < commitment.total:
+        raise InputError(f"position {position} is not below {commitment.total}")
+    section = commitment.section_of(position)
+    checked: list[Any] = _CHECKS[section]([value], "item", position)[0]
+    return checked
 
 
 def artifact_subjects(
@@ -216,17 +300,24 @@ def artifact_subjects(
     return subjects or [{"name": f"lineage-batch:{step}", "digest": {"sha256": root.hex()}}]
 
 
-def batch_proof(items: bytes, position: int) -> tuple[bytes, list[bytes]]:
+def batch_proof(items: bytes, position: int, tag: bytes = ITEM_DOMAIN) -> tuple[bytes, list[bytes]]:
     """Item ``position`` of a stored batch and its path to the batch root."""
     lines = item_lines(items)
-    leaves = [item_leaf(line) for line in lines]
+    leaves = [item_leaf(line, tag) for line in lines]
     return lines[position], tree_path(leaves, position)
 
 
-def verify_item(item: bytes, position: int, count: int, path: Sequence[bytes], root: bytes) -> None:
+def verify_item(
+    item: bytes,
+    position: int,
+    count: int,
+    path: Sequence[bytes],
+    root: bytes,
+    tag: bytes = ITEM_DOMAIN,
+) -> None:
     """Raise InputError unless ``item`` is item ``position`` of ``count`` under ``root``."""
     try:
-        found = root_from_inclusion_proof(position, count, item_leaf(item), path)
+        found = root_from_inclusion_proof(position, count, item_leaf(item, tag), path)
     except LineageError as exc:
         raise InputError(f"batch path does not verify: {exc}") from exc
     if found != root:
@@ -234,8 +325,9 @@ def verify_item(item: bytes, position: int, count: int, path: Sequence[bytes], r
 
 
 def is_v2(statement: Statement) -> bool:
-    """Whether ``statement`` is a Lineage/v2 statement (items beside the envelope)."""
-    return statement.predicate_type == LINEAGE_V2
+    """Whether ``statement`` is a batch statement (Lineage/v2 or Request/v2: its items
+    beside the envelope)."""
+    return statement.predicate_type in SECTIONS
 
 
 def envelope_line(envelope: Envelope) -> bytes:
@@ -256,7 +348,7 @@ def envelope_from_line(raw: object) -> Envelope:
         if not isinstance(values, list) or not values or len(values) > _MAX_ITEMS:
             raise InputError(f"must be a list of 1-{_MAX_ITEMS} items", field="items")
         envelope = envelope_from_json(raw["envelope"])
-        return BatchEnvelope(**vars(envelope), items=encode_items(values, []))
+        return BatchEnvelope(**vars(envelope), items=encode_items(values))
     return envelope_from_json(raw)
 
 

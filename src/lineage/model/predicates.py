@@ -14,6 +14,8 @@ LINEAGE_V2 = _BASE + "Lineage/v2"
 """The same batch, committed to by a Merkle root; the items travel beside the envelope."""
 REQUEST = _BASE + "Request/v1"
 """Deletion, objection and erasure requests, with when each person acted."""
+REQUEST_V2 = _BASE + "Request/v2"
+"""The same requests, committed to by a Merkle root; the items travel beside the envelope."""
 KEY_REGISTRATION = _BASE + "KeyRegistration/v1"
 KEY_REVOCATION = _BASE + "KeyRevocation/v1"
 ERASURE = _BASE + "Erasure/v1"
@@ -27,6 +29,7 @@ KNOWN = frozenset(
         LINEAGE,
         LINEAGE_V2,
         REQUEST,
+        REQUEST_V2,
         KEY_REGISTRATION,
         KEY_REVOCATION,
         ERASURE,

@@ -28,16 +28,16 @@ TARGET_KIND = {DELETION: POST, OBJECTION: SUBJECT, ERASURE: SUBJECT}
 MAX_REQUESTS_PER_STATEMENT = 100_000
 
 
-def check_requests(raw: object) -> list[list[str]]:
-    """``raw`` if it is a valid list of ``[kind, target, at]`` requests."""
+def check_requests(
+    raw: object, field: str = "predicate.requests", first: int = 0
+) -> list[list[str]]:
+    """``raw`` if it is a valid list of ``[kind, target, at]`` requests (errors name
+    ``field[first + position]``)."""
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_REQUESTS_PER_STATEMENT:
-        raise InputError(
-            f"must be a list of 1-{MAX_REQUESTS_PER_STATEMENT} requests",
-            field="predicate.requests",
-        )
+        raise InputError(f"must be a list of 1-{MAX_REQUESTS_PER_STATEMENT} requests", field=field)
     seen: set[tuple[str, str]] = set()
     for position, item in enumerate(raw):
-        where = f"predicate.requests[{position}]"
+        where = f"{field}[{first + position}]"
         if type(item) is not list or len(item) != 3 or not all(type(p) is str for p in item):
             raise InputError("must be [kind, target, at] strings", field=where)
         kind, target, at = item

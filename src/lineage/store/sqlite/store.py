@@ -358,7 +358,11 @@ class SqliteStore(_LogReads, SqliteGraph):
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
-        """A consistent read view for the duration of the block."""
+        """A consistent read view for the duration of the block (a block inside another
+        shares the outer one's view)."""
+        if self._db.in_transaction:
+            yield
+            return
         with self._translated(), self._transaction("DEFERRED"):
             yield
 

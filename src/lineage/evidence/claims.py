@@ -1,0 +1,156 @@
+"""The claims a bundle can prove (``docs/bundle.md``, "Claims"), each checked against the
+entries and items the bundle proved: a post's path to an artifact, a person's receipts,
+a compliance check's outcome."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
+from lineage.evidence.recompute import recompute_check
+from lineage.model.graph import DROPPED, EDGE_RULES
+from lineage.model.predicates import ERASURE
+from lineage.model.requests import ERASURE as ERASURE_REQUEST
+
+UNKNOWN_ORIGIN = "unknown-origin"
+Entries = dict[int, ProvenEntry]
+ClaimCheck = Callable[[dict[str, Any], Entries, list[Disclosed], "CheckInputs"], None]
+
+
+@dataclass(frozen=True)
+class CheckInputs:
+    """What a complete ``check`` claim needs beyond the items, to evaluate the policy
+    again (:mod:`.recompute`): the policy document, the full batches, the log size."""
+
+    document: bytes | None
+    batches: dict[int, bytes]
+    size: int
+
+
+def _fail(detail: str) -> NotProvenError:
+    return NotProvenError("claim", "claim", detail)
+
+
+def check_claim(
+    claim: dict[str, Any], entries: Entries, disclosed: list[Disclosed], inputs: CheckInputs
+) -> None:
+    """Raise :class:`NotProvenError` (class ``claim``) unless ``claim`` follows."""
+    kind = claim.get("kind")
+    check = _CLAIMS.get(kind) if isinstance(kind, str) else None
+    if check is None:
+        raise _fail(f"unknown claim kind {str(kind)[:40]!r}")
+    check(claim, entries, disclosed, inputs)
+
+
+class Flow:
+    """The disclosed edges as a graph, in the direction data flows."""
+
+    def __init__(self, disclosed: list[Disclosed]) -> None:
+        self.down: dict[str, list[str]] = {}
+        self.up: dict[str, list[str]] = {}
+        for item in disclosed:
+            if item.section != "edges" or item.value[0] == DROPPED:
+                continue
+            kind, src, dst = item.value
+            upstream, downstream = (src, dst) if EDGE_RULES[kind][2] else (dst, src)
+            self.down.setdefault(upstream, []).append(downstream)
+            self.up.setdefault(downstream, []).append(upstream)
+
+    @staticmethod
+    def _reach(start: str, step: dict[str, list[str]]) -> set[str]:
+        """Nodes reached from ``start`` along one edge or more."""
+        seen: set[str] = set()
+        queue = deque(step.get(start, []))
+        while queue:
+            node = queue.popleft()
+            if node not in seen:
+                seen.add(node)
+                queue.extend(step.get(node, []))
+        return seen
+
+    def reaches(self, start: str, end: str) -> bool:
+        """Whether ``end`` is downstream of ``start`` (one edge or more)."""
+        return end in self._reach(start, self.down)
+
+    def upstream_of(self, node: str) -> set[str]:
+        """Every node upstream of ``node``."""
+        return self._reach(node, self.up)
+
+
+def _path(
+    claim: dict[str, Any], entries: Entries, disclosed: list[Disclosed], inputs: CheckInputs
+) -> None:
+    post, artifact = claim.get("post"), claim.get("artifact")
+    if not isinstance(post, str) or not isinstance(artifact, str):
+        raise _fail("a path claim names a post and an artifact")
+    if not Flow(disclosed).reaches(post, artifact):
+        raise _fail(f"the disclosed edges do not lead from {post} to {artifact}")
+
+
+def _receipts(
+    claim: dict[str, Any], entries: Entries, disclosed: list[Disclosed], inputs: CheckInputs
+) -> None:
+    target, listed = claim.get("target"), claim.get("receipts")
+    if not isinstance(target, str) or not isinstance(listed, list) or not listed:
+        raise _fail("a receipts claim names a target and receipts")
+    requests = {(d.entry, d.position): d.value for d in disclosed if d.section == "requests"}
+    for n, receipt in enumerate(listed):
+        if not isinstance(receipt, dict) or "answeredBy" not in receipt:
+            raise _fail(f"receipt {n} is not an object with entry, position and answeredBy")
+        entry, position, answer = (
+            receipt.get("entry"),
+            receipt.get("position"),
+            receipt["answeredBy"],
+        )
+        request = requests.get((entry, position)) if type(entry) is type(position) is int else None
+        if request is None:
+            raise _fail(f"receipt {n}: its request is not disclosed")
+        if request[1] != target:
+            raise _fail(f"receipt {n}: the request is about another target")
+        if answer is None:
+            continue
+        erasure = entries.get(answer) if type(answer) is int else None
+        if erasure is None or erasure.statement.predicate_type != ERASURE:
+            raise _fail(f"receipt {n}: entry {answer} is not an Erasure statement")
+        predicate = erasure.statement.predicate
+        item = predicate.get("item", position)
+        if predicate.get("request") != entry or type(item) is not int or item != position:
+            raise _fail(f"receipt {n}: entry {answer} answers another request")
+        if request[0] != ERASURE_REQUEST:
+            raise _fail(f"receipt {n}: a {request[0]} request is not answered by an erasure")
+
+
+def _check(
+    claim: dict[str, Any], entries: Entries, disclosed: list[Disclosed], inputs: CheckInputs
+) -> None:
+    artifact, counts, findings = claim.get("artifact"), claim.get("counts"), claim.get("findings")
+    if not isinstance(artifact, str) or not isinstance(counts, dict):
+        raise _fail("a check claim names an artifact and its counts")
+    if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
+        raise _fail("a check claim lists its findings as objects")
+    if claim.get("passed") is not (counts.get("violations") == 0):
+        raise _fail("passed must be true exactly when there are no violations")
+    flow = Flow(disclosed)
+    for n, finding in enumerate(findings):
+        origin, record = finding.get("origin"), finding.get("record")
+        if not isinstance(record, str):
+            raise _fail(f"finding {n} names no record")
+        shown = origin is not None or finding.get("rule") == UNKNOWN_ORIGIN
+        if origin is not None and (not isinstance(origin, str) or not flow.reaches(origin, record)):
+            raise _fail(f"finding {n}: the disclosed edges do not lead from {origin} to {record}")
+        if shown and not flow.reaches(record, artifact):
+            raise _fail(f"finding {n}: the disclosed edges do not lead from {record} to {artifact}")
+    if claim.get("complete") is True:
+        posts = sum(1 for node in flow.upstream_of(artifact) if node.startswith("post:"))
+        if posts != counts.get("posts"):
+            raise _fail(
+                f"{posts} posts reach {artifact} in the bundle, the claim counts"
+                f" {counts.get('posts')}"
+            )
+        recompute_check(claim, entries, inputs.document, inputs.batches, inputs.size)
+
+
+_CLAIMS: dict[str, ClaimCheck] = {"path": _path, "receipts": _receipts, "check": _check}
