@@ -5,8 +5,10 @@ implementation detail that may change between versions. A pipeline emits lineage
 :class:`Lineage`; an auditor opens a :class:`Ledger`, verifies it with
 :func:`verify_ledger`, and asks :class:`Trace`, :func:`path`, :func:`impact`,
 :func:`show`, :func:`remediation_plan` and :func:`check`; a privacy team uses
-:func:`impact`, :func:`erase_author` and :func:`receipts`. Every error lineage raises
-on purpose is a :class:`LineageError`.
+:func:`impact`, :func:`erase_author`, :func:`receipts` and :func:`receipt_by_id`.
+Evidence leaves as bundles (:func:`path_bundle`, :func:`check_bundle`,
+:func:`receipts_bundle`) that :func:`verify_bundle` checks offline, after
+:func:`read_bundle`. Every error lineage raises on purpose is a :class:`LineageError`.
 """
 
 from __future__ import annotations
@@ -29,10 +31,13 @@ from lineage.errors import (
     StoreError,
     VerificationError,
 )
+from lineage.evidence.build import check_bundle, path_bundle, receipts_bundle
+from lineage.evidence.format import read_bundle
+from lineage.evidence.verify import BundleResult, verify_bundle
 from lineage.ingest.events import ingest as ingest_events
 from lineage.ingest.pipeline import Lineage, Ref
 from lineage.ledger.copy import copy_ledger
-from lineage.ledger.erasure import erase_author, receipts
+from lineage.ledger.erasure import Receipt, erase_author, receipt_by_id, receipts
 from lineage.ledger.evidence import ConsistencyProof, InclusionProof, LogEntry
 from lineage.ledger.log import AppendResult, Ledger
 from lineage.ledger.verify import Problem, ProblemKind, VerifyReport, verify_ledger
@@ -55,6 +60,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "AppendResult",
     "AuthorizationError",
+    "BundleResult",
     "CheckReport",
     "CheckpointError",
     "ConfigurationError",
@@ -76,6 +82,7 @@ __all__ = [
     "ProofError",
     "ProofLengthError",
     "PublicKey",
+    "Receipt",
     "Ref",
     "RootMismatchError",
     "Shown",
@@ -89,17 +96,23 @@ __all__ = [
     "VerifyReport",
     "__version__",
     "check",
+    "check_bundle",
     "copy_ledger",
     "erase_author",
     "impact",
     "ingest_events",
     "open_store",
     "path",
+    "path_bundle",
+    "read_bundle",
     "read_policy",
+    "receipt_by_id",
     "receipts",
+    "receipts_bundle",
     "register_policy",
     "remediation_plan",
     "resolve",
     "show",
+    "verify_bundle",
     "verify_ledger",
 ]

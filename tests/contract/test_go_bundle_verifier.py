@@ -5,6 +5,7 @@ broken one the same class and place of the first failure."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -14,15 +15,23 @@ from typing import Any
 import pytest
 
 from lineage.crypto.canonical import canonical_bytes
+from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.keys import KeyDirectory
 from lineage.crypto.note import verifier_key
-from lineage.evidence.build import path_bundle
+from lineage.evidence.build import check_bundle, path_bundle, receipts_bundle
 from lineage.evidence.format import read_bundle
 from lineage.evidence.verify import verify_bundle
+from lineage.ledger.erasure import erase_author, receipt_by_id
+from lineage.model.predicates import ERASURE
+from lineage.model.statement import parse_statement
+from lineage.policy.document import read_policy
+from lineage.policy.registry import register_policy
 
 from support.bundles import MUTATIONS, flip_b64, mutated
 from support.graph_fixtures import ids
 from support.ledgers import LedgerEnv
+from support.policy_fixtures import POLICY
+from support.policy_fixtures import build as build_policy_fixture
 
 VERIFIER = Path(__file__).parents[2] / "verifiers" / "go"
 
@@ -134,3 +143,58 @@ def test_both_call_an_unreadable_bundle_unreadable(
     path = tmp_path / "bad.json"
     path.write_text(content)
     assert go_verdict(go_verifier, path)[0] == 2
+
+
+CHECK_CHANGES = {
+    "good": lambda b: None,
+    "policy bytes": lambda b: b["policy"].update(document=base64.b64encode(b"x").decode()),
+    "registration": lambda b: b["policy"].update(registration=1),
+    "passed": lambda b: b["claim"].update(passed=True),
+    "finding origin": lambda b: b["claim"]["findings"][0].update(origin="post:" + "cd" * 12),
+}
+
+
+@pytest.mark.parametrize("complete", [False, True], ids=["listed", "complete"])
+@pytest.mark.parametrize("change", sorted(CHECK_CHANGES))
+def test_both_verifiers_agree_on_check_bundles(
+    go_verifier: Path, env: LedgerEnv, tmp_path: Path, change: str, complete: bool
+) -> None:
+    build_policy_fixture(env)
+    register_policy(env.ledger, env.admin, read_policy(POLICY))
+    _, bundle = check_bundle(
+        env.ledger, "model:m1", read_policy(POLICY), POLICY.read_bytes(), complete=complete
+    )
+    CHECK_CHANGES[change](bundle)
+    path = tmp_path / "check.json"
+    path.write_bytes(canonical_bytes(bundle))
+    expected = python_verdict(bundle)
+    assert (expected[0] == 0) == (change == "good")
+    assert go_verdict(go_verifier, path) == expected
+
+
+@pytest.mark.parametrize("change", ["good", "target", "answer"])
+def test_both_verifiers_agree_on_receipts(
+    go_verifier: Path, graph: LedgerEnv, tmp_path: Path, change: str
+) -> None:
+    admin = graph.keys.load("admin")
+    erase_author(graph.ledger, admin, "ig:user:C")
+    found = receipt_by_id(graph.ledger, _erasure_receipt_id(graph))
+    bundle = receipts_bundle(graph.ledger, found.request.target, [found])
+    if change == "target":
+        bundle["claim"]["target"] = "subject:" + "ef" * 12
+    elif change == "answer":
+        bundle["claim"]["receipts"][0]["answeredBy"] = 0
+    path = tmp_path / "receipts.json"
+    path.write_bytes(canonical_bytes(bundle))
+    expected = python_verdict(bundle)
+    assert expected == ((0, "", "") if change == "good" else (1, "claim", "claim"))
+    assert go_verdict(go_verifier, path) == expected
+
+
+def _erasure_receipt_id(env: LedgerEnv) -> str:
+    """The id of the only answered erasure request of the ledger."""
+    for _, _, body in env.ledger.entries():
+        statement = parse_statement(parse_envelope(body).payload)
+        if statement.predicate_type == ERASURE:
+            return f"{statement.predicate['request']}:{statement.predicate['item']}"
+    raise AssertionError("no erasure recorded")

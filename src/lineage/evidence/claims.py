@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
-from lineage.evidence.recompute import recompute_check
+from lineage.evidence.recompute import recompute_check, require_coverage
 from lineage.model.graph import DROPPED, EDGE_RULES
 from lineage.model.predicates import ERASURE
 from lineage.model.requests import ERASURE as ERASURE_REQUEST
@@ -144,6 +144,7 @@ def _check(
         if shown and not flow.reaches(record, artifact):
             raise _fail(f"finding {n}: the disclosed edges do not lead from {record} to {artifact}")
     if claim.get("complete") is True:
+        require_coverage(entries, inputs.batches, inputs.size)
         posts = sum(1 for node in flow.upstream_of(artifact) if node.startswith("post:"))
         if posts != counts.get("posts"):
             raise _fail(

@@ -30,6 +30,17 @@ def _fail(detail: str) -> NotProvenError:
     return NotProvenError("claim", "claim", detail)
 
 
+def require_coverage(entries: dict[int, ProvenEntry], batches: dict[int, bytes], size: int) -> None:
+    """Raise :class:`NotProvenError` unless a complete bundle carries every entry below
+    ``size`` and the full batch of each of its batch statements."""
+    missing = next((index for index in range(size) if index not in entries), None)
+    if missing is not None:
+        raise _fail(f"a complete check bundle carries every entry: entry {missing} is missing")
+    unbatched = [i for i, e in entries.items() if is_v2(e.statement) and i not in batches]
+    if unbatched:
+        raise _fail(f"a complete check bundle carries the batch of entry {min(unbatched)}")
+
+
 def recompute_check(
     claim: dict[str, Any],
     entries: dict[int, ProvenEntry],
@@ -41,8 +52,7 @@ def recompute_check(
     entries and batches, gives the claim's counts and findings."""
     if document is None:
         raise _fail("a complete check bundle carries its policy document")
-    if list(entries) != list(range(size)):
-        raise _fail(f"a complete check bundle carries every entry below {size}")
+    require_coverage(entries, batches, size)
     try:
         policy = parse_policy(document, "the bundle's policy")
         as_of = claim.get("asOf")

@@ -58,10 +58,12 @@ func restate(entry string, change func(map[string]any)) string {
 type testCase struct {
 	name     string
 	scenario tb.Scenario
+	build    func(tb.Scenario) *tb.Fixture // default tb.Build (a path bundle)
 	// change alters the fixture's bundle and returns extra command-line arguments.
 	change func(t *testing.T, f *tb.Fixture) []string
 	code   int
 	line   func(f *tb.Fixture) string // expected start of the first line of stdout
+	output []string                   // lines the output must also hold
 }
 
 func at(s string) func(*tb.Fixture) string { return func(*tb.Fixture) string { return s } }
@@ -261,7 +263,7 @@ func TestNotProven(t *testing.T) {
 			return nil
 		}, line: at("NOT PROVEN: claim at claim: ")},
 		{name: "claim kind unknown", change: func(t *testing.T, f *tb.Fixture) []string {
-			f.Doc.Claim["kind"] = "receipts"
+			f.Doc.Claim["kind"] = "lineage"
 			return nil
 		}, line: at("NOT PROVEN: claim at claim: ")},
 		{name: "claim without artifact", change: func(t *testing.T, f *tb.Fixture) []string {
@@ -297,9 +299,20 @@ func TestNotProven(t *testing.T) {
 			return []string{"--since", writeFile(t, f.Doc.Log.Checkpoint)}
 		}, code: 0, line: at("PROVEN: ")},
 	}
+	runCases(t, cases)
+}
+
+// runCases builds each case's fixture, changes it, runs the command and checks the
+// exit status and the start of the first line.
+func runCases(t *testing.T, cases []testCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := tb.Build(c.scenario)
+			build := c.build
+			if build == nil {
+				build = tb.Build
+			}
+			f := build(c.scenario)
 			var args []string
 			if c.change != nil {
 				args = c.change(t, f)
@@ -315,6 +328,11 @@ func TestNotProven(t *testing.T) {
 			}
 			if testing.Verbose() {
 				t.Log(first)
+			}
+			for _, line := range c.output {
+				if line = expand(f, line); !strings.Contains(out, line) {
+					t.Errorf("output lacks %q:\n%s", line, out)
+				}
 			}
 			if want == 0 && strings.Contains(c.name, "since good") && !strings.Contains(out, fmt.Sprintf("consistency: proven from the checkpoint of size %d", f.OldSize)) {
 				t.Errorf("no consistency line:\n%s", out)

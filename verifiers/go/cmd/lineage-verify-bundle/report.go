@@ -17,10 +17,25 @@ func report(w io.Writer, r *bundle.Result) {
 	if r.OlderSize != nil {
 		fmt.Fprintf(w, "consistency: proven from the checkpoint of size %d\n", *r.OlderSize)
 	}
-	fmt.Fprintf(w, "entries: %d, items: %d (%d nodes, %d edges)\n", r.Entries, r.Items, r.Nodes, r.Items-r.Nodes)
+	fmt.Fprintf(w, "entries: %d, items: %d (%s)\n", r.Entries, r.Items, tally(r.ItemsOf))
+	if r.Batches > 0 {
+		fmt.Fprintf(w, "full batches: %d (%s)\n", r.Batches, tally(r.BatchOf))
+	}
+	if r.Payloads > 0 {
+		fmt.Fprintf(w, "Lineage/v1 and Request/v1 entries: %d (%s in their payloads)\n", r.Payloads, tally(r.PayloadOf))
+	}
 	if r.KeyPinned {
 		fmt.Fprintf(w, "log key: %s (given with --log-key)\n", r.LogKey)
 	} else {
 		fmt.Fprintf(w, "log key: %s (taken from the bundle: pass --log-key to check it against the key you hold)\n", r.LogKey)
 	}
+}
+
+// tally is "N nodes, M edges" and ", R requests" when there are any.
+func tally(t bundle.Tally) string {
+	s := fmt.Sprintf("%d nodes, %d edges", t.Nodes, t.Edges)
+	if t.Requests > 0 {
+		s += fmt.Sprintf(", %d requests", t.Requests)
+	}
+	return s
 }

@@ -28,7 +28,7 @@ func checkPathClaim(members map[string]json.RawMessage, d *disclosed) (*Proven, 
 	p := &Proven{Statement: fmt.Sprintf("post %s reaches artifact %s (%d edges)", show(post), show(artifact), len(hops))}
 	for _, e := range hops {
 		from, to, _ := e.source()
-		p.Details = append(p.Details, fmt.Sprintf("  %s -> %s  [%s, item %d]", show(from), show(to), e.kind, e.item))
+		p.Details = append(p.Details, fmt.Sprintf("  %s -> %s  [%s, %s]", show(from), show(to), e.kind, e.where))
 	}
 	for _, n := range d.nodes[post] {
 		p.Details = append(p.Details, fmt.Sprintf("post node: %s %s", n.kind, describeAttributes(n.attributes)))

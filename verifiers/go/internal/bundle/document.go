@@ -24,6 +24,8 @@ type Bundle struct {
 	Entries     []Entry
 	Items       []Item
 	Consistency *Consistency // nil unless the bundle was made with --since
+	Policy      *Policy      // nil unless the bundle has a "policy" member (a check bundle)
+	Batches     []FullBatch  // the "batches" member (a complete check bundle), if any
 }
 
 // Claim is the claim: its kind and all its members, read by the kind's check.
@@ -54,10 +56,24 @@ type Item struct {
 	Path     []string // base64 hashes
 }
 
+// FullBatch is one element of "batches": every item of the batch of a batch
+// statement, in order.
+type FullBatch struct {
+	Entry uint64
+	Items []string // the items' RFC 8785 texts
+}
+
 // Consistency is the bundle's "consistency" member.
 type Consistency struct {
 	Checkpoint string
 	Hashes     []string
+}
+
+// Policy is the bundle's "policy" member: the policy file a check claim names and
+// the log index of the entry that registered it.
+type Policy struct {
+	Document     string // base64 of the policy file's bytes
+	Registration uint64
 }
 
 // UnreadableError says a document is not a bundle this verifier reads (exit status 2).
@@ -71,7 +87,8 @@ func unreadable(format string, args ...any) error {
 
 var topLevel = map[string]bool{
 	"mediaType": true, "version": true, "claim": true, "log": true,
-	"entries": true, "items": true, "consistency": true,
+	"entries": true, "items": true, "consistency": true, "policy": true,
+	"batches": true,
 }
 
 // Parse reads a bundle document; any error is an *UnreadableError. Only the
@@ -126,6 +143,16 @@ func Parse(data []byte) (*Bundle, error) {
 	}
 	if _, present := top["consistency"]; present {
 		if b.Consistency, err = parseConsistency(top); err != nil {
+			return nil, err
+		}
+	}
+	if _, present := top["policy"]; present {
+		if b.Policy, err = parsePolicy(top); err != nil {
+			return nil, err
+		}
+	}
+	if _, present := top["batches"]; present {
+		if b.Batches, err = parseBatches(top); err != nil {
 			return nil, err
 		}
 	}
@@ -215,6 +242,30 @@ func parseItems(top members) ([]Item, error) {
 	return items, nil
 }
 
+// parseBatches reads [{"entry": non-negative integer, "items": [string, …]}, …];
+// the items are checked by check 9b.
+func parseBatches(top members) ([]FullBatch, error) {
+	raw, err := top.arr("batches", "")
+	if err != nil {
+		return nil, err
+	}
+	batches := make([]FullBatch, len(raw))
+	for i, r := range raw {
+		where := fmt.Sprintf("batches[%d].", i)
+		fb, err := object(r, where[:len(where)-1])
+		if err != nil {
+			return nil, err
+		}
+		if batches[i].Entry, err = fb.uint("entry", where); err != nil {
+			return nil, err
+		}
+		if batches[i].Items, err = fb.strs("items", where); err != nil {
+			return nil, err
+		}
+	}
+	return batches, nil
+}
+
 func parseConsistency(top members) (*Consistency, error) {
 	c, err := top.obj("consistency", "")
 	if err != nil {
@@ -225,6 +276,23 @@ func parseConsistency(top members) (*Consistency, error) {
 		return nil, err
 	}
 	if out.Hashes, err = c.strs("hashes", "consistency."); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// parsePolicy reads {"document": base64 string, "registration": integer}; the
+// document is decoded by check 10, whose failure a bad one is.
+func parsePolicy(top members) (*Policy, error) {
+	p, err := top.obj("policy", "")
+	if err != nil {
+		return nil, err
+	}
+	var out Policy
+	if out.Document, err = p.str("document", "policy."); err != nil {
+		return nil, err
+	}
+	if out.Registration, err = p.uint("registration", "policy."); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -13,13 +13,14 @@ const (
 	ClassInclusion     = "inclusion"
 	ClassItem          = "item"
 	ClassBatchPath     = "batch-path"
+	ClassPolicy        = "policy"
 	ClassClaim         = "claim"
 )
 
 // Failure is the first check a bundle fails: it is not proven.
 type Failure struct {
 	Class  string // one of the Class constants
-	Where  string // "log", "entry N", "item K" or "claim"
+	Where  string // "log", "entry N", "item K", "batch K", "policy" or "claim"
 	Detail string // one line, for people
 }
 
@@ -42,6 +43,14 @@ func atItem(class string, k int, format string, args ...any) *Failure {
 	return &Failure{Class: class, Where: fmt.Sprintf("item %d", k), Detail: fmt.Sprintf(format, args...)}
 }
 
+func atBatch(class string, k int, format string, args ...any) *Failure {
+	return &Failure{Class: class, Where: fmt.Sprintf("batch %d", k), Detail: fmt.Sprintf(format, args...)}
+}
+
 func atClaim(format string, args ...any) *Failure {
 	return &Failure{Class: ClassClaim, Where: "claim", Detail: fmt.Sprintf(format, args...)}
+}
+
+func atPolicy(format string, args ...any) *Failure {
+	return &Failure{Class: ClassPolicy, Where: "policy", Detail: fmt.Sprintf(format, args...)}
 }

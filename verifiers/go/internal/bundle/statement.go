@@ -11,11 +11,16 @@ import (
 
 // The in-toto statement type and the predicate types a bundle relies on.
 const (
-	StatementV1     = "https://in-toto.io/Statement/v1"
-	KeyRegistration = "https://lineage.dev/KeyRegistration/v1"
-	KeyRevocation   = "https://lineage.dev/KeyRevocation/v1"
-	LineageV2       = "https://lineage.dev/Lineage/v2"
-	AdminStep       = "lineage.admin"
+	StatementV1        = "https://in-toto.io/Statement/v1"
+	KeyRegistration    = "https://lineage.dev/KeyRegistration/v1"
+	KeyRevocation      = "https://lineage.dev/KeyRevocation/v1"
+	LineageV1          = "https://lineage.dev/Lineage/v1"
+	LineageV2          = "https://lineage.dev/Lineage/v2"
+	RequestV1          = "https://lineage.dev/Request/v1"
+	RequestV2          = "https://lineage.dev/Request/v2"
+	Erasure            = "https://lineage.dev/Erasure/v1"
+	PolicyRegistration = "https://lineage.dev/PolicyRegistration/v1"
+	AdminStep          = "lineage.admin"
 )
 
 // statement is the part of an in-toto Statement v1 the checks read.
@@ -26,6 +31,15 @@ type statement struct {
 	time          time.Time
 	registration  *registration // for a KeyRegistration
 	revocation    *revocation   // for a KeyRevocation
+	payload       *payload      // for a Lineage/v1 or Request/v1 statement
+}
+
+// payload is what a Lineage/v1 statement (predicate.nodes, predicate.edges) or a
+// Request/v1 statement (predicate.requests) holds inline.
+type payload struct {
+	nodes    []node
+	edges    []edge
+	requests []request
 }
 
 type registration struct {
@@ -86,6 +100,8 @@ func parseStatement(payload []byte) (*statement, error) {
 		s.registration, err = parseRegistration(s.predicate)
 	case KeyRevocation:
 		s.revocation, err = parseRevocation(s.predicate)
+	case LineageV1, RequestV1:
+		s.payload, err = parsePayload(s.predicateType, s.predicate)
 	}
 	if err != nil {
 		return nil, err
@@ -146,6 +162,48 @@ func parseRevocation(p map[string]any) (*revocation, error) {
 		return nil, err
 	}
 	return &r, nil
+}
+
+// parsePayload reads the items a Lineage/v1 statement (predicate.nodes and
+// predicate.edges) or a Request/v1 statement (predicate.requests) holds: each member,
+// when present, a list of items of the shape of the batch items of its section.
+func parsePayload(predicateType string, p map[string]any) (*payload, error) {
+	var out payload
+	sections := []string{"nodes", "edges"}
+	if predicateType == RequestV1 {
+		sections = []string{"requests"}
+	}
+	for _, section := range sections {
+		raw, present := p[section]
+		if !present {
+			continue
+		}
+		list, ok := raw.([]any)
+		if !ok {
+			return nil, fmt.Errorf("predicate.%s is not an array", section)
+		}
+		for i, v := range list {
+			var err error
+			switch section {
+			case "nodes":
+				var n node
+				n, err = nodeItem(v)
+				out.nodes = append(out.nodes, n)
+			case "edges":
+				var e edge
+				e, err = edgeItem(v)
+				out.edges = append(out.edges, e)
+			case "requests":
+				var r request
+				r, err = requestItem(v)
+				out.requests = append(out.requests, r)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("predicate.%s[%d] is not %s: %v", section, i, map[string]string{"nodes": "a node", "edges": "an edge", "requests": "a request"}[section], err)
+			}
+		}
+	}
+	return &out, nil
 }
 
 // timeMember reads an RFC 3339 time of the predicate.

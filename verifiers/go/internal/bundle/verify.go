@@ -22,8 +22,12 @@ type Result struct {
 	KeyPinned bool    // the key was given with --log-key, not only taken from the bundle
 	OlderSize *uint64 // the size of the older checkpoint proven consistent, if any
 	Entries   int
-	Items     int // disclosed items
-	Nodes     int
+	Items     int   // the elements of "items"
+	ItemsOf   Tally // what they disclose
+	Batches   int   // the elements of "batches"
+	BatchOf   Tally // what they disclose
+	Payloads  int   // the Lineage/v1 and Request/v1 entries
+	PayloadOf Tally // what their payloads disclose
 }
 
 // Verify runs the checks of docs/bundle.md in order; the first failure decides.
@@ -44,11 +48,20 @@ func Verify(b *Bundle, opts Options) (*Result, *Failure) {
 	if f != nil {
 		return nil, f
 	}
-	d, f := checkItems(b, entries) // 8 and 9
+	d, f := checkItems(b, entries, cp.Size) // 8 and 9
 	if f != nil {
 		return nil, f
 	}
-	proven, f := checkClaim(b.Claim, d) // 10
+	if f := checkBatches(b, d); f != nil { // 9b
+		return nil, f
+	}
+	addPayloads(d) // checked with their entries (4)
+	if policyKinds[b.Claim.Kind] {
+		if d.policy, f = checkPolicy(b, b.Claim, entries); f != nil { // 10
+			return nil, f
+		}
+	}
+	proven, f := checkClaim(b.Claim, d) // 11
 	if f != nil {
 		return nil, f
 	}
@@ -61,12 +74,14 @@ func Verify(b *Bundle, opts Options) (*Result, *Failure) {
 		KeyPinned: opts.LogKey != "",
 		Entries:   len(b.Entries),
 		Items:     len(b.Items),
+		ItemsOf:   d.fromItems,
+		Batches:   len(b.Batches),
+		BatchOf:   d.fromBatches,
+		Payloads:  d.payloads,
+		PayloadOf: d.fromPayload,
 	}
 	if older != nil {
 		r.OlderSize = &older.Size
-	}
-	for _, ns := range d.nodes {
-		r.Nodes += len(ns)
 	}
 	return r, nil
 }

@@ -12,11 +12,16 @@ import (
 
 // Predicate types and the admin step.
 const (
-	KeyRegistration = "https://lineage.dev/KeyRegistration/v1"
-	KeyRevocation   = "https://lineage.dev/KeyRevocation/v1"
-	LineageV2       = "https://lineage.dev/Lineage/v2"
-	AdminStep       = "lineage.admin"
-	PayloadType     = "application/vnd.in-toto+json"
+	KeyRegistration    = "https://lineage.dev/KeyRegistration/v1"
+	KeyRevocation      = "https://lineage.dev/KeyRevocation/v1"
+	LineageV1          = "https://lineage.dev/Lineage/v1"
+	LineageV2          = "https://lineage.dev/Lineage/v2"
+	RequestV1          = "https://lineage.dev/Request/v1"
+	RequestV2          = "https://lineage.dev/Request/v2"
+	Erasure            = "https://lineage.dev/Erasure/v1"
+	PolicyRegistration = "https://lineage.dev/PolicyRegistration/v1"
+	AdminStep          = "lineage.admin"
+	PayloadType        = "application/vnd.in-toto+json"
 )
 
 // Canonical is the RFC 8785 encoding of v.
