@@ -73,13 +73,14 @@ def _fast_int(text: str) -> int:
     return value
 
 
-def parse_canonical(payload: bytes, what: str = "payload") -> Any:
+def parse_canonical(payload: bytes, what: str = "payload", *, check_depth: bool = True) -> Any:
     """The JSON value ``payload`` holds, if ``payload`` is exactly its RFC 8785 encoding;
     :class:`InputError` otherwise (duplicate keys, other spacing or key order, escapes,
     ``NaN``, integers outside ±(2**53-1), invalid Unicode: none survive the comparison).
 
     For an ASCII payload without floats one parse and one encoding, both in C, decide it;
-    anything else goes through ``rfc8785``.
+    anything else goes through ``rfc8785``. ``check_depth=False``: the caller checks the
+    value's exact shape, which bounds its depth (the walk is then skipped).
     """
     try:
         if payload.isascii():
@@ -98,7 +99,8 @@ def parse_canonical(payload: bytes, what: str = "payload") -> Any:
                 ).encode()
                 if encoded != payload:
                     raise InputError(_NOT_CANONICAL, field=what)
-                _check_depth(value, what, payload)
+                if check_depth:
+                    _check_depth(value, what, payload)
                 return value
         value = json.loads(payload, parse_constant=_not_fast)
     except _SlowPathError as exc:
@@ -115,7 +117,8 @@ def parse_canonical(payload: bytes, what: str = "payload") -> Any:
         raise InputError(exc.problem, field=what) from exc
     if canonical != payload:
         raise InputError(_NOT_CANONICAL, field=what)
-    _check_depth(value, what, payload)
+    if check_depth:
+        _check_depth(value, what, payload)
     return value
 
 

@@ -24,7 +24,7 @@ from lineage.model.batch import (
     check_item,
     commitment_of,
     is_v2,
-    item_leaf,
+    item_leaves,
     tree_root,
     verify_item,
 )
@@ -248,7 +248,7 @@ def _full_batches(
             ]
         except LineageError as exc:
             raise NotProvenError("item", where, str(exc)) from exc
-        leaves = [item_leaf(text, commitment.tag) for text in batch.items]
+        leaves = item_leaves(batch.items, commitment.tag)
         if len(batch.items) != commitment.total or tree_root(leaves) != commitment.root:
             raise NotProvenError(
                 "batch-path", where, "the items are not the batch the statement commits to"

@@ -9,7 +9,7 @@ from typing import Any
 
 from lineage.crypto.canonical import parse_json
 from lineage.crypto.encoding import b64
-from lineage.model.batch import item_leaf, item_lines, tree_paths
+from lineage.model.batch import item_leaves, item_lines, tree_paths
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class BatchItem:
 def batch_items(entry: int, items: bytes, tag: bytes) -> list[BatchItem]:
     """Every item of a stored batch (leaves tagged ``tag``) with its path to the root."""
     lines = item_lines(items)
-    paths = tree_paths([item_leaf(line, tag) for line in lines])
+    paths = tree_paths(item_leaves(lines, tag))
     return [
         BatchItem(entry, n, line, path)
         for n, (line, path) in enumerate(zip(lines, paths, strict=True))
