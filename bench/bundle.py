@@ -7,7 +7,8 @@ Run by hand (figures go in the issue note):
 Builds a demo ledger of POSTS posts (or reuses --dir), registers the reference policy,
 then measures in the same run:
 
-- process start: ``lineage --version`` (the floor of any command), best of 5;
+- process start: ``lineage --version`` (the floor of any command), and
+  ``lineage verify-bundle --help`` (the same through the command dispatch), best of 5;
 - ``lineage bundle --post P --to MODEL`` and ``lineage verify-bundle`` of that bundle,
   best of 5 each, beside process start (target: each <= 100 ms more), and the bundle's
   size in KB;
@@ -75,9 +76,13 @@ def path_figures(directory: Path, posts: int) -> None:
     db = ["--db", f"sqlite:///{directory / 'lineage.db'}"]
     out = directory / "path.json"
     start = timed(["--version"])
+    dispatch = timed(["verify-bundle", "--help"])
     made = timed(["bundle", "--post", ids["kept_post"], "--to", ids["model"], "-o", str(out), *db])
     checked = timed(["verify-bundle", str(out)])
-    print(f"{posts:,}-post ledger: process start {start * 1000:.0f} ms (lineage --version)")
+    print(
+        f"{posts:,}-post ledger: process start {start * 1000:.0f} ms (lineage --version),"
+        f" {dispatch * 1000:.0f} ms to a command's --help"
+    )
     print(
         f"  bundle --post: {made * 1000:.0f} ms ({(made - start) * 1000:+.0f} ms beside start),"
         f" {out.stat().st_size / 1024:.1f} KB"

@@ -3,10 +3,17 @@ enough to write one, and verification exits 0 proven, 1 not proven, 2 unreadable
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
+
+from lineage.crypto.dsse import parse_envelope
+from lineage.ledger.log import Ledger
+from lineage.model.batch import commitment_of, verify_item
+from lineage.model.predicates import LINEAGE_V2
+from lineage.model.statement import parse_statement
 
 from support.bundles import mutated
 from support.cli import run_cli
@@ -96,3 +103,38 @@ def test_bundle_refuses_a_post_that_does_not_reach_the_artifact(
     result = run_cli("bundle", "--post", "fb:2", "--to", "model:model-a", "--db", env.url)
     assert result.exit_code == 2
     assert "does not derive from" in result.output
+
+
+def test_entry_edges_lists_each_item_with_its_path_to_the_signed_root(
+    written: tuple[LedgerEnv, Path],
+) -> None:
+    env, _ = written
+    ledger = Ledger.open(env.url)
+    try:
+        index = next(
+            i
+            for i, _, body in ledger.entries()
+            if parse_statement(parse_envelope(body).payload).predicate_type == LINEAGE_V2
+        )
+        statement = parse_statement(parse_envelope(ledger.entry(index).body).payload)
+    finally:
+        ledger.close()
+    commitment = commitment_of(statement)
+    listed = run_cli("entry", str(index), "--edges", "--json", "--db", env.url)
+    assert listed.exit_code == 0, listed.output
+    items = json.loads(listed.stdout)
+    assert len(items) == commitment.total
+    for item in items:
+        verify_item(
+            item["item"].encode(),
+            item["position"],
+            commitment.total,
+            [base64.b64decode(h) for h in item["path"]],
+            commitment.root,
+        )
+    lines = run_cli("entry", str(index), "--edges", "--db", env.url).stdout.splitlines()
+    assert [json.loads(line) for line in lines] == items
+    refused = run_cli("entry", "0", "--edges", "--db", env.url)
+    assert refused.exit_code == 2 and "KeyRegistration/v1 statement: it has no batch items" in (
+        refused.output
+    )

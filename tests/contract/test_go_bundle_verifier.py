@@ -22,6 +22,7 @@ from lineage.evidence.build import check_bundle, path_bundle, receipts_bundle
 from lineage.evidence.format import read_bundle
 from lineage.evidence.verify import verify_bundle
 from lineage.ledger.erasure import erase_author, receipt_by_id
+from lineage.ledger.log import Ledger
 from lineage.model.predicates import ERASURE
 from lineage.model.statement import parse_statement
 from lineage.policy.document import read_policy
@@ -198,3 +199,23 @@ def _erasure_receipt_id(env: LedgerEnv) -> str:
         if statement.predicate_type == ERASURE:
             return f"{statement.predicate['request']}:{statement.predicate['item']}"
     raise AssertionError("no erasure recorded")
+
+
+def test_both_refuse_a_bundle_with_the_checkpoint_of_another_ledger(
+    go_verifier: Path, bundle: dict[str, Any], tmp_path: Path
+) -> None:
+    key = KeyDirectory(tmp_path / "b-keys").create("admin")
+    other = Ledger.create(f"sqlite:///{tmp_path / 'b.db'}", key, origin=bundle["log"]["origin"])
+    try:
+        forged = json.loads(json.dumps(bundle))
+        forged["log"]["checkpoint"] = other.latest_checkpoint()
+        path = tmp_path / "forged.json"
+        path.write_bytes(canonical_bytes(forged))
+        assert python_verdict(forged) == (1, "checkpoint", "log")
+        assert go_verdict(go_verifier, path) == (1, "checkpoint", "log")
+        forged["log"]["verifierKey"] = verifier_key(other.origin, other.log_public_key)
+        path.write_bytes(canonical_bytes(forged))
+        assert python_verdict(forged) == (1, "authorisation", "entry 0")
+        assert go_verdict(go_verifier, path) == (1, "authorisation", "entry 0")
+    finally:
+        other.close()

@@ -16,7 +16,15 @@ from lineage.evidence.format import BUNDLE_MEDIA_TYPE, BUNDLE_VERSION
 from lineage.ledger.erasure import Receipt
 from lineage.ledger.evidence import BatchItem
 from lineage.ledger.log import Ledger, checkpoint_of
-from lineage.model.batch import encode_items, is_v2, item_lines
+from lineage.model.batch import (
+    encode_items,
+    is_v2,
+    item_leaves,
+    item_lines,
+    item_tag,
+    path_in,
+    tree_levels,
+)
 from lineage.model.graph import EDGE_RULES, ID_PREFIX, POST
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import EdgeRow, StatementRow
@@ -44,7 +52,13 @@ class _Entry:
     statement: Statement
     keyid: str
     body: bytes
-    items: dict[bytes, BatchItem] = field(default_factory=dict)
+    lines: list[bytes] = field(default_factory=list)
+    positions: dict[bytes, int] = field(default_factory=dict)
+    levels: list[list[bytes]] = field(default_factory=list)
+
+    def item(self, index: int, position: int) -> BatchItem:
+        """Item ``position`` of this entry's batch with its path to the root."""
+        return BatchItem(index, position, self.lines[position], path_in(self.levels, position))
 
 
 class BundleWriter:
@@ -75,46 +89,54 @@ class BundleWriter:
             self._entries[index] = found
         return found
 
-    def disclose(self, index: int, item: list[Any]) -> None:
-        """Disclose one item of the Lineage/v2 batch of entry ``index`` with its path."""
+    def _batch(self, index: int) -> _Entry | None:
+        """Entry ``index`` with its batch read and its tree built; None for a v1 entry
+        when ``whole_v1`` (it is disclosed whole)."""
         entry = self._entry(index)
         if not is_v2(entry.statement):
             if self.whole_v1:
-                return
+                return None
             raise InputError(
                 f"entry {index} is a {entry.statement.predicate_type} statement: its items"
                 " cannot be disclosed one by one (bundles prove what Lineage/v2 statements"
                 " record)"
             )
-        if not entry.items:
-            entry.items = {found.text: found for found in self.ledger.entry_items(index)}
-        encoded = encode_items([item], [])
-        disclosed = entry.items.get(encoded)
-        if disclosed is None:
+        if not entry.lines:
+            stored = self.ledger.store.batch(index)
+            if stored is None:
+                raise InputError(f"entry {index} has no stored batch items: run lineage verify")
+            entry.lines = item_lines(stored)
+            entry.positions = {line: n for n, line in enumerate(entry.lines)}
+            tag = item_tag(entry.statement.predicate_type)
+            entry.levels = tree_levels(item_leaves(entry.lines, tag))
+        return entry
+
+    def disclose(self, index: int, item: list[Any]) -> None:
+        """Disclose one item of the batch of entry ``index`` with its path."""
+        entry = self._batch(index)
+        if entry is None:
+            return
+        encoded = encode_items([item])
+        position = entry.positions.get(encoded)
+        if position is None:
             raise InputError(
                 f"entry {index} does not hold {encoded[:120].decode()}: run lineage verify"
             )
-        if (index, disclosed.position) not in self._disclosed:
-            self._disclosed.add((index, disclosed.position))
-            self._items.append(disclosed.to_json())
+        self._add(entry, index, position)
 
     def disclose_position(self, index: int, position: int) -> None:
         """Disclose item ``position`` of the batch of entry ``index`` with its path."""
-        entry = self._entry(index)
-        if not is_v2(entry.statement):
-            raise InputError(
-                f"entry {index} is a {entry.statement.predicate_type} statement: its items"
-                " cannot be disclosed one by one"
-            )
-        if not entry.items:
-            entry.items = {found.text: found for found in self.ledger.entry_items(index)}
-        for disclosed in entry.items.values():
-            if disclosed.position == position:
-                if (index, position) not in self._disclosed:
-                    self._disclosed.add((index, position))
-                    self._items.append(disclosed.to_json())
-                return
-        raise InputError(f"entry {index} has no item {position}")
+        entry = self._batch(index)
+        if entry is None:
+            return
+        if not 0 <= position < len(entry.lines):
+            raise InputError(f"entry {index} has no item {position}")
+        self._add(entry, index, position)
+
+    def _add(self, entry: _Entry, index: int, position: int) -> None:
+        if (index, position) not in self._disclosed:
+            self._disclosed.add((index, position))
+            self._items.append(entry.item(index, position).to_json())
 
     def include(self, index: int) -> None:
         """Add entry ``index`` (whole: it discloses no one's items) to the bundle."""

@@ -14,12 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lineage.crypto.canonical import canonical_bytes
 from lineage.crypto.dsse import parse_envelope
 from lineage.errors import KeyTableError, LineageError, VerificationError
 from lineage.ledger.log import Ledger
 from lineage.ledger.projection import is_lineage, lineage_content
+from lineage.model.batch import proven_item
 from lineage.model.graph import POST, RECORD, SUBJECT
 from lineage.model.identity import AUTHOR, POST_ID, RECORD_ID, Identities, Subject
+from lineage.model.predicates import LINEAGE_V2
 from lineage.model.statement import parse_statement
 
 _NODE_KIND = {AUTHOR: SUBJECT, POST_ID: POST, RECORD_ID: RECORD}
@@ -46,9 +49,13 @@ def signed_attributes(ledger: Ledger, node_id: str, kind: str) -> dict[str, Any]
     body = ledger.proven_entry(node.entry)
     try:
         statement = parse_statement(parse_envelope(body).payload)
+        if statement.predicate_type == LINEAGE_V2:
+            prefix = canonical_bytes([kind, node_id])[:-1] + b","
+            item = proven_item(statement, ledger.store.batch(node.entry), prefix)
+            return dict(item[2]) if item is not None else None
         if not is_lineage(statement):
             return None
-        declared, _ = lineage_content(statement, ledger.store.batch(node.entry))
+        declared, _ = lineage_content(statement)
     except LineageError as exc:
         raise VerificationError(f"entry {node.entry} does not parse ({exc})") from exc
     for declared_kind, declared_id, attrs in declared:

@@ -153,6 +153,21 @@ def tree_root(leaves: Sequence[bytes]) -> bytes:
     return _levels(leaves)[-1][0]
 
 
+def tree_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the RFC 9162 tree of ``leaves`` (for :func:`path_in`)."""
+    return _levels(leaves)
+
+
+def path_in(levels: list[list[bytes]], index: int) -> list[bytes]:
+    """The inclusion path of leaf ``index`` in a tree given by :func:`tree_levels`."""
+    path = []
+    for level in levels[:-1]:
+        if index ^ 1 < len(level):
+            path.append(level[index ^ 1])
+        index //= 2
+    return path
+
+
 def tree_paths(leaves: Sequence[bytes]) -> list[list[bytes]]:
     """The RFC 9162 inclusion path of every leaf of the tree of ``leaves``."""
     levels = _levels(leaves)
@@ -169,12 +184,7 @@ def tree_paths(leaves: Sequence[bytes]) -> list[list[bytes]]:
 
 def tree_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """The RFC 9162 inclusion path of leaf ``index`` in the tree of ``leaves``."""
-    path = []
-    for level in _levels(leaves)[:-1]:
-        if index ^ 1 < len(level):
-            path.append(level[index ^ 1])
-        index //= 2
-    return path
+    return path_in(_levels(leaves), index)
 
 
 def encode_items(*sections: Sequence[Sequence[Any]]) -> bytes:
@@ -273,6 +283,25 @@ def open_sections(statement: Statement, items: bytes | None) -> list[list[Any]]:
             field="subject",
         )
     return sections
+
+
+def proven_item(statement: Statement, items: bytes | None, prefix: bytes) -> list[Any] | None:
+    """The first item of a batch statement's ``items`` whose encoding starts with
+    ``prefix`` (e.g. ``["Subject","subject:…",``), valid and under the root the
+    statement signs (every leaf is hashed, only that item is read); None if there is
+    none. Cheaper than :func:`open_sections` when one item is wanted."""
+    commitment = commitment_of(statement)
+    if items is None:
+        raise BatchError("a batch statement needs its items beside the envelope")
+    lines = item_lines(items)
+    if len(lines) != commitment.total or (
+        tree_root(item_leaves(lines, commitment.tag)) != commitment.root
+    ):
+        raise BatchError("the batch items do not hash to the root the statement signs")
+    for position, line in enumerate(lines):
+        if line.startswith(prefix):
+            return check_item(commitment, position, parse_canonical(line, "item"))
+    return None
 
 
 def open_batch(statement: Statement, items: bytes | None) -> Items:
