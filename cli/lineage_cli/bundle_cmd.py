@@ -115,13 +115,17 @@ def verify_bundle_cmd(
         raise typer.Exit(EXIT_FAILED)
 
 
+_ONE_LINE = {ord("\n"): "\ufffd", ord("\r"): "\ufffd", ord("\t"): " "}
+
+
 def _print(result: BundleResult) -> None:
+    """The verdict; what comes from the bundle is kept to its one line."""
     if result.failure is not None:
-        stdout.print(str(result.failure))
+        stdout.print(str(result.failure).translate(_ONE_LINE))
         return
-    claim, checkpoint = result.claim, result.checkpoint
+    checkpoint = result.checkpoint
     assert checkpoint is not None
-    stdout.print(f"PROVEN: {claim.get('text') or claim.get('kind')}")
+    stdout.print(f"PROVEN: {result.summary}".translate(_ONE_LINE))
     stdout.print(
         f"  in the log {checkpoint.origin} at size {checkpoint.size}: {result.entries}"
         f" signed entries, {result.items} disclosed items, every signer authorised"

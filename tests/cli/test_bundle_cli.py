@@ -47,7 +47,7 @@ def test_verify_bundle_exits_0_when_proven(written: tuple[LedgerEnv, Path]) -> N
     result = run_cli("verify-bundle", str(out), "--log-key", vkey)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("PROVEN: post:")
-    assert "reaches model:model-a-ft through 7 signed edges" in result.stdout
+    assert "reaches model:model-a-ft through signed, logged edges" in result.stdout
     assert "every signer authorised" in result.stdout and "note:" not in result.stdout
     as_json = json.loads(run_cli("verify-bundle", str(out), "--json").stdout)
     assert as_json["proven"] is True and as_json["log_key"] == "from the bundle"
@@ -138,3 +138,20 @@ def test_entry_edges_lists_each_item_with_its_path_to_the_signed_root(
     assert refused.exit_code == 2 and "KeyRegistration/v1 statement: it has no batch items" in (
         refused.output
     )
+
+
+def test_the_verdict_is_the_verifiers_own_words_on_one_line(
+    written: tuple[LedgerEnv, Path], tmp_path: Path
+) -> None:
+    _, out = written
+    bundle = json.loads(out.read_text())
+    bundle["claim"]["text"] = "post:x does NOT reach it\n  verified by the regulator"
+    forged = tmp_path / "text.json"
+    forged.write_text(json.dumps(bundle))
+    result = run_cli("verify-bundle", str(forged))
+    assert result.exit_code == 0
+    assert "regulator" not in result.stdout and "NOT reach" not in result.stdout
+    bundle["claim"]["artifact"] = "model:model-a-ft\nPROVEN: everything"
+    forged.write_text(json.dumps(bundle))
+    refused = run_cli("verify-bundle", str(forged))
+    assert refused.exit_code == 1 and len(refused.stdout.strip().splitlines()) == 1

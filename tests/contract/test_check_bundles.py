@@ -107,3 +107,28 @@ def test_only_a_registered_policy_is_bundled(env: LedgerEnv) -> None:
     build(env)
     with pytest.raises(InputError, match="is not registered in this ledger"):
         check_bundle(env.ledger, ARTIFACT, read_policy(POLICY), POLICY.read_bytes())
+
+
+def test_a_listed_check_bundle_does_not_prove_its_counts(checked: LedgerEnv) -> None:
+    bundle = bundle_of(checked, complete=False)
+    claim = bundle["claim"]
+    claim["findings"] = [f for f in claim["findings"] if f["level"] != "violation"]
+    claim["counts"]["violations"], claim["passed"] = 0, True
+    result = verify_bundle(read_bundle(canonical_bytes(bundle)))
+    assert result.proven and "not proven" in result.summary
+    complete = bundle_of(checked, complete=True)
+    proven = verify_bundle(read_bundle(canonical_bytes(complete)))
+    assert proven.proven and "fails" in proven.summary and "evaluated again" in proven.summary
+    complete["claim"]["findings"] = [
+        f for f in complete["claim"]["findings"] if f["level"] != "violation"
+    ]
+    complete["claim"]["counts"]["violations"], complete["claim"]["passed"] = 0, True
+    assert verdict(complete) is not None
+
+
+@pytest.mark.parametrize("value", [False, 118.0, "3"])
+def test_counts_are_integers(checked: LedgerEnv, value: Any) -> None:
+    bundle = bundle_of(checked, complete=True)
+    bundle["claim"]["counts"]["origins"] = value
+    found = verdict(bundle)
+    assert found is not None and found[0] == "claim"

@@ -10,10 +10,13 @@ import sqlite3
 
 import pytest
 
+from lineage.errors import VerificationError
 from lineage.ledger.erasure import ERASURE_PREDICATE, erase_author, receipts
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 from lineage.model.identity import Identities
+from lineage.model.predicates import REQUEST_V2
+from lineage.model.requests import ERASURE as ERASURE_KIND
 from lineage.query.impact import impact
 from lineage.query.plan import remediation_plan
 from lineage.query.show import show
@@ -21,7 +24,9 @@ from lineage.query.trace import Trace
 from lineage.store.sqlite.store import path_from_url
 
 from support.graph_fixtures import POSTS, ingest_hand_built_pipeline
+from support.graph_fixtures import ids as graph_ids
 from support.ledgers import LedgerEnv
+from support.stores import edit
 
 
 def node_of(env: LedgerEnv, raw: str) -> str:
@@ -147,3 +152,25 @@ def test_erasing_an_unknown_author_is_a_message(graph: LedgerEnv, missing: str) 
     assert not erase_author(graph.ledger, graph.admin, missing).erased
     with pytest.raises(Exception, match="never recorded, or erased"):
         receipts(graph.ledger, missing)
+
+
+def test_erase_refuses_request_items_that_are_not_the_signed_ones(sqlite_env: LedgerEnv) -> None:
+    """The position an Erasure signs is read from the proven batch: swapping two stored
+    request items (to have the log key answer someone else's request) is refused."""
+    ingest_hand_built_pipeline(sqlite_env)
+    ledger = sqlite_env.ledger
+    ids = graph_ids(sqlite_env)
+    at = "2024-09-01T00:00:00Z"
+    requests = [[ERASURE_KIND, ids["fb:user:A"], at], [ERASURE_KIND, ids["ig:user:B"], at]]
+    entry = ledger.admin_batch(sqlite_env.admin, REQUEST_V2, [requests])
+    items = ledger.store.batch(entry)
+    assert items is not None
+    first, second = items.split(b"\n")
+    swapped = b"\n".join([second, first]).hex()
+    edit(
+        sqlite_env.url,
+        sql=[f"UPDATE batches SET items = x'{swapped}' WHERE entry = {entry}"],
+        cypher=[],
+    )
+    with pytest.raises(VerificationError, match="not the ones it signs"):
+        erase_author(ledger, sqlite_env.admin, "fb:user:A")

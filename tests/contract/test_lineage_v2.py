@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from lineage.crypto.canonical import parse_json
 from lineage.crypto.dsse import parse_envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory
@@ -30,7 +32,7 @@ from lineage.model.statement import Step, make_statement, parse_statement
 from lineage.store import open_store
 
 from support.cli import run_cli
-from support.graph_fixtures import SHA
+from support.graph_fixtures import SHA, ingest_hand_built_pipeline
 from support.ledgers import T0, LedgerEnv, registration_envelope
 from support.problems import has_problem
 from support.stores import edit, fresh_store_url, is_neo4j, neo4j_driver
@@ -254,3 +256,31 @@ def test_a_statement_file_with_inline_nodes_is_signed_as_a_v2_line_that_appends(
     env.ledger.append([("file:1", envelope_from_line(parsed))], env.admin)
     assert env.ledger.store.node("ds:from-file") is not None
     assert verify_ledger(env.ledger.store).ok
+
+
+def test_receipts_of_a_ledger_written_before_v2_have_ids_that_find_them(tmp_path: Path) -> None:
+    url = _v1_ledger(tmp_path)
+    found = run_cli("receipt", "--author", "ig:user:5", "--db", url, "--json")
+    assert found.exit_code == 0, found.output
+    (receipt,) = json.loads(found.stdout)["receipts"]
+    again = run_cli("receipt", "--id", receipt["id"], "--db", url, "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["receipts"] == [receipt]
+    refused = run_cli(
+        "receipt", "--id", receipt["id"], "--db", url, "--bundle", str(tmp_path / "b")
+    )
+    assert refused.exit_code == 2 and "cannot be disclosed one by one" in refused.output
+
+
+@pytest.mark.parametrize("value", ["12345", "'text'", "1.5"])
+def test_items_stored_as_another_type_are_reported_not_crashed_on(
+    sqlite_env: LedgerEnv, value: str
+) -> None:
+    ingest_hand_built_pipeline(sqlite_env)
+    entry = _first_batch(sqlite_env.ledger)
+    edit(
+        sqlite_env.url, sql=[f"UPDATE batches SET items = {value} WHERE entry = {entry}"], cypher=[]
+    )
+    report = verify_ledger(sqlite_env.ledger.store)
+    assert not report.ok
+    assert {p.kind for p in report.problems} & {ProblemKind.BATCH, ProblemKind.STORE_UNREADABLE}

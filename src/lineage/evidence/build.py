@@ -11,8 +11,8 @@ from typing import Any
 from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.encoding import b64
 from lineage.crypto.note import verifier_key
-from lineage.errors import InputError, OutOfRangeError
-from lineage.evidence.format import BUNDLE_MEDIA_TYPE, BUNDLE_VERSION
+from lineage.errors import InputError, OutOfRangeError, VerificationError
+from lineage.evidence.format import BUNDLE_MEDIA_TYPE, BUNDLE_VERSION, MAX_BUNDLE_BYTES
 from lineage.ledger.erasure import Receipt
 from lineage.ledger.evidence import BatchItem
 from lineage.ledger.log import Ledger, checkpoint_of
@@ -20,10 +20,10 @@ from lineage.model.batch import (
     encode_items,
     is_v2,
     item_leaves,
-    item_lines,
     item_tag,
     path_in,
     tree_levels,
+    verified_lines,
 )
 from lineage.model.graph import EDGE_RULES, ID_PREFIX, POST
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
@@ -102,10 +102,7 @@ class BundleWriter:
                 " record)"
             )
         if not entry.lines:
-            stored = self.ledger.store.batch(index)
-            if stored is None:
-                raise InputError(f"entry {index} has no stored batch items: run lineage verify")
-            entry.lines = item_lines(stored)
+            entry.lines = self._verified(index, entry.statement)
             entry.positions = {line: n for n, line in enumerate(entry.lines)}
             tag = item_tag(entry.statement.predicate_type)
             entry.levels = tree_levels(item_leaves(entry.lines, tag))
@@ -148,14 +145,29 @@ class BundleWriter:
             if is_v2(self._entry(index).statement):
                 self._full.append(index)
 
+    def _verified(self, index: int, statement: Statement) -> list[bytes]:
+        """The stored items of entry ``index``, checked against the root it signs."""
+        try:
+            return verified_lines(statement, self.ledger.store.batch(index))
+        except InputError as exc:
+            raise VerificationError(
+                f"the items stored for entry {index} are not the ones it signs ({exc}):"
+                " run lineage verify"
+            ) from exc
+
     def full_batches(self) -> list[dict[str, Any]]:
-        """The batches carried in full, as the bundle's ``batches`` member."""
-        out = []
+        """The batches carried in full, as the bundle's ``batches`` member (refused past
+        what a verifier reads: :data:`MAX_BUNDLE_BYTES`)."""
+        out, total = [], 0
         for index in self._full:
-            stored = self.ledger.store.batch(index)
-            if stored is None:
-                raise InputError(f"entry {index} has no stored batch items: run lineage verify")
-            out.append({"entry": index, "items": [line.decode() for line in item_lines(stored)]})
+            lines = self._verified(index, self._entry(index).statement)
+            total += sum(len(line) + 3 for line in lines)
+            if total > MAX_BUNDLE_BYTES // 2:
+                raise InputError(
+                    "a complete bundle of this ledger would be larger than a verifier reads"
+                    f" ({MAX_BUNDLE_BYTES // 2**20} MiB): bundle the listed findings instead"
+                )
+            out.append({"entry": index, "items": [line.decode() for line in lines]})
         return out
 
     def _key_entries(self) -> set[int]:
@@ -233,6 +245,8 @@ def path_bundle(
 ) -> dict[str, Any]:
     """A bundle proving that ``post`` (a node id) reaches ``artifact``: the path's edges
     and the post's node, disclosed from their batches, and nothing else of them."""
+    if post == artifact:
+        raise InputError(f"{post} is the artifact itself: name the artifact it reaches")
     with ledger.store.snapshot():
         writer = BundleWriter(ledger)
         hops = path_of(ledger.store, post, artifact)
@@ -260,11 +274,6 @@ def receipts_bundle(
     with ledger.store.snapshot():
         writer = BundleWriter(ledger)
         for receipt in receipts:
-            if receipt.position is None:
-                raise InputError(
-                    f"request entry {receipt.request.entry} is a Request/v1 statement: it"
-                    " cannot be disclosed without the other requests it holds"
-                )
             writer.disclose_position(receipt.request.entry, receipt.position)
             if receipt.answered_by is not None:
                 writer.include(receipt.answered_by)
@@ -355,13 +364,12 @@ def check_bundle(
 
 
 def _disclose_finding(writer: BundleWriter, artifact: str, finding: Finding) -> None:
-    """The evidence of one finding: the origin's node and its path to the record, and the
-    record's path to the artifact (a lineage gap shows no path)."""
+    """The evidence of one finding: the origin's path to the record, and the record's
+    path to the artifact (a lineage gap shows no path). The post's own attributes are
+    not disclosed: with a time to the second they could name a person who objected or
+    was erased (a complete bundle, which discloses everything, is for who may see it)."""
     store = writer.ledger.store
     if finding.origin is not None:
-        node = store.node(finding.origin)
-        if node is not None:
-            writer.disclose(node.entry, [node.kind, node.id, node.attributes()])
         for hop in path_of(store, finding.origin, finding.record):
             writer.disclose(hop.edge.entry, edge_item(hop.edge))
     if finding.origin is not None or finding.rule == UNKNOWN_ORIGIN:

@@ -123,12 +123,14 @@ def read_bundle(data: bytes) -> Bundle:
     type or version, a member missing or of the wrong type)."""
     if len(data) > MAX_BUNDLE_BYTES:
         raise InputError(f"the bundle is larger than {MAX_BUNDLE_BYTES} bytes")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise InputError("the bundle starts with a byte-order mark: not plain UTF-8 JSON")
     raw = parse_json(data, "bundle")
     if not isinstance(raw, dict):
         raise InputError("a bundle is a JSON object")
     if raw.get("mediaType") != BUNDLE_MEDIA_TYPE:
         raise InputError(f"not a lineage bundle (mediaType is not {BUNDLE_MEDIA_TYPE})")
-    if raw.get("version") != BUNDLE_VERSION:
+    if type(raw.get("version")) is not int or raw.get("version") != BUNDLE_VERSION:
         raise InputError(f"bundle version {str(raw.get('version'))[:20]}: this reads version 1")
     unknown = set(raw) - _TOP
     if unknown:

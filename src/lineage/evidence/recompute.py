@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from lineage.errors import LineageError
-from lineage.evidence.outcome import NotProvenError, ProvenEntry
+from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
 from lineage.ledger.projection import project
 from lineage.model.batch import is_v2
+from lineage.model.graph import DERIVED_FROM
 from lineage.model.rows import GraphBatch
 from lineage.model.times import parse_time
 from lineage.policy.check import check
@@ -24,6 +25,9 @@ from lineage.policy.document import parse_policy
 from lineage.store import open_store
 
 _ROWS_PER_WRITE = 50_000
+MAX_DERIVATION_DEPTH = 1000
+"""The longest derivation a complete bundle may hold to be evaluated again (pipelines
+derive a record through a handful of steps; the ancestry index grows with the square)."""
 
 
 def _fail(detail: str) -> NotProvenError:
@@ -44,6 +48,7 @@ def require_coverage(entries: dict[int, ProvenEntry], batches: dict[int, bytes],
 def recompute_check(
     claim: dict[str, Any],
     entries: dict[int, ProvenEntry],
+    disclosed: list[Disclosed],
     document: bytes | None,
     batches: dict[int, bytes],
     size: int,
@@ -53,6 +58,12 @@ def recompute_check(
     if document is None:
         raise _fail("a complete check bundle carries its policy document")
     require_coverage(entries, batches, size)
+    depth = deepest_derivation(disclosed)
+    if depth > MAX_DERIVATION_DEPTH:
+        raise _fail(
+            f"a record derives through {depth} records (more than {MAX_DERIVATION_DEPTH}):"
+            " too deep to evaluate again"
+        )
     try:
         policy = parse_policy(document, "the bundle's policy")
         as_of = claim.get("asOf")
@@ -77,6 +88,28 @@ def recompute_check(
     claimed = sorted(_key(f) for f in claim.get("findings", []))
     if listed != claimed:
         raise _fail("evaluated again, the policy gives other findings than the claim lists")
+
+
+def deepest_derivation(disclosed: list[Disclosed]) -> int:
+    """The longest chain of ``DERIVED_FROM`` edges among the disclosed ones (the work of
+    indexing a record's ancestry grows with its square)."""
+    parents: dict[str, list[str]] = {}
+    for item in disclosed:
+        if item.section == "edges" and item.value[0] == DERIVED_FROM:
+            parents.setdefault(item.value[1], []).append(item.value[2])
+    depth: dict[str, int] = {}
+    for start in parents:
+        stack = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if node in depth:
+                continue
+            if expanded:
+                depth[node] = 1 + max((depth.get(p, 0) for p in parents.get(node, [])), default=0)
+                continue
+            stack.append((node, True))
+            stack.extend((p, False) for p in parents.get(node, []) if p not in depth)
+    return max(depth.values(), default=0)
 
 
 def _key(finding: dict[str, Any]) -> tuple[str, ...]:

@@ -42,6 +42,8 @@ class BundleResult:
     entries: int = 0
     items: int = 0
     log_key_pinned: bool = False
+    summary: str = ""
+    """What was proven, in the verifier's own words (never the bundle's ``text``)."""
     consistent_with: int | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -53,6 +55,8 @@ class BundleResult:
     def to_json(self) -> dict[str, Any]:
         """The result as a JSON object."""
         out: dict[str, Any] = {"proven": self.proven, "claim": self.claim}
+        if self.proven:
+            out["proves"] = self.summary
         if self.failure is not None:
             failure = self.failure
             out["failure"] = {
@@ -100,7 +104,8 @@ def _check(bundle: Bundle, log_key: str | None, kept: str | None, result: Bundle
     disclosed.extend(_inline_items(statements))
     result.items = len(disclosed)
     document = _policy(bundle, statements) if bundle.claim.get("kind") == "check" else None
-    check_claim(bundle.claim, entries, disclosed, CheckInputs(document, full, checkpoint.size))
+    inputs = CheckInputs(document, full, checkpoint.size)
+    result.summary = check_claim(bundle.claim, entries, disclosed, inputs)
 
 
 def _checkpoint(bundle: Bundle) -> tuple[Checkpoint, PublicKey]:

@@ -20,47 +20,48 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lineage.crypto.canonical import parse_json
 from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.keys import SigningKey
-from lineage.errors import InputError, KeyTableError
+from lineage.errors import InputError, KeyTableError, VerificationError
 from lineage.faults import reached
 from lineage.ledger.evidence import InclusionProof
 from lineage.ledger.log import Ledger
+from lineage.ledger.projection import request_content
 from lineage.ledger.subjects import resolve_checked
 from lineage.model import predicates
-from lineage.model.batch import item_lines
 from lineage.model.identity import AUTHOR
 from lineage.model.predicates import REQUEST_V2
-from lineage.model.requests import ERASURE, OBJECTION
+from lineage.model.requests import ERASURE, OBJECTION, REQUEST_PREDICATE
 from lineage.model.rows import RequestRow, StatementRow
 from lineage.model.statement import parse_statement
 from lineage.model.times import format_time, format_us, now
 from lineage.store.base import Store, table_rows
 
 ERASURE_PREDICATE = predicates.ERASURE
+_RECEIPT_ID = re.compile(r"([0-9]{1,12}):([0-9]{1,9})\Z")
 
 
 @dataclass(frozen=True)
 class Receipt:
     """Evidence that a request was recorded: its entry (and its position there, in a
-    Request/v2 batch), proven against a checkpoint, and the erasure that answered it."""
+    batch), proven against a checkpoint, and the erasure that answered it."""
 
     request: RequestRow
     proof: InclusionProof
-    position: int | None = None
+    position: int
+    """The request's place among those its entry records."""
     answered_by: int | None = None
 
     @property
     def id(self) -> str:
-        """The receipt's id, ``ENTRY:POSITION`` (``ENTRY`` for a Request/v1 entry): it
-        finds the receipt again after the person's key is erased, and names no one."""
-        entry = self.request.entry
-        return f"{entry}:{self.position}" if self.position is not None else str(entry)
+        """The receipt's id, ``ENTRY:POSITION``: it finds the receipt again after the
+        person's key is erased, and names no one."""
+        return f"{self.request.entry}:{self.position}"
 
     def to_json(self) -> dict[str, Any]:
         """The receipt as a JSON object: the request, its times and entry, and the proof."""
@@ -132,40 +133,53 @@ def target_receipts(ledger: Ledger, target: str, kinds: tuple[str, ...]) -> list
 def receipt_by_id(ledger: Ledger, receipt_id: str) -> Receipt:
     """The receipt ``receipt_id`` (``ENTRY:POSITION``, as ``erase`` printed it): needs no
     raw id, so it is found after the person's key is erased."""
-    entry_text, _, position_text = receipt_id.partition(":")
-    if not entry_text.isdigit() or not (position_text.isdigit() or not position_text):
+    match = _RECEIPT_ID.match(receipt_id)
+    if match is None:
         raise InputError(f"receipt id {receipt_id[:40]!r} is not ENTRY:POSITION (e.g. 70:3)")
-    entry, position = int(entry_text), int(position_text) if position_text else None
+    entry, position = int(match[1]), int(match[2])
     ledger.entry(entry)
-    items = ledger.store.batch(entry)
-    if position is not None and items is not None:
-        lines = item_lines(items)
-        if position >= len(lines):
-            raise InputError(f"entry {entry} holds {len(lines)} items, not {position + 1}")
-        kind, target, _ = parse_json(lines[position], "request")
-        rows = [r for r in ledger.store.requests_of([target]) if r.entry == entry]
-        wanted = [r for r in rows if r.kind == kind]
-    else:
-        wanted = []
-    if not wanted:
-        raise InputError(f"no request is recorded as {receipt_id[:40]!r}")
-    kinds = (wanted[0].kind,)
-    for receipt in target_receipts(ledger, wanted[0].target, kinds):
+    requests = recorded_requests(ledger.store, entry)
+    if position >= len(requests):
+        raise InputError(f"no request is recorded as {receipt_id!r}")
+    kind, target, _ = requests[position]
+    for receipt in target_receipts(ledger, target, (kind,)):
         if receipt.request.entry == entry and receipt.position == position:
             return receipt
-    raise InputError(f"no request is recorded as {receipt_id[:40]!r}")
+    raise InputError(f"no request is recorded as {receipt_id!r}")
 
 
-def request_position(store: Store, row: RequestRow) -> int | None:
-    """The position of request ``row`` in its entry's batch (None in a Request/v1 entry)."""
-    items = store.batch(row.entry)
-    if items is None:
-        return None
-    for position, line in enumerate(item_lines(items)):
-        kind, target, _ = parse_json(line, "request")
+def recorded_requests(store: Store, entry: int, body: bytes | None = None) -> list[list[str]]:
+    """The requests entry ``entry`` records, in order (none if it is no request
+    statement): a Request/v2 statement's items checked against the root it signs, a
+    Request/v1 statement's from its payload. ``body``: the entry's bytes, already proven.
+    :class:`VerificationError` if the stored requests are not what the entry signs."""
+    if body is None:
+        stored = store.entry(entry)
+        if stored is None:
+            raise VerificationError(f"entry {entry} is missing from the store; run lineage verify")
+        body = stored[1]
+    statement = parse_statement(parse_envelope(body).payload)
+    if statement.predicate_type not in (REQUEST_PREDICATE, REQUEST_V2):
+        return []
+    try:
+        return request_content(statement, store.batch(entry))
+    except InputError as exc:
+        raise VerificationError(
+            f"the requests stored for entry {entry} are not the ones it signs ({exc}):"
+            " run lineage verify"
+        ) from exc
+
+
+def request_position(store: Store, row: RequestRow, body: bytes | None = None) -> int:
+    """The position of request ``row`` among those its entry records (see
+    :func:`recorded_requests`; ``body``: the entry's bytes, already proven)."""
+    for position, (kind, target, _) in enumerate(recorded_requests(store, row.entry, body)):
         if (kind, target) == (row.kind, row.target):
             return position
-    return None
+    raise VerificationError(
+        f"entry {row.entry} records no {row.kind} request of {row.target}: the request"
+        " table was changed outside lineage; run lineage verify"
+    )
 
 
 def erase_author(
@@ -196,13 +210,12 @@ def erase_author(
         )
     request = _erasure_request(ledger, log_key, found.node_id, requested_at)
     reached("erase.after-request")
-    position = request_position(ledger.store, request)
+    # the position is signed into the Erasure statement: read from the proven entry
+    position = request_position(ledger.store, request, ledger.proven_entry(request.entry))
     answered = answered_requests(ledger.store)
     entry = answered.get((request.entry, position), answered.get((request.entry, None)))
     if entry is None:
-        fields: dict[str, Any] = {"erasures": 1, "request": request.entry}
-        if position is not None:
-            fields["item"] = position
+        fields = {"erasures": 1, "request": request.entry, "item": position}
         entry = ledger.admin_statement(
             log_key, ("lineage-erasure", _nonce()), ERASURE_PREDICATE, fields
         )

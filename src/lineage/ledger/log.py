@@ -46,6 +46,7 @@ from lineage.model.batch import (
     commit_sections,
     is_v2,
     item_tag,
+    verified_lines,
 )
 from lineage.model.identity import PendingIdentities
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION, LINEAGE_V2
@@ -444,11 +445,18 @@ class Ledger:
         found = self.entry(index)
         statement = parse_statement(parse_envelope(found.body).payload)
         items = self.store.batch(index)
-        if not is_v2(statement) or items is None:
+        if not is_v2(statement):
             raise InputError(
                 f"entry {index} is a {statement.predicate_type} statement: it has no batch items"
             )
-        return batch_items(index, items, item_tag(statement.predicate_type))
+        try:
+            lines = verified_lines(statement, items)
+        except InputError as exc:
+            raise VerificationError(
+                f"the items stored for entry {index} are not the ones it signs ({exc}):"
+                " run lineage verify"
+            ) from exc
+        return batch_items(index, b"\n".join(lines), item_tag(statement.predicate_type))
 
     def _checkpoint(self, size: int | None) -> tuple[int, str]:
         """The checkpoint of ``size`` entries (default: the latest), as (size, note)."""

@@ -285,11 +285,9 @@ def open_sections(statement: Statement, items: bytes | None) -> list[list[Any]]:
     return sections
 
 
-def proven_item(statement: Statement, items: bytes | None, prefix: bytes) -> list[Any] | None:
-    """The first item of a batch statement's ``items`` whose encoding starts with
-    ``prefix`` (e.g. ``["Subject","subject:…",``), valid and under the root the
-    statement signs (every leaf is hashed, only that item is read); None if there is
-    none. Cheaper than :func:`open_sections` when one item is wanted."""
+def verified_lines(statement: Statement, items: bytes | None) -> list[bytes]:
+    """The stored item lines of a batch statement, if they are as many as it commits to
+    and hash to the root it signs (their shapes are not read); BatchError if not."""
     commitment = commitment_of(statement)
     if items is None:
         raise BatchError("a batch statement needs its items beside the envelope")
@@ -298,7 +296,16 @@ def proven_item(statement: Statement, items: bytes | None, prefix: bytes) -> lis
         tree_root(item_leaves(lines, commitment.tag)) != commitment.root
     ):
         raise BatchError("the batch items do not hash to the root the statement signs")
-    for position, line in enumerate(lines):
+    return lines
+
+
+def proven_item(statement: Statement, items: bytes | None, prefix: bytes) -> list[Any] | None:
+    """The first item of a batch statement's ``items`` whose encoding starts with
+    ``prefix`` (e.g. ``["Subject","subject:…",``), valid and under the root the
+    statement signs (every leaf is hashed, only that item is read); None if there is
+    none. Cheaper than :func:`open_sections` when one item is wanted."""
+    commitment = commitment_of(statement)
+    for position, line in enumerate(verified_lines(statement, items)):
         if line.startswith(prefix):
             return check_item(commitment, position, parse_canonical(line, "item"))
     return None
