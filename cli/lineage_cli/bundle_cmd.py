@@ -20,6 +20,7 @@ from lineage_cli.common import (
     EXIT_USAGE,
     DbOption,
     JsonOption,
+    SinceOption,
     fail,
     handle_errors,
     open_ledger,
@@ -28,15 +29,6 @@ from lineage_cli.common import (
     stdout,
     write_file_whole,
 )
-
-SinceOption = Annotated[
-    Path | None,
-    typer.Option(
-        help="A checkpoint the recipient already holds: add (or, to verify, require) the"
-        " proof that the bundle's checkpoint extends it.",
-        metavar="CHECKPOINT_FILE",
-    ),
-]
 
 
 def register(app: typer.Typer) -> None:

@@ -387,3 +387,13 @@ def write_file_whole(path: Path, data: bytes) -> None:
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+SinceOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="A checkpoint the recipient already holds: the bundle carries the proof that"
+        " its checkpoint extends it (verify-bundle: requires that proof).",
+        metavar="CHECKPOINT_FILE",
+    ),
+]

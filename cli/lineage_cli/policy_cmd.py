@@ -23,6 +23,7 @@ from lineage_cli.common import (
     DbOption,
     JsonOption,
     KeysDirOption,
+    SinceOption,
     handle_errors,
     key_directory,
     open_ledger,
@@ -95,13 +96,7 @@ def check_cmd(
             " pseudonym the ledger holds).",
         ),
     ] = False,
-    since: Annotated[
-        Path | None,
-        typer.Option(
-            help="With --bundle: a checkpoint the recipient holds, to prove the log extends it.",
-            metavar="CHECKPOINT_FILE",
-        ),
-    ] = None,
+    since: SinceOption = None,
     db: DbOption = None,
     keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,

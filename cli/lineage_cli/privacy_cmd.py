@@ -20,6 +20,7 @@ from lineage_cli.common import (
     DbOption,
     JsonOption,
     KeysDirOption,
+    SinceOption,
     fail,
     handle_errors,
     key_directory,
@@ -186,13 +187,7 @@ def receipt(
             metavar="FILE",
         ),
     ] = None,
-    since: Annotated[
-        Path | None,
-        typer.Option(
-            help="With --bundle: a checkpoint the recipient holds, to prove the log extends it.",
-            metavar="CHECKPOINT_FILE",
-        ),
-    ] = None,
+    since: SinceOption = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:

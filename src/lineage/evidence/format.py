@@ -87,6 +87,14 @@ def _member(raw: dict[str, Any], name: str, kind: type, where: str) -> Any:
     return value
 
 
+def _objects(values: list[Any], name: str) -> list[tuple[str, dict[str, Any]]]:
+    """The members of a list of objects, each with where it is (``name[n]``)."""
+    for n, value in enumerate(values):
+        if not isinstance(value, dict):
+            raise InputError(f"{name}[{n}] is not an object")
+    return [(f"{name}[{n}]", value) for n, value in enumerate(values)]
+
+
 def _index(raw: dict[str, Any], name: str, where: str) -> int:
     value: int = _member(raw, name, int, where)
     if value < 0:
@@ -140,31 +148,23 @@ def read_bundle(data: bytes) -> Bundle:
     claim = _member(raw, "claim", dict, "bundle")
     _member(claim, "kind", str, "claim")
     log = _member(raw, "log", dict, "bundle")
-    entries = []
-    for n, entry in enumerate(_member(raw, "entries", list, "bundle")):
-        where = f"entries[{n}]"
-        if not isinstance(entry, dict):
-            raise InputError(f"{where} is not an object")
-        entries.append(
-            BundleEntry(
-                _index(entry, "index", where),
-                _member(entry, "entry", str, where),
-                _hashes(entry.get("inclusion"), f"{where}.inclusion"),
-            )
+    entries = [
+        BundleEntry(
+            _index(entry, "index", where),
+            _member(entry, "entry", str, where),
+            _hashes(entry.get("inclusion"), f"{where}.inclusion"),
         )
-    items = []
-    for n, item in enumerate(_member(raw, "items", list, "bundle")):
-        where = f"items[{n}]"
-        if not isinstance(item, dict):
-            raise InputError(f"{where} is not an object")
-        items.append(
-            BundleItem(
-                _index(item, "entry", where),
-                _index(item, "position", where),
-                _member(item, "item", str, where).encode(),
-                _hashes(item.get("path"), f"{where}.path"),
-            )
+        for where, entry in _objects(_member(raw, "entries", list, "bundle"), "entries")
+    ]
+    items = [
+        BundleItem(
+            _index(item, "entry", where),
+            _index(item, "position", where),
+            _member(item, "item", str, where).encode(),
+            _hashes(item.get("path"), f"{where}.path"),
         )
+        for where, item in _objects(_member(raw, "items", list, "bundle"), "items")
+    ]
     consistency = None
     if "consistency" in raw:
         kept = _member(raw, "consistency", dict, "bundle")
@@ -183,10 +183,7 @@ def read_bundle(data: bytes) -> Bundle:
     listed = raw.get("batches", [])
     if not isinstance(listed, list):
         raise InputError("bundle.batches is not a list")
-    for n, batch in enumerate(listed):
-        where = f"batches[{n}]"
-        if not isinstance(batch, dict):
-            raise InputError(f"{where} is not an object")
+    for where, batch in _objects(listed, "batches"):
         texts = _member(batch, "items", list, where)
         if not all(isinstance(text, str) for text in texts):
             raise InputError(f"{where}.items must be a list of strings")

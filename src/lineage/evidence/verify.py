@@ -21,6 +21,7 @@ from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
 from lineage.ledger.projection import lineage_content, request_content
 from lineage.ledger.trust import TrustState
 from lineage.model.batch import (
+    Commitment,
     check_item,
     commitment_of,
     is_v2,
@@ -204,18 +205,25 @@ def _parse(entry: BundleEntry) -> tuple[bytes, Envelope, Statement]:
         raise NotProvenError("entry", where, str(exc)) from exc
 
 
+def _commitment(statements: dict[int, Statement], entry: int, where: str) -> Commitment:
+    """What the batch statement ``entry`` of the bundle commits to (class ``item`` if it
+    is not one)."""
+    statement = statements.get(entry)
+    if statement is None or not is_v2(statement):
+        raise NotProvenError("item", where, f"entry {entry} is not a batch statement of the bundle")
+    try:
+        return commitment_of(statement)
+    except LineageError as exc:
+        raise NotProvenError("item", where, str(exc)) from exc
+
+
 def _items(bundle: Bundle, statements: dict[int, Statement]) -> list[Disclosed]:
     """The disclosed items, each checked against its batch root."""
     disclosed: list[Disclosed] = []
     for n, item in enumerate(bundle.items):
         where = f"item {n}"
-        statement = statements.get(item.entry)
-        if statement is None or not is_v2(statement):
-            raise NotProvenError(
-                "item", where, f"entry {item.entry} is not a batch statement of the bundle"
-            )
+        commitment = _commitment(statements, item.entry, where)
         try:
-            commitment = commitment_of(statement)
             value = check_item(commitment, item.position, parse_canonical(item.text, "item"))
         except LineageError as exc:
             raise NotProvenError("item", where, str(exc)) from exc
@@ -240,13 +248,8 @@ def _full_batches(
     full: dict[int, bytes] = {}
     for n, batch in enumerate(bundle.batches):
         where = f"batch {n}"
-        statement = statements.get(batch.entry)
-        if statement is None or not is_v2(statement):
-            raise NotProvenError(
-                "item", where, f"entry {batch.entry} is not a batch statement of the bundle"
-            )
+        commitment = _commitment(statements, batch.entry, where)
         try:
-            commitment = commitment_of(statement)
             values = [
                 check_item(commitment, position, parse_canonical(text, "item"))
                 for position, text in enumerate(batch.items[: commitment.total])
