@@ -155,8 +155,8 @@ def _check(
             parse_time(as_of, "asOf")
     except LineageError as exc:
         raise _fail(f"the claim's artifact or asOf is malformed ({exc})") from exc
-    if any(type(counts.get(name)) is not int for name in _COUNTS):
-        raise _fail(f"a check claim counts {', '.join(_COUNTS)} as integers")
+    if any(type(counts.get(n)) is not int or counts[n] < 0 for n in _COUNTS):
+        raise _fail(f"a check claim counts {', '.join(_COUNTS)} as integers of 0 or more")
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
         raise _fail("a check claim lists its findings as objects")
     if claim.get("passed") is not (counts["violations"] == 0):

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -151,10 +152,10 @@ func TestCheck(t *testing.T) {
 	policy := at("NOT PROVEN: policy at policy: ")
 	claim := at("NOT PROVEN: claim at claim: ")
 	runCases(t, []testCase{
-		{name: "good", build: tb.BuildCheck, line: at(`PROVEN: artifact "model:1" fails policy "public-content-training" version "2024.08" (1 violations, 1 notices)`),
+		{name: "good", build: tb.BuildCheck, line: at(`PROVEN: the 2 findings listed about artifact "model:1" under policy "public-content-training" version "2024.08", each shown by its path (a lineage gap only stated); the counts and the outcome (fails: 1 violations, 1 notices) are the operator's statement, not proven (a complete bundle proves them)`),
 			output: []string{
 				"policy: sha256 ", ", registered in entry {P}, document of ",
-				"counts: 2 origins, 2 posts, 1 violations, 1 notices",
+				"counts (the operator's statement, not proven): 2 origins, 2 posts, 1 violations, 1 notices; outcome: fails",
 				"not complete: the findings' paths only",
 				`  violation "no-objected-content": "post:2" -> "record:2" -> "model:1"`,
 				`  notice "unknown-origin": (no origin) -> "record:1" -> "model:1"`,
@@ -164,15 +165,15 @@ func TestCheck(t *testing.T) {
 			setCounts(f, "posts", 9400)
 			setCounts(f, "origins", 9400)
 			return nil
-		}, line: at(`PROVEN: artifact "model:1" fails policy`), output: []string{"not complete: the findings' paths only"}},
+		}, line: at(`PROVEN: the 2 findings listed about artifact "model:1" under policy`), output: []string{"not complete: the findings' paths only", "counts (the operator's statement, not proven): 9400 origins, 9400 posts"}},
 		{name: "good, passed", build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
 			f.Doc.Claim["passed"] = true
 			f.Doc.Claim["asOf"] = "2024-06-01T00:00:00Z"
 			setCounts(f, "violations", 0)
 			f.Doc.Claim["findings"] = []any{}
 			return nil
-		}, line: at(`PROVEN: artifact "model:1" passes policy "public-content-training" version "2024.08" (0 violations, 1 notices)`),
-			output: []string{`as of: "2024-06-01T00:00:00Z"`, "findings: 0"}},
+		}, line: at(`PROVEN: the 0 findings listed about artifact "model:1" under policy "public-content-training" version "2024.08", each shown by its path (a lineage gap only stated); the counts and the outcome (passes: 0 violations, 1 notices) are the operator's statement, not proven`),
+			output: []string{`as of: "2024-06-01T00:00:00Z"`, "findings: 0", "outcome: passes"}},
 		{name: "policy member missing", build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
 			f.Doc.Policy = nil
 			return nil
@@ -272,6 +273,16 @@ func TestCheck(t *testing.T) {
 			f.Doc.Claim["passed"] = "false"
 			return nil
 		}, line: claim},
+		{name: "many findings", build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
+			var list []any
+			for i := 0; i < 20000; i++ {
+				list = append(list, map[string]any{"rule": "r", "level": "violation", "origin": "post:2", "record": "record:2", "shard": nil},
+					map[string]any{"rule": "unknown-origin", "level": "notice", "origin": nil, "record": "record:1", "shard": nil},
+					map[string]any{"rule": "r", "level": "violation", "origin": "subject:2", "record": "shard:1", "shard": nil})
+			}
+			f.Doc.Claim["findings"] = list
+			return nil
+		}, line: at(`PROVEN: the 60000 findings listed about artifact "model:1"`)},
 		{name: "policy member on a path bundle is not read", change: func(t *testing.T, f *tb.Fixture) []string {
 			f.Doc.Policy = &tb.DocPolicy{Document: "", Registration: 99}
 			return nil
@@ -358,6 +369,135 @@ func TestUnreadablePolicy(t *testing.T) {
 			code, out, errOut := verify(t, []byte(doc))
 			if code != 2 || out != "" || !strings.HasPrefix(errOut, "lineage-verify-bundle: ") || strings.Count(errOut, "\n") != 1 {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+			}
+		})
+	}
+}
+
+// TestCheckClaimMembers: the counts are JSON integers, the artifact a node id, asOf
+// null or an RFC 3339 time; anything else fails class claim.
+func TestCheckClaimMembers(t *testing.T) {
+	set := func(name string, v any) func(t *testing.T, f *tb.Fixture) []string {
+		return func(t *testing.T, f *tb.Fixture) []string {
+			f.Doc.Claim[name] = v
+			return nil
+		}
+	}
+	var cases []testCase
+	for _, name := range []string{"origins", "posts", "violations", "notices"} {
+		for label, v := range map[string]any{
+			"true": true, "a float": json.Number("118.0"), "an exponent": json.Number("1e2"), "a string": "1",
+			"negative": -1, "null": nil, "too large": json.Number("18446744073709551616"),
+		} {
+			cases = append(cases, testCase{name: name + " " + label, build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
+				f.Doc.Claim["counts"].(map[string]any)[name] = v
+				return nil
+			}, line: at("NOT PROVEN: claim at claim: claim.counts." + name + " is not a non-negative integer")})
+		}
+	}
+	// The same in a complete bundle, where the counts are proven.
+	cases = append(cases,
+		testCase{name: "complete, posts a float", build: tb.BuildComplete, change: func(t *testing.T, f *tb.Fixture) []string {
+			f.Doc.Claim["counts"].(map[string]any)["posts"] = json.Number("3.0")
+			return nil
+		}, line: at("NOT PROVEN: claim at claim: claim.counts.posts is not a non-negative integer")},
+		testCase{name: "complete, violations true", build: tb.BuildComplete, change: func(t *testing.T, f *tb.Fixture) []string {
+			f.Doc.Claim["counts"].(map[string]any)["violations"] = true
+			return nil
+		}, line: at("NOT PROVEN: claim at claim: claim.counts.violations is not a non-negative integer")},
+	)
+	notID := "NOT PROVEN: claim at claim: claim.artifact "
+	for label, v := range map[string]string{
+		"of an unknown prefix":    "dataset:1",
+		"of no prefix":            "model1",
+		"of an empty body":        "model:",
+		"too long":                "model:" + strings.Repeat("m", 201),
+		"with a space":            "model:1 ",
+		"with a newline":          "model:1\nPROVEN: forged",
+		"with a non-ASCII letter": "model:é",
+		"in upper case":           "Model:1",
+	} {
+		cases = append(cases, testCase{name: "artifact " + label, build: tb.BuildCheck, change: set("artifact", v), line: at(notID)})
+	}
+	cases = append(cases,
+		testCase{name: "artifact a number", build: tb.BuildCheck, change: set("artifact", 1), line: at("NOT PROVEN: claim at claim: claim.artifact is not a string")},
+		testCase{name: "artifact of 200 characters", build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
+			f.Doc.Claim["artifact"] = "model:" + strings.Repeat("m", 200)
+			f.Doc.Claim["findings"] = []any{}
+			return nil
+		}, line: at(`PROVEN: the 0 findings listed about artifact "model:mmm`)},
+		testCase{name: "artifact a node id of its own", build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
+			f.Doc.Claim["artifact"] = "ds:a.b_c:d@e/f+g=h-i"
+			f.Doc.Claim["findings"] = []any{}
+			return nil
+		}, line: at(`PROVEN: the 0 findings listed about artifact "ds:a.b_c:d@e/f+g=h-i"`)},
+	)
+	for label, v := range map[string]any{
+		"a date":          "2024-06-01",
+		"without a zone":  "2024-06-01T00:00:00",
+		"with a space":    "2024-06-01 00:00:00Z",
+		"a number":        1717200000,
+		"true":            true,
+		"with a newline":  "2024-06-01T00:00:00Z\nPROVEN: forged",
+		"an empty string": "",
+	} {
+		cases = append(cases, testCase{name: "asOf " + label, build: tb.BuildCheck, change: set("asOf", v), line: at("NOT PROVEN: claim at claim: claim.asOf ")})
+	}
+	cases = append(cases,
+		testCase{name: "asOf with a zone offset", build: tb.BuildCheck, change: set("asOf", "2024-06-01T02:00:00.5+02:00"),
+			line: at("PROVEN: "), output: []string{`as of: "2024-06-01T02:00:00.5+02:00"`}},
+		testCase{name: "asOf missing", build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
+			delete(f.Doc.Claim, "asOf")
+			return nil
+		}, line: at("NOT PROVEN: claim at claim: claim.asOf is missing")},
+		testCase{name: "the artifact checked before asOf", build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
+			f.Doc.Claim["artifact"], f.Doc.Claim["asOf"] = "dataset:1", "never"
+			return nil
+		}, line: at(notID)},
+		testCase{name: "asOf checked before the counts", build: tb.BuildCheck, change: func(t *testing.T, f *tb.Fixture) []string {
+			f.Doc.Claim["asOf"] = "never"
+			f.Doc.Claim["counts"].(map[string]any)["posts"] = true
+			return nil
+		}, line: at("NOT PROVEN: claim at claim: claim.asOf ")},
+	)
+	runCases(t, cases)
+}
+
+// TestOutcomeStatedOrProven: a check claim not complete never calls its counts or
+// outcome proven; a complete one says they are proven structurally.
+func TestOutcomeStatedOrProven(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		build func(tb.Scenario) *tb.Fixture
+		want  []string
+		not   []string
+	}{
+		{"not complete", tb.BuildCheck,
+			[]string{"the counts and the outcome (fails: 1 violations, 1 notices) are the operator's statement, not proven (a complete bundle proves them)",
+				"counts (the operator's statement, not proven): "},
+			[]string{"proven structurally", `PROVEN: artifact "model:1" fails`}},
+		{"complete", tb.BuildComplete,
+			[]string{`PROVEN: artifact "model:1" fails policy`, "its counts proven structurally", "counts (proven structurally): 3 origins, 3 posts, 2 violations, 2 notices"},
+			[]string{"operator's statement"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, _ := verify(t, c.build(tb.Scenario{}).Doc.JSON())
+			if code != 0 {
+				t.Fatalf("exit %d\n%s", code, out)
+			}
+			first, _, _ := strings.Cut(out, "\n")
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range c.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output holds %q:\n%s", w, out)
+				}
+			}
+			if !strings.Contains(first, "(fails") && !strings.Contains(first, " fails ") {
+				t.Errorf("the first line does not name the outcome: %s", first)
 			}
 		})
 	}

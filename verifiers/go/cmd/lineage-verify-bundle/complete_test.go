@@ -39,9 +39,10 @@ func TestComplete(t *testing.T) {
 		}
 	}
 	runCases(t, []testCase{
-		{name: "good", build: tb.BuildComplete, line: at(`PROVEN: artifact "model:1" fails policy "public-content-training" version "2024.08" (2 violations, 2 notices)`),
+		{name: "good", build: tb.BuildComplete, line: at(`PROVEN: artifact "model:1" fails policy "public-content-training" version "2024.08" (2 violations, 2 notices): a complete bundle, its counts proven structurally (the policy's rules are not evaluated again here; lineage verify-bundle does that)`),
 			output: []string{
-				"counts: 3 origins, 3 posts, 2 violations, 2 notices",
+				"counts (proven structurally): 3 origins, 3 posts, 2 violations, 2 notices",
+				"proven structurally here: the bundle holds every entry of the log",
 				"complete: 3 posts reach the artifact along the 15 disclosed edges",
 				"coverage: all the checkpoint's 12 entries, and the full batches of all 6 batch statements",
 				"findings: 4",
@@ -127,7 +128,7 @@ func TestComplete(t *testing.T) {
 			dropEntry(f, f.RequestV1Entry)
 			f.Doc.Batches = f.Doc.Batches[1:]
 			return nil
-		}, line: at(`PROVEN: artifact "model:1" fails`), output: []string{"not complete: the findings' paths only"}},
+		}, line: at(`PROVEN: the 4 findings listed about artifact "model:1" `), output: []string{"not complete: the findings' paths only", "the operator's statement, not proven"}},
 		{name: "a path claim need not cover the log", build: tb.BuildComplete, change: func(t *testing.T, f *tb.Fixture) []string {
 			f.Doc.Claim = map[string]any{"kind": "path", "post": "post:2", "artifact": "model:1"}
 			dropEntry(f, f.RequestV1Entry)

@@ -344,23 +344,30 @@ func runCases(t *testing.T, cases []testCase) {
 func TestUnreadable(t *testing.T) {
 	good := string(tb.Build(tb.Scenario{}).Doc.JSON())
 	cases := map[string]string{
-		"not JSON":           "{",
-		"not an object":      "[]",
-		"two documents":      good + "{}",
-		"media type":         strings.Replace(good, "application/vnd.lineage.bundle+json", "application/json", 1),
-		"version":            strings.Replace(good, `"version": 1`, `"version": 2`, 1),
-		"version as string":  strings.Replace(good, `"version": 1`, `"version": "1"`, 1),
-		"unknown member":     strings.Replace(good, `"version": 1`, `"version": 1, "extra": true`, 1),
-		"duplicate member":   strings.Replace(good, `"version": 1`, `"version": 1, "version": 1`, 1),
-		"missing entries":    strings.Replace(good, `"entries"`, `"entries_"`, 1),
-		"missing items":      strings.Replace(good, `"items"`, `"Items"`, 1),
-		"index as string":    strings.Replace(good, `"index": 0`, `"index": "0"`, 1),
-		"negative index":     strings.Replace(good, `"index": 0`, `"index": -1`, 1),
-		"fractional index":   strings.Replace(good, `"index": 0`, `"index": 0.5`, 1),
-		"null checkpoint":    strings.Replace(good, `"checkpoint": "`, `"checkpoint": null, "x": "`, 1),
-		"claim without kind": strings.Replace(good, `"kind": "path"`, `"kind_": "path"`, 1),
-		"path of numbers":    strings.Replace(good, `"path": [`, `"path": [1, `, 1),
-		"not UTF-8":          strings.Replace(good, "post:1 reaches", "post:1 \xff reaches", 1),
+		"not JSON":                        "{",
+		"not an object":                   "[]",
+		"two documents":                   good + "{}",
+		"media type":                      strings.Replace(good, "application/vnd.lineage.bundle+json", "application/json", 1),
+		"version":                         strings.Replace(good, `"version": 1`, `"version": 2`, 1),
+		"version as string":               strings.Replace(good, `"version": 1`, `"version": "1"`, 1),
+		"version true":                    strings.Replace(good, `"version": 1`, `"version": true`, 1),
+		"version 1.0":                     strings.Replace(good, `"version": 1`, `"version": 1.0`, 1),
+		"version 1e0":                     strings.Replace(good, `"version": 1`, `"version": 1e0`, 1),
+		"version null":                    strings.Replace(good, `"version": 1`, `"version": null`, 1),
+		"byte-order mark":                 "\ufeff" + good,
+		"two byte-order marks":            "\ufeff\ufeff" + good,
+		"a space, then a byte-order mark": " \ufeff" + good,
+		"unknown member":                  strings.Replace(good, `"version": 1`, `"version": 1, "extra": true`, 1),
+		"duplicate member":                strings.Replace(good, `"version": 1`, `"version": 1, "version": 1`, 1),
+		"missing entries":                 strings.Replace(good, `"entries"`, `"entries_"`, 1),
+		"missing items":                   strings.Replace(good, `"items"`, `"Items"`, 1),
+		"index as string":                 strings.Replace(good, `"index": 0`, `"index": "0"`, 1),
+		"negative index":                  strings.Replace(good, `"index": 0`, `"index": -1`, 1),
+		"fractional index":                strings.Replace(good, `"index": 0`, `"index": 0.5`, 1),
+		"null checkpoint":                 strings.Replace(good, `"checkpoint": "`, `"checkpoint": null, "x": "`, 1),
+		"claim without kind":              strings.Replace(good, `"kind": "path"`, `"kind_": "path"`, 1),
+		"path of numbers":                 strings.Replace(good, `"path": [`, `"path": [1, `, 1),
+		"not UTF-8":                       strings.Replace(good, "post:1 reaches", "post:1 \xff reaches", 1),
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -370,6 +377,12 @@ func TestUnreadable(t *testing.T) {
 			code, out, errOut := verify(t, []byte(doc))
 			if code != 2 || out != "" || !strings.HasPrefix(errOut, "lineage-verify-bundle: ") || strings.Count(errOut, "\n") != 1 {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+			}
+			if strings.HasPrefix(name, "byte-order mark") && !strings.Contains(errOut, "byte-order mark") {
+				t.Errorf("stderr does not name the byte-order mark: %q", errOut)
+			}
+			if strings.HasPrefix(name, "version ") && !strings.Contains(errOut, "version is not a non-negative integer") {
+				t.Errorf("stderr: %q", errOut)
 			}
 		})
 	}

@@ -100,22 +100,3 @@ func TestDecodeBase64(t *testing.T) {
 		t.Errorf("AAE=: %v %v", b, err)
 	}
 }
-
-func TestReach(t *testing.T) {
-	edges := []edge{
-		{kind: "AUTHORED", a: "subject:1", b: "post:1"},
-		{kind: "DROPPED", a: "post:1", b: "model:1"},
-		{kind: "DERIVED_FROM", a: "record:1", b: "post:1"},
-		{kind: "FINETUNED_FROM", a: "model:2", b: "model:1"},
-		{kind: "TRAINED_ON", a: "model:1", b: "record:1"},
-	}
-	if hops := reach(edges, "post:1", "model:2"); len(hops) != 3 {
-		t.Errorf("post:1 to model:2: %v", hops)
-	}
-	if hops := reach(edges, "model:2", "post:1"); hops != nil {
-		t.Errorf("against the flow: %v", hops)
-	}
-	if hops := reach(edges[:2], "post:1", "model:1"); hops != nil {
-		t.Errorf("a DROPPED edge carried data: %v", hops)
-	}
-}

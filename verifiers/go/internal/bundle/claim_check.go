@@ -3,24 +3,31 @@ package bundle
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
+	"time"
 )
 
 // unknownOrigin is the rule whose findings (of a record with no complete path back to
 // a post: origin null) must still show the record reaching the artifact.
 const unknownOrigin = "unknown-origin"
 
+// nodeID is a lineage node id: a kind's prefix and 1 to 200 characters of a safe set.
+var nodeID = regexp.MustCompile(`^(post|rec|shard|ds|model|subject):[A-Za-z0-9._:@/+=-]{1,200}$`)
+
 // checkCheckClaim checks {"kind": "check", "artifact": A, "asOf": …, "policy": {id,
 // version, sha256}, "passed": …, "complete": …, "counts": {origins, posts,
 // violations, notices}, "findings": [{rule, level, origin, record, shard}, …]},
 // after check 10 proved the policy registered. It checks what follows from the
-// disclosed items without evaluating the policy's rules: passed is violations == 0;
-// a finding with an origin shows the origin reaching its record and the record
+// disclosed items without evaluating the policy's rules: A is a node id, asOf null or
+// an RFC 3339 time, the counts JSON integers (not negative), passed is violations ==
+// 0; a finding with an origin shows the origin reaching its record and the record
 // reaching A, one of rule unknown-origin the record reaching A (other findings
 // without an origin, lineage gaps, show no path); a complete claim's bundle carries
 // every entry below the checkpoint's size and every batch statement's batch in full
 // (checkCoverage), and it counts the posts that reach A. "Reach" is along one edge
-// or more.
+// or more. A claim not complete proves its findings only: what it prints says its
+// counts and outcome are the operator's statement.
 func checkCheckClaim(members map[string]json.RawMessage, d *disclosed) (*Proven, *Failure) {
 	if d.policy == nil {
 		return nil, atClaim("the claim's policy was not checked") // check 10 runs for every check claim
@@ -30,9 +37,17 @@ func checkCheckClaim(members map[string]json.RawMessage, d *disclosed) (*Proven,
 	if f != nil {
 		return nil, f
 	}
+	if !nodeID.MatchString(artifact) {
+		return nil, atClaim("claim.artifact %s is not a node id (post:, rec:, shard:, ds:, model: or subject: and 1 to 200 of A-Z a-z 0-9 . _ : @ / + = -)", show(artifact))
+	}
 	asOf, f := claim.strOrNull("asOf")
 	if f != nil {
 		return nil, f
+	}
+	if asOf != nil {
+		if _, err := time.Parse(time.RFC3339Nano, *asOf); err != nil {
+			return nil, atClaim("claim.asOf %s is not an RFC 3339 time", show(*asOf))
+		}
 	}
 	passed, f := claim.boolean("passed")
 	if f != nil {
@@ -61,12 +76,14 @@ func checkCheckClaim(members map[string]json.RawMessage, d *disclosed) (*Proven,
 		return nil, atClaim("claim.passed is %t, but claim.counts.violations is %d", passed, violations)
 	}
 
-	in := upstream(d.edges)
-	toArtifact := reachers(in, artifact)
-	toRecord := map[string]map[string]bool{}
+	g := newFlowGraph(d.edges)
+	toArtifact, f := g.upstreamOf(artifact)
+	if f != nil {
+		return nil, f
+	}
 	var lines []string
 	for _, fd := range findings {
-		line, f := checkFinding(fd, artifact, in, toArtifact, toRecord)
+		line, f := checkFinding(fd, artifact, g, toArtifact)
 		if f != nil {
 			return nil, f
 		}
@@ -92,19 +109,29 @@ func checkCheckClaim(members map[string]json.RawMessage, d *disclosed) (*Proven,
 	if !passed {
 		outcome = "fails"
 	}
-	p := &Proven{Statement: fmt.Sprintf("artifact %s %s policy %s version %s (%d violations, %d notices)",
-		show(artifact), outcome, show(pol.id), show(pol.version), violations, notices)}
+	against := fmt.Sprintf("policy %s version %s", show(pol.id), show(pol.version))
+	countsLine := fmt.Sprintf("%d origins, %d posts, %d violations, %d notices", origins, posts, violations, notices)
+	p := &Proven{}
+	if complete {
+		p.Statement = fmt.Sprintf("artifact %s %s %s (%d violations, %d notices): a complete bundle, its counts proven structurally (the policy's rules are not evaluated again here; lineage verify-bundle does that)",
+			show(artifact), outcome, against, violations, notices)
+	} else {
+		p.Statement = fmt.Sprintf("the %d findings listed about artifact %s under %s, each shown by its path (a lineage gap only stated); the counts and the outcome (%s: %d violations, %d notices) are the operator's statement, not proven (a complete bundle proves them)",
+			len(findings), show(artifact), against, outcome, violations, notices)
+	}
 	p.Details = append(p.Details,
 		fmt.Sprintf("policy: sha256 %s, registered in entry %d, document of %d bytes", pol.sha256, pol.entry, pol.size))
 	if asOf != nil {
 		p.Details = append(p.Details, fmt.Sprintf("as of: %s", show(*asOf)))
 	}
-	p.Details = append(p.Details, fmt.Sprintf("counts: %d origins, %d posts, %d violations, %d notices", origins, posts, violations, notices))
 	if complete {
+		p.Details = append(p.Details, fmt.Sprintf("counts (proven structurally): %s", countsLine))
 		p.Details = append(p.Details, fmt.Sprintf("complete: %d posts reach the artifact along the %d disclosed edges", reaching, len(d.edges)))
 		p.Details = append(p.Details, coverage(d))
+		p.Details = append(p.Details, "proven structurally here: the bundle holds every entry of the log at its checkpoint and each batch statement's batch in full, the posts reaching the artifact are counted again (counts.posts), passed is violations == 0, each finding is shown by its path (a lineage gap only stated); the violations, notices and origins rest on the policy's rules, which lineage verify-bundle evaluates again")
 	} else {
-		p.Details = append(p.Details, "not complete: the findings' paths only")
+		p.Details = append(p.Details, fmt.Sprintf("counts (the operator's statement, not proven): %s; outcome: %s", countsLine, outcome))
+		p.Details = append(p.Details, "not complete: the findings' paths only; other findings may exist, and the counts and the outcome are the operator's statement, not proven")
 	}
 	p.Details = append(p.Details, fmt.Sprintf("findings: %d", len(findings)))
 	p.Details = append(p.Details, lines...)
@@ -112,11 +139,11 @@ func checkCheckClaim(members map[string]json.RawMessage, d *disclosed) (*Proven,
 	return p, nil
 }
 
-// checkFinding checks one finding: when its origin is not null, the origin reaches
-// its record and the record reaches the artifact; when the origin is null and the
-// rule is unknown-origin, the record reaches the artifact; otherwise (a lineage gap:
-// incomplete-lineage, cycle) nothing. toRecord caches the nodes reaching each record.
-func checkFinding(fd claimObject, artifact string, in map[string][]string, toArtifact map[string]bool, toRecord map[string]map[string]bool) (string, *Failure) {
+// checkFinding checks one finding: when its origin is not null, the record reaches
+// the artifact (toArtifact, the nodes upstream of it) and the origin reaches its
+// record; when the origin is null and the rule is unknown-origin, the record reaches
+// the artifact; otherwise (a lineage gap: incomplete-lineage, cycle) nothing.
+func checkFinding(fd claimObject, artifact string, g *flowGraph, toArtifact map[string]bool) (string, *Failure) {
 	rule, f := fd.str("rule")
 	if f != nil {
 		return "", f
@@ -141,12 +168,11 @@ func checkFinding(fd claimObject, artifact string, in map[string][]string, toArt
 	}
 	from := "(no origin)"
 	if origin != nil {
-		reaching, ok := toRecord[record]
-		if !ok {
-			reaching = reachers(in, record)
-			toRecord[record] = reaching
+		reaches, f := g.reaches(*origin, record)
+		if f != nil {
+			return "", f
 		}
-		if !reaching[*origin] {
+		if !reaches {
 			return "", atClaim("%s: origin %s does not reach record %s along the disclosed edges", fd.what, show(*origin), show(record))
 		}
 		from = show(*origin)

@@ -21,7 +21,10 @@ func checkPathClaim(members map[string]json.RawMessage, d *disclosed) (*Proven, 
 	if post == artifact {
 		return nil, atClaim("the post and the artifact are the same node %s", show(post))
 	}
-	hops := reach(d.edges, post, artifact)
+	hops, f := newFlowGraph(d.edges).path(post, artifact)
+	if f != nil {
+		return nil, f
+	}
 	if hops == nil {
 		return nil, atClaim("artifact %s is not reachable from post %s along the %d disclosed edges", show(artifact), show(post), len(d.edges))
 	}
@@ -34,48 +37,6 @@ func checkPathClaim(members map[string]json.RawMessage, d *disclosed) (*Proven, 
 		p.Details = append(p.Details, fmt.Sprintf("post node: %s %s", n.kind, describeAttributes(n.attributes)))
 	}
 	return p, nil
-}
-
-// reach is a shortest path of edges from one node to another in the direction data
-// flows, or nil.
-func reach(edges []edge, from, to string) []edge {
-	out := map[string][]int{}
-	for i, e := range edges {
-		if src, _, ok := e.source(); ok {
-			out[src] = append(out[src], i)
-		}
-	}
-	via := map[string]int{from: -1} // the edge each reached node was reached by
-	queue := []string{from}
-	for len(queue) > 0 {
-		n := queue[0]
-		queue = queue[1:]
-		for _, i := range out[n] {
-			_, next, _ := edges[i].source()
-			if _, seen := via[next]; seen {
-				continue
-			}
-			via[next] = i
-			if next == to {
-				return pathTo(edges, via, to)
-			}
-			queue = append(queue, next)
-		}
-	}
-	return nil
-}
-
-func pathTo(edges []edge, via map[string]int, to string) []edge {
-	var hops []edge
-	for n := to; via[n] >= 0; {
-		e := edges[via[n]]
-		hops = append(hops, e)
-		n, _, _ = e.source()
-	}
-	for i, j := 0, len(hops)-1; i < j; i, j = i+1, j-1 {
-		hops[i], hops[j] = hops[j], hops[i]
-	}
-	return hops
 }
 
 func describeAttributes(attrs map[string]any) string {

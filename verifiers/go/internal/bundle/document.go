@@ -92,8 +92,12 @@ var topLevel = map[string]bool{
 }
 
 // Parse reads a bundle document; any error is an *UnreadableError. Only the
-// structure is checked here (JSON, media type, version, members and their types).
+// structure is checked here (UTF-8 JSON without a byte-order mark, media type,
+// version, members and their types).
 func Parse(data []byte) (*Bundle, error) {
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return nil, unreadable("the document starts with a byte-order mark: not plain UTF-8 JSON")
+	}
 	if !utf8.Valid(data) {
 		return nil, unreadable("not UTF-8")
 	}
@@ -121,7 +125,7 @@ func Parse(data []byte) (*Bundle, error) {
 	if mediaType != MediaType {
 		return nil, unreadable("mediaType is %s, not %q", show(mediaType), MediaType)
 	}
-	version, err := top.uint("version", "")
+	version, err := top.uint("version", "") // a JSON integer: not true, "1" or 1.0
 	if err != nil {
 		return nil, err
 	}

@@ -46,11 +46,11 @@ func TestReachersCycle(t *testing.T) {
 		{kind: "FINETUNED_FROM", a: "model:2", b: "model:1"},
 		{kind: "TRAINED_ON", a: "model:3", b: "dataset:1"},
 	}
-	in := upstream(edges)
-	if !reachers(in, "model:1")["model:1"] {
+	g := newFlowGraph(edges)
+	if up, _ := g.upstreamOf("model:1"); !up["model:1"] {
 		t.Error("model:1 does not reach itself through its cycle")
 	}
-	if reachers(in, "model:3")["model:3"] {
+	if up, _ := g.upstreamOf("model:3"); up["model:3"] {
 		t.Error("model:3 reaches itself without a cycle")
 	}
 }

@@ -95,7 +95,10 @@ func TestReachers(t *testing.T) {
 		{kind: "DROPPED", a: "record:2", b: "shard:1"},
 		{kind: "TRAINED_ON", a: "model:1", b: "shard:1"},
 	}
-	got := reachers(upstream(edges), "model:1")
+	got, f := newFlowGraph(edges).upstreamOf("model:1")
+	if f != nil {
+		t.Fatal(f)
+	}
 	var ids []string
 	for id := range got {
 		ids = append(ids, id)

@@ -70,7 +70,7 @@ func Verify(b *Bundle, opts Options) (*Result, *Failure) {
 		Origin:    cp.Origin,
 		Size:      cp.Size,
 		Root:      base64.StdEncoding.EncodeToString(cp.Hash),
-		LogKey:    key.text,
+		LogKey:    oneLine(key.text), // a note name may hold control characters
 		KeyPinned: opts.LogKey != "",
 		Entries:   len(b.Entries),
 		Items:     len(b.Items),
