@@ -67,7 +67,22 @@ def _index(
             )
         sqlite_graph.write_batch(db, batch)
         position += size
+    waiting = db.execute("SELECT parent, record FROM ancestry_waiting").fetchall()
+    assert set(waiting) == _expected_waiting(pairs), (
+        "records wait exactly for parents with no origin"
+    )
     return sorted(db.execute("SELECT record, origin, path FROM ancestry").fetchall())
+
+
+def _expected_waiting(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """(parent, record) for each record derived from a record with no origin at all:
+    what a check must report as a gap, and nothing else."""
+    has_origin = {record for record, _ in _reachable(pairs)}
+    return {
+        (parent, record)
+        for record, parent in pairs
+        if not parent.startswith("post:") and parent not in has_origin
+    }
 
 
 @settings(max_examples=300, deadline=None)

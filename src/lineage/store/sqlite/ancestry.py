@@ -83,7 +83,6 @@ class _Update:
         parents = {up for _, up, _ in derived if not up.startswith(_POST_PREFIX)}
         records = {down for down, _, _ in derived}
         self.known = _stored(db, sorted(parents | records))
-        self.stored_before = {record for record in records if self.known.get(record)}
         self.in_batch = {(down, up) for down, up, _ in derived}
         self.waiting: dict[str, list[tuple[str, int]]] = defaultdict(list)
         self.new_rows: list[tuple[str, str, str]] = []
@@ -133,9 +132,10 @@ class _Update:
                 fresh.append((origin, path))
             if not fresh:
                 continue
-            if had or node in self.stored_before:
+            if had:
                 self.grown.setdefault(node, []).extend(fresh)
             else:
+                # its first lines: what waits for it (stored rows too) is resolved now
                 self.gained.append(node)
             self.new_rows.extend((node, origin, path) for origin, path in fresh)
             for child, entry in self.waiting.pop(node, ()):
@@ -177,7 +177,6 @@ class _Update:
         are not new, and what derives from them must hear of any they gain."""
         unread = sorted({r for r in records if r not in self.known})
         self.known.update(_stored(self.db, unread))
-        self.stored_before.update(unread)
 
 
 def update(db: sqlite3.Connection, edges: Sequence[EdgeRow]) -> None:
@@ -190,9 +189,19 @@ def update(db: sqlite3.Connection, edges: Sequence[EdgeRow]) -> None:
         change.finish()
 
 
+_ROWS = """
+SELECT record, origin, path FROM ancestry
+UNION ALL
+SELECT record, '~waiting for ' || parent, CAST(entry AS TEXT) FROM ancestry_waiting
+ORDER BY 1, 2
+"""
+
+
 def iter_rows(db: sqlite3.Connection) -> Iterator[AncestryRow]:
-    """The stored ancestry index rows, ordered by (record, origin)."""
-    cursor = db.execute("SELECT record, origin, path FROM ancestry ORDER BY record, origin")
+    """The index rows, ordered by (record, origin): each record's origins with their
+    paths, and each parent it waits for (origin ``~waiting for PARENT``, path its entry),
+    so that verify compares the waiting list too (a stale one makes a check see a gap)."""
+    cursor = db.execute(_ROWS)
     while rows := cursor.fetchmany(2000):
         for row in rows:
             yield AncestryRow(*row)
