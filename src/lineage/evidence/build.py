@@ -19,11 +19,8 @@ from lineage.ledger.log import Ledger, checkpoint_of
 from lineage.model.batch import (
     encode_items,
     is_v2,
-    item_leaves,
-    item_tag,
     path_in,
-    tree_levels,
-    verified_lines,
+    verified_tree,
 )
 from lineage.model.graph import EDGE_RULES, ID_PREFIX, POST
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
@@ -102,10 +99,8 @@ class BundleWriter:
                 " record)"
             )
         if not entry.lines:
-            entry.lines = self._verified(index, entry.statement)
+            entry.lines, entry.levels = self._verified(index, entry.statement)
             entry.positions = {line: n for n, line in enumerate(entry.lines)}
-            tag = item_tag(entry.statement.predicate_type)
-            entry.levels = tree_levels(item_leaves(entry.lines, tag))
         return entry
 
     def disclose(self, index: int, item: list[Any]) -> None:
@@ -145,10 +140,11 @@ class BundleWriter:
             if is_v2(self._entry(index).statement):
                 self._full.append(index)
 
-    def _verified(self, index: int, statement: Statement) -> list[bytes]:
-        """The stored items of entry ``index``, checked against the root it signs."""
+    def _verified(self, index: int, statement: Statement) -> tuple[list[bytes], list[list[bytes]]]:
+        """The stored items of entry ``index`` and their tree, checked against the root
+        it signs."""
         try:
-            return verified_lines(statement, self.ledger.store.batch(index))
+            return verified_tree(statement, self.ledger.store.batch(index))
         except InputError as exc:
             raise VerificationError(
                 f"the items stored for entry {index} are not the ones it signs ({exc}):"
@@ -160,7 +156,7 @@ class BundleWriter:
         what a verifier reads: :data:`MAX_BUNDLE_BYTES`)."""
         out, total = [], 0
         for index in self._full:
-            lines = self._verified(index, self._entry(index).statement)
+            lines, _ = self._verified(index, self._entry(index).statement)
             total += sum(len(line) + 3 for line in lines)
             if total > MAX_BUNDLE_BYTES // 2:
                 raise InputError(

@@ -285,18 +285,25 @@ def open_sections(statement: Statement, items: bytes | None) -> list[list[Any]]:
     return sections
 
 
-def verified_lines(statement: Statement, items: bytes | None) -> list[bytes]:
-    """The stored item lines of a batch statement, if they are as many as it commits to
-    and hash to the root it signs (their shapes are not read); BatchError if not."""
+def verified_tree(
+    statement: Statement, items: bytes | None
+) -> tuple[list[bytes], list[list[bytes]]]:
+    """The stored item lines of a batch statement and the levels of their tree (see
+    :func:`path_in`), if they are as many as it commits to and hash to the root it signs
+    (their shapes are not read); BatchError if not."""
     commitment = commitment_of(statement)
     if items is None:
         raise BatchError("a batch statement needs its items beside the envelope")
     lines = item_lines(items)
-    if len(lines) != commitment.total or (
-        tree_root(item_leaves(lines, commitment.tag)) != commitment.root
-    ):
+    levels = _levels(item_leaves(lines, commitment.tag))
+    if len(lines) != commitment.total or levels[-1][0] != commitment.root:
         raise BatchError("the batch items do not hash to the root the statement signs")
-    return lines
+    return lines, levels
+
+
+def verified_lines(statement: Statement, items: bytes | None) -> list[bytes]:
+    """The stored item lines of a batch statement, checked as :func:`verified_tree` does."""
+    return verified_tree(statement, items)[0]
 
 
 def proven_item(statement: Statement, items: bytes | None, prefix: bytes) -> list[Any] | None:
