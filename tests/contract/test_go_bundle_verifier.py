@@ -219,3 +219,31 @@ def test_both_refuse_a_bundle_with_the_checkpoint_of_another_ledger(
         assert go_verdict(go_verifier, path) == (1, "authorisation", "entry 0")
     finally:
         other.close()
+
+
+FULL_BATCH_CHANGES = {
+    "edited item": (lambda items: [items[0].replace("rec:", "rec:0", 1), *items[1:]], "batch-path"),
+    "not canonical": (lambda items: [items[0].replace('","', '", "', 1), *items[1:]], "item"),
+    "one item short": (lambda items: items[:-1], "batch-path"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(FULL_BATCH_CHANGES))
+def test_both_verifiers_check_full_batches_alike(
+    go_verifier: Path, env: LedgerEnv, tmp_path: Path, change: str
+) -> None:
+    build_policy_fixture(env)
+    register_policy(env.ledger, env.admin, read_policy(POLICY))
+    _, bundle = check_bundle(
+        env.ledger, "model:m1", read_policy(POLICY), POLICY.read_bytes(), complete=True
+    )
+    edit, kind = FULL_BATCH_CHANGES[change]
+    position = next(
+        n for n, b in enumerate(bundle["batches"]) if any("rec:" in i for i in b["items"][:1])
+    )
+    bundle["batches"][position]["items"] = edit(bundle["batches"][position]["items"])
+    path = tmp_path / "complete.json"
+    path.write_bytes(canonical_bytes(bundle))
+    expected = (1, kind, f"batch {position}")
+    assert python_verdict(bundle) == expected
+    assert go_verdict(go_verifier, path) == expected

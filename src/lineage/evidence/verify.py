@@ -23,6 +23,7 @@ from lineage.ledger.trust import TrustState
 from lineage.model.batch import (
     Commitment,
     check_item,
+    check_lines,
     commitment_of,
     is_v2,
     item_leaves,
@@ -250,10 +251,7 @@ def _full_batches(
         where = f"batch {n}"
         commitment = _commitment(statements, batch.entry, where)
         try:
-            values = [
-                check_item(commitment, position, parse_canonical(text, "item"))
-                for position, text in enumerate(batch.items[: commitment.total])
-            ]
+            values = check_lines(commitment, batch.items)
         except LineageError as exc:
             raise NotProvenError("item", where, str(exc)) from exc
         leaves = item_leaves(batch.items, commitment.tag)

@@ -325,6 +325,24 @@ def open_batch(statement: Statement, items: bytes | None) -> Items:
     return nodes, edges
 
 
+def check_lines(commitment: Commitment, lines: Sequence[bytes]) -> list[list[Any]]:
+    """The values of a batch's first items (at most as many as it commits to), each
+    canonical and of its section's shape, read in bulk; InputError if one is not."""
+    lines = lines[: commitment.total]
+    # each item's shape is checked below, which bounds the depth
+    values = parse_canonical(b"[" + b",".join(lines) + b"]", "items", check_depth=False)
+    if len(values) != len(lines):
+        raise InputError("an item is not one JSON value")
+    checked: list[list[Any]] = []
+    first = 0
+    for name, count in zip(SECTIONS[commitment.predicate_type], commitment.counts, strict=True):
+        part = values[first : first + count]
+        if part:
+            checked.extend(_CHECKS[name](part, "item", first))
+        first += count
+    return checked
+
+
 def check_item(commitment: Commitment, position: int, value: object) -> list[Any]:
     """``value`` if it is a valid item for ``position`` of a batch (its section's shape)."""
     if not 0 <= position < commitment.total:
