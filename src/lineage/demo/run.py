@@ -143,9 +143,12 @@ def next_commands(run: DemoRun, url: str, keys_dir: Path | None = None) -> list[
     db = f"--db {shlex.quote(url)}"
     keys = f" --keys-dir {shlex.quote(str(keys_dir))}" if keys_dir is not None else ""
     policy = shlex.quote(str(reference_policy_path()))
+    bundle = shlex.quote(str(run.directory / "post.bundle.json"))
     commands = [
         f"lineage trace {run.model} {db}",
         f"lineage trace {run.model} --path {shlex.quote(run.kept_post)} {db}",
+        f"lineage bundle --post {shlex.quote(run.kept_post)} --to {run.model} -o {bundle} {db}",
+        f"lineage verify-bundle {bundle}",
         f"lineage impact --post {shlex.quote(run.kept_post)} {db}",
         f"lineage impact --author {shlex.quote(run.kept_post_author)} {db}",
         (
