@@ -24,14 +24,13 @@ from lineage.model.batch import (
 )
 from lineage.model.graph import EDGE_RULES, ID_PREFIX, POST
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
-from lineage.model.rows import EdgeRow, StatementRow
+from lineage.model.rows import EdgeRow
 from lineage.model.statement import Statement, parse_statement
 from lineage.model.times import format_us
 from lineage.policy.check import MAX_LISTED, UNKNOWN_ORIGIN, CheckReport, Finding, check
 from lineage.policy.document import Policy
 from lineage.policy.registry import registered
 from lineage.query.trace import path as path_of
-from lineage.store.base import table_rows
 
 _KEY_STATEMENTS = (KEY_REGISTRATION, KEY_REVOCATION)
 POST_PREFIX = ID_PREFIX[POST]
@@ -170,11 +169,11 @@ class BundleWriter:
         """Entry 0 and every key statement of each key that signed a disclosed entry, and
         of each admin key that signed those, within the checkpoint."""
         by_key: dict[str, list[int]] = {}
-        for row in table_rows(self.ledger.store, StatementRow):
-            if row.predicate_type in _KEY_STATEMENTS and row.entry < self.size:
-                keyid = self._entry(row.entry).statement.predicate.get("keyid")
+        for index in self.ledger.store.entries_of_type(_KEY_STATEMENTS):
+            if index < self.size:
+                keyid = self._entry(index).statement.predicate.get("keyid")
                 if isinstance(keyid, str):
-                    by_key.setdefault(keyid, []).append(row.entry)
+                    by_key.setdefault(keyid, []).append(index)
         wanted, done = {0}, set()
         todo = {self._entry(index).keyid for index in self._entries} | {self._entry(0).keyid}
         while todo:

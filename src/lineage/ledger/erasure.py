@@ -37,7 +37,7 @@ from lineage.model import predicates
 from lineage.model.identity import AUTHOR
 from lineage.model.predicates import REQUEST_V2
 from lineage.model.requests import ERASURE, OBJECTION, REQUEST_PREDICATE
-from lineage.model.rows import RequestRow, StatementRow
+from lineage.model.rows import RequestRow
 from lineage.model.statement import parse_statement
 from lineage.model.times import format_time, format_us, now
 from lineage.store.base import Store, table_rows
@@ -242,16 +242,14 @@ def answered_requests(store: Store) -> dict[tuple[int, int | None], int]:
     statement that answers it; the position is None for an Erasure statement that names
     only the entry (written before positions: it answers every erasure request there)."""
     answered: dict[tuple[int, int | None], int] = {}
-    for row in table_rows(store, StatementRow):
-        if row.predicate_type != ERASURE_PREDICATE:
-            continue
-        stored = store.entry(row.entry)
+    for entry in store.entries_of_type([ERASURE_PREDICATE]):
+        stored = store.entry(entry)
         if stored is None:
             continue
         predicate = parse_statement(parse_envelope(stored[1]).payload).predicate
         request, item = predicate.get("request"), predicate.get("item")
         if type(request) is int and (item is None or type(item) is int):
-            answered.setdefault((request, item), row.entry)
+            answered.setdefault((request, item), entry)
     return answered
 
 

@@ -31,10 +31,8 @@ class Registration:
 def registrations(ledger: Ledger) -> list[Registration]:
     """Every policy registration in the ledger, oldest first."""
     found = []
-    for row in ledger.store.iter_rows("statements"):
-        if getattr(row, "predicate_type", None) != POLICY_REGISTRATION:
-            continue
-        stored = ledger.store.entry(row.entry)
+    for entry in ledger.store.entries_of_type([POLICY_REGISTRATION]):
+        stored = ledger.store.entry(entry)
         if stored is None:
             continue
         statement = parse_statement(parse_envelope(stored[1]).payload)
@@ -44,7 +42,7 @@ def registrations(ledger: Ledger) -> list[Registration]:
                 str(fields.get("id")),
                 str(fields.get("version")),
                 str(fields.get("sha256")),
-                row.entry,
+                entry,
             )
         )
     return found

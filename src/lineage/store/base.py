@@ -168,6 +168,10 @@ class GraphReads(Protocol):
         """The statement rows of these entries, by entry."""
         ...
 
+    def entries_of_type(self, predicate_types: Sequence[str]) -> list[int]:
+        """The entries whose statements are of these predicate types, in order."""
+        ...
+
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) over all drops."""
         ...

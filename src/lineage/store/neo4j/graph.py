@@ -251,6 +251,9 @@ _STATEMENTS = (
     "UNWIND $entries AS e MATCH (s:Statement {entry: e})"
     " RETURN s.entry, s.predicate_type, s.step, s.version, s.run, s.keyid, s.time_us"
 )
+_ENTRIES_OF_TYPE = (
+    "MATCH (s:Statement) WHERE s.predicate_type IN $types RETURN s.entry ORDER BY s.entry"
+)
 _REQUESTS_OF = (
     "UNWIND $ids AS id MATCH (q:Request {target: id}) WHERE q.time_us <= $until"
     " RETURN q.target, q.kind, q.at_us, q.entry, q.time_us"
@@ -396,6 +399,11 @@ class Neo4jGraph:
         """The statement rows of these entries, by entry."""
         rows = in_chunks(self._graph_run, _STATEMENTS, sorted(set(entries)), name="entries")
         return {r[0]: StatementRow(*r) for r in rows}
+
+    def entries_of_type(self, predicate_types: Sequence[str]) -> list[int]:
+        """The entries whose statements are of these predicate types, in order."""
+        rows = self._graph_run(_ENTRIES_OF_TYPE, {"types": list(predicate_types)})
+        return [int(row[0]) for row in rows]
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""

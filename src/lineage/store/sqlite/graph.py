@@ -222,6 +222,11 @@ class SqliteGraph:
         rows = rows_in(self._db, _STATEMENTS, sorted(set(entries)))
         return {r[0]: StatementRow(*r) for r in rows}
 
+    def entries_of_type(self, predicate_types: Sequence[str]) -> list[int]:
+        """The entries whose statements are of these predicate types, in order."""
+        query = "SELECT entry FROM statements WHERE predicate_type IN ({marks})"
+        return sorted(int(row[0]) for row in rows_in(self._db, query, list(predicate_types)))
+
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""
         rows = self._db.execute(_DROP_COUNTS, (_until(as_of_us),))
