@@ -153,13 +153,9 @@ def tree_root(leaves: Sequence[bytes]) -> bytes:
     return _levels(leaves)[-1][0]
 
 
-def tree_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
-    """Every level of the RFC 9162 tree of ``leaves`` (for :func:`path_in`)."""
-    return _levels(leaves)
-
-
 def path_in(levels: list[list[bytes]], index: int) -> list[bytes]:
-    """The inclusion path of leaf ``index`` in a tree given by :func:`tree_levels`."""
+    """The inclusion path of leaf ``index`` in a tree given by its levels (as
+    :func:`verified_tree` returns them)."""
     path = []
     for level in levels[:-1]:
         if index ^ 1 < len(level):
@@ -205,11 +201,6 @@ def commit_sections(
 def commit(nodes: list[list[Any]], edges: list[list[str]]) -> tuple[Commitment, bytes]:
     """The commitment to a Lineage/v2 batch and its stored items."""
     return commit_sections(LINEAGE_V2, [nodes, edges])
-
-
-def commit_requests(requests: list[list[str]]) -> tuple[Commitment, bytes]:
-    """The commitment to a Request/v2 batch and its stored items."""
-    return commit_sections(REQUEST_V2, [requests])
 
 
 def commitment_of(statement: Statement) -> Commitment:
