@@ -11,17 +11,12 @@ from typing import Any
 from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.encoding import b64
 from lineage.crypto.note import verifier_key
-from lineage.errors import InputError, OutOfRangeError, VerificationError
+from lineage.errors import InputError, OutOfRangeError
 from lineage.evidence.format import BUNDLE_MEDIA_TYPE, BUNDLE_VERSION, MAX_BUNDLE_BYTES
 from lineage.ledger.erasure import Receipt
 from lineage.ledger.evidence import BatchItem
 from lineage.ledger.log import Ledger, checkpoint_of
-from lineage.model.batch import (
-    encode_items,
-    is_v2,
-    path_in,
-    verified_tree,
-)
+from lineage.model.batch import encode_items, is_v2, path_in
 from lineage.model.graph import EDGE_RULES, ID_PREFIX, POST
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import EdgeRow
@@ -98,7 +93,7 @@ class BundleWriter:
                 " record)"
             )
         if not entry.lines:
-            entry.lines, entry.levels = self._verified(index, entry.statement)
+            entry.lines, entry.levels = self.ledger.batch_tree(index, entry.statement)
             entry.positions = {line: n for n, line in enumerate(entry.lines)}
         return entry
 
@@ -139,23 +134,12 @@ class BundleWriter:
             if is_v2(self._entry(index).statement):
                 self._full.append(index)
 
-    def _verified(self, index: int, statement: Statement) -> tuple[list[bytes], list[list[bytes]]]:
-        """The stored items of entry ``index`` and their tree, checked against the root
-        it signs."""
-        try:
-            return verified_tree(statement, self.ledger.store.batch(index))
-        except InputError as exc:
-            raise VerificationError(
-                f"the items stored for entry {index} are not the ones it signs ({exc}):"
-                " run lineage verify"
-            ) from exc
-
     def full_batches(self) -> list[dict[str, Any]]:
         """The batches carried in full, as the bundle's ``batches`` member (refused past
         what a verifier reads: :data:`MAX_BUNDLE_BYTES`)."""
         out, total = [], 0
         for index in self._full:
-            lines, _ = self._verified(index, self._entry(index).statement)
+            lines, _ = self.ledger.batch_tree(index, self._entry(index).statement)
             total += sum(len(line) + 3 for line in lines)
             if total > MAX_BUNDLE_BYTES // 2:
                 raise InputError(

@@ -5,6 +5,7 @@ a checkpoint kept from before)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
 from lineage.ledger.projection import lineage_content, request_content
 from lineage.ledger.trust import TrustState
 from lineage.model.batch import (
+    SECTIONS,
     Commitment,
     check_item,
     check_lines,
@@ -251,7 +253,7 @@ def _full_batches(
         where = f"batch {n}"
         commitment = _commitment(statements, batch.entry, where)
         try:
-            values = check_lines(commitment, batch.items)
+            sections = check_lines(commitment, batch.items)
         except LineageError as exc:
             raise NotProvenError("item", where, str(exc)) from exc
         leaves = item_leaves(batch.items, commitment.tag)
@@ -259,9 +261,8 @@ def _full_batches(
             raise NotProvenError(
                 "batch-path", where, "the items are not the batch the statement commits to"
             )
-        for position, value in enumerate(values):
-            section = commitment.section_of(position)
-            disclosed.append(Disclosed(batch.entry, position, section, value))
+        names = SECTIONS[commitment.predicate_type]
+        disclosed.extend(_numbered(batch.entry, zip(names, sections, strict=True)))
         full[batch.entry] = b"\n".join(batch.items)
     return full
 
@@ -269,24 +270,26 @@ def _full_batches(
 def _inline_items(statements: dict[int, Statement]) -> list[Disclosed]:
     """The nodes, edges and requests inside the payloads of Lineage/v1 and Request/v1
     entries: disclosed whole by the entry itself."""
-    found = []
+    found: list[Disclosed] = []
     for index, statement in statements.items():
         try:
             if statement.predicate_type == LINEAGE:
                 nodes, edges = lineage_content(statement)
-                sections = [("nodes", nodes), ("edges", edges)]
+                sections: list[tuple[str, list[Any]]] = [("nodes", nodes), ("edges", edges)]
             elif statement.predicate_type == REQUEST:
                 sections = [("requests", request_content(statement))]
             else:
                 continue
         except LineageError as exc:
             raise NotProvenError("entry", f"entry {index}", str(exc)) from exc
-        position = 0
-        for section, values in sections:
-            for value in values:
-                found.append(Disclosed(index, position, section, value))
-                position += 1
+        found.extend(_numbered(index, sections))
     return found
+
+
+def _numbered(entry: int, sections: Iterable[tuple[str, list[Any]]]) -> list[Disclosed]:
+    """The items of ``entry``, section by section, each with its position in the batch."""
+    items = [(name, value) for name, values in sections for value in values]
+    return [Disclosed(entry, n, name, value) for n, (name, value) in enumerate(items)]
 
 
 def _policy(bundle: Bundle, statements: dict[int, Statement]) -> bytes:

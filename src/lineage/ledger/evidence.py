@@ -9,7 +9,6 @@ from typing import Any
 
 from lineage.crypto.canonical import parse_json
 from lineage.crypto.encoding import b64
-from lineage.model.batch import item_leaves, item_lines, tree_paths
 
 
 @dataclass(frozen=True)
@@ -90,13 +89,3 @@ class BatchItem:
             "item": self.text.decode(),
             "path": [b64(h) for h in self.path],
         }
-
-
-def batch_items(entry: int, items: bytes, tag: bytes) -> list[BatchItem]:
-    """Every item of a stored batch (leaves tagged ``tag``) with its path to the root."""
-    lines = item_lines(items)
-    paths = tree_paths(item_leaves(lines, tag))
-    return [
-        BatchItem(entry, n, line, path)
-        for n, (line, path) in enumerate(zip(lines, paths, strict=True))
-    ]

@@ -30,13 +30,7 @@ from lineage.errors import (
 )
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
 from lineage.ledger.cycles import closing_edge
-from lineage.ledger.evidence import (
-    BatchItem,
-    ConsistencyProof,
-    InclusionProof,
-    LogEntry,
-    batch_items,
-)
+from lineage.ledger.evidence import BatchItem, ConsistencyProof, InclusionProof, LogEntry
 from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, seal
 from lineage.ledger.trust import TrustState
 from lineage.ledger.verify import VerifyReport
@@ -45,14 +39,14 @@ from lineage.model.batch import (
     artifact_subjects,
     commit_sections,
     is_v2,
-    item_tag,
-    verified_lines,
+    path_in,
+    verified_tree,
 )
 from lineage.model.identity import PendingIdentities
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION, LINEAGE_V2
 from lineage.model.rows import GraphBatch
 from lineage.model.signer import Signer, registration_fields
-from lineage.model.statement import ADMIN_STEP, Step, make_statement, parse_statement
+from lineage.model.statement import ADMIN_STEP, Statement, Step, make_statement, parse_statement
 from lineage.model.times import BEGINNING, format_time, now
 from lineage.store import Store, open_store
 from lineage.store.base import AppendSession
@@ -442,21 +436,25 @@ class Ledger:
     def entry_items(self, index: int) -> list[BatchItem]:
         """The batch items of batch statement ``index`` (Lineage/v2, Request/v2), each with
         its path to the root the entry signs (:class:`InputError` for another entry)."""
-        found = self.entry(index)
-        statement = parse_statement(parse_envelope(found.body).payload)
-        items = self.store.batch(index)
+        statement = parse_statement(parse_envelope(self.entry(index).body).payload)
         if not is_v2(statement):
             raise InputError(
                 f"entry {index} is a {statement.predicate_type} statement: it has no batch items"
             )
+        lines, levels = self.batch_tree(index, statement)
+        return [BatchItem(index, n, line, path_in(levels, n)) for n, line in enumerate(lines)]
+
+    def batch_tree(self, index: int, statement: Statement) -> tuple[list[bytes], list[list[bytes]]]:
+        """The stored items of batch statement ``index`` (``statement``) and the levels of
+        their tree, checked against the root it signs; :class:`VerificationError` if they
+        are not the ones it signs."""
         try:
-            lines = verified_lines(statement, items)
+            return verified_tree(statement, self.store.batch(index))
         except InputError as exc:
             raise VerificationError(
                 f"the items stored for entry {index} are not the ones it signs ({exc}):"
                 " run lineage verify"
             ) from exc
-        return batch_items(index, b"\n".join(lines), item_tag(statement.predicate_type))
 
     def _checkpoint(self, size: int | None) -> tuple[int, str]:
         """The checkpoint of ``size`` entries (default: the latest), as (size, note)."""

@@ -164,20 +164,6 @@ def path_in(levels: list[list[bytes]], index: int) -> list[bytes]:
     return path
 
 
-def tree_paths(leaves: Sequence[bytes]) -> list[list[bytes]]:
-    """The RFC 9162 inclusion path of every leaf of the tree of ``leaves``."""
-    levels = _levels(leaves)
-    paths: list[list[bytes]] = []
-    for index in range(len(leaves)):
-        path, at = [], index
-        for level in levels[:-1]:
-            if at ^ 1 < len(level):
-                path.append(level[at ^ 1])
-            at //= 2
-        paths.append(path)
-    return paths
-
-
 def tree_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """The RFC 9162 inclusion path of leaf ``index`` in the tree of ``leaves``."""
     return path_in(_levels(leaves), index)
@@ -257,13 +243,7 @@ def open_sections(statement: Statement, items: bytes | None) -> list[list[Any]]:
             )
         )
         raise BatchError(f"the batch holds {len(lines)} items, the statement commits to {counted}")
-    # each item's shape is checked below, which bounds the depth
-    values = parse_canonical(b"[" + b",".join(lines) + b"]", "batch items", check_depth=False)
-    sections, first = [], 0
-    for name, count in zip(SECTIONS[commitment.predicate_type], commitment.counts, strict=True):
-        part = values[first : first + count]
-        sections.append(_CHECKS[name](part, "items", first) if count else [])
-        first += count
+    sections = check_lines(commitment, lines, "items")
     if tree_root(item_leaves(lines, commitment.tag)) != commitment.root:
         raise BatchError("the batch items do not hash to the root the statement signs")
     nodes = sections[0] if commitment.predicate_type == LINEAGE_V2 else []
@@ -292,20 +272,15 @@ def verified_tree(
     return lines, levels
 
 
-def verified_lines(statement: Statement, items: bytes | None) -> list[bytes]:
-    """The stored item lines of a batch statement, checked as :func:`verified_tree` does."""
-    return verified_tree(statement, items)[0]
-
-
 def proven_item(statement: Statement, items: bytes | None, prefix: bytes) -> list[Any] | None:
     """The first item of a batch statement's ``items`` whose encoding starts with
     ``prefix`` (e.g. ``["Subject","subject:…",``), valid and under the root the
     statement signs (every leaf is hashed, only that item is read); None if there is
     none. Cheaper than :func:`open_sections` when one item is wanted."""
-    commitment = commitment_of(statement)
-    for position, line in enumerate(verified_lines(statement, items)):
+    lines, _ = verified_tree(statement, items)
+    for position, line in enumerate(lines):
         if line.startswith(prefix):
-            return check_item(commitment, position, parse_canonical(line, "item"))
+            return check_item(commitment_of(statement), position, parse_canonical(line, "item"))
     return None
 
 
@@ -316,22 +291,24 @@ def open_batch(statement: Statement, items: bytes | None) -> Items:
     return nodes, edges
 
 
-def check_lines(commitment: Commitment, lines: Sequence[bytes]) -> list[list[Any]]:
-    """The values of a batch's first items (at most as many as it commits to), each
-    canonical and of its section's shape, read in bulk; InputError if one is not."""
+def check_lines(
+    commitment: Commitment, lines: Sequence[bytes], field: str = "item"
+) -> list[list[Any]]:
+    """The values of a batch's first items (at most as many as it commits to), by
+    section, each canonical and of its section's shape, read in bulk; InputError if one
+    is not (naming ``field[position]``)."""
     lines = lines[: commitment.total]
     # each item's shape is checked below, which bounds the depth
-    values = parse_canonical(b"[" + b",".join(lines) + b"]", "items", check_depth=False)
+    values = parse_canonical(b"[" + b",".join(lines) + b"]", field, check_depth=False)
     if len(values) != len(lines):
         raise InputError("an item is not one JSON value")
-    checked: list[list[Any]] = []
+    sections: list[list[Any]] = []
     first = 0
     for name, count in zip(SECTIONS[commitment.predicate_type], commitment.counts, strict=True):
         part = values[first : first + count]
-        if part:
-            checked.extend(_CHECKS[name](part, "item", first))
+        sections.append(_CHECKS[name](part, field, first) if part else [])
         first += count
-    return checked
+    return sections
 
 
 def check_item(commitment: Commitment, position: int, value: object) -> list[Any]:
