@@ -17,7 +17,7 @@ from lineage.ledger.erasure import Receipt
 from lineage.ledger.evidence import BatchItem
 from lineage.ledger.log import Ledger, checkpoint_of
 from lineage.model.batch import encode_items, is_v2, path_in
-from lineage.model.graph import EDGE_RULES, ID_PREFIX, POST
+from lineage.model.graph import ID_PREFIX, POST, flow_ends
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
 from lineage.model.rows import EdgeRow
 from lineage.model.statement import Statement, parse_statement
@@ -33,9 +33,7 @@ POST_PREFIX = ID_PREFIX[POST]
 
 def edge_item(edge: EdgeRow) -> list[str]:
     """An edge row as the item its statement asserted (``[kind, src, dst]``)."""
-    if EDGE_RULES[edge.kind][2]:
-        return [edge.kind, edge.up, edge.down]
-    return [edge.kind, edge.down, edge.up]
+    return [edge.kind, *flow_ends(edge.kind, edge.up, edge.down)]
 
 
 @dataclass

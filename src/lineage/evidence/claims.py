@@ -12,7 +12,7 @@ from typing import Any
 from lineage.errors import LineageError
 from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
 from lineage.evidence.recompute import recompute_check, require_coverage
-from lineage.model.graph import DROPPED, EDGE_RULES, kind_of
+from lineage.model.graph import DROPPED, flow_ends, kind_of
 from lineage.model.predicates import ERASURE
 from lineage.model.requests import ERASURE as ERASURE_REQUEST
 from lineage.model.times import parse_time
@@ -62,8 +62,7 @@ class Flow:
         for item in disclosed:
             if item.section != "edges" or item.value[0] == DROPPED:
                 continue
-            kind, src, dst = item.value
-            upstream, downstream = (src, dst) if EDGE_RULES[kind][2] else (dst, src)
+            upstream, downstream = flow_ends(*item.value)
             self.down.setdefault(upstream, []).append(downstream)
             self.up.setdefault(downstream, []).append(upstream)
 

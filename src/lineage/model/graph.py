@@ -63,6 +63,14 @@ EDGE_RULES: dict[str, tuple[frozenset[str], frozenset[str], bool]] = {
 }
 DROPPABLE = frozenset({POST, RECORD})
 
+
+def flow_ends(kind: str, a: str, b: str) -> tuple[str, str]:
+    """The (upstream, downstream) ends of an edge ``[kind, a, b]`` as its statement
+    writes it; the swap is its own inverse, so ``[kind, *flow_ends(kind, up, down)]`` is
+    the edge as written again."""
+    return (a, b) if EDGE_RULES[kind][2] else (b, a)
+
+
 # Attributes each node kind may carry, with their JSON types.
 _STR, _INT = (str,), (int,)
 NODE_ATTRIBUTES: dict[str, dict[str, tuple[type, ...]]] = {
