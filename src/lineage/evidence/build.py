@@ -326,7 +326,13 @@ def check_bundle(
                 "notices": report.notices,
             },
             "findings": [
-                {k: f.to_json()[k] for k in ("rule", "level", "origin", "record", "shard")}
+                {
+                    "rule": f.rule,
+                    "level": f.level,
+                    "origin": f.origin,
+                    "record": f.record,
+                    "shard": f.shard,
+                }
                 for f in findings
             ],
             "text": (
