@@ -120,10 +120,11 @@ def target_receipts(ledger: Ledger, target: str, kinds: tuple[str, ...]) -> list
     """The requests of ``kinds`` about ``target`` (a ``subject:`` or ``post:`` id), each
     with its proof and the erasure that answered it."""
     answered = answered_requests(ledger.store)
+    positions = RequestPositions(ledger.store)
     found = []
     for row in ledger.store.requests_of([target]):
         if row.kind in kinds:
-            position = request_position(ledger.store, row)
+            position = positions.of(row)
             answer = answered.get((row.entry, position), answered.get((row.entry, None)))
             proof = ledger.inclusion_proof(row.entry)
             found.append(Receipt(row, proof, position, answer if row.kind == ERASURE else None))
@@ -170,16 +171,28 @@ def recorded_requests(store: Store, entry: int, body: bytes | None = None) -> li
         ) from exc
 
 
-def request_position(store: Store, row: RequestRow, body: bytes | None = None) -> int:
-    """The position of request ``row`` among those its entry records (see
-    :func:`recorded_requests`; ``body``: the entry's bytes, already proven)."""
-    for position, (kind, target, _) in enumerate(recorded_requests(store, row.entry, body)):
-        if (kind, target) == (row.kind, row.target):
-            return position
-    raise VerificationError(
-        f"entry {row.entry} records no {row.kind} request of {row.target}: the request"
-        " table was changed outside lineage; run lineage verify"
-    )
+class RequestPositions:
+    """Where each request sits among those its entry records (see
+    :func:`recorded_requests`): each entry is read, and its batch checked, once."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._entries: dict[int, dict[tuple[str, str], int]] = {}
+
+    def of(self, row: RequestRow, body: bytes | None = None) -> int:
+        """The position of request ``row`` (``body``: its entry's bytes, already proven)."""
+        found = self._entries.get(row.entry)
+        if found is None:
+            requests = recorded_requests(self.store, row.entry, body)
+            found = {(kind, target): n for n, (kind, target, _) in enumerate(requests)}
+            self._entries[row.entry] = found
+        position = found.get((row.kind, row.target))
+        if position is None:
+            raise VerificationError(
+                f"entry {row.entry} records no {row.kind} request of {row.target}: the"
+                " request table was changed outside lineage; run lineage verify"
+            )
+        return position
 
 
 def erase_author(
@@ -211,7 +224,7 @@ def erase_author(
     request = _erasure_request(ledger, log_key, found.node_id, requested_at)
     reached("erase.after-request")
     # the position is signed into the Erasure statement: read from the proven entry
-    position = request_position(ledger.store, request, ledger.proven_entry(request.entry))
+    position = RequestPositions(ledger.store).of(request, ledger.proven_entry(request.entry))
     answered = answered_requests(ledger.store)
     entry = answered.get((request.entry, position), answered.get((request.entry, None)))
     if entry is None:
@@ -257,9 +270,10 @@ def erased_subjects(store: Store) -> set[str]:
     """The subject nodes whose erasure an Erasure statement records (their keys may
     still be in the store if that erasure was interrupted: they must not be copied)."""
     answered = answered_requests(store)
+    positions = RequestPositions(store)
     return {
         row.target
         for row in table_rows(store, RequestRow)
         if row.kind == ERASURE
-        and ((row.entry, None) in answered or (row.entry, request_position(store, row)) in answered)
+        and ((row.entry, None) in answered or (row.entry, positions.of(row)) in answered)
     }
