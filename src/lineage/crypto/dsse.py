@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 
 from lineage.crypto.canonical import canonical_bytes, parse_json
+from lineage.crypto.encoding import from_b64
 from lineage.crypto.keys import PublicKey, SigningKey
 from lineage.errors import InputError
 
@@ -75,15 +75,6 @@ def sign_envelope(
     return Envelope(payload_type, payload, key.keyid, key.sign(pae(payload_type, payload)))
 
 
-def _b64(value: object, field: str) -> bytes:
-    if not isinstance(value, str):
-        raise InputError("must be a base64 string", field=field)
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InputError("is not valid base64", field=field) from exc
-
-
 def parse_envelope(text: str | bytes) -> Envelope:
     """Parse one DSSE envelope in JSON; exactly one signature is required."""
     if len(text) > MAX_ENVELOPE_BYTES:
@@ -101,7 +92,7 @@ def envelope_from_json(raw: object) -> Envelope:
     payload_type = raw.get("payloadType")
     if payload_type != INTOTO_PAYLOAD_TYPE:
         raise InputError(f"must be {INTOTO_PAYLOAD_TYPE!r}", field="payloadType")
-    payload = _b64(raw.get("payload"), "payload")
+    payload = from_b64(raw.get("payload"), "payload")
     signatures = raw.get("signatures")
     if not isinstance(signatures, list) or len(signatures) != 1:
         raise InputError("must hold exactly one signature", field="signatures")
@@ -111,7 +102,7 @@ def envelope_from_json(raw: object) -> Envelope:
     keyid = entry.get("keyid")
     if not isinstance(keyid, str) or not keyid or len(keyid) > 128:
         raise InputError("must be a non-empty string", field="signatures[0].keyid")
-    signature = _b64(entry.get("sig"), "signatures[0].sig")
+    signature = from_b64(entry.get("sig"), "signatures[0].sig")
     if len(signature) != ED25519_SIGNATURE_BYTES:
         raise InputError(
             f"an Ed25519 signature has {ED25519_SIGNATURE_BYTES} bytes, not {len(signature)}",

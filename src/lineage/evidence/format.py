@@ -3,12 +3,11 @@ JSON type, for a bundle to be readable at all."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
 from lineage.crypto.canonical import parse_json
+from lineage.crypto.encoding import from_b64
 from lineage.crypto.merkle.hasher import HASH_SIZE
 from lineage.errors import InputError
 
@@ -108,19 +107,11 @@ def _hashes(value: object, where: str) -> list[str]:
     return value
 
 
-def decode_b64(value: str, what: str) -> bytes:
-    """The bytes of a base64 member; :class:`InputError` naming ``what`` if invalid."""
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InputError(f"{what} is not valid base64") from exc
-
-
 def decode_hashes(values: list[str], what: str) -> list[bytes]:
     """The SHA-256 hashes of a proof; :class:`InputError` if too many or malformed."""
     if len(values) > MAX_PROOF_HASHES:
         raise InputError(f"{what} has more than {MAX_PROOF_HASHES} hashes")
-    hashes = [decode_b64(value, what) for value in values]
+    hashes = [from_b64(value, what) for value in values]
     if any(len(h) != HASH_SIZE for h in hashes):
         raise InputError(f"{what} holds a hash that is not {HASH_SIZE} bytes")
     return hashes

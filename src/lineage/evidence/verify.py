@@ -11,13 +11,14 @@ from typing import Any
 
 from lineage.crypto.canonical import parse_canonical
 from lineage.crypto.dsse import Envelope, parse_envelope
+from lineage.crypto.encoding import from_b64
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.hasher import leaf_hash
 from lineage.crypto.merkle.verify import verify_consistency, verify_inclusion
 from lineage.crypto.note import Checkpoint, open_checkpoint, parse_verifier_key
 from lineage.errors import LineageError
 from lineage.evidence.claims import CheckInputs, check_claim
-from lineage.evidence.format import Bundle, BundleEntry, decode_b64, decode_hashes
+from lineage.evidence.format import Bundle, BundleEntry, decode_hashes
 from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
 from lineage.ledger.projection import lineage_content, request_content
 from lineage.ledger.trust import TrustState
@@ -199,7 +200,7 @@ def _entries(bundle: Bundle, checkpoint: Checkpoint, public: PublicKey) -> dict[
 def _parse(entry: BundleEntry) -> tuple[bytes, Envelope, Statement]:
     where = f"entry {entry.index}"
     try:
-        body = decode_b64(entry.body, "the entry")
+        body = from_b64(entry.body, "entry")
         envelope = parse_envelope(body)
         if envelope.canonical() != body:
             raise NotProvenError("entry", where, "the envelope is not in RFC 8785 form")
@@ -298,7 +299,7 @@ def _policy(bundle: Bundle, statements: dict[int, Statement]) -> bytes:
     if evidence is None:
         raise NotProvenError("policy", "policy", "a check bundle carries its policy")
     try:
-        document = decode_b64(evidence.document, "policy.document")
+        document = from_b64(evidence.document, "policy.document")
     except LineageError as exc:
         raise NotProvenError("policy", "policy", str(exc)) from exc
     registration = statements.get(evidence.registration)

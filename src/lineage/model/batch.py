@@ -20,7 +20,6 @@ tree.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from typing import Any
 
 from lineage.crypto.canonical import canonical_bytes, parse_canonical, parse_json
 from lineage.crypto.dsse import Envelope, envelope_from_json
+from lineage.crypto.encoding import from_b64
 from lineage.crypto.merkle.hasher import HASH_SIZE, leaf_hash
 from lineage.crypto.merkle.verify import root_from_inclusion_proof
 from lineage.errors import BatchError, InputError, LineageError
@@ -196,10 +196,9 @@ def commitment_of(statement: Statement) -> Commitment:
     field = "predicate.batch"
     if not isinstance(raw, dict) or set(raw) != {"root", *names}:
         raise InputError(f"must be an object of root, {' and '.join(names)}", field=field)
-    root_text = raw["root"]
     try:
-        root = base64.b64decode(root_text, validate=True) if isinstance(root_text, str) else b""
-    except (binascii.Error, ValueError):
+        root = from_b64(raw["root"], f"{field}.root")
+    except InputError:
         root = b""
     if len(root) != HASH_SIZE:
         raise InputError("must be a base64 SHA-256 hash", field=f"{field}.root")
