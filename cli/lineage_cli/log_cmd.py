@@ -242,9 +242,14 @@ def proof(
         print_json(result.to_json())
         return
     stdout.print(f"entry {result.index} of {result.size}, leaf hash {b64(result.leaf_hash)}")
-    for position, value in enumerate(result.hashes):
-        stdout.print(f"  [{position}] {b64(value)}")
+    _print_hashes(result.hashes)
     stdout.print(f"against checkpoint:\n{result.checkpoint}", end="")
+
+
+def _print_hashes(hashes: list[bytes]) -> None:
+    """A proof's hashes, one a line, numbered, in base64."""
+    for position, value in enumerate(hashes):
+        stdout.print(f"  [{position}] {b64(value)}")
 
 
 @handle_errors
@@ -275,8 +280,7 @@ def consistency(
         print_json(result.to_json())
         return
     stdout.print(f"the tree of {result.old_size} entries is a prefix of {result.new_size}")
-    for position, value in enumerate(result.hashes):
-        stdout.print(f"  [{position}] {b64(value)}")
+    _print_hashes(result.hashes)
     stdout.print(f"old checkpoint:\n{result.old_checkpoint}", end="")
     stdout.print(f"new checkpoint:\n{result.new_checkpoint}", end="")
 
