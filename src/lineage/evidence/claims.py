@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lineage.errors import LineageError
-from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
+from lineage.evidence.outcome import Disclosed, ProvenEntry, claim_failure
 from lineage.evidence.recompute import recompute_check, require_coverage
 from lineage.model.graph import DROPPED, flow_ends, kind_of
 from lineage.model.predicates import ERASURE
@@ -34,10 +34,6 @@ class CheckInputs:
     size: int
 
 
-def _fail(detail: str) -> NotProvenError:
-    return NotProvenError("claim", "claim", detail)
-
-
 def check_claim(
     claim: dict[str, Any], entries: Entries, disclosed: list[Disclosed], inputs: CheckInputs
 ) -> str:
@@ -46,7 +42,7 @@ def check_claim(
     kind = claim.get("kind")
     check = _CLAIMS.get(kind) if isinstance(kind, str) else None
     if check is None:
-        raise _fail(f"unknown claim kind {str(kind)[:40]!r}")
+        raise claim_failure(f"unknown claim kind {str(kind)[:40]!r}")
     return check(claim, entries, disclosed, inputs)
 
 
@@ -76,7 +72,7 @@ class Flow:
                 seen.add(node)
                 self.visits += 1
                 if self.visits > MAX_VISITS:
-                    raise _fail(f"the claim's paths visit more than {MAX_VISITS} nodes")
+                    raise claim_failure(f"the claim's paths visit more than {MAX_VISITS} nodes")
                 queue.extend(step.get(node, []))
         return seen
 
@@ -97,9 +93,9 @@ def _path(
 ) -> str:
     post, artifact = claim.get("post"), claim.get("artifact")
     if not isinstance(post, str) or not isinstance(artifact, str):
-        raise _fail("a path claim names a post and an artifact")
+        raise claim_failure("a path claim names a post and an artifact")
     if not Flow(disclosed).reaches(post, artifact):
-        raise _fail(f"the disclosed edges do not lead from {post} to {artifact}")
+        raise claim_failure(f"the disclosed edges do not lead from {post} to {artifact}")
     return f"{post} reaches {artifact} through signed, logged edges"
 
 
@@ -108,11 +104,11 @@ def _receipts(
 ) -> str:
     target, listed = claim.get("target"), claim.get("receipts")
     if not isinstance(target, str) or not isinstance(listed, list) or not listed:
-        raise _fail("a receipts claim names a target and receipts")
+        raise claim_failure("a receipts claim names a target and receipts")
     requests = {(d.entry, d.position): d.value for d in disclosed if d.section == "requests"}
     for n, receipt in enumerate(listed):
         if not isinstance(receipt, dict) or "answeredBy" not in receipt:
-            raise _fail(f"receipt {n} is not an object with entry, position and answeredBy")
+            raise claim_failure(f"receipt {n} is not an object with entry, position and answeredBy")
         entry, position, answer = (
             receipt.get("entry"),
             receipt.get("position"),
@@ -120,20 +116,22 @@ def _receipts(
         )
         request = requests.get((entry, position)) if type(entry) is type(position) is int else None
         if request is None:
-            raise _fail(f"receipt {n}: its request is not disclosed")
+            raise claim_failure(f"receipt {n}: its request is not disclosed")
         if request[1] != target:
-            raise _fail(f"receipt {n}: the request is about another target")
+            raise claim_failure(f"receipt {n}: the request is about another target")
         if answer is None:
             continue
         erasure = entries.get(answer) if type(answer) is int else None
         if erasure is None or erasure.statement.predicate_type != ERASURE:
-            raise _fail(f"receipt {n}: entry {answer} is not an Erasure statement")
+            raise claim_failure(f"receipt {n}: entry {answer} is not an Erasure statement")
         predicate = erasure.statement.predicate
         item = predicate.get("item", position)
         if predicate.get("request") != entry or type(item) is not int or item != position:
-            raise _fail(f"receipt {n}: entry {answer} answers another request")
+            raise claim_failure(f"receipt {n}: entry {answer} answers another request")
         if request[0] != ERASURE_REQUEST:
-            raise _fail(f"receipt {n}: a {request[0]} request is not answered by an erasure")
+            raise claim_failure(
+                f"receipt {n}: a {request[0]} request is not answered by an erasure"
+            )
     answered = sum(1 for receipt in listed if receipt["answeredBy"] is not None)
     return (
         f"{len(listed)} request(s) about {target} are recorded in the log"
@@ -146,31 +144,35 @@ def _check(
 ) -> str:
     artifact, counts, findings = claim.get("artifact"), claim.get("counts"), claim.get("findings")
     if not isinstance(artifact, str) or not isinstance(counts, dict):
-        raise _fail("a check claim names an artifact and its counts")
+        raise claim_failure("a check claim names an artifact and its counts")
     try:
         kind_of(artifact)
         as_of = claim.get("asOf")
         if as_of is not None:
             parse_time(as_of, "asOf")
     except LineageError as exc:
-        raise _fail(f"the claim's artifact or asOf is malformed ({exc})") from exc
+        raise claim_failure(f"the claim's artifact or asOf is malformed ({exc})") from exc
     if any(type(counts.get(n)) is not int or counts[n] < 0 for n in _COUNTS):
-        raise _fail(f"a check claim counts {', '.join(_COUNTS)} as integers of 0 or more")
+        raise claim_failure(f"a check claim counts {', '.join(_COUNTS)} as integers of 0 or more")
     if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
-        raise _fail("a check claim lists its findings as objects")
+        raise claim_failure("a check claim lists its findings as objects")
     if claim.get("passed") is not (counts["violations"] == 0):
-        raise _fail("passed must be true exactly when there are no violations")
+        raise claim_failure("passed must be true exactly when there are no violations")
     flow = Flow(disclosed)
     upstream = flow.upstream_of(artifact)
     for n, finding in enumerate(findings):
         origin, record = finding.get("origin"), finding.get("record")
         if not isinstance(record, str):
-            raise _fail(f"finding {n} names no record")
+            raise claim_failure(f"finding {n} names no record")
         shown = origin is not None or finding.get("rule") == UNKNOWN_ORIGIN
         if origin is not None and (not isinstance(origin, str) or not flow.reaches(origin, record)):
-            raise _fail(f"finding {n}: the disclosed edges do not lead from {origin} to {record}")
+            raise claim_failure(
+                f"finding {n}: the disclosed edges do not lead from {origin} to {record}"
+            )
         if shown and record not in upstream:
-            raise _fail(f"finding {n}: the disclosed edges do not lead from {record} to {artifact}")
+            raise claim_failure(
+                f"finding {n}: the disclosed edges do not lead from {record} to {artifact}"
+            )
     policy = claim.get("policy") or {}
     against = f"{policy.get('id')} {policy.get('version')}"
     as_of = f" as of {claim['asOf']}" if claim.get("asOf") is not None else ""
@@ -183,7 +185,7 @@ def _check(
     require_coverage(entries, inputs.batches, inputs.size)
     posts = sum(1 for node in upstream if node.startswith("post:"))
     if posts != counts["posts"]:
-        raise _fail(
+        raise claim_failure(
             f"{posts} posts reach {artifact} in the bundle, the claim counts {counts['posts']}"
         )
     recompute_check(claim, entries, disclosed, inputs.document, inputs.batches, inputs.size)

@@ -33,3 +33,8 @@ class NotProvenError(Exception):
     def __init__(self, kind: str, where: str, detail: str) -> None:
         self.kind, self.where, self.detail = kind, where, detail
         super().__init__(f"NOT PROVEN: {kind} at {where}: {detail}")
+
+
+def claim_failure(detail: str) -> NotProvenError:
+    """The failure of a claim (class ``claim``, at ``claim``)."""
+    return NotProvenError("claim", "claim", detail)

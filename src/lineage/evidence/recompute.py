@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lineage.errors import LineageError
-from lineage.evidence.outcome import Disclosed, NotProvenError, ProvenEntry
+from lineage.evidence.outcome import Disclosed, ProvenEntry, claim_failure
 from lineage.ledger.projection import project
 from lineage.model.batch import is_v2
 from lineage.model.graph import DERIVED_FROM
@@ -30,19 +30,17 @@ MAX_DERIVATION_DEPTH = 1000
 derive a record through a handful of steps; the ancestry index grows with the square)."""
 
 
-def _fail(detail: str) -> NotProvenError:
-    return NotProvenError("claim", "claim", detail)
-
-
 def require_coverage(entries: dict[int, ProvenEntry], batches: dict[int, bytes], size: int) -> None:
     """Raise :class:`NotProvenError` unless a complete bundle carries every entry below
     ``size`` and the full batch of each of its batch statements."""
     missing = next((index for index in range(size) if index not in entries), None)
     if missing is not None:
-        raise _fail(f"a complete check bundle carries every entry: entry {missing} is missing")
+        raise claim_failure(
+            f"a complete check bundle carries every entry: entry {missing} is missing"
+        )
     unbatched = [i for i, e in entries.items() if is_v2(e.statement) and i not in batches]
     if unbatched:
-        raise _fail(f"a complete check bundle carries the batch of entry {min(unbatched)}")
+        raise claim_failure(f"a complete check bundle carries the batch of entry {min(unbatched)}")
 
 
 def recompute_check(
@@ -56,11 +54,11 @@ def recompute_check(
     """Raise :class:`NotProvenError` unless the policy, evaluated again over the bundle's
     entries and batches, gives the claim's counts and findings."""
     if document is None:
-        raise _fail("a complete check bundle carries its policy document")
+        raise claim_failure("a complete check bundle carries its policy document")
     require_coverage(entries, batches, size)
     depth = deepest_derivation(disclosed)
     if depth > MAX_DERIVATION_DEPTH:
-        raise _fail(
+        raise claim_failure(
             f"a record derives through {depth} records (more than {MAX_DERIVATION_DEPTH}):"
             " too deep to evaluate again"
         )
@@ -78,16 +76,18 @@ def recompute_check(
             finally:
                 store.close()
     except LineageError as exc:
-        raise _fail(f"the policy cannot be evaluated again over the bundle: {exc}") from exc
+        raise claim_failure(f"the policy cannot be evaluated again over the bundle: {exc}") from exc
     counts = claim.get("counts", {})
     found = {"origins": report.origins, "violations": report.violations, "notices": report.notices}
     for name, value in found.items():
         if counts.get(name) != value:
-            raise _fail(f"evaluated again, the policy gives {value} {name}, not {counts.get(name)}")
+            raise claim_failure(
+                f"evaluated again, the policy gives {value} {name}, not {counts.get(name)}"
+            )
     listed = sorted(_key(f.to_json()) for f in [*report.findings, *report.notice_findings])
     claimed = sorted(_key(f) for f in claim.get("findings", []))
     if listed != claimed:
-        raise _fail("evaluated again, the policy gives other findings than the claim lists")
+        raise claim_failure("evaluated again, the policy gives other findings than the claim lists")
 
 
 def deepest_derivation(disclosed: list[Disclosed]) -> int:
@@ -122,7 +122,7 @@ def _replay(store: Any, entries: dict[int, ProvenEntry], batches: dict[int, byte
         for index, entry in entries.items():
             items = batches.get(index)
             if is_v2(entry.statement) and items is None:
-                raise _fail(f"a complete check bundle carries the batch of entry {index}")
+                raise claim_failure(f"a complete check bundle carries the batch of entry {index}")
             project(index, entry.keyid, entry.statement, graph, items)
             if graph.size() >= _ROWS_PER_WRITE:
                 session.add_graph(graph)

@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, cast
 
 from lineage.crypto.merkle.nodes import NodeId
+from lineage.errors import StoreError
 from lineage.model.identity import IdentityStore
 from lineage.model.rows import (
     DropRow,
@@ -326,3 +327,14 @@ _TABLE_OF: dict[type[ProjectionRow], str] = {
 def table_rows(store: Store, row_type: type[R]) -> Iterator[R]:
     """Every row of the projection table of ``row_type``, in key order, typed."""
     return cast(Iterator[R], store.iter_rows(_TABLE_OF[row_type]))
+
+
+def stored_items(value: object) -> bytes:
+    """A batch's stored items as bytes, whichever backend held them: text written from
+    outside lineage is read as its UTF-8 bytes (for verify to report); any other type is
+    a :class:`StoreError` (a number is not turned into that many zero bytes)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode(errors="replace")
+    raise StoreError(f"a batch's items are stored as a {type(value).__name__}, not bytes")

@@ -28,7 +28,7 @@ from lineage.errors import ConfigurationError, InputError, StoreError, StoreUnav
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import parse_time
-from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable
+from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable, stored_items
 from lineage.store.neo4j import graph
 from lineage.store.neo4j._cypher import NEVER, Run, in_chunks, pages
 from lineage.store.neo4j.graph import Neo4jGraph
@@ -134,16 +134,6 @@ def _signer_from_row(row: list[Any], bound: int) -> Signer:
         registered_in=row[7],
         revoked_in=None if revoked_later else row[8],
     )
-
-
-def _items_bytes(value: object) -> bytes:
-    """A stored ``items`` property as bytes (a string set from outside lineage is read as
-    its UTF-8 bytes, for verify to report)."""
-    if isinstance(value, bytes | bytearray):
-        return bytes(value)
-    if isinstance(value, str):
-        return value.encode()
-    raise StoreError(f"an entry's items property is a {type(value).__name__}, not bytes")
 
 
 def _rows(result: neo4j.Result) -> list[list[Any]]:
@@ -443,13 +433,13 @@ class Neo4jStore(_LogReads, Neo4jGraph):
     def batch(self, index: int) -> bytes | None:
         """The batch items stored beside entry ``index`` (None for an entry without)."""
         rows = self._run(_BATCH, {"idx": index, "bound": self._bound()})
-        return _items_bytes(rows[0][0]) if rows and rows[0][0] is not None else None
+        return stored_items(rows[0][0]) if rows and rows[0][0] is not None else None
 
     def iter_batches(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
         """(entry index, batch items) of every entry that has them, in index order."""
         rows = pages(self._run, _BATCHES_PAGE, start - 1, _BATCHES_PER_PAGE, bound=self._bound())
         for idx, items in rows:
-            yield idx, _items_bytes(items)
+            yield idx, stored_items(items)
 
     def find_leaf(self, leaf_hash: bytes) -> int | None:
         """The index of the entry with this leaf hash, or None if it is not in the log."""

@@ -15,7 +15,7 @@ from lineage.errors import ConfigurationError, InputError, NodeConflictError, St
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import format_time, parse_time
-from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable
+from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable, stored_items
 from lineage.store.sqlite import graph
 from lineage.store.sqlite._chunks import rows_in
 from lineage.store.sqlite.ancestry import AncestryTable
@@ -34,16 +34,6 @@ CACHE_KIB = 32 * 1024
 def _writable(path: Path) -> bool:
     """Whether lineage may write this database (and the files SQLite keeps beside it)."""
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
-
-
-def _items_bytes(value: object) -> bytes:
-    """A stored ``items`` value as bytes (text written from outside lineage is read as its
-    UTF-8 bytes, for verify to report); a number is refused, not turned into zeros."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    if isinstance(value, str):
-        return value.encode(errors="replace")
-    raise StoreError(f"a batch's items are stored as a {type(value).__name__}, not bytes")
 
 
 def path_from_url(url: str) -> Path:
@@ -388,7 +378,7 @@ class SqliteStore(_LogReads, SqliteGraph):
         if not self._has_batches:
             return None
         row = self._db.execute("SELECT items FROM batches WHERE entry = ?", (index,)).fetchone()
-        return _items_bytes(row[0]) if row else None
+        return stored_items(row[0]) if row else None
 
     def iter_batches(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
         """(entry index, batch items) of every entry that has them, in index order."""
@@ -400,7 +390,7 @@ class SqliteStore(_LogReads, SqliteGraph):
             )
             while rows := cursor.fetchmany(64):
                 for entry, items in rows:
-                    yield entry, _items_bytes(items)
+                    yield entry, stored_items(items)
 
     def find_leaf(self, leaf_hash: bytes) -> int | None:
         """The index of the entry with this leaf hash, or None if it is not in the log."""
