@@ -20,6 +20,7 @@ import pytest
 from support.graph_fixtures import ingest_hand_built_pipeline
 from support.ledgers import LedgerEnv, ledger_env
 from support.stores import STORES, fresh_store_url
+from support.witnesses import WitnessPool, witness_pool
 
 
 @pytest.fixture(params=STORES)
@@ -51,3 +52,10 @@ def graph(env: LedgerEnv) -> LedgerEnv:
     """The hand-built pipeline (5 posts, 3 authors, 2 shards, 2 datasets, 3 models), on
     each store."""
     return ingest_hand_built_pipeline(env)
+
+
+@pytest.fixture(scope="session")
+def witnesses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessPool]:
+    """Two real witnesses (litewitness) on loopback, shared by the session: each test
+    registers its own log (a fresh key, so a fresh origin) with them."""
+    yield from witness_pool(tmp_path_factory.mktemp("witness-pool"))

@@ -20,13 +20,16 @@ from lineage_cli.common import (
     EXIT_USAGE,
     DbOption,
     JsonOption,
+    QuorumOption,
     SinceOption,
+    WitnessOption,
     fail,
     handle_errors,
     open_ledger,
     print_json,
     read_text_option,
     stdout,
+    witness_policy,
     write_file_whole,
 )
 
@@ -85,9 +88,13 @@ def verify_bundle_cmd(
         ),
     ] = None,
     since: SinceOption = None,
+    witness: WitnessOption = None,
+    quorum: QuorumOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Check an evidence bundle offline: exit 0 proven, 1 not proven, 2 unreadable."""
+    """Check an evidence bundle offline: exit 0 proven, 1 not proven, 2 unreadable.
+    With --witness, its checkpoint counts only with the witnesses' cosignatures."""
+    policy = witness_policy(witness, quorum)
     kept = read_text_option(since, "--since", MAX_NOTE_BYTES) if since else None
     try:
         with bundle_file.open("rb") as handle:
@@ -98,7 +105,7 @@ def verify_bundle_cmd(
         parsed = read_bundle(data)
     except InputError as exc:
         raise fail(f"{bundle_file}: unreadable: {exc}", EXIT_USAGE) from None
-    result = verify_bundle(parsed, log_key, kept)
+    result = verify_bundle(parsed, log_key, kept, policy)
     if json_out:
         print_json(result.to_json())
     else:

@@ -8,7 +8,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
@@ -27,10 +27,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from lineage.crypto.cosignature import WitnessPolicy
 from lineage.crypto.keys import KeyDirectory, PublicKey
 from lineage.crypto.note import parse_verifier_key
 from lineage.errors import InputError, LineageError, OutOfRangeError, VerificationError
 from lineage.ledger.log import Ledger
+from lineage.ledger.witnesses import Witness
 from lineage.model.graph import KIND_OF_PREFIX
 from lineage.model.rows import NodeRow
 from lineage.query.plan import Plan
@@ -397,3 +399,40 @@ SinceOption = Annotated[
         metavar="CHECKPOINT_FILE",
     ),
 ]
+
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A witness's verifier key (NAME+HASH+BASE64, cosignature/v1); repeatable.",
+        metavar="VKEY",
+        show_default=False,
+    ),
+]
+QuorumOption = Annotated[
+    int | None,
+    typer.Option(
+        "--quorum",
+        help="How many of the --witness keys must have cosigned the checkpoint"
+        " [default: all of them].",
+        min=0,
+        max=64,
+        metavar="N",
+        show_default=False,
+    ),
+]
+
+
+def witness_policy(witnesses: list[str] | None, quorum: int | None) -> WitnessPolicy | None:
+    """The policy ``--witness``/``--quorum`` ask for, if any."""
+    return WitnessPolicy.of(list(witnesses or []), quorum)
+
+
+def report_witnesses(states: Iterable[Witness]) -> None:
+    """One line on stderr for each witness that did not cosign the new checkpoint (the
+    append stands; lineage witness sync tries again)."""
+    for witness in states:
+        if witness.status != "cosigned":
+            typer.echo(
+                f"warning: witness {witness.name}: {witness.status}: {witness.error}", err=True
+            )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -19,6 +20,7 @@ from lineage.ingest.jsonl import non_empty, read_envelopes
 from lineage.ingest.statements import sign_statement_file
 from lineage.ledger.log import AppendResult, Ledger, checkpoint_of
 from lineage.ledger.verify import verify_ledger
+from lineage.ledger.witnesses import cosigned_note
 from lineage.model.batch import envelope_line
 from lineage_cli.common import (
     EXIT_FAILED,
@@ -26,14 +28,18 @@ from lineage_cli.common import (
     DbOption,
     JsonOption,
     KeysDirOption,
+    QuorumOption,
+    WitnessOption,
     handle_errors,
     key_directory,
     open_ledger,
     print_json,
     progress_bar,
     read_text_option,
+    report_witnesses,
     stdout,
     verifier_key_option,
+    witness_policy,
 )
 
 
@@ -126,6 +132,7 @@ def append(
         "duplicates": result.duplicates,
         "size": result.size,
         "checkpoint": result.checkpoint,
+        "witnesses": [w.to_json() for w in result.witnesses],
     }
     if json_out:
         print_json(summary)
@@ -134,6 +141,7 @@ def append(
         f"appended {result.added} entries ({result.duplicates} already present);"
         f" log size {result.size}"
     )
+    report_witnesses(result.witnesses)
 
 
 def _append_stream(
@@ -174,10 +182,14 @@ def verify(
             " the log key (needed once by a ledger written before seals).",
         ),
     ] = False,
+    witness: WitnessOption = None,
+    quorum: QuorumOption = None,
     keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Re-derive and check everything: signatures, authorisations, tree, checkpoints."""
+    """Re-derive and check everything: signatures, authorisations, tree, checkpoints
+    (and, with --witness, the latest checkpoint's cosignatures)."""
+    policy = witness_policy(witness, quorum)
     pinned = verifier_key_option(log_key, "--log-key") if log_key else None
     since_note = read_text_option(since, "--since", MAX_NOTE_BYTES) if since else None
     with (
@@ -186,7 +198,11 @@ def verify(
     ):
         signing_key = ledger.load_log_key(key_directory(keys_dir, db)) if seal else None
         report = verify_ledger(
-            ledger.store, pinned_key=pinned, since_note=since_note, progress=tick
+            ledger.store,
+            pinned_key=pinned,
+            since_note=since_note,
+            witness_policy=policy,
+            progress=tick,
         )
         sealed = False
         if signing_key is not None and report.ok:
@@ -200,6 +216,9 @@ def verify(
             f" nodes, {report.checkpoints_checked} checkpoints; root"
             f" {b64(report.root)} at size {report.size}"
         )
+        if report.cosignatures is not None:
+            names = ", ".join(c.witness for c in report.cosignatures) or "none needed"
+            stdout.print(f"witnessed: {len(report.cosignatures)} cosignature(s) ({names})")
         if sealed:
             stdout.print(
                 f"sealed the signer registry ({len(report.registry)} keys) at size {report.size}"
@@ -232,14 +251,28 @@ _SizeOption = Annotated[
 def proof(
     entry: Annotated[int, typer.Argument(help="Entry index.", metavar="ENTRY")],
     size: _SizeOption = None,
+    witness: WitnessOption = None,
+    quorum: QuorumOption = None,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Inclusion proof of an entry against a signed checkpoint (hashes in base64)."""
+    """Inclusion proof of an entry against a signed checkpoint (hashes in base64), the
+    checkpoint with the witness cosignatures kept for it; with --witness, exits 1 unless
+    enough of them are valid."""
+    policy = witness_policy(witness, quorum)
     with open_ledger(db, read_only=True) as ledger:
         result = ledger.inclusion_proof(entry, size)
+        result = replace(
+            result, checkpoint=cosigned_note(ledger.store, result.size, result.checkpoint)
+        )
+    counted = policy.check(result.checkpoint) if policy is not None else None
     if json_out:
-        print_json(result.to_json())
+        out = result.to_json()
+        if counted is not None:
+            out["cosignatures"] = [
+                {"witness": c.witness, "timestamp": c.timestamp} for c in counted
+            ]
+        print_json(out)
         return
     stdout.print(f"entry {result.index} of {result.size}, leaf hash {b64(result.leaf_hash)}")
     _print_hashes(result.hashes)
@@ -350,7 +383,8 @@ def checkpoint(
         ),
     ] = False,
 ) -> None:
-    """Print the latest signed checkpoint exactly as a third party would store it."""
+    """Print the latest signed checkpoint exactly as a third party would store it, with
+    the witness cosignatures kept for it."""
     if sum((size is not None, list_sizes, show_key)) > 1:
         raise InputError("give at most one of --size, --list and --verifier-key")
     with open_ledger(db, read_only=True) as ledger:
@@ -365,9 +399,12 @@ def checkpoint(
                 typer.echo(key)
             return
         note = ledger.store.checkpoint_at(size) if size is not None else ledger.latest_checkpoint()
-    if note is None:
-        raise InputError(f"no checkpoint at size {size}" if size is not None else "no checkpoint")
-    parsed = checkpoint_of(note)
+        if note is None:
+            raise InputError(
+                f"no checkpoint at size {size}" if size is not None else "no checkpoint"
+            )
+        parsed = checkpoint_of(note)
+        note = cosigned_note(ledger.store, parsed.size, note)
     if not json_out:
         sys.stdout.write(note)
         return

@@ -19,6 +19,7 @@ BELOW: dict[str, set[str]] = {
     "query": {"foundation", "crypto", "model", "store", "ledger"},
     "policy": {"foundation", "crypto", "model", "store", "ledger", "query"},
     "evidence": {"foundation", "crypto", "model", "store", "ledger", "query", "policy"},
+    "transparency": {"foundation", "crypto", "model", "store", "ledger"},
     "demo": {"foundation", "crypto", "model", "store", "ledger", "ingest", "query", "policy"},
 }
 BELOW["api"] = set(BELOW) - {"api"}

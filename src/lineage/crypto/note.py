@@ -47,22 +47,21 @@ def sign_note(text: str, name: str, key: SigningKey) -> str:
     if not text.endswith("\n"):
         raise ValueError("note text must end with a newline")
     signature = note_key_hash(name, key.public) + key.sign(text.encode())
-    return f"{text}\n{SIGNATURE_PREFIX}{name} {base64.b64encode(signature).decode()}\n"
+    return f"{text}\n{signature_line(name, signature)}"
 
 
-def open_note(note: str, name: str, public: PublicKey) -> str:
-    """Return the text of ``note`` after verifying its signature by (name, public)."""
+def split_note(note: str) -> tuple[str, list[tuple[str, bytes]]]:
+    """The text of ``note`` (ending in a newline) and its signature lines as (key name,
+    key hash || signature), unverified; raise CheckpointError if it is not a signed note."""
     if len(note.encode()) > MAX_NOTE_BYTES:
         raise CheckpointError("note is too large")
     if any(ord(c) < 0x20 and c != "\n" for c in note):
         raise CheckpointError("note contains control characters")
-    text, sep, signatures = note.rpartition("\n\n")
-    if not sep or not signatures.endswith("\n"):
+    text, sep, block = note.rpartition("\n\n")
+    if not sep or not block.endswith("\n"):
         raise CheckpointError("note has no signature block")
-    text += "\n"
-    wanted = note_key_hash(name, public)
-    found = False
-    for line in signatures[:-1].split("\n"):
+    signatures: list[tuple[str, bytes]] = []
+    for line in block[:-1].split("\n"):
         if not line.startswith(SIGNATURE_PREFIX):
             raise CheckpointError("malformed signature line in note")
         signer, _, encoded = line[len(SIGNATURE_PREFIX) :].rpartition(" ")
@@ -70,6 +69,23 @@ def open_note(note: str, name: str, public: PublicKey) -> str:
             blob = base64.b64decode(encoded, validate=True)
         except binascii.Error as exc:
             raise CheckpointError("signature line is not base64") from exc
+        if not signer or len(blob) < 4:
+            raise CheckpointError("malformed signature line in note")
+        signatures.append((signer, blob))
+    return text + "\n", signatures
+
+
+def signature_line(name: str, blob: bytes) -> str:
+    """One note signature line (with its newline): ``— name base64(blob)``."""
+    return f"{SIGNATURE_PREFIX}{name} {base64.b64encode(blob).decode()}\n"
+
+
+def open_note(note: str, name: str, public: PublicKey) -> str:
+    """Return the text of ``note`` after verifying its signature by (name, public)."""
+    text, signatures = split_note(note)
+    wanted = note_key_hash(name, public)
+    found = False
+    for signer, blob in signatures:
         if signer != name or blob[:4] != wanted:
             continue
         found = True

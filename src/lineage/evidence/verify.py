@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lineage.crypto.canonical import parse_canonical
+from lineage.crypto.cosignature import Cosignature, WitnessPolicy
 from lineage.crypto.dsse import Envelope, parse_envelope
 from lineage.crypto.encoding import from_b64
 from lineage.crypto.keys import PublicKey
@@ -51,6 +52,8 @@ class BundleResult:
     """What was proven, in the verifier's own words (never the bundle's ``text``)."""
     consistent_with: int | None = None
     notes: list[str] = field(default_factory=list)
+    cosignatures: list[Cosignature] | None = None
+    """The witness cosignatures counted, when a witness policy was given."""
 
     @property
     def proven(self) -> bool:
@@ -77,29 +80,48 @@ class BundleResult:
             log_key="pinned" if self.log_key_pinned else "from the bundle",
             consistent_with=self.consistent_with,
         )
+        if self.cosignatures is not None:
+            out["cosignatures"] = [
+                {"witness": c.witness, "timestamp": c.timestamp} for c in self.cosignatures
+            ]
         return out
 
 
 def verify_bundle(
-    bundle: Bundle, log_key: str | None = None, kept: str | None = None
+    bundle: Bundle,
+    log_key: str | None = None,
+    kept: str | None = None,
+    witnesses: WitnessPolicy | None = None,
 ) -> BundleResult:
     """Check ``bundle`` (against the verifier key ``log_key`` and the checkpoint note
-    ``kept``, when the recipient holds them)."""
+    ``kept``, when the recipient holds them; with ``witnesses``, its checkpoint counts
+    only with the cosignatures that policy asks for)."""
     result = BundleResult(bundle.claim, log_key_pinned=log_key is not None)
     try:
-        _check(bundle, log_key, kept, result)
+        _check(bundle, log_key, kept, witnesses, result)
     except NotProvenError as failure:
         result.failure = failure
     return result
 
 
-def _check(bundle: Bundle, log_key: str | None, kept: str | None, result: BundleResult) -> None:
+def _check(
+    bundle: Bundle,
+    log_key: str | None,
+    kept: str | None,
+    witnesses: WitnessPolicy | None,
+    result: BundleResult,
+) -> None:
     if log_key is not None and log_key.strip() != bundle.verifier_key:
         raise NotProvenError(
             "verifier-key", "log", "the bundle's verifier key is not the one given"
         )
     checkpoint, public = _checkpoint(bundle)
     result.checkpoint = checkpoint
+    if witnesses is not None:
+        try:
+            result.cosignatures = witnesses.check(bundle.checkpoint)
+        except LineageError as exc:
+            raise NotProvenError("witness", "log", str(exc)) from exc
     result.consistent_with = _consistency(bundle, checkpoint, public, kept)
     entries = _entries(bundle, checkpoint, public)
     result.entries = len(entries)

@@ -34,6 +34,7 @@ from lineage.ledger.evidence import BatchItem, ConsistencyProof, InclusionProof,
 from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, seal
 from lineage.ledger.trust import TrustState
 from lineage.ledger.verify import VerifyReport
+from lineage.ledger.witnesses import WITNESSES_META, Witness, sync_witnesses
 from lineage.model.batch import (
     BatchEnvelope,
     artifact_subjects,
@@ -65,6 +66,8 @@ class AppendResult:
     duplicates: int
     size: int
     checkpoint: str | None
+    witnesses: tuple[Witness, ...] = ()
+    """Each registered witness's state after it was sent the new checkpoint."""
 
 
 class Ledger:
@@ -247,7 +250,9 @@ class Ledger:
                 session.add_checkpoint(tree.size, note)
                 sealed = seal(self.origin, tree.size, trust.signers.values(), log_key)
                 session.put_meta(SEAL_META, sealed)
-        return AppendResult(added, duplicates, tree.size, note)
+            witnessed = bool(session.meta_value(WITNESSES_META))
+        states = tuple(sync_witnesses(self.store)) if added and witnessed else ()
+        return AppendResult(added, duplicates, tree.size, note, states)
 
     def _sealed_registry(self, session: AppendSession, size: int) -> TrustState:
         """The signer registry as the log key sealed it at this size;

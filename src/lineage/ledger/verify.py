@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from lineage.crypto.batchverify import SignedMessage, first_invalid
+from lineage.crypto.cosignature import Cosignature, WitnessPolicy
 from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.encoding import b64
 from lineage.crypto.keys import PublicKey
@@ -38,6 +39,7 @@ from lineage.ledger.expected import LABELS, ExpectedProjection, compare
 from lineage.ledger.projection import project
 from lineage.ledger.seal import SEAL_META, check_seal, sealed_size
 from lineage.ledger.trust import TrustState, is_key_statement
+from lineage.ledger.witnesses import cosigned_note
 from lineage.model.batch import is_v2
 from lineage.model.graph import SUBJECT
 from lineage.model.identity import subject_node_id
@@ -89,6 +91,8 @@ class ProblemKind(StrEnum):
     """The checkpoint the auditor kept is malformed or not signed by the log key."""
     NOT_EXTENDED = "not-extended"
     """The log does not extend the checkpoint the auditor kept."""
+    WITNESS = "witness"
+    """The latest checkpoint lacks the cosignatures the witness policy asks for."""
     BATCH = "batch"
     """Batch items that do not match what their Lineage/v2 statement commits to."""
     KEY_TABLES = "key-tables"
@@ -125,6 +129,8 @@ class VerifyReport:
     truncated: bool = False
     registry: tuple[Signer, ...] = ()
     sealed: bool = False
+    cosignatures: list[Cosignature] | None = None
+    """The cosignatures counted, when a witness policy was given."""
 
     @property
     def ok(self) -> bool:
@@ -155,6 +161,9 @@ class VerifyReport:
             "problems": [p.to_json() for p in self.problems],
             "problems_truncated": self.truncated,
             "registry_sealed": self.sealed,
+            "cosignatures": None
+            if self.cosignatures is None
+            else [{"witness": c.witness, "timestamp": c.timestamp} for c in self.cosignatures],
         }
 
 
@@ -249,12 +258,14 @@ def verify_ledger(
     *,
     pinned_key: PublicKey | None = None,
     since_note: str | None = None,
+    witness_policy: WitnessPolicy | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """Re-derive everything in ``store``'s ledger and report every discrepancy.
 
     ``pinned_key``: the log key the auditor expects; ``since_note``: a checkpoint the
-    auditor kept, which the log must extend; ``progress`` is called with the number of
+    auditor kept, which the log must extend; ``witness_policy``: the cosignatures the
+    latest checkpoint must carry (as kept beside it); ``progress`` is called with the number of
     entries checked, as they are.
     """
     report = VerifyReport()
@@ -289,11 +300,24 @@ def verify_ledger(
             _check_key_tables(store, report)
             if since_note is not None:
                 _check_since(store, report, origin, log_key, since_note)
+            if witness_policy is not None:
+                _check_witnessed(store, report, witness_policy)
     except StoreUnavailableError:
         raise  # nothing can be concluded about the ledger: not a verification result
     except StoreError as exc:
         report.problem(K.STORE_UNREADABLE, f"store unreadable: {exc}")
     return report
+
+
+def _check_witnessed(store: Store, report: VerifyReport, policy: WitnessPolicy) -> None:
+    latest = store.latest_checkpoint()
+    if latest is None:
+        return
+    size, note = latest
+    try:
+        report.cosignatures = policy.check(cosigned_note(store, size, note))
+    except LineageError as exc:
+        report.problem(K.WITNESS, f"checkpoint of size {size}: {exc}")
 
 
 def _check_entries(

@@ -43,6 +43,10 @@ class CompactRange:
             created.append(((level, (self.size >> level) - 1), merged))
         return created
 
+    def border(self) -> list[bytes]:
+        """The hashes of the complete subtrees covering the leaves, left to right."""
+        return list(self._hashes)
+
     def root(self) -> bytes:
         """The RFC 9162 root hash of the leaves appended so far."""
         if not self._hashes:

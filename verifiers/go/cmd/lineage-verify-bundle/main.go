@@ -1,7 +1,7 @@
 // Command lineage-verify-bundle checks a lineage evidence bundle (docs/bundle.md)
 // with code that shares nothing with lineage.
 //
-// Usage: lineage-verify-bundle [--log-key VERIFIER_KEY] [--since CHECKPOINT_FILE] BUNDLE.json
+// Usage: lineage-verify-bundle [--log-key VERIFIER_KEY] [--since CHECKPOINT_FILE] [--witness VERIFIER_KEY]... [--quorum N] BUNDLE.json
 //
 // Exit status: 0 proven, 1 not proven (first line "NOT PROVEN: <class> at <where>:
 // <detail>"), 2 unreadable input or usage error.
@@ -24,7 +24,7 @@ const (
 	exitUnreadable = 2
 
 	maxBundleBytes = 256 << 20
-	usage          = "usage: lineage-verify-bundle [--log-key VERIFIER_KEY] [--since CHECKPOINT_FILE] BUNDLE.json"
+	usage          = "usage: lineage-verify-bundle [--log-key VERIFIER_KEY] [--since CHECKPOINT_FILE] [--witness VERIFIER_KEY]... [--quorum N] BUNDLE.json"
 )
 
 func main() {
@@ -37,6 +37,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags.SetOutput(io.Discard)
 	logKey := flags.String("log-key", "", "the log's signed-note verifier key, as you hold it")
 	since := flags.String("since", "", "a checkpoint of the log you hold, which the bundle's must extend")
+	var witnessKeys witnessFlag
+	flags.Var(&witnessKeys, "witness", "a witness's cosignature/v1 verifier key you trust (repeatable)")
+	quorum := flags.Int("quorum", -1, "the cosignatures the checkpoint needs (default: the number of --witness)")
 	if err := flags.Parse(args); err != nil || flags.NArg() != 1 {
 		if err != nil {
 			fmt.Fprintf(stderr, "lineage-verify-bundle: %v\n", err)
@@ -45,6 +48,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUnreadable
 	}
 	opts := bundle.Options{LogKey: strings.TrimSpace(*logKey)}
+	names := map[string]bool{}
+	for _, vkey := range witnessKeys {
+		w, err := bundle.ParseWitnessKey(strings.TrimSpace(vkey))
+		if err != nil {
+			fmt.Fprintf(stderr, "lineage-verify-bundle: --witness %q: %v\n", vkey, err)
+			return exitUnreadable
+		}
+		if names[w.Name] {
+			fmt.Fprintf(stderr, "lineage-verify-bundle: --witness: two keys named %q\n", w.Name)
+			return exitUnreadable
+		}
+		names[w.Name] = true
+		opts.Witnesses = append(opts.Witnesses, w)
+	}
+	opts.Quorum = *quorum
+	if opts.Quorum < 0 {
+		opts.Quorum = len(opts.Witnesses)
+	}
+	if opts.Quorum > len(opts.Witnesses) {
+		fmt.Fprintf(stderr, "lineage-verify-bundle: --quorum %d is more than the %d --witness keys given\n", opts.Quorum, len(opts.Witnesses))
+		return exitUnreadable
+	}
 	if *since != "" {
 		data, err := readFile(*since, bundle.MaxCheckpointBytes)
 		if err != nil {
@@ -74,6 +99,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	report(stdout, result)
 	return exitProven
 }
+
+// witnessFlag is the repeatable --witness flag.
+type witnessFlag []string
+
+func (w *witnessFlag) String() string     { return strings.Join(*w, " ") }
+func (w *witnessFlag) Set(s string) error { *w = append(*w, s); return nil }
 
 // readFile reads a whole file of at most limit bytes.
 func readFile(name string, limit int64) ([]byte, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 
 	"lineage.local/verifiers/go/internal/bundle"
 )
@@ -14,6 +15,18 @@ func report(w io.Writer, r *bundle.Result) {
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintf(w, "checkpoint: %q, size %d, root %s\n", r.Origin, r.Size, r.Root)
+	if r.Witnesses > 0 {
+		line := fmt.Sprintf("witnesses: %d of the %d given cosigned the checkpoint (quorum %d)", len(r.Cosigned), r.Witnesses, r.Quorum)
+		for i, name := range r.Cosigned {
+			if i == 0 {
+				line += ": "
+			} else {
+				line += ", "
+			}
+			line += strconv.Quote(name)
+		}
+		fmt.Fprintln(w, line)
+	}
 	if r.OlderSize != nil {
 		fmt.Fprintf(w, "consistency: proven from the checkpoint of size %d\n", *r.OlderSize)
 	}

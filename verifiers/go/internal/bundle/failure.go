@@ -6,6 +6,7 @@ import "fmt"
 const (
 	ClassVerifierKey   = "verifier-key"
 	ClassCheckpoint    = "checkpoint"
+	ClassWitness       = "witness" // only with witnesses given (Options.Witnesses)
 	ClassConsistency   = "consistency"
 	ClassEntry         = "entry"
 	ClassAuthorisation = "authorisation"

@@ -10,6 +10,10 @@ import (
 type Options struct {
 	LogKey string // the log's verifier key the recipient holds ("" if none)
 	Since  []byte // an older checkpoint the recipient holds (nil if none)
+	// Witnesses are the cosigners the recipient trusts (distinct names); the
+	// checkpoint needs valid cosignatures of Quorum of them (check 2b).
+	Witnesses []*Witness
+	Quorum    int
 }
 
 // Result is what a proven bundle proves.
@@ -19,8 +23,11 @@ type Result struct {
 	Size      uint64
 	Root      string // base64
 	LogKey    string
-	KeyPinned bool    // the key was given with --log-key, not only taken from the bundle
-	OlderSize *uint64 // the size of the older checkpoint proven consistent, if any
+	KeyPinned bool     // the key was given with --log-key, not only taken from the bundle
+	OlderSize *uint64  // the size of the older checkpoint proven consistent, if any
+	Cosigned  []string // the witnesses whose cosignatures were counted (with Options.Witnesses)
+	Witnesses int      // the witnesses given
+	Quorum    int      // the cosignatures required
 	Entries   int
 	Items     int   // the elements of "items"
 	ItemsOf   Tally // what they disclose
@@ -37,6 +44,10 @@ func Verify(b *Bundle, opts Options) (*Result, *Failure) {
 		return nil, f
 	}
 	cp, f := checkCheckpoint(b, key) // 2
+	if f != nil {
+		return nil, f
+	}
+	cosigned, f := checkWitnesses(b, opts, key) // 2b
 	if f != nil {
 		return nil, f
 	}
@@ -72,6 +83,9 @@ func Verify(b *Bundle, opts Options) (*Result, *Failure) {
 		Root:      base64.StdEncoding.EncodeToString(cp.Hash),
 		LogKey:    oneLine(key.text), // a note name may hold control characters
 		KeyPinned: opts.LogKey != "",
+		Cosigned:  cosigned,
+		Witnesses: len(opts.Witnesses),
+		Quorum:    opts.Quorum,
 		Entries:   len(b.Entries),
 		Items:     len(b.Items),
 		ItemsOf:   d.fromItems,

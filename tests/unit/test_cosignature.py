@@ -1,0 +1,109 @@
+"""Witness cosignatures (c2sp.org/tlog-cosignature, Ed25519 cosignature/v1) and the
+witness policy a verifier applies."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from lineage.crypto.cosignature import (
+    WitnessKey,
+    WitnessPolicy,
+    cosign,
+    cosignatures,
+    parse_witness_key,
+)
+from lineage.crypto.keys import SigningKey
+from lineage.crypto.note import Checkpoint, verifier_key
+from lineage.errors import CheckpointError, InputError, SignatureError
+
+ROOT = bytes(range(32))
+
+
+def _witness(name: str) -> tuple[SigningKey, WitnessKey]:
+    key = SigningKey.generate(name.replace("/", "-"))
+    return key, WitnessKey(name, key.public)
+
+
+@pytest.fixture
+def signed() -> tuple[Checkpoint, str]:
+    log = SigningKey.generate("log")
+    checkpoint = Checkpoint("example.test/log", 7, ROOT)
+    return checkpoint, checkpoint.sign(log)
+
+
+def test_a_cosignature_verifies_with_its_timestamp(signed: tuple[Checkpoint, str]) -> None:
+    checkpoint, note = signed
+    key, witness = _witness("w1.example")
+    cosigned = note + cosign(checkpoint.text(), "w1.example", key, 1_700_000_000)
+    [found] = cosignatures(cosigned, [witness])
+    assert (found.witness, found.timestamp) == ("w1.example", 1_700_000_000)
+
+
+def test_the_verifier_key_round_trips_and_has_type_4() -> None:
+    _, witness = _witness("w1.example")
+    text = witness.vkey()
+    name, key_hash, encoded = text.split("+")
+    assert (name, len(key_hash)) == ("w1.example", 8)
+    assert base64.b64decode(encoded)[0] == 4
+    assert parse_witness_key(text) == witness
+
+
+def test_a_log_key_is_not_a_witness_key() -> None:
+    log = SigningKey.generate("log")
+    with pytest.raises(InputError, match="type 0x04"):
+        parse_witness_key(verifier_key("example.test/log", log.public))
+
+
+@pytest.mark.parametrize("text", ["", "w1+abc", "w1+00000000+!!", "w 1+00000000+AAAA"])
+def test_malformed_witness_keys_are_refused(text: str) -> None:
+    with pytest.raises(InputError):
+        parse_witness_key(text)
+
+
+def test_a_cosignature_of_another_checkpoint_does_not_verify(
+    signed: tuple[Checkpoint, str],
+) -> None:
+    _, note = signed
+    key, witness = _witness("w1.example")
+    other = Checkpoint("example.test/log", 8, ROOT)
+    with pytest.raises(SignatureError, match="does not verify"):
+        cosignatures(note + cosign(other.text(), "w1.example", key, 5), [witness])
+
+
+def test_unknown_signers_are_ignored(signed: tuple[Checkpoint, str]) -> None:
+    checkpoint, note = signed
+    key, _ = _witness("w1.example")
+    _, stranger = _witness("w2.example")
+    assert cosignatures(note + cosign(checkpoint.text(), "w1.example", key, 5), [stranger]) == []
+
+
+def test_the_quorum_counts_distinct_named_witnesses(signed: tuple[Checkpoint, str]) -> None:
+    checkpoint, note = signed
+    (k1, w1), (k2, w2), (_, w3) = (_witness(f"w{i}.example") for i in (1, 2, 3))
+    one = note + cosign(checkpoint.text(), w1.name, k1, 5)
+    two = one + cosign(checkpoint.text(), w2.name, k2, 6)
+    twice = one + cosign(checkpoint.text(), w1.name, k1, 9)
+    vkeys = [w1.vkey(), w2.vkey(), w3.vkey()]
+    for quorum, cosigned, counted in [(0, note, 0), (1, one, 1), (2, two, 2), (2, twice, None)]:
+        policy = WitnessPolicy.of(vkeys, quorum)
+        assert policy is not None
+        if counted is None:
+            with pytest.raises(CheckpointError, match="1 of the 2 required"):
+                policy.check(cosigned)
+        else:
+            assert len(policy.check(cosigned)) == counted
+    every = WitnessPolicy.of(vkeys, None)
+    assert every is not None and every.quorum == 3
+    with pytest.raises(CheckpointError, match=r"none valid from: w3\.example"):
+        every.check(two)
+
+
+def test_policy_options_are_checked() -> None:
+    _, w1 = _witness("w1.example")
+    assert WitnessPolicy.of([], None) is None
+    with pytest.raises(InputError, match="quorum 2"):
+        WitnessPolicy.of([w1.vkey()], 2)
+    with pytest.raises(InputError, match="named twice"):
+        WitnessPolicy.of([w1.vkey(), w1.vkey()], 1)
