@@ -43,7 +43,11 @@ from lineage.model.times import now, parse_time
 T0 = parse_time("2024-05-01T00:00:00Z")
 
 
-def write_statements(path: Path, admin: SigningKey, collector: SigningKey, n: int) -> None:
+def write_statements(
+    path: Path, admin: SigningKey, collector: SigningKey, n: int, start: int = 0
+) -> None:
+    """N collector statements (``ds:bench-START`` on), after the collector's registration
+    when ``start`` is 0."""
     with path.open("w") as out:
         registration = make_statement(
             [{"name": f"key:{collector.keyid}", "digest": {"sha256": collector.keyid}}],
@@ -52,8 +56,9 @@ def write_statements(path: Path, admin: SigningKey, collector: SigningKey, n: in
             now(),
             registration_fields("collector", collector.public, ["collect"], T0, None),
         )
-        out.write(sign_envelope(registration.payload(), admin).canonical().decode() + "\n")
-        for i in range(n):
+        if start == 0:
+            out.write(sign_envelope(registration.payload(), admin).canonical().decode() + "\n")
+        for i in range(start, start + n):
             statement = make_statement(
                 [{"name": f"ds:bench-{i}", "digest": {"sha256": sha256(b"%d" % i).hexdigest()}}],
                 LINEAGE,

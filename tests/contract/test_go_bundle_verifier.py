@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -29,23 +28,16 @@ from lineage.policy.document import read_policy
 from lineage.policy.registry import register_policy
 
 from support.bundles import MUTATIONS, flip_b64, mutated
+from support.go import build_go
 from support.graph_fixtures import ids
 from support.ledgers import LedgerEnv
 from support.policy_fixtures import POLICY
 from support.policy_fixtures import build as build_policy_fixture
 
-VERIFIER = Path(__file__).parents[2] / "verifiers" / "go"
-
 
 @pytest.fixture(scope="module")
 def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("go") is None:
-        pytest.skip("Go toolchain not installed: the Go verifier needs `go` on PATH")
-    out = tmp_path_factory.mktemp("go-verifier")
-    subprocess.run(
-        ["sh", str(VERIFIER / "build.sh"), str(out)], check=True, timeout=600, capture_output=True
-    )
-    return out / "lineage-verify-bundle"
+    return build_go("go", "lineage-verify-bundle", tmp_path_factory.mktemp("go-verifier"))
 
 
 def go_verdict(binary: Path, path: Path, *options: str) -> tuple[int, str, str]:

@@ -16,7 +16,7 @@ from lineage.crypto.cosignature import (
 )
 from lineage.crypto.keys import SigningKey
 from lineage.crypto.note import Checkpoint, verifier_key
-from lineage.errors import CheckpointError, InputError, SignatureError
+from lineage.errors import CheckpointError, InputError
 
 ROOT = bytes(range(32))
 
@@ -68,8 +68,12 @@ def test_a_cosignature_of_another_checkpoint_does_not_verify(
     _, note = signed
     key, witness = _witness("w1.example")
     other = Checkpoint("example.test/log", 8, ROOT)
-    with pytest.raises(SignatureError, match="does not verify"):
-        cosignatures(note + cosign(other.text(), "w1.example", key, 5), [witness])
+    cosigned = note + cosign(other.text(), "w1.example", key, 5)
+    assert cosignatures(cosigned, [witness]) == []
+    policy = WitnessPolicy.of([witness.vkey()], 1)
+    assert policy is not None
+    with pytest.raises(CheckpointError, match="not verifying: w1"):
+        policy.check(cosigned)
 
 
 def test_unknown_signers_are_ignored(signed: tuple[Checkpoint, str]) -> None:

@@ -85,26 +85,40 @@ class Cosignature:
 
 def cosignatures(note: str, witnesses: list[WitnessKey]) -> list[Cosignature]:
     """The valid cosignatures on ``note`` by ``witnesses``, one per witness; other
-    signature lines are ignored. A line that names one of them and matches its key hash
-    but does not verify raises :class:`SignatureError` (a malformed note)."""
+    signature lines, and lines by them that do not verify, are not counted."""
+    return _examine(note, witnesses)[0]
+
+
+def _examine(note: str, witnesses: list[WitnessKey]) -> tuple[list[Cosignature], set[str]]:
+    """The valid cosignatures by ``witnesses``, and the names of those with a line that
+    names them (name and key hash) but does not verify."""
     text, lines = split_note(note)
     by_id = {(w.name, w.key_hash): w for w in witnesses}
     found: dict[str, Cosignature] = {}
+    invalid: set[str] = set()
     for name, blob in lines:
         witness = by_id.get((name, blob[:4]))
         if witness is None:
             continue
-        if len(blob) != 4 + 8 + 64:
-            raise SignatureError(f"cosignature by {name} has {len(blob)} bytes, expected 76")
-        (timestamp,) = struct.unpack(">Q", blob[4:12])
-        if timestamp > _TIMESTAMP_MAX or timestamp == 0:
-            raise SignatureError(f"cosignature by {name} has an invalid timestamp")
-        try:
-            witness.public.verify(blob[12:], cosigned_message(text, timestamp))
-        except SignatureError as exc:
-            raise SignatureError(f"cosignature by {name} does not verify") from exc
-        found.setdefault(name, Cosignature(name, timestamp))
-    return list(found.values())
+        timestamp = _verified_timestamp(witness, text, blob)
+        if timestamp is None:
+            invalid.add(name)
+        else:
+            found.setdefault(name, Cosignature(name, timestamp))
+    return list(found.values()), invalid - set(found)
+
+
+def _verified_timestamp(witness: WitnessKey, text: str, blob: bytes) -> int | None:
+    if len(blob) != 4 + 8 + 64:
+        return None
+    (timestamp,) = struct.unpack(">Q", blob[4:12])
+    if timestamp > _TIMESTAMP_MAX or timestamp == 0:
+        return None
+    try:
+        witness.public.verify(blob[12:], cosigned_message(text, timestamp))
+    except SignatureError:
+        return None
+    return int(timestamp)
 
 
 @dataclass(frozen=True)
@@ -131,17 +145,15 @@ class WitnessPolicy:
         return cls(keys, wanted)
 
     def check(self, note: str) -> list[Cosignature]:
-        """The valid cosignatures counted; :class:`CheckpointError` if fewer than the
-        quorum (or if a named witness's line does not verify)."""
-        try:
-            valid = cosignatures(note, list(self.witnesses))
-        except SignatureError as exc:
-            raise CheckpointError(f"witness: {exc}") from exc
+        """The valid cosignatures counted (a line by a named witness that does not verify
+        is not counted); :class:`CheckpointError` if fewer than the quorum."""
+        valid, invalid = _examine(note, list(self.witnesses))
         if len(valid) < self.quorum:
             missing = sorted({w.name for w in self.witnesses} - {c.witness for c in valid})
+            bad = f"; not verifying: {', '.join(sorted(invalid))}" if invalid else ""
             raise CheckpointError(
                 f"witness: the checkpoint has {len(valid)} of the {self.quorum} required"
-                f" cosignatures (none valid from: {', '.join(missing)})"
+                f" cosignatures (none valid from: {', '.join(missing)}{bad})"
             )
         return valid
 

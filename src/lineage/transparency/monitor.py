@@ -245,8 +245,11 @@ def _entries(prefix: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
 
 def new_state(url: str, log_key: str) -> MonitorState:
     """The state of a monitor that has verified nothing yet (the log key checked)."""
-    name, public = parse_verifier_key(log_key)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
         raise InputError(f"{url[:80]!r} is not an http:// or https:// URL")
+    try:
+        name, public = parse_verifier_key(log_key)
+    except LineageError as exc:
+        raise InputError(str(exc), field="--log-key") from exc
     return MonitorState(url.rstrip("/"), verifier_key(name, public))

@@ -3,16 +3,17 @@
 Tiles are made from the store on request (the same bytes ``tiles export`` writes); the
 checkpoint is the latest one with the cosignatures kept for it. Only tiles inside the
 latest checkpoint's tree are served, so a client never sees a tile no checkpoint covers.
-One request at a time: the store's connection stays on one thread.
+Connections are kept alive and handled on threads; the store is read under one lock.
 """
 
 from __future__ import annotations
 
 import gzip
 import ipaddress
+import threading
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import islice
 
 from lineage.errors import InputError, LineageError
@@ -34,17 +35,22 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class TileServer(HTTPServer):
+class TileServer(ThreadingHTTPServer):
     """An HTTP server of one ledger's tiles."""
 
     def __init__(self, ledger: Ledger, host: str, port: int, log: Callable[[str], None]) -> None:
         super().__init__((host, port), _Handler)
         self.ledger = ledger
         self.log = log
+        self._store_lock = threading.Lock()
 
     def resource(self, path: str) -> tuple[bytes, str, str]:
         """The body, content type and cache policy of ``path``; InputError if there is
         no such resource."""
+        with self._store_lock:
+            return self._resource(path)
+
+    def _resource(self, path: str) -> tuple[bytes, str, str]:
         latest = self.ledger.store.latest_checkpoint()
         if latest is None:
             raise InputError("the log has no checkpoint yet")
@@ -67,6 +73,9 @@ class TileServer(HTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: TileServer
     server_version = "lineage-tiles"
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].lstrip("/")
