@@ -269,9 +269,7 @@ def proof(
     if json_out:
         out = result.to_json()
         if counted is not None:
-            out["cosignatures"] = [
-                {"witness": c.witness, "timestamp": c.timestamp} for c in counted
-            ]
+            out["cosignatures"] = [c.to_json() for c in counted]
         print_json(out)
         return
     stdout.print(f"entry {result.index} of {result.size}, leaf hash {b64(result.leaf_hash)}")

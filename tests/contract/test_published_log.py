@@ -164,7 +164,8 @@ def test_the_monitor_catches_what_an_operator_with_the_log_key_could_do(
             assert state.read_text() == kept
             return str(done.stderr)
 
-        assert "not an append-only extension" in refused("fork", [*entries[:-1], other, later])
+        fork = refused("fork", [*entries[:-1], other, later])
+        assert f"entry {len(entries) - 1} is not the one verified before" in fork
         assert "split view" in refused("split", [*entries[:-1], other])
         assert "rollback" in refused("rollback", entries[:-2])
         message = refused("unauthorised", [*entries, unknown])

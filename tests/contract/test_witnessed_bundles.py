@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lineage.crypto.canonical import canonical_bytes
-from lineage.crypto.cosignature import WitnessKey
+from lineage.crypto.cosignature import WitnessKey, parse_witness_key
 from lineage.crypto.keys import SigningKey
 from lineage.crypto.note import verifier_key
 from lineage.evidence.build import path_bundle
@@ -60,3 +60,11 @@ def test_both_verifiers_apply_the_witness_quorum_to_a_bundle(
         else:
             assert report["failure"]["class"] == "witness"
             assert theirs.stdout.startswith("NOT PROVEN: witness at log:"), theirs.stdout
+    alias = WitnessKey("alias.example", parse_witness_key(first).public).vkey()
+    doubled = ["--witness", first, "--witness", alias, "--quorum", "2"]
+    ours = run_cli("verify-bundle", str(bundle), *doubled)
+    theirs = subprocess.run(
+        [str(go_verifier), *doubled, str(bundle)], capture_output=True, text=True, timeout=60
+    )
+    assert ours.exit_code == theirs.returncode == 2
+    assert "share one key" in ours.stderr and "share the key" in theirs.stderr

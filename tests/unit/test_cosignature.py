@@ -44,7 +44,7 @@ def test_a_cosignature_verifies_with_its_timestamp(signed: tuple[Checkpoint, str
 def test_the_verifier_key_round_trips_and_has_type_4() -> None:
     _, witness = _witness("w1.example")
     text = witness.vkey()
-    name, key_hash, encoded = text.split("+")
+    name, key_hash, encoded = text.split("+", 2)
     assert (name, len(key_hash)) == ("w1.example", 8)
     assert base64.b64decode(encoded)[0] == 4
     assert parse_witness_key(text) == witness
@@ -111,3 +111,6 @@ def test_policy_options_are_checked() -> None:
         WitnessPolicy.of([w1.vkey()], 2)
     with pytest.raises(InputError, match="named twice"):
         WitnessPolicy.of([w1.vkey(), w1.vkey()], 1)
+    alias = WitnessKey("alias.example", w1.public)
+    with pytest.raises(InputError, match="share one key"):
+        WitnessPolicy.of([w1.vkey(), alias.vkey()], 2)

@@ -53,6 +53,8 @@ def test_paths_parse_back_to_their_tile(tile: Tile) -> None:
         "tile/0/1",
         "tile/00/000",
         "tile/0/x000",
+        "tile/0/x000/001",
+        "tile/0/x000/x000/001",
         "tile/0/001/002",
         "tile/0/000.p/0",
         "tile/0/000.p/256",

@@ -82,6 +82,10 @@ class Cosignature:
     witness: str
     timestamp: int
 
+    def to_json(self) -> dict[str, object]:
+        """The cosignature as JSON: the witness's name and the time it signed at."""
+        return {"witness": self.witness, "timestamp": self.timestamp}
+
 
 def cosignatures(note: str, witnesses: list[WitnessKey]) -> list[Cosignature]:
     """The valid cosignatures on ``note`` by ``witnesses``, one per witness; other
@@ -139,6 +143,8 @@ class WitnessPolicy:
         keys = tuple(parse_witness_key(v) for v in vkeys)
         if len({k.name for k in keys}) != len(keys):
             raise InputError("a witness is named twice")
+        if len({k.public.raw for k in keys}) != len(keys):
+            raise InputError("two witnesses share one key (one signer would count twice)")
         wanted = len(keys) if quorum is None else quorum
         if not 0 <= wanted <= len(keys):
             raise InputError(f"quorum {wanted} is not between 0 and the {len(keys)} witness(es)")

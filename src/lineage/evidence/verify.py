@@ -81,9 +81,7 @@ class BundleResult:
             consistent_with=self.consistent_with,
         )
         if self.cosignatures is not None:
-            out["cosignatures"] = [
-                {"witness": c.witness, "timestamp": c.timestamp} for c in self.cosignatures
-            ]
+            out["cosignatures"] = [c.to_json() for c in self.cosignatures]
         return out
 
 

@@ -163,7 +163,7 @@ class VerifyReport:
             "registry_sealed": self.sealed,
             "cosignatures": None
             if self.cosignatures is None
-            else [{"witness": c.witness, "timestamp": c.timestamp} for c in self.cosignatures],
+            else [c.to_json() for c in self.cosignatures],
         }
 
 

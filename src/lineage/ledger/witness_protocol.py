@@ -10,13 +10,16 @@ malformed request.
 from __future__ import annotations
 
 import base64
-import urllib.error
+import re
 import urllib.request
 from dataclasses import dataclass
 from enum import StrEnum
 
+from lineage.ledger.bounded_http import ExchangeError, exchange
+
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_PROOF_HASHES = 63
+_SIZE = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
 class Outcome(StrEnum):
@@ -40,7 +43,9 @@ class Answer:
     def known_size(self) -> int | None:
         """The size a 409 answer says the witness last cosigned."""
         text = self.body.strip()
-        return int(text) if self.outcome is Outcome.CONFLICT and text.isdigit() else None
+        if self.outcome is not Outcome.CONFLICT or not _SIZE.fullmatch(text):
+            return None
+        return int(text)
 
 
 def request_body(old_size: int, proof: list[bytes], note: str) -> bytes:
@@ -52,7 +57,8 @@ def request_body(old_size: int, proof: list[bytes], note: str) -> bytes:
 
 
 def add_checkpoint(url: str, body: bytes, timeout: float) -> Answer:
-    """POST ``body`` to ``<url>/add-checkpoint``; network failures are UNREACHABLE."""
+    """POST ``body`` to ``<url>/add-checkpoint``; no complete answer within ``timeout``
+    seconds (unreachable, too slow, too large, not HTTP) is UNREACHABLE."""
     request = urllib.request.Request(  # noqa: S310 (witness URLs are http(s), checked at add)
         url.rstrip("/") + "/add-checkpoint",
         data=body,
@@ -60,13 +66,10 @@ def add_checkpoint(url: str, body: bytes, timeout: float) -> Answer:
         headers={"Content-Type": "text/plain; charset=utf-8", "User-Agent": "lineage"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            text = response.read(MAX_RESPONSE_BYTES).decode("utf-8", "replace")
-            return Answer(Outcome.COSIGNED, response.status, text)
-    except urllib.error.HTTPError as exc:
-        text = exc.read(MAX_RESPONSE_BYTES).decode("utf-8", "replace")
-        outcome = Outcome.CONFLICT if exc.code == 409 else Outcome.REFUSED
-        return Answer(outcome, exc.code, text)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Answer(Outcome.UNREACHABLE, 0, str(reason))
+        reply = exchange(request, timeout, MAX_RESPONSE_BYTES)
+    except ExchangeError as exc:
+        return Answer(Outcome.UNREACHABLE, 0, str(exc))
+    text = reply.body.decode("utf-8", "replace")
+    if reply.status == 200:
+        return Answer(Outcome.COSIGNED, 200, text)
+    return Answer(Outcome.CONFLICT if reply.status == 409 else Outcome.REFUSED, reply.status, text)

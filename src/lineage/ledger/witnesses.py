@@ -79,12 +79,16 @@ def _parse(raw: str | None) -> dict[str, Witness]:
     return {name: Witness(**fields) for name, fields in json.loads(raw).items()}
 
 
-def _save(store: Store, changes: Iterable[Witness], removed: str | None = None) -> None:
-    """Merge ``changes`` into the stored registry in one transaction."""
+def _save(
+    store: Store, changes: Iterable[Witness], *, added: bool = False, removed: str | None = None
+) -> None:
+    """Merge ``changes`` into the stored registry in one transaction (a witness removed
+    meanwhile stays removed, unless it is being ``added``)."""
     with store.append_session() as session:
         current = _parse(session.meta_value(WITNESSES_META))
         for witness in changes:
-            current[witness.name] = witness
+            if added or witness.name in current:
+                current[witness.name] = witness
         if removed is not None:
             current.pop(removed, None)
         encoded = {name: w.to_json() for name, w in sorted(current.items())}
@@ -102,7 +106,7 @@ def add_witness(store: Store, name: str, url: str, vkey: str) -> Witness:
     if len(known) >= MAX_WITNESSES:
         raise InputError(f"at most {MAX_WITNESSES} witnesses")
     witness = Witness(name, _check_url(url), key.vkey(), format_time(now()))
-    _save(store, [witness])
+    _save(store, [witness], added=True)
     return witness
 
 

@@ -8,17 +8,16 @@ a larger tree) is refused, so an export never mixes two histories.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
-from lineage.crypto.note import open_checkpoint
+from lineage.crypto.note import MAX_NOTE_BYTES, open_checkpoint
 from lineage.errors import InputError, LineageError, StoreError
 from lineage.ledger.log import Ledger
 from lineage.ledger.witnesses import cosigned_note
+from lineage.transparency.files import remove_leftovers, write_atomically
 from lineage.transparency.tiles import (
     ENTRIES,
     TILE_WIDTH,
@@ -57,7 +56,8 @@ def exported_size(ledger: Ledger, directory: Path) -> int:
     if not path.exists():
         return 0
     try:
-        note = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            note = handle.read(MAX_NOTE_BYTES + 1).decode("utf-8")
         old = open_checkpoint(note, ledger.origin, ledger.log_public_key)
     except (OSError, UnicodeDecodeError, LineageError) as exc:
         raise InputError(
@@ -79,21 +79,26 @@ def export_tiles(ledger: Ledger, directory: Path, progress: Progress | None = No
         raise InputError("the log has no checkpoint yet")
     size, note = latest
     directory.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(directory)
     old_size = exported_size(ledger, directory)
     tiles = new_tiles(old_size, size)
     files = written = 0
     hashes = [t for t in tiles if t.level != ENTRIES]
     for tile in hashes:
-        written += _write(directory / tile.path(), hash_tile(tile, ledger.store.get_nodes))
+        written += write_atomically(
+            directory / tile.path(), hash_tile(tile, ledger.store.get_nodes)
+        )
         files += 1
         if progress:
             progress(1)
     for tile, data in _bundles(ledger, [t for t in tiles if t.level == ENTRIES]):
-        written += _write(directory / tile.path(), data)
+        written += write_atomically(directory / tile.path(), data)
         files += 1
         if progress:
             progress(1)
-    written += _write(directory / "checkpoint", cosigned_note(ledger.store, size, note).encode())
+    written += write_atomically(
+        directory / "checkpoint", cosigned_note(ledger.store, size, note).encode()
+    )
     return ExportResult(old_size, size, files + 1, written)
 
 
@@ -122,18 +127,3 @@ def _bundles(ledger: Ledger, bundles: list[Tile]) -> Iterator[tuple[Tile, bytes]
                 ) from exc
         if rows and rows[-1][0] + 1 >= end:
             return
-
-
-def _write(path: Path, data: bytes) -> int:
-    """Write ``data`` to ``path`` atomically (a temporary file renamed over it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return len(data)

@@ -14,13 +14,8 @@ published as tiles), so it checks who signed which batch root, not the edges.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import tempfile
-import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,22 +23,27 @@ from urllib.parse import urlsplit
 
 from lineage.crypto.cosignature import Cosignature, WitnessPolicy
 from lineage.crypto.dsse import parse_envelope
-from lineage.crypto.encoding import from_b64
+from lineage.crypto.encoding import b64, from_b64
+from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.compact import CompactRange
-from lineage.crypto.merkle.hasher import leaf_hash
+from lineage.crypto.merkle.hasher import HASH_SIZE, leaf_hash
 from lineage.crypto.note import Checkpoint, open_checkpoint, parse_verifier_key, verifier_key
 from lineage.errors import InputError, LineageError, VerificationError
+from lineage.ledger.bounded_http import ExchangeError, exchange
 from lineage.ledger.trust import TrustState, is_key_statement
 from lineage.model.statement import parse_statement
+from lineage.transparency.files import write_atomically
 from lineage.transparency.tiles import ENTRIES, TILE_WIDTH, Tile, read_bundle
 
 MAX_RESOURCE_BYTES = 64 * 1024 * 1024
 MAX_STATE_BYTES = 64 * 1024 * 1024
+FETCH_TIMEOUT = 60.0
 Progress = Callable[[int], None]
 
 
 class InconsistencyError(VerificationError):
-    """The published log contradicts what the monitor verified before, or itself."""
+    """The published log, signed by its key, contradicts what the monitor verified
+    before, or itself."""
 
 
 @dataclass
@@ -54,6 +54,10 @@ class MonitorState:
     log_key: str
     size: int = 0
     border: list[bytes] = field(default_factory=list)
+    """The right border of the verified tree: its complete subtrees' hashes."""
+    tail: list[bytes] = field(default_factory=list)
+    """The leaf hashes of the entries in the last, partial, entry bundle (size % 256):
+    a later fetch of that bundle must still hold them."""
     checkpoint: str = ""
     key_entries: list[tuple[int, bytes]] = field(default_factory=list)
     """The key registrations and revocations seen so far, to replay who may sign."""
@@ -64,40 +68,76 @@ class MonitorState:
             "url": self.url,
             "log_key": self.log_key,
             "size": self.size,
-            "border": [base64.b64encode(h).decode() for h in self.border],
+            "border": [b64(h) for h in self.border],
+            "tail": [b64(h) for h in self.tail],
             "checkpoint": self.checkpoint,
-            "key_entries": [[i, base64.b64encode(e).decode()] for i, e in self.key_entries],
+            "key_entries": [[i, b64(e)] for i, e in self.key_entries],
         }
 
     @classmethod
     def load(cls, path: Path) -> MonitorState:
-        """Read a state file; :class:`InputError` names what is wrong with it."""
+        """Read a state file and check it is one the monitor wrote; :class:`InputError`
+        names what is wrong with it."""
         try:
-            if path.stat().st_size > MAX_STATE_BYTES:
-                raise InputError("is too large", location=str(path))
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                url=str(raw["url"]),
-                log_key=str(raw["log_key"]),
-                size=int(raw["size"]),
-                border=[from_b64(h, "border") for h in raw["border"]],
-                checkpoint=str(raw["checkpoint"]),
-                key_entries=[(int(i), from_b64(e, "key_entries")) for i, e in raw["key_entries"]],
+            with path.open("rb") as handle:
+                data = handle.read(MAX_STATE_BYTES + 1)
+            if len(data) > MAX_STATE_BYTES:
+                raise ValueError(f"larger than {MAX_STATE_BYTES} bytes")
+            raw = json.loads(data)
+            state = cls(
+                url=_text(raw["url"]),
+                log_key=_text(raw["log_key"]),
+                size=_count(raw["size"]),
+                border=[_hash(h) for h in raw["border"]],
+                tail=[_hash(h) for h in raw["tail"]],
+                checkpoint=_text(raw["checkpoint"]),
+                key_entries=[
+                    (_count(i), from_b64(_text(e), "key_entries")) for i, e in raw["key_entries"]
+                ],
             )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            state.check()
+        except (OSError, ValueError, KeyError, TypeError, RecursionError, LineageError) as exc:
             raise InputError(f"not a monitor state file ({exc})", location=str(path)) from exc
+        return state
+
+    def check(self) -> None:
+        """Raise ValueError unless the parts of the state agree with each other."""
+        CompactRange(self.size, self.border)
+        if len(self.tail) != self.size % TILE_WIDTH:
+            raise ValueError("the tail does not match the size")
+        origin, public = parse_verifier_key(self.log_key)
+        if self.size or self.checkpoint:
+            kept = open_checkpoint(self.checkpoint, origin, public)
+            if kept.size != self.size:
+                raise ValueError("the kept checkpoint is not of the kept size")
+        _replayed_trust(self.key_entries)
 
     def save(self, path: Path) -> None:
         """Replace the state file atomically."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".monitor-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_json(), handle, indent=1)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, json.dumps(self.to_json(), indent=1).encode())
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("expected a string")
+    return value
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 48:
+        raise TypeError("expected a count")
+    return value
+
+
+def _entry(value: object) -> bytes:
+    return from_b64(_text(value), "key_entries")
+
+
+def _hash(value: object) -> bytes:
+    decoded = from_b64(_text(value), "hash")
+    if len(decoded) != HASH_SIZE:
+        raise ValueError("a hash is 32 bytes")
+    return decoded
 
 
 @dataclass(frozen=True)
@@ -117,60 +157,61 @@ class MonitorResult:
             "old_size": self.old_size,
             "size": self.size,
             "entries_verified": self.entries_verified,
-            "cosignatures": [
-                {"witness": c.witness, "timestamp": c.timestamp} for c in self.cosignatures
-            ],
+            "cosignatures": [c.to_json() for c in self.cosignatures],
             "ok": True,
         }
 
 
-def fetch(url: str, timeout: float = 30.0) -> bytes:
-    """GET ``url`` (gzip accepted), at most MAX_RESOURCE_BYTES; InputError if it fails."""
+def fetch(url: str, timeout: float = FETCH_TIMEOUT) -> bytes:
+    """GET ``url`` (gzip accepted): the whole 200 answer, at most MAX_RESOURCE_BYTES,
+    within ``timeout`` seconds; :class:`InputError` otherwise (the log could not be read,
+    which proves nothing about it)."""
     request = urllib.request.Request(  # noqa: S310 (the prefix is http(s), checked in new_state)
         url, headers={"Accept-Encoding": "gzip, identity", "User-Agent": "lineage-monitor"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            body: bytes = response.read(MAX_RESOURCE_BYTES + 1)
-            if len(body) > MAX_RESOURCE_BYTES:
-                raise InputError(f"{url}: larger than {MAX_RESOURCE_BYTES} bytes")
-            if response.headers.get("Content-Encoding") == "gzip":
-                body = _gunzip(body)
-            return body
-    except urllib.error.HTTPError as exc:
-        raise InputError(f"{url}: HTTP {exc.code}") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        raise InputError(f"{url}: {getattr(exc, 'reason', exc)}") from exc
-
-
-def _gunzip(body: bytes) -> bytes:
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    plain = inflater.decompress(body, MAX_RESOURCE_BYTES + 1)
-    if len(plain) > MAX_RESOURCE_BYTES or not inflater.eof:
-        raise InputError(f"a gzip body larger than {MAX_RESOURCE_BYTES} bytes, or truncated")
-    return plain
+        reply = exchange(request, timeout, MAX_RESOURCE_BYTES)
+    except ExchangeError as exc:
+        raise InputError(f"{url}: {exc}") from exc
+    if reply.status != 200:
+        raise InputError(f"{url}: HTTP {reply.status}")
+    return reply.body
 
 
 def monitor_once(
     state: MonitorState, policy: WitnessPolicy | None = None, progress: Progress | None = None
 ) -> tuple[MonitorState, MonitorResult]:
     """Verify the published log against ``state``; the new state and what was checked.
-    :class:`InconsistencyError` on any contradiction (nothing is kept then)."""
+    :class:`InconsistencyError` on any contradiction signed by the log key;
+    :class:`InputError` if the log cannot be read or its checkpoint is not one the log
+    key signed (nothing is kept then)."""
     origin, public = parse_verifier_key(state.log_key)
     prefix = state.url.rstrip("/")
     note = fetch(f"{prefix}/checkpoint").decode("utf-8", "replace")
     try:
         checkpoint = open_checkpoint(note, origin, public)
     except LineageError as exc:
-        raise InconsistencyError(f"checkpoint: {exc}") from exc
+        raise InputError(
+            f"{prefix}/checkpoint: not a checkpoint signed by the log key ({exc})"
+        ) from exc
     counted = policy.check(note) if policy is not None else []
-    _check_not_rolled_back(state, checkpoint)
+    _check_not_rolled_back(state, checkpoint, public)
     tree = CompactRange(state.size, state.border)
     trust = _replayed_trust(state.key_entries)
     key_entries = list(state.key_entries)
+    tail = list(state.tail)
     verified = 0
     for index, entry in _entries(prefix, state.size, checkpoint.size):
-        tree.append(leaf_hash(entry))
+        leaf = leaf_hash(entry)
+        if index < state.size:
+            if leaf != state.tail[index % TILE_WIDTH]:
+                raise InconsistencyError(
+                    f"entry {index} is not the one verified before (its entry bundle changed)"
+                )
+            continue
+        tree.append(leaf)
+        tail = [] if index % TILE_WIDTH == 0 else tail
+        tail.append(leaf)
         if _verify_entry(index, entry, trust):
             key_entries.append((index, entry))
         verified += 1
@@ -182,21 +223,21 @@ def monitor_once(
             f" tree of {state.size} do not hash to the checkpoint's root: the log is not"
             " an append-only extension of what was verified before"
         )
-    border = tree.border()
-    new_state = MonitorState(prefix, state.log_key, checkpoint.size, border, note, key_entries)
+    tail = tail if checkpoint.size % TILE_WIDTH else []
+    new_state = MonitorState(
+        prefix, state.log_key, checkpoint.size, tree.border(), tail, note, key_entries
+    )
     result = MonitorResult(origin, state.size, checkpoint.size, verified, counted)
     return new_state, result
 
 
-def _check_not_rolled_back(state: MonitorState, checkpoint: Checkpoint) -> None:
+def _check_not_rolled_back(state: MonitorState, checkpoint: Checkpoint, public: PublicKey) -> None:
     if checkpoint.size < state.size:
         raise InconsistencyError(
             f"rollback: the log now has {checkpoint.size} entries; it had {state.size}"
         )
     if checkpoint.size == state.size and state.checkpoint:
-        kept = open_checkpoint(
-            state.checkpoint, checkpoint.origin, parse_verifier_key(state.log_key)[1]
-        )
+        kept = open_checkpoint(state.checkpoint, checkpoint.origin, public)
         if kept.root != checkpoint.root:
             raise InconsistencyError(
                 f"split view: two checkpoints of size {checkpoint.size} with different roots"
@@ -206,8 +247,7 @@ def _check_not_rolled_back(state: MonitorState, checkpoint: Checkpoint) -> None:
 def _replayed_trust(key_entries: list[tuple[int, bytes]]) -> TrustState:
     trust = TrustState()
     for index, entry in key_entries:
-        statement = parse_statement(parse_envelope(entry).payload)
-        trust.apply(statement, index)
+        trust.apply(parse_statement(parse_envelope(entry).payload), index)
     return trust
 
 
@@ -228,7 +268,8 @@ def _verify_entry(index: int, entry: bytes, trust: TrustState) -> bool:
 
 
 def _entries(prefix: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-    """(index, entry) for every entry in ``[start, end)``, from the entry bundles."""
+    """(index, entry) for every entry of the bundles covering ``[start, end)``, from the
+    first entry of ``start``'s bundle (those before ``start`` are re-checked)."""
     for bundle in range(start // TILE_WIDTH, -(-end // TILE_WIDTH)):
         width = min(TILE_WIDTH, end - bundle * TILE_WIDTH)
         tile = Tile(ENTRIES, bundle, width)
@@ -237,10 +278,7 @@ def _entries(prefix: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
             entries = read_bundle(data, width)
         except InputError as exc:
             raise InconsistencyError(f"{tile.path()}: {exc}") from exc
-        first = bundle * TILE_WIDTH
-        for offset, entry in enumerate(entries):
-            if first + offset >= start:
-                yield first + offset, entry
+        yield from enumerate(entries, start=bundle * TILE_WIDTH)
 
 
 def new_state(url: str, log_key: str) -> MonitorState:

@@ -78,6 +78,8 @@ def parse_tile_path(path: str) -> Tile:
     if level > _MAX_LEVEL:
         raise InputError(f"tile level {level} is above {_MAX_LEVEL}")
     index = int(index_text.replace("x", "").replace("/", ""))
+    if encode_index(index) != index_text:
+        raise InputError(f"not a canonical tile path: {path[:80]!r}")
     width = int(width_text) if width_text else TILE_WIDTH
     if width_text and width >= TILE_WIDTH:
         raise InputError(f"a partial tile is 1 to 255 wide, not {width}")

@@ -48,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUnreadable
 	}
 	opts := bundle.Options{LogKey: strings.TrimSpace(*logKey)}
-	names := map[string]bool{}
+	names, keys := map[string]bool{}, map[string]bool{}
 	for _, vkey := range witnessKeys {
 		w, err := bundle.ParseWitnessKey(strings.TrimSpace(vkey))
 		if err != nil {
@@ -59,7 +59,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "lineage-verify-bundle: --witness: two keys named %q\n", w.Name)
 			return exitUnreadable
 		}
-		names[w.Name] = true
+		if keys[w.KeyString()] {
+			fmt.Fprintf(stderr, "lineage-verify-bundle: --witness: two witnesses share the key of %q\n", w.Name)
+			return exitUnreadable
+		}
+		names[w.Name], keys[w.KeyString()] = true, true
 		opts.Witnesses = append(opts.Witnesses, w)
 	}
 	opts.Quorum = *quorum

@@ -53,6 +53,10 @@ func ParseWitnessKey(vkey string) (*Witness, error) {
 	return &Witness{Name: name, hash: uint32(hash), key: ed25519.PublicKey(raw[1:])}, nil
 }
 
+// KeyString is the witness's Ed25519 public key as a string, to tell two names with
+// one key apart from two witnesses.
+func (w *Witness) KeyString() string { return string(w.key) }
+
 // validKeyName is a signed-note key name: non-empty UTF-8 without spaces or '+'.
 func validKeyName(name string) bool {
 	return name != "" && utf8.ValidString(name) &&

@@ -145,7 +145,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.old, cfg.oldName = data, *oldFile
 	}
-	names := map[string]bool{}
+	names, keys := map[string]bool{}, map[string]bool{}
 	for _, vkey := range witnessKeys {
 		w, err := parseWitnessKey(vkey)
 		if err != nil {
@@ -154,7 +154,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if names[w.name] {
 			return usageError(stderr, "-witness: two keys named %q", w.name)
 		}
-		names[w.name] = true
+		if keys[string(w.key)] {
+			return usageError(stderr, "-witness: two witnesses share the key of %q", w.name)
+		}
+		names[w.name], keys[string(w.key)] = true, true
 		cfg.witnesses = append(cfg.witnesses, w)
 	}
 	cfg.quorum = *quorum
