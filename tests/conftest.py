@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from support.go import build_go
 from support.graph_fixtures import ingest_hand_built_pipeline
 from support.ledgers import LedgerEnv, ledger_env
 from support.stores import STORES, fresh_store_url
@@ -59,3 +60,9 @@ def witnesses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WitnessPool]
     """Two real witnesses (litewitness) on loopback, shared by the session: each test
     registers its own log (a fresh key, so a fresh origin) with them."""
     yield from witness_pool(tmp_path_factory.mktemp("witness-pool"))
+
+
+@pytest.fixture(scope="session")
+def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The independent Go bundle verifier (verifiers/go), built once a session."""
+    return build_go("go", "lineage-verify-bundle", tmp_path_factory.mktemp("go-verifier"))

@@ -28,16 +28,10 @@ from lineage.policy.document import read_policy
 from lineage.policy.registry import register_policy
 
 from support.bundles import MUTATIONS, flip_b64, mutated
-from support.go import build_go
 from support.graph_fixtures import ids
 from support.ledgers import LedgerEnv
 from support.policy_fixtures import POLICY
 from support.policy_fixtures import build as build_policy_fixture
-
-
-@pytest.fixture(scope="module")
-def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_go("go", "lineage-verify-bundle", tmp_path_factory.mktemp("go-verifier"))
 
 
 def go_verdict(binary: Path, path: Path, *options: str) -> tuple[int, str, str]:

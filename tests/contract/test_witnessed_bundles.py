@@ -7,8 +7,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from lineage.crypto.canonical import canonical_bytes
 from lineage.crypto.cosignature import WitnessKey, parse_witness_key
 from lineage.crypto.keys import SigningKey
@@ -17,15 +15,9 @@ from lineage.evidence.build import path_bundle
 from lineage.ledger.witnesses import add_witness, sync_witnesses
 
 from support.cli import run_cli
-from support.go import build_go
 from support.graph_fixtures import ids
 from support.ledgers import LedgerEnv
 from support.witnesses import WitnessPool
-
-
-@pytest.fixture(scope="module")
-def go_verifier(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_go("go", "lineage-verify-bundle", tmp_path_factory.mktemp("go-verifier"))
 
 
 def test_both_verifiers_apply_the_witness_quorum_to_a_bundle(
