@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -20,7 +19,6 @@ from lineage.ingest.jsonl import non_empty, read_envelopes
 from lineage.ingest.statements import sign_statement_file
 from lineage.ledger.log import AppendResult, Ledger, checkpoint_of
 from lineage.ledger.verify import verify_ledger
-from lineage.ledger.witnesses import cosigned_note
 from lineage.model.batch import envelope_line
 from lineage_cli.common import (
     EXIT_FAILED,
@@ -256,15 +254,12 @@ def proof(
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Inclusion proof of an entry against a signed checkpoint (hashes in base64), the
-    checkpoint with the witness cosignatures kept for it; with --witness, exits 1 unless
-    enough of them are valid."""
+    """Inclusion proof of an entry against a signed checkpoint (hashes in base64; the
+    checkpoint with its witness cosignatures); with --witness, exits 1 unless enough of
+    them are valid."""
     policy = witness_policy(witness, quorum)
     with open_ledger(db, read_only=True) as ledger:
         result = ledger.inclusion_proof(entry, size)
-        result = replace(
-            result, checkpoint=cosigned_note(ledger.store, result.size, result.checkpoint)
-        )
     counted = policy.check(result.checkpoint) if policy is not None else None
     if json_out:
         out = result.to_json()
@@ -382,7 +377,7 @@ def checkpoint(
     ] = False,
 ) -> None:
     """Print the latest signed checkpoint exactly as a third party would store it, with
-    the witness cosignatures kept for it."""
+    its witness cosignatures."""
     if sum((size is not None, list_sizes, show_key)) > 1:
         raise InputError("give at most one of --size, --list and --verifier-key")
     with open_ledger(db, read_only=True) as ledger:
@@ -402,7 +397,6 @@ def checkpoint(
                 f"no checkpoint at size {size}" if size is not None else "no checkpoint"
             )
         parsed = checkpoint_of(note)
-        note = cosigned_note(ledger.store, parsed.size, note)
     if not json_out:
         sys.stdout.write(note)
         return

@@ -17,7 +17,7 @@ from lineage.crypto.keys import SigningKey
 from lineage.crypto.note import verifier_key
 from lineage.errors import CheckpointError
 from lineage.ledger.log import Ledger
-from lineage.ledger.witnesses import add_witness, cosigned_note, load_witnesses, sync_witnesses
+from lineage.ledger.witnesses import add_witness, load_witnesses, sync_witnesses
 from lineage.model.times import now
 
 from support.cli import run_cli
@@ -62,8 +62,8 @@ def test_each_append_is_cosigned_and_the_checkpoint_carries_the_cosignatures(
     for n in range(3):
         result = _append(env, ledger, n)
         assert [(w.status, w.size) for w in result.witnesses] == [("cosigned", result.size)] * 2
-    size, note = ledger.store.latest_checkpoint() or (0, "")
-    cosigned = cosigned_note(ledger.store, size, note)
+    cosigned = ledger.latest_checkpoint() or ""
+    note = result.checkpoint or ""
     policy = WitnessPolicy.of(_vkeys(witnesses), None)
     assert policy is not None
     counted = policy.check(cosigned)
@@ -72,6 +72,12 @@ def test_each_append_is_cosigned_and_the_checkpoint_carries_the_cosignatures(
     printed = run_cli("checkpoint", "--db", env.url)
     assert printed.exit_code == 0 and printed.stdout == cosigned
     assert cosigned.startswith(note) and cosigned.count("\u2014 ") == 3
+    earlier = run_cli("checkpoint", "--size", str(result.size - 1), "--db", env.url).stdout
+    assert len(policy.check(earlier)) == 2
+    sync_witnesses(ledger.store)
+    again = ledger.latest_checkpoint() or ""
+    assert again.count("\u2014 ") == 3 and len(policy.check(again)) == 2
+    assert run_cli("verify", "--db", env.url).exit_code == 0
 
 
 def test_the_witness_quorum_decides_whether_the_checkpoint_counts(
@@ -147,7 +153,7 @@ def test_a_fork_with_the_same_key_is_refused_and_the_refusal_surfaces(
         synced = run_cli("witness", "sync", "--db", fork.store.url, "--json")
         assert synced.exit_code == 1
         assert {w["status"] for w in json.loads(synced.stdout)} == {"refused"}
-        assert cosigned_note(fork.store, result.size, result.checkpoint or "") == result.checkpoint
+        assert fork.latest_checkpoint() == result.checkpoint
     finally:
         fork.close()
     after = _append(env, env.ledger, 2)
@@ -213,7 +219,9 @@ def test_witness_registry_commands(env: LedgerEnv, witnesses: WitnessPool) -> No
     removed = run_cli("witness", "remove", w.name, "--db", env.url)
     assert removed.exit_code == 0
     assert json.loads(run_cli("witness", "list", "--db", env.url, "--json").stdout) == []
+    policy = WitnessPolicy.of([w.vkey], 1)
+    assert policy is not None
+    assert len(policy.check(ledger.latest_checkpoint() or "")) == 1
+    env.append([example_envelope(env.collector, n=5)])
     with pytest.raises(CheckpointError):
-        policy = WitnessPolicy.of([w.vkey], 1)
-        assert policy is not None
         policy.check(ledger.latest_checkpoint() or "")

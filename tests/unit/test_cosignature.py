@@ -15,7 +15,7 @@ from lineage.crypto.cosignature import (
     parse_witness_key,
 )
 from lineage.crypto.keys import SigningKey
-from lineage.crypto.note import Checkpoint, verifier_key
+from lineage.crypto.note import Checkpoint, verifier_key, with_signature_lines
 from lineage.errors import CheckpointError, InputError
 
 ROOT = bytes(range(32))
@@ -114,3 +114,17 @@ def test_policy_options_are_checked() -> None:
     alias = WitnessKey("alias.example", w1.public)
     with pytest.raises(InputError, match="share one key"):
         WitnessPolicy.of([w1.vkey(), alias.vkey()], 2)
+
+
+def test_signature_lines_are_added_after_the_logs_and_replace_a_signers_own(
+    signed: tuple[Checkpoint, str],
+) -> None:
+    checkpoint, note = signed
+    (k1, w1), (k2, w2) = _witness("w1.example"), _witness("w2.example")
+    first = with_signature_lines(note, {w1.name: cosign(checkpoint.text(), w1.name, k1, 5)})
+    both = with_signature_lines(first, {w2.name: cosign(checkpoint.text(), w2.name, k2, 6)})
+    renewed = with_signature_lines(both, {w1.name: cosign(checkpoint.text(), w1.name, k1, 9)})
+    assert both.startswith(note) and renewed.startswith(note)
+    assert renewed.count("\u2014 ") == 3
+    times = {c.witness: c.timestamp for c in cosignatures(renewed, [w1, w2])}
+    assert times == {"w1.example": 9, "w2.example": 6}

@@ -80,6 +80,19 @@ def signature_line(name: str, blob: bytes) -> str:
     return f"{SIGNATURE_PREFIX}{name} {base64.b64encode(blob).decode()}\n"
 
 
+def with_signature_lines(note: str, lines: dict[str, str]) -> str:
+    """``note`` with the signature ``lines`` (by signer name) added after its own; a
+    signer's line already there is replaced. The signed text is unchanged."""
+    text, _ = split_note(note)
+    kept = [
+        line + "\n"
+        for line in note[len(text) + 1 :].splitlines()
+        if line[len(SIGNATURE_PREFIX) :].rpartition(" ")[0] not in lines
+    ]
+    added = [lines[name] for name in sorted(lines)]
+    return f"{text}\n{''.join(kept)}{''.join(added)}"
+
+
 def open_note(note: str, name: str, public: PublicKey) -> str:
     """Return the text of ``note`` after verifying its signature by (name, public)."""
     text, signatures = split_note(note)

@@ -16,7 +16,6 @@ from lineage.evidence.format import BUNDLE_MEDIA_TYPE, BUNDLE_VERSION, MAX_BUNDL
 from lineage.ledger.erasure import Receipt
 from lineage.ledger.evidence import BatchItem
 from lineage.ledger.log import Ledger, checkpoint_of
-from lineage.ledger.witnesses import cosigned_note
 from lineage.model.batch import encode_items, is_v2, path_in
 from lineage.model.graph import ID_PREFIX, POST, flow_ends
 from lineage.model.predicates import KEY_REGISTRATION, KEY_REVOCATION
@@ -61,10 +60,9 @@ class BundleWriter:
         self.ledger = ledger
         self.whole_v1 = whole_v1
         self._full: list[int] = []
-        self.size, note = ledger.store.latest_checkpoint() or (0, "")
+        self.size, self.note = ledger.store.latest_checkpoint() or (0, "")
         if not self.size:
             raise OutOfRangeError("the log has no checkpoint yet")
-        self.note = cosigned_note(ledger.store, self.size, note)
         self._entries: dict[int, _Entry] = {}
         self._items: list[dict[str, Any]] = []
         self._disclosed: set[tuple[int, int]] = set()

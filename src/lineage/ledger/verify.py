@@ -39,7 +39,6 @@ from lineage.ledger.expected import LABELS, ExpectedProjection, compare
 from lineage.ledger.projection import project
 from lineage.ledger.seal import SEAL_META, check_seal, sealed_size
 from lineage.ledger.trust import TrustState, is_key_statement
-from lineage.ledger.witnesses import cosigned_note
 from lineage.model.batch import is_v2
 from lineage.model.graph import SUBJECT
 from lineage.model.identity import subject_node_id
@@ -265,7 +264,7 @@ def verify_ledger(
 
     ``pinned_key``: the log key the auditor expects; ``since_note``: a checkpoint the
     auditor kept, which the log must extend; ``witness_policy``: the cosignatures the
-    latest checkpoint must carry (as kept beside it); ``progress`` is called with the number of
+    latest checkpoint must carry; ``progress`` is called with the number of
     entries checked, as they are.
     """
     report = VerifyReport()
@@ -315,7 +314,7 @@ def _check_witnessed(store: Store, report: VerifyReport, policy: WitnessPolicy) 
         return
     size, note = latest
     try:
-        report.cosignatures = policy.check(cosigned_note(store, size, note))
+        report.cosignatures = policy.check(note)
     except LineageError as exc:
         report.problem(K.WITNESS, f"checkpoint of size {size}: {exc}")
 

@@ -7,8 +7,10 @@ checkpoint. A witness that refuses is recorded with its reason; one that cannot 
 reached keeps its last cosigned size and is tried again on the next sync. Nothing a
 witness answers can block or undo an append.
 
-Both live in the store's metadata: ``witnesses`` (JSON, by name) and, for each tree
-size cosigned, ``cosigned:<size>`` (JSON: witness name -> its signature line).
+The registry lives in the store's metadata (``witnesses``, JSON by name); the
+cosignatures are added to the stored checkpoint note they sign, after the log's own
+signature, so every reader of a checkpoint (``lineage checkpoint``, proofs, bundles,
+tiles) gets them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from lineage.model.times import format_time, now
 from lineage.store.base import Store
 
 WITNESSES_META = "witnesses"
-COSIGNED_PREFIX = "cosigned:"
 DEFAULT_TIMEOUT = 5.0
 
 
@@ -69,8 +70,7 @@ def _check_url(url: str) -> str:
 
 def load_witnesses(store: Store) -> dict[str, Witness]:
     """The registered witnesses by name."""
-    raw = store.meta().get(WITNESSES_META)
-    return _parse(raw)
+    return _parse(store.meta_value(WITNESSES_META))
 
 
 def _parse(raw: str | None) -> dict[str, Witness]:
@@ -119,18 +119,6 @@ def remove_witness(store: Store, name: str) -> Witness:
     return known[name]
 
 
-def kept_cosignatures(store: Store, size: int) -> dict[str, str]:
-    """The cosignature lines kept for the checkpoint of ``size``, by witness."""
-    raw = store.meta().get(f"{COSIGNED_PREFIX}{size}")
-    return dict(json.loads(raw)) if raw else {}
-
-
-def cosigned_note(store: Store, size: int, note: str) -> str:
-    """The log's checkpoint note of ``size`` with every cosignature kept for it."""
-    lines = kept_cosignatures(store, size)
-    return note + "".join(line for _, line in sorted(lines.items()))
-
-
 def timeout() -> float:
     """Seconds to wait for a witness (``LINEAGE_WITNESS_TIMEOUT``, default 5)."""
     try:
@@ -157,11 +145,7 @@ def sync_witnesses(store: Store, names: Iterable[str] | None = None) -> list[Wit
     kept = {witness.name: line for witness, line in exchanges if line is not None}
     if kept:
         with store.append_session() as session:
-            key = f"{COSIGNED_PREFIX}{size}"
-            raw = session.meta_value(key)
-            merged = dict(json.loads(raw)) if raw else {}
-            merged.update(kept)
-            session.put_meta(key, json.dumps(merged, sort_keys=True))
+            session.cosign_checkpoint(size, kept)
     return [witness for witness, _ in exchanges]
 
 

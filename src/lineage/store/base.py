@@ -84,6 +84,11 @@ class AppendSession(LogReads, Protocol):
         """Store the signed checkpoint note of the tree of ``size`` entries."""
         ...
 
+    def cosign_checkpoint(self, size: int, lines: dict[str, str]) -> None:
+        """Add witness cosignature lines (by witness name) to the stored note of the
+        checkpoint of ``size`` (:func:`lineage.crypto.note.with_signature_lines`)."""
+        ...
+
     def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
         """(kind, attributes JSON, entry) of those graph nodes that are already stored."""
         ...
@@ -247,6 +252,10 @@ class Store(LogReads, GraphReads, Protocol):
 
     def meta(self) -> dict[str, str]:
         """The ledger's metadata (origin, log key); refuses a store of another schema version."""
+        ...
+
+    def meta_value(self, key: str) -> str | None:
+        """One metadata value, or None."""
         ...
 
     def append_session(self) -> AbstractContextManager[AppendSession]:

@@ -16,7 +16,6 @@ from pathlib import Path
 from lineage.crypto.note import MAX_NOTE_BYTES, open_checkpoint
 from lineage.errors import InputError, LineageError, StoreError
 from lineage.ledger.log import Ledger
-from lineage.ledger.witnesses import cosigned_note
 from lineage.transparency.files import remove_leftovers, write_atomically
 from lineage.transparency.tiles import (
     ENTRIES,
@@ -73,7 +72,7 @@ def exported_size(ledger: Ledger, directory: Path) -> int:
 
 def export_tiles(ledger: Ledger, directory: Path, progress: Progress | None = None) -> ExportResult:
     """Write the tiles the latest checkpoint has and ``directory`` lacks, then the
-    checkpoint (with the cosignatures kept for it)."""
+    checkpoint (with the witnesses' cosignatures)."""
     latest = ledger.store.latest_checkpoint()
     if latest is None:
         raise InputError("the log has no checkpoint yet")
@@ -96,9 +95,7 @@ def export_tiles(ledger: Ledger, directory: Path, progress: Progress | None = No
         files += 1
         if progress:
             progress(1)
-    written += write_atomically(
-        directory / "checkpoint", cosigned_note(ledger.store, size, note).encode()
-    )
+    written += write_atomically(directory / "checkpoint", note.encode())
     return ExportResult(old_size, size, files + 1, written)
 
 

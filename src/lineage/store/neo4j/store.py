@@ -24,6 +24,7 @@ from neo4j import exceptions as neo4j_errors
 
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
+from lineage.crypto.note import with_signature_lines
 from lineage.errors import ConfigurationError, InputError, StoreError, StoreUnavailableError
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
@@ -94,6 +95,8 @@ SET s.name = $name, s.public_key = $public_key, s.steps = $steps, s.valid_from =
 _META_VALUE = "MATCH (m:LedgerMeta {key: $key}) RETURN m.value"
 _PUT_META = "MERGE (m:LedgerMeta {key: $key}) SET m.value = $value"
 _ADD_CHECKPOINT = "CREATE (:Checkpoint {size: $size, note: $note})"
+_CHECKPOINT_NOTE = "MATCH (c:Checkpoint {size: $size}) RETURN c.note"
+_SET_CHECKPOINT_NOTE = "MATCH (c:Checkpoint {size: $size}) SET c.note = $note"
 _ENTRY = "MATCH (e:LedgerEntry {idx: $idx}) WHERE e.idx < $bound RETURN e.leaf, e.body"
 _FIND_LEAF = "MATCH (e:LedgerEntry {leaf: $leaf}) WHERE e.idx < $bound RETURN e.idx"
 _ENTRIES_PAGE = (
@@ -168,6 +171,11 @@ class _LogReads:
         except (ValueError, TypeError, InputError) as exc:
             raise StoreError(f"signer registry unreadable: {exc}") from exc
 
+    def meta_value(self, key: str) -> str | None:
+        """One metadata value (in an append session, read in its transaction)."""
+        rows = self._log_run(_META_VALUE, {"key": key})
+        return str(rows[0][0]) if rows else None
+
 
 def _in_transaction(tx: neo4j.Transaction) -> Run:
     def run(query: str, params: dict[str, Any]) -> list[list[Any]]:
@@ -209,11 +217,6 @@ class Neo4jSession(_LogReads):
         """Store a signer's registry row, replacing the one with the same key id."""
         self._run(_PUT_SIGNER, signer.to_json())
 
-    def meta_value(self, key: str) -> str | None:
-        """One metadata value, read in this append's transaction."""
-        rows = self._run(_META_VALUE, {"key": key})
-        return str(rows[0][0]) if rows else None
-
     def put_meta(self, key: str, value: str) -> None:
         """Set one metadata value."""
         self._run(_PUT_META, {"key": key, "value": value})
@@ -227,6 +230,13 @@ class Neo4jSession(_LogReads):
     def add_checkpoint(self, size: int, note: str) -> None:
         """Store the signed checkpoint note of the tree of ``size`` entries."""
         self._run(_ADD_CHECKPOINT, {"size": size, "note": note})
+
+    def cosign_checkpoint(self, size: int, lines: dict[str, str]) -> None:
+        """Add witness cosignature lines to the stored note of checkpoint ``size``."""
+        rows = self._run(_CHECKPOINT_NOTE, {"size": size})
+        if rows:
+            note = with_signature_lines(str(rows[0][0]), lines)
+            self._run(_SET_CHECKPOINT_NOTE, {"size": size, "note": note})
 
     def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
         """(kind, attributes JSON, entry) of those graph nodes that are already stored."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lineage.crypto.keys import PublicKey
 from lineage.crypto.merkle.nodes import NodeId, node_from_key, node_key
+from lineage.crypto.note import with_signature_lines
 from lineage.errors import ConfigurationError, InputError, NodeConflictError, StoreError
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
@@ -93,6 +94,11 @@ class _LogReads:
         except (sqlite3.DatabaseError, ValueError, InputError) as exc:
             raise StoreError(f"signer registry unreadable: {exc}") from exc
 
+    def meta_value(self, key: str) -> str | None:
+        """One metadata value (in an append session, read in its transaction)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
 
 class SqliteSession(_LogReads):
     """One append: a transaction holding SQLite's write lock."""
@@ -126,11 +132,6 @@ class SqliteSession(_LogReads):
             "INSERT OR REPLACE INTO signers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _signer_row(signer)
         )
 
-    def meta_value(self, key: str) -> str | None:
-        """One metadata value, read in this append's transaction."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return str(row[0]) if row else None
-
     def put_meta(self, key: str, value: str) -> None:
         """Set one metadata value."""
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
@@ -144,6 +145,13 @@ class SqliteSession(_LogReads):
     def add_checkpoint(self, size: int, note: str) -> None:
         """Store the signed checkpoint note of the tree of ``size`` entries."""
         self._db.execute("INSERT INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
+
+    def cosign_checkpoint(self, size: int, lines: dict[str, str]) -> None:
+        """Add witness cosignature lines to the stored note of checkpoint ``size``."""
+        row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
+        if row is not None:
+            note = with_signature_lines(str(row[0]), lines)
+            self._db.execute("UPDATE checkpoints SET note = ? WHERE size = ?", (note, size))
 
     def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
         """(kind, attributes JSON, entry) of those graph nodes that are already stored."""
