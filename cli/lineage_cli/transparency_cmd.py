@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from lineage.errors import InputError
+from lineage.errors import CheckpointError, InputError
 from lineage.ledger.witnesses import (
     Witness,
     add_witness,
@@ -209,14 +209,16 @@ def monitor(
 ) -> None:
     """Follow a published log: verify its checkpoint extends the one kept in FILE and
     every new entry's signature and authorisation, from the tiles alone. Exits 1 on
-    any inconsistency (the state is then left as it was)."""
+    any inconsistency the log key signed, or a checkpoint without the --witness quorum
+    (the state is then left as it was); with --follow, a read error or a missing
+    cosignature is retried at the next poll."""
     policy = witness_policy(witness, quorum)
     current = _monitor_state(url, state, log_key)
     while True:
         try:
             with progress_bar("verifying entries", None, not json_out) as tick:
                 current, result = monitor_once(current, policy, tick)
-        except InputError as exc:
+        except (InputError, CheckpointError) as exc:
             if not follow:
                 raise
             typer.echo(f"error: {exc} (retrying)", err=True)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from lineage.crypto.cosignature import WitnessKey, cosign
 from lineage.crypto.dsse import sign_envelope
 from lineage.crypto.keys import SigningKey
 from lineage.crypto.note import verifier_key
-from lineage.ledger.log import Ledger
+from lineage.ledger.log import Ledger, checkpoint_of
 from lineage.model.predicates import LINEAGE
 from lineage.model.statement import Step, make_statement
 from lineage.model.times import now
@@ -245,3 +246,24 @@ def test_monitor_follow_polls_until_the_log_turns_inconsistent(
             assert follower.stderr is not None and "rollback" in follower.stderr.read()
         finally:
             follower.kill()
+
+
+def test_the_monitor_applies_a_witness_policy(sqlite_env: LedgerEnv, tmp_path: Path) -> None:
+    env = sqlite_env
+    entries = [body for _, _, body in env.ledger.entries()]
+    note = write_tiles(tmp_path / "log", entries, env.ledger.origin, env.admin)
+    witness_key = SigningKey.generate("witness")
+    policy = ["--witness", WitnessKey("w.example", witness_key.public).vkey()]
+    state = tmp_path / "state.json"
+    with static_server(tmp_path / "log") as server:
+        url = url_of(server)
+        bare = _monitor(url, state, "--log-key", _vkey(env.ledger), *policy)
+        assert bare.exit_code == 1 and "0 of the 1 required" in bare.stderr
+        assert not state.exists()
+        text = checkpoint_of(note).text()
+        (tmp_path / "log" / "checkpoint").write_text(
+            note + cosign(text, "w.example", witness_key, 9)
+        )
+        cosigned = _monitor(url, state, "--log-key", _vkey(env.ledger), *policy)
+    assert cosigned.exit_code == 0, cosigned.output
+    assert json.loads(cosigned.stdout)["cosignatures"] == [{"witness": "w.example", "timestamp": 9}]
