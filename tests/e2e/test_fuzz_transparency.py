@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -105,20 +106,27 @@ def test_signature_lines_only_count_when_they_verify(lines: list[tuple[str, byte
     assert len(policy.check(valid)) == 1
 
 
+@contextmanager
+def monitored(env: LedgerEnv, tmp: Path, state: Path) -> Iterator[tuple[str, list[bytes]]]:
+    """The ledger's entries served as tiles from ``tmp/log``, and a first monitor run
+    into ``state``: (the URL, the entries)."""
+    entries = [body for _, _, body in env.ledger.entries()]
+    write_tiles(tmp / "log", entries, env.ledger.origin, env.admin)
+    vkey = run_cli("checkpoint", "--verifier-key", "--db", env.url).stdout.strip()
+    with static_server(tmp / "log") as server:
+        url = url_of(server)
+        assert run_cli("monitor", url, "--state", str(state), "--log-key", vkey).exit_code == 0
+        yield url, entries
+
+
 @SERVED
 @given(st.data())
 def test_a_damaged_monitor_state_is_refused_and_kept(
     sqlite_env: LedgerEnv, tmp_path_factory: Any, data: st.DataObject
 ) -> None:
-    env = sqlite_env
     tmp = tmp_path_factory.mktemp("state")
-    entries = [body for _, _, body in env.ledger.entries()]
-    write_tiles(tmp / "log", entries, env.ledger.origin, env.admin)
-    vkey = run_cli("checkpoint", "--verifier-key", "--db", env.url).stdout.strip()
     state = tmp / "state.json"
-    with static_server(tmp / "log") as server:
-        url = url_of(server)
-        assert run_cli("monitor", url, "--state", str(state), "--log-key", vkey).exit_code == 0
+    with monitored(sqlite_env, tmp, state) as (url, _):
         raw = json.loads(state.read_text())
         field = data.draw(st.sampled_from(sorted(raw)))
         raw[field] = data.draw(json_values)
@@ -140,13 +148,8 @@ def test_whatever_a_published_log_serves_the_monitor_answers_in_one_line(
 ) -> None:
     env = sqlite_env
     tmp = tmp_path_factory.mktemp("served")
-    entries = [body for _, _, body in env.ledger.entries()]
-    write_tiles(tmp / "log", entries, env.ledger.origin, env.admin)
-    vkey = run_cli("checkpoint", "--verifier-key", "--db", env.url).stdout.strip()
     state = tmp / "state.json"
-    with static_server(tmp / "log") as server:
-        url = url_of(server)
-        assert run_cli("monitor", url, "--state", str(state), "--log-key", vkey).exit_code == 0
+    with monitored(env, tmp, state) as (url, entries):
         kept = state.read_bytes()
         if resource == "checkpoint":
             (tmp / "log" / "checkpoint").write_bytes(body)
