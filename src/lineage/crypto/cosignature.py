@@ -162,7 +162,3 @@ class WitnessPolicy:
                 f" cosignatures (none valid from: {', '.join(missing)}{bad})"
             )
         return valid
-
-    def to_json(self) -> dict[str, object]:
-        """The policy as JSON: the witnesses' verifier keys and the quorum."""
-        return {"witnesses": [w.vkey() for w in self.witnesses], "quorum": self.quorum}

@@ -53,10 +53,6 @@ class Tile:
         suffix = f".p/{self.width}" if self.partial else ""
         return f"tile/{level}/{encode_index(self.index)}{suffix}"
 
-    def first_leaf(self) -> int:
-        """The first leaf hash (level 0) or entry the tile covers."""
-        return self.index * TILE_WIDTH * (1 << (TILE_HEIGHT * max(self.level, 0)))
-
 
 def encode_index(index: int) -> str:
     """A tile index as path elements: 1234067 -> ``x001/x234/067``."""
