@@ -14,6 +14,16 @@ import urllib.error
 import urllib.request
 import zlib
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+MAX_URL_LENGTH = 2000
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an http:// or https:// URL with a host, of bounded length (the
+    only URLs lineage sends requests to)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and len(url) <= MAX_URL_LENGTH
 
 
 class ExchangeError(Exception):

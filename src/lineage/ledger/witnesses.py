@@ -25,6 +25,7 @@ from lineage.crypto.cosignature import MAX_WITNESSES, WitnessKey, cosignatures, 
 from lineage.crypto.merkle.proof import consistency_proof
 from lineage.crypto.note import split_note
 from lineage.errors import InputError, LineageError
+from lineage.ledger.bounded_http import is_http_url
 from lineage.ledger.witness_protocol import Answer, Outcome, add_checkpoint, request_body
 from lineage.model.times import format_time, now
 from lineage.store.base import Store
@@ -60,9 +61,9 @@ class Witness:
 
 
 def _check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+    if not is_http_url(url):
         raise InputError(f"witness URL {url[:80]!r} must be an http:// or https:// URL")
+    parts = urlsplit(url)
     if parts.query or parts.fragment:
         raise InputError("a witness URL is a submission prefix, without query or fragment")
     return url.rstrip("/")

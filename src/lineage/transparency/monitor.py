@@ -19,7 +19,6 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from lineage.crypto.cosignature import Cosignature, WitnessPolicy
 from lineage.crypto.dsse import parse_envelope
@@ -29,7 +28,7 @@ from lineage.crypto.merkle.compact import CompactRange
 from lineage.crypto.merkle.hasher import HASH_SIZE, leaf_hash
 from lineage.crypto.note import Checkpoint, open_checkpoint, parse_verifier_key, verifier_key
 from lineage.errors import InputError, LineageError, VerificationError
-from lineage.ledger.bounded_http import ExchangeError, exchange
+from lineage.ledger.bounded_http import ExchangeError, exchange, is_http_url
 from lineage.ledger.trust import TrustState, is_key_statement
 from lineage.model.statement import parse_statement
 from lineage.transparency.files import write_atomically
@@ -283,8 +282,7 @@ def _entries(prefix: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
 
 def new_state(url: str, log_key: str) -> MonitorState:
     """The state of a monitor that has verified nothing yet (the log key checked)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+    if not is_http_url(url):
         raise InputError(f"{url[:80]!r} is not an http:// or https:// URL")
     try:
         name, public = parse_verifier_key(log_key)
