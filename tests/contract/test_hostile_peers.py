@@ -5,7 +5,6 @@ monitor reads nothing it has not checked."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,7 @@ from lineage.ledger.witnesses import add_witness, load_witnesses
 
 from support.cli import run_cli
 from support.ledgers import LedgerEnv, example_envelope
-from support.tiles import static_server, url_of, write_tiles
+from support.tiles import running, static_server, url_of, write_tiles
 
 ANSWERS: dict[str, tuple[bytes, bytes]] = {
     "superscript-size": (
@@ -64,13 +63,8 @@ class _HostileServer(ThreadingHTTPServer):
 def hostile(mode: str) -> Iterator[str]:
     server = _HostileServer(("127.0.0.1", 0), _Hostile)
     server.mode = mode
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield url_of(server)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("mode", sorted(ANSWERS))

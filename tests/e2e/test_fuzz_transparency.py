@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,7 +34,7 @@ from lineage.transparency.tiles import parse_tile_path
 
 from support.cli import run_cli
 from support.ledgers import LedgerEnv, example_envelope
-from support.tiles import static_server, url_of, write_tiles
+from support.tiles import running, static_server, url_of, write_tiles
 
 FUZZ = settings(
     max_examples=150,
@@ -188,13 +187,8 @@ class _AnswerServer(ThreadingHTTPServer):
 def witness_answering() -> Iterator[_AnswerServer]:
     server = _AnswerServer(("127.0.0.1", 0), _Answers)
     server.answer = (200, b"")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @SERVED

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import partial
 from http.server import HTTPServer, SimpleHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lineage.crypto.keys import SigningKey
 from lineage.crypto.merkle.compact import CompactRange
@@ -39,11 +39,12 @@ class StaticServer(HTTPServer):
     root: Path
 
 
+S = TypeVar("S", bound=HTTPServer)
+
+
 @contextmanager
-def static_server(root: Path) -> Iterator[StaticServer]:
-    """Serve ``root`` on 127.0.0.1 (any free port) for the ``with`` block."""
-    server = StaticServer(("127.0.0.1", 0), partial(_Quiet))
-    server.root = root
+def running(server: S) -> Iterator[S]:
+    """``server`` answering on a background thread for the ``with`` block, then closed."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -51,6 +52,15 @@ def static_server(root: Path) -> Iterator[StaticServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def static_server(root: Path) -> Iterator[StaticServer]:
+    """Serve ``root`` on 127.0.0.1 (any free port) for the ``with`` block."""
+    server = StaticServer(("127.0.0.1", 0), partial(_Quiet))
+    server.root = root
+    with running(server):
+        yield server
 
 
 def url_of(server: HTTPServer) -> str:
