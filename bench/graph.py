@@ -235,13 +235,20 @@ def erase_heavy_author(url: str, keys: KeyDirectory) -> float:
         ledger.close()
 
 
-def run(posts: int, work: Path) -> dict[str, float]:
+def build_sqlite_ledger(work: Path, posts: int) -> tuple[str, KeyDirectory, float, float]:
+    """Keys, a SQLite ledger at ``work/graph.db`` and the pipeline's ingest of ``posts``
+    posts into it: (store URL, keys, ingest seconds, peak RSS MB)."""
     keys = KeyDirectory(work / "keys")
     keys.create("admin")
     keys.create("pipeline")
     url = f"sqlite:///{work / 'graph.db'}"
     create_ledger(url, keys)
     ingest_s, peak_mb = ingest(url, work, posts)
+    return url, keys, ingest_s, peak_mb
+
+
+def run(posts: int, work: Path) -> dict[str, float]:
+    url, keys, ingest_s, peak_mb = build_sqlite_ledger(work, posts)
     raw_rows, raw_s = raw_edge_insert(work / "graph.db", work)
 
     post_ids = [

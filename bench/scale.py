@@ -35,8 +35,7 @@ import pyarrow.parquet as pq
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from graph import bare_cte, create_ledger, ingest  # noqa: E402
-from lineage.crypto.keys import KeyDirectory  # noqa: E402
+from graph import bare_cte, build_sqlite_ledger  # noqa: E402
 from lineage.ledger.log import Ledger  # noqa: E402
 from lineage.query.trace import Trace  # noqa: E402
 
@@ -93,12 +92,7 @@ def lineage_trace(url: str) -> tuple[int, float]:
 
 
 def run(posts: int, work: Path) -> dict[str, float]:
-    keys = KeyDirectory(work / "keys")
-    keys.create("admin")
-    keys.create("pipeline")
-    url = f"sqlite:///{work / 'graph.db'}"
-    create_ledger(url, keys)
-    ingest_s, peak_mb = ingest(url, work, posts)
+    url, _, ingest_s, peak_mb = build_sqlite_ledger(work, posts)
     rows, parquet_s, edges, nodes = parquet_write(work / "graph.db", work)
     traced, trace_s = lineage_trace(url)
     cte_count, cte_s = bare_cte(work / "graph.db", MODEL)
