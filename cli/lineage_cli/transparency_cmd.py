@@ -17,10 +17,9 @@ from lineage.ledger.witnesses import (
     remove_witness,
     sync_witnesses,
 )
-from lineage.transparency.export import export_tiles
+from lineage.transparency.export import plan_export, write_export
 from lineage.transparency.monitor import MonitorState, monitor_once, new_state
 from lineage.transparency.serve import TileServer, is_loopback
-from lineage.transparency.tiles import new_tiles
 from lineage_cli.common import (
     EXIT_FAILED,
     DbOption,
@@ -66,10 +65,9 @@ def tiles_export(
     """Write the checkpoint, hash tiles and entry bundles under DIR, only what changed
     since the last export there: a static web server or object store can serve DIR."""
     with open_ledger(db, read_only=True) as ledger:
-        latest = ledger.store.latest_checkpoint()
-        total = len(new_tiles(0, latest[0])) if latest else 0
-        with progress_bar("exporting tiles", total, not json_out) as tick:
-            result = export_tiles(ledger, directory, tick)
+        plan = plan_export(ledger, directory)
+        with progress_bar("exporting tiles", len(plan.tiles), not json_out) as tick:
+            result = write_export(ledger, directory, plan, tick)
     if json_out:
         print_json(result.to_json())
         return

@@ -70,19 +70,36 @@ def exported_size(ledger: Ledger, directory: Path) -> int:
     return old.size
 
 
-def export_tiles(ledger: Ledger, directory: Path, progress: Progress | None = None) -> ExportResult:
-    """Write the tiles the latest checkpoint has and ``directory`` lacks, then the
-    checkpoint (with the witnesses' cosignatures)."""
+@dataclass(frozen=True)
+class ExportPlan:
+    """What an export into a directory will write: the tiles the latest checkpoint (of
+    ``size``, ``note``) has and the directory's (of ``old_size``) lacks."""
+
+    old_size: int
+    size: int
+    note: str
+    tiles: list[Tile]
+
+
+def plan_export(ledger: Ledger, directory: Path) -> ExportPlan:
+    """The tiles to write into ``directory`` (after checking what is there is this log's)."""
     latest = ledger.store.latest_checkpoint()
     if latest is None:
         raise InputError("the log has no checkpoint yet")
     size, note = latest
+    old_size = exported_size(ledger, directory)
+    return ExportPlan(old_size, size, note, new_tiles(old_size, size))
+
+
+def write_export(
+    ledger: Ledger, directory: Path, plan: ExportPlan, progress: Progress | None = None
+) -> ExportResult:
+    """Write the planned tiles, each whole, then the checkpoint (with the witnesses'
+    cosignatures); ``progress`` is called once a tile."""
     directory.mkdir(parents=True, exist_ok=True)
     remove_leftovers(directory)
-    old_size = exported_size(ledger, directory)
-    tiles = new_tiles(old_size, size)
     files = written = 0
-    hashes = [t for t in tiles if t.level != ENTRIES]
+    hashes = [t for t in plan.tiles if t.level != ENTRIES]
     for tile in hashes:
         written += write_atomically(
             directory / tile.path(), hash_tile(tile, ledger.store.get_nodes)
@@ -90,13 +107,19 @@ def export_tiles(ledger: Ledger, directory: Path, progress: Progress | None = No
         files += 1
         if progress:
             progress(1)
-    for tile, data in _bundles(ledger, [t for t in tiles if t.level == ENTRIES]):
+    for tile, data in _bundles(ledger, [t for t in plan.tiles if t.level == ENTRIES]):
         written += write_atomically(directory / tile.path(), data)
         files += 1
         if progress:
             progress(1)
-    written += write_atomically(directory / "checkpoint", note.encode())
-    return ExportResult(old_size, size, files + 1, written)
+    written += write_atomically(directory / "checkpoint", plan.note.encode())
+    return ExportResult(plan.old_size, plan.size, files + 1, written)
+
+
+def export_tiles(ledger: Ledger, directory: Path, progress: Progress | None = None) -> ExportResult:
+    """Write the tiles the latest checkpoint has and ``directory`` lacks, then the
+    checkpoint (:func:`plan_export`, then :func:`write_export`)."""
+    return write_export(ledger, directory, plan_export(ledger, directory), progress)
 
 
 def _bundles(ledger: Ledger, bundles: list[Tile]) -> Iterator[tuple[Tile, bytes]]:
