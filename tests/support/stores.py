@@ -11,7 +11,9 @@ from pathlib import Path
 import neo4j
 import pytest
 
-STORES = ["sqlite", "neo4j"]
+from support.lake_parts import edit_parts, lake_table, part_rows
+
+STORES = ["sqlite", "lake", "neo4j"]
 NEO4J_URL = os.environ.get("LINEAGE_TEST_NEO4J_URL", "bolt://127.0.0.1:7687")
 REQUIRED = os.environ.get("LINEAGE_REQUIRE_NEO4J") == "1"
 HOW_TO_START = (
@@ -57,15 +59,24 @@ def wipe_neo4j() -> None:
 def fresh_store_url(kind: str, tmp_path: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'lineage.db'}"
+    if kind == "lake":
+        return f"lake:///{tmp_path / 'lake'}"
     wipe_neo4j()
     return NEO4J_URL
 
 
 def is_neo4j(url: str) -> bool:
-    return not url.startswith("sqlite:")
+    return not url.startswith(("sqlite:", "lake:"))
+
+
+def is_lake(url: str) -> bool:
+    return url.startswith("lake:")
 
 
 def sqlite_path(url: str) -> Path:
+    """The SQLite file of a SQLite store, or the log file of a lake store."""
+    if is_lake(url):
+        return Path(url.removeprefix("lake:///")) / "log.db"
     return Path(url.removeprefix("sqlite:///"))
 
 
@@ -78,7 +89,11 @@ def edit(url: str, *, sql: list[str], cypher: list[str]) -> None:
     db = sqlite3.connect(sqlite_path(url))
     try:
         for statement in sql:
-            db.execute(statement)
+            table = lake_table(url, statement)
+            if table:
+                edit_parts(db, sqlite_path(url).parent, table, statement)
+            else:
+                db.execute(statement)
         db.commit()
     finally:
         db.close()
@@ -96,7 +111,10 @@ def stored_values(url: str) -> list[bytes]:
     db = sqlite3.connect(sqlite_path(url))
     try:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return [_joined(row) for t in tables for row in db.execute(f"SELECT * FROM {t}")]
+        rows = [_joined(row) for t in tables for row in db.execute(f"SELECT * FROM {t}")]
+        if is_lake(url):
+            rows += [_joined(row) for row in part_rows(db, sqlite_path(url).parent)]
+        return rows
     finally:
         db.close()
 

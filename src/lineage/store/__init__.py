@@ -1,5 +1,6 @@
-"""Stores, chosen by URL scheme: ``sqlite:///path`` (embedded default) or
-``neo4j://host:7687`` (and ``bolt://``, ``neo4j+s://``…: a Neo4j server)."""
+"""Stores, chosen by URL scheme: ``sqlite:///path`` (embedded default),
+``lake:///directory`` (columnar: the log in SQLite, the graph in Parquet, read with
+DuckDB) or ``neo4j://host:7687`` (and ``bolt://``, ``neo4j+s://``…: a Neo4j server)."""
 
 from __future__ import annotations
 
@@ -19,11 +20,18 @@ def _neo4j(url: str, create: bool, read_only: bool) -> Store:
     return Neo4jStore(url, create=create)
 
 
+def _lake(url: str, create: bool, read_only: bool) -> Store:
+    from lineage.store.lake.store import LakeStore
+
+    return LakeStore(url, create=create, read_only=read_only)
+
+
 DEFAULT_URL = "sqlite:///./lineage.db"
 URL_ENV = "LINEAGE_DB"
 
 _FACTORIES: dict[str, Callable[[str, bool, bool], Store]] = {
     "sqlite": lambda url, create, read_only: SqliteStore(url, create=create, read_only=read_only),
+    "lake": _lake,
     **{scheme: _neo4j for scheme in NEO4J_SCHEMES},
 }
 
@@ -33,10 +41,12 @@ KEYS_DIR_NAME = "lineage-keys"
 
 def default_keys_dir(url: str | None) -> Path:
     """Where a ledger's key files live unless told otherwise: beside a SQLite ledger's
-    file (``<its directory>/lineage-keys``), else ``./lineage-keys``."""
+    file or a lake's directory (``<their directory>/lineage-keys``), else
+    ``./lineage-keys``."""
     resolved = resolve_url(url)
-    if resolved.startswith("sqlite:///") and len(resolved) > len("sqlite:///"):
-        return Path(resolved[len("sqlite:///") :]).parent / KEYS_DIR_NAME
+    for prefix in ("sqlite:///", "lake:///"):
+        if resolved.startswith(prefix) and len(resolved) > len(prefix):
+            return Path(resolved[len(prefix) :].rstrip("/")).parent / KEYS_DIR_NAME
     return Path(KEYS_DIR_NAME)
 
 

@@ -35,8 +35,8 @@ def existing_nodes(db: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tupl
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
-def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
-    """Write one append's projection rows; rows already stored are kept (first wins)."""
+def write_statements(db: sqlite3.Connection, batch: GraphBatch) -> None:
+    """Write one append's statement and request rows (requests already stored are kept)."""
     db.executemany(
         "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
@@ -44,6 +44,15 @@ def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
             for s in batch.statements
         ],
     )
+    db.executemany(
+        "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?)",
+        [(r.target, r.kind, r.entry, r.at_us, r.time_us) for r in batch.requests],
+    )
+
+
+def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
+    """Write one append's projection rows; rows already stored are kept (first wins)."""
+    write_statements(db, batch)
     db.executemany(
         "INSERT OR IGNORE INTO nodes VALUES (?, ?, ?, ?, ?)",
         [(n.id, n.kind, n.attrs, n.entry, n.time_us) for n in batch.nodes],
@@ -57,10 +66,6 @@ def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
         [(d.node, d.entry, d.reason, d.time_us) for d in batch.drops],
     )
     ancestry.update(db, batch.edges)
-    db.executemany(
-        "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?)",
-        [(r.target, r.kind, r.entry, r.at_us, r.time_us) for r in batch.requests],
-    )
 
 
 _NODE = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id = ?"

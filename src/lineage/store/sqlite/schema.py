@@ -11,7 +11,6 @@ CREATE TABLE entries (
     body BLOB NOT NULL
 );
 CREATE TABLE tree_nodes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
-CREATE TABLE batches (entry INTEGER PRIMARY KEY, items BLOB NOT NULL);
 CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);
 CREATE TABLE signers (
     keyid TEXT PRIMARY KEY,
@@ -33,11 +32,18 @@ CREATE TABLE edges (
 ) WITHOUT ROWID;
 CREATE INDEX edges_by_up ON edges (up)
 """
-PROJECTION_SCHEMA = """
+STATEMENTS_SCHEMA = """
 CREATE TABLE statements (
     entry INTEGER PRIMARY KEY, predicate_type TEXT NOT NULL, step TEXT NOT NULL,
     version TEXT NOT NULL, run TEXT NOT NULL, keyid TEXT NOT NULL, time_us INTEGER NOT NULL
 );
+CREATE TABLE requests (
+    target TEXT NOT NULL, kind TEXT NOT NULL, entry INTEGER NOT NULL, at_us INTEGER NOT NULL,
+    time_us INTEGER NOT NULL, PRIMARY KEY (target, kind, entry)
+) WITHOUT ROWID
+"""
+"""The statements and requests of the projection: one row per entry, and few requests."""
+PROJECTION_SCHEMA = """
 CREATE TABLE nodes (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, attrs TEXT NOT NULL,
     entry INTEGER NOT NULL, time_us INTEGER NOT NULL
@@ -48,10 +54,6 @@ BEGIN SELECT RAISE(ABORT, 'lineage: node asserted again with other attributes');
 CREATE TABLE drops (
     node TEXT NOT NULL, entry INTEGER NOT NULL, reason TEXT NOT NULL, time_us INTEGER NOT NULL,
     PRIMARY KEY (node, entry)
-) WITHOUT ROWID;
-CREATE TABLE requests (
-    target TEXT NOT NULL, kind TEXT NOT NULL, entry INTEGER NOT NULL, at_us INTEGER NOT NULL,
-    time_us INTEGER NOT NULL, PRIMARY KEY (target, kind, entry)
 ) WITHOUT ROWID
 """
 BATCHES_TABLE = (
@@ -77,7 +79,15 @@ CREATE TABLE subject_keys (
 CREATE TABLE identities (lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX identities_by_subject ON identities (subject)
 """
-STORE_SCHEMA = (LOG_SCHEMA, EDGES_SCHEMA, PROJECTION_SCHEMA, ANCESTRY_SCHEMA, KEY_SCHEMA)
+STORE_SCHEMA = (
+    LOG_SCHEMA,
+    BATCHES_TABLE,
+    EDGES_SCHEMA,
+    STATEMENTS_SCHEMA,
+    PROJECTION_SCHEMA,
+    ANCESTRY_SCHEMA,
+    KEY_SCHEMA,
+)
 """Every table of a store, in creation order."""
 
 

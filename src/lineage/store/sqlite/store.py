@@ -106,6 +106,12 @@ class SqliteSession(_LogReads):
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
 
+    def finish(self) -> None:
+        """Called once everything is added, before the commit: SQLite has written it all."""
+
+    def discard(self) -> None:
+        """Called when the append fails, before the rollback: nothing to undo outside SQLite."""
+
     def existing_leaves(self, leaf_hashes: Sequence[bytes]) -> set[bytes]:
         """Which of these leaf hashes are already entries of the log."""
         query = "SELECT leaf_hash FROM entries WHERE leaf_hash IN ({marks})"
@@ -170,9 +176,14 @@ class SqliteSession(_LogReads):
 class SqliteStore(_LogReads, SqliteGraph):
     """The SQLite implementation of :class:`lineage.store.base.Store`."""
 
+    SCHEMA: tuple[str, ...] = STORE_SCHEMA
+    """The tables a new ledger gets."""
+    KEEPS_BATCHES = True
+    """Whether batch items live in the ``batches`` table (added to older ledgers)."""
+
     def __init__(self, url: str, *, create: bool = False, read_only: bool = False) -> None:
         self.url = self.open_url = url
-        self.path = path_from_url(url)
+        self.path = self.database_path(url)
         exists = self.path.exists()
         if not exists and not create:
             raise ConfigurationError(f"no ledger at {self.path} (create one with: lineage init)")
@@ -196,10 +207,15 @@ class SqliteStore(_LogReads, SqliteGraph):
             self._refuse_shared_file()
         self._configure()
         self._has_batches = "batches" in tables
-        if ledger and not self._has_batches and not self.read_only:
+        if ledger and self.KEEPS_BATCHES and not self._has_batches and not self.read_only:
             self._db.execute(BATCHES_TABLE)
             self._has_batches = True
         SqliteGraph.__init__(self, self._db)
+
+    @staticmethod
+    def database_path(url: str) -> Path:
+        """The database file of the store at ``url``."""
+        return path_from_url(url)
 
     def _refuse_shared_file(self) -> None:
         """A ledger holds subject keys: lineage writes only to a file no one else can read."""
@@ -293,9 +309,9 @@ class SqliteStore(_LogReads, SqliteGraph):
         self.path.chmod(0o600)
         self.checkpoint_wal()
         with self._transaction():
-            for statement in statements_of(*STORE_SCHEMA):
+            for statement in statements_of(*self.SCHEMA):
                 self._db.execute(statement)
-            self._has_batches = True
+            self._has_batches = self.KEEPS_BATCHES
             self._db.execute(
                 "INSERT INTO key_secrets VALUES ('index', ?)", (index_key or os.urandom(32),)
             )
@@ -303,10 +319,8 @@ class SqliteStore(_LogReads, SqliteGraph):
                 "INSERT INTO meta (key, value) VALUES (?, ?)",
                 [("schema_version", SCHEMA_VERSION), *sorted(meta.items())],
             )
-            try:
-                yield SqliteSession(self._db)
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"{self.path}: write failed: {exc}") from exc
+            with self._writing() as session:
+                yield session
         self.checkpoint_wal()
 
     def meta(self) -> dict[str, str]:
@@ -358,11 +372,27 @@ class SqliteStore(_LogReads, SqliteGraph):
     @contextmanager
     def append_session(self) -> Iterator[SqliteSession]:
         """Serialised with every other writer; commits on success, rolls back on error."""
-        with self._transaction("IMMEDIATE"):
-            try:
-                yield SqliteSession(self._db)
-            except sqlite3.DatabaseError as exc:
-                raise StoreError(f"{self.path}: write failed: {exc}") from exc
+        with self._transaction("IMMEDIATE"), self._writing() as session:
+            yield session
+
+    def new_session(self) -> SqliteSession:
+        """The session of a write transaction that has just begun."""
+        return SqliteSession(self._db)
+
+    @contextmanager
+    def _writing(self) -> Iterator[SqliteSession]:
+        """A session inside the open write transaction: finished before the commit,
+        discarded if anything fails."""
+        session = self.new_session()
+        try:
+            yield session
+            session.finish()
+        except sqlite3.DatabaseError as exc:
+            session.discard()
+            raise StoreError(f"{self.path}: write failed: {exc}") from exc
+        except BaseException:
+            session.discard()
+            raise
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:

@@ -1,0 +1,179 @@
+"""The graph reads of the store contract over the lake's parts, in DuckDB.
+
+A key may sit in several parts (parts are only appended); every read keeps, of each
+key, the row of the earliest entry (``DISTINCT ON … ORDER BY key, entry``) before it
+looks at times, so answers are those of the SQLite store, which keeps the first row
+written. Filters on key columns are applied before that step (they keep or drop every
+row of a key alike), so a read about a few nodes never deduplicates the whole table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from lineage.model.rows import DropRow, EdgeRow, NodeRow, PackedOrigin, ProjectionRow
+from lineage.store.base import MAX_EDGES_LISTED
+from lineage.store.lake.columnar import Columnar
+from lineage.store.lake.origins import packed_origins
+from lineage.store.lake.tables import DROPS, EDGES, NODES
+
+NEVER = 1 << 62
+"""A time after every statement: the bound of reads without ``as_of``."""
+
+_FIRST_NODES = (
+    "SELECT DISTINCT ON (id) id, kind, attrs, entry, time_us FROM {nodes}"
+    " WHERE {where} ORDER BY id, entry"
+)
+_NODE = _FIRST_NODES.replace("{where}", "id = $id")
+_NODES = _FIRST_NODES.replace("{where}", "id IN (SELECT unnest($ids))")
+_FIRST_EDGES = (
+    "SELECT DISTINCT ON (down, up, kind) up, down, kind, entry, time_us FROM {edges}"
+    " WHERE {where} ORDER BY down, up, kind, entry"
+)
+_EDGES_AT = (
+    "SELECT * FROM ("
+    + _FIRST_EDGES.replace("{where}", "up = $node OR ($both AND down = $node)")
+    + ") WHERE time_us <= $until ORDER BY kind, up, down LIMIT $limit"
+)
+_INTO = _FIRST_EDGES.replace("{where}", "kind = $kind AND down IN (SELECT unnest($ids))")
+_EDGES_INTO = f"SELECT * FROM ({_INTO}) WHERE time_us <= $until ORDER BY down, up"
+_COUNT_INTO = f"SELECT down, count(*) FROM ({_INTO}) WHERE time_us <= $until GROUP BY down"
+_COUNT_OUT_OF = (
+    "SELECT up, count(*) FROM (SELECT DISTINCT down, up FROM {edges}"
+    " WHERE kind = $kind AND up IN (SELECT unnest($ids))) GROUP BY up"
+)
+_FIRST_DROPS = (
+    "SELECT DISTINCT ON (node, entry) node, reason, entry, time_us FROM {drops}"
+    " WHERE {where} ORDER BY node, entry"
+)
+_DROPS_OF = (
+    "SELECT * FROM ("
+    + _FIRST_DROPS.replace("{where}", "node = $node")
+    + ") WHERE time_us <= $until ORDER BY entry"
+)
+_DROP_COUNTS = (
+    "SELECT entry, reason, count(*) FROM ("
+    + _FIRST_DROPS.replace("{where}", "true")
+    + ") WHERE time_us <= $until GROUP BY entry, reason ORDER BY entry, reason"
+)
+_WALK = """
+WITH RECURSIVE hops AS MATERIALIZED (
+    SELECT {near} AS near, {far} AS far FROM (
+        SELECT DISTINCT ON (down, up, kind) down, up, time_us FROM {{edges}}
+        ORDER BY down, up, kind, entry
+    ) WHERE time_us <= $until
+),
+walk(id) AS (SELECT $root UNION SELECT hops.far FROM hops JOIN walk ON hops.near = walk.id)
+SELECT walk.id, n.kind, n.attrs, n.entry, n.time_us FROM walk LEFT JOIN (
+    SELECT DISTINCT ON (id) id, kind, attrs, entry, time_us FROM {{nodes}} ORDER BY id, entry
+) n ON n.id = walk.id
+"""
+_WALKS = {
+    True: _WALK.format(near="down", far="up"),
+    False: _WALK.format(near="up", far="down"),
+}
+ORDERED = {
+    NODES: _FIRST_NODES.replace("{where}", "true"),
+    EDGES: _FIRST_EDGES.replace("{where}", "true"),
+    DROPS: _FIRST_DROPS.replace("{where}", "true"),
+}
+_ROW_TYPES = {NODES: NodeRow, EDGES: EdgeRow, DROPS: DropRow}
+
+
+def _until(as_of_us: int | None) -> int:
+    return NEVER if as_of_us is None else as_of_us
+
+
+class LakeGraph:
+    """The columnar half of the graph reads (statements and requests are SQLite's)."""
+
+    def __init__(self, columnar: Columnar) -> None:
+        self._columnar = columnar
+
+    def node(self, node_id: str) -> NodeRow | None:
+        """The node with this id, if an entry declared it."""
+        rows = self._columnar.rows(_NODE, id=node_id)
+        return NodeRow(*rows[0]) if rows else None
+
+    def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
+        """The declared nodes among ``ids``, by id."""
+        if not ids:
+            return {}
+        rows = self._columnar.rows(_NODES, ids=sorted(set(ids)))
+        return {r[0]: NodeRow(*r) for r in rows}
+
+    def edges_of(
+        self,
+        node_id: str,
+        as_of_us: int | None = None,
+        *,
+        downstream_only: bool = False,
+        limit: int = MAX_EDGES_LISTED,
+    ) -> list[EdgeRow]:
+        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it), in the
+        order (kind, upstream, downstream)."""
+        rows = self._columnar.rows(
+            _EDGES_AT, node=node_id, both=not downstream_only, until=_until(as_of_us), limit=limit
+        )
+        return [EdgeRow(*r) for r in rows]
+
+    def edges_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> list[EdgeRow]:
+        """The ``kind`` edges whose downstream end is one of ``nodes``, in key order."""
+        if not nodes:
+            return []
+        ids = sorted(set(nodes))
+        rows = self._columnar.rows(_EDGES_INTO, ids=ids, kind=kind, until=_until(as_of_us))
+        return [EdgeRow(*r) for r in rows]
+
+    def count_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> dict[str, int]:
+        """How many ``kind`` edges lead into each of ``nodes``."""
+        if not nodes:
+            return {}
+        ids = sorted(set(nodes))
+        rows = self._columnar.rows(_COUNT_INTO, ids=ids, kind=kind, until=_until(as_of_us))
+        return {str(node): int(count) for node, count in rows}
+
+    def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
+        """How many ``kind`` edges lead out of each of ``nodes``."""
+        if not nodes:
+            return {}
+        rows = self._columnar.rows(_COUNT_OUT_OF, ids=sorted(set(nodes)), kind=kind)
+        return {str(node): int(count) for node, count in rows}
+
+    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against ``node_id``, in entry order."""
+        rows = self._columnar.rows(_DROPS_OF, node=node_id, until=_until(as_of_us))
+        return [DropRow(*r) for r in rows]
+
+    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
+        """Every node reachable from ``root`` (itself included), each once; a node declared
+        after ``as_of_us`` is left out, one no entry declares comes with kind ``""``."""
+        limit = _until(as_of_us)
+        for node_id, kind, attrs, entry, when in self._columnar.stream(
+            _WALKS[upstream], root=root, until=limit
+        ):
+            if kind is None:
+                yield NodeRow(node_id, "", "{}", -1, 0)
+            elif when <= limit:
+                yield NodeRow(node_id, kind, attrs, entry, when)
+
+    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
+        """(entry, reason, count) of every drop."""
+        rows = self._columnar.rows(_DROP_COUNTS, until=_until(as_of_us))
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+    def packed_origins(
+        self, shards: Iterable[str], as_of_us: int | None = None
+    ) -> Iterator[PackedOrigin]:
+        """Every record packed into each shard, once per origin, in the order of the posts."""
+        return packed_origins(self._columnar, sorted(set(shards)), _until(as_of_us))
+
+    def iter_columnar(self, table: str) -> Iterator[ProjectionRow]:
+        """Rows of a columnar projection table, first row of each key, in key order."""
+        row_type = _ROW_TYPES[table]
+        for row in self._columnar.stream(ORDERED[table]):
+            yield row_type(*row)

@@ -1,0 +1,101 @@
+"""The origins of packed records, computed in DuckDB from the ``DERIVED_FROM`` edges.
+
+The SQLite store keeps an ancestry index up to date at every append; here the same rows
+are computed when a check asks, over the ancestors of the packed records only:
+
+1. the records packed into the shards (by ``until``), and every node upstream of them;
+2. each node's lines (origin post, path of entries, oldest hop first), relaxed level by
+   level from the posts down: a node takes, for each origin, the least of its parents'
+   lines extended by the edge's entry — the rule the SQLite index applies, so both give
+   the same path when several lead from one post to one record;
+3. records with a parent that is neither a post nor has lines wait for it, and they and
+   everything derived from them are reported with a lineage gap (origin None).
+
+The path entries are not bounded by ``until``, as in the SQLite store: callers compare
+their entries' times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from lineage.model.graph import DERIVED_FROM, ID_PREFIX, PACKED_INTO, POST
+from lineage.model.rows import PackedOrigin
+from lineage.store.lake.columnar import Columnar
+
+_FIRST_EDGES = (
+    "SELECT DISTINCT ON (down, up, kind) up, down, entry, time_us FROM {edges}"
+    " WHERE {where} ORDER BY down, up, kind, entry"
+)
+_PACKED = (
+    "CREATE TEMP TABLE packed AS SELECT up AS record, down AS shard, entry, time_us FROM ("
+    + _FIRST_EDGES.replace("{where}", "kind = $packed AND down IN (SELECT unnest($shards))")
+    + ") WHERE time_us <= $until"
+)
+_HOPS = (
+    "CREATE TEMP TABLE hops AS WITH RECURSIVE derived AS MATERIALIZED ("
+    + _FIRST_EDGES.replace("{where}", "kind = $derived")
+    + "), closure(id) AS (SELECT record FROM packed"
+    " UNION SELECT derived.up FROM derived JOIN closure ON derived.down = closure.id)"
+    " SELECT down, up, entry FROM derived WHERE down IN (SELECT id FROM closure)"
+)
+_FROM_POSTS = (
+    "CREATE TEMP TABLE lines AS SELECT down AS node, up AS origin, min([entry]) AS path"
+    " FROM hops WHERE starts_with(up, $post) GROUP BY down, up"
+)
+_FIRST_FRONTIER = "CREATE TEMP TABLE frontier AS SELECT * FROM lines"
+_OFFERED = (
+    "CREATE OR REPLACE TEMP TABLE better AS"
+    " WITH offered AS (SELECT hops.down AS node, frontier.origin,"
+    " min(list_append(frontier.path, hops.entry)) AS path"
+    " FROM frontier JOIN hops ON hops.up = frontier.node GROUP BY hops.down, frontier.origin)"
+    " SELECT offered.* FROM offered LEFT JOIN lines"
+    " ON lines.node = offered.node AND lines.origin = offered.origin"
+    " WHERE lines.path IS NULL OR offered.path < lines.path"
+)
+_IMPROVE = (
+    "DELETE FROM lines USING better WHERE lines.node = better.node"
+    " AND lines.origin = better.origin",
+    "INSERT INTO lines SELECT * FROM better",
+    "CREATE OR REPLACE TEMP TABLE frontier AS SELECT * FROM better",
+)
+_RESULT = """
+WITH RECURSIVE gapped(id) AS (
+    SELECT down FROM hops
+    WHERE NOT starts_with(up, $post) AND up NOT IN (SELECT node FROM lines)
+    UNION SELECT hops.down FROM hops JOIN gapped ON hops.up = gapped.id
+)
+SELECT packed.shard, packed.record, packed.entry, packed.time_us, lines.origin, lines.path
+FROM packed LEFT JOIN lines ON lines.node = packed.record
+UNION ALL
+SELECT shard, record, entry, time_us, NULL, NULL FROM packed
+WHERE record IN (SELECT id FROM gapped) AND record IN (SELECT node FROM lines)
+ORDER BY coalesce(origin, ''), record, shard
+"""
+_FETCH = 5000
+
+
+def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Iterator[PackedOrigin]:
+    """Every record packed into ``shards`` by ``until``, once per post it derives from
+    (origin None: no complete path to a post), in the order of the posts."""
+    if not shards:
+        return
+    post = ID_PREFIX[POST]
+    with columnar.session() as cursor:
+        columnar.execute(_PACKED, cursor, packed=PACKED_INTO, shards=list(shards), until=until)
+        columnar.execute(_HOPS, cursor, derived=DERIVED_FROM)
+        columnar.execute(_FROM_POSTS, cursor, post=post)
+        columnar.execute(_FIRST_FRONTIER, cursor)
+        while True:
+            columnar.execute(_OFFERED, cursor)
+            improved = columnar.execute("SELECT count(*) FROM better", cursor).fetchone()
+            if not improved or not improved[0]:
+                break
+            for statement in _IMPROVE:
+                columnar.execute(statement, cursor)
+        columnar.execute(_RESULT, cursor, post=post)
+        while rows := cursor.fetchmany(_FETCH):
+            for shard, record, entry, when, origin, path in rows:
+                yield PackedOrigin(
+                    shard, record, entry, when, origin, tuple(path) if path else ()
+                )

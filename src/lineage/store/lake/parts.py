@@ -1,0 +1,143 @@
+"""The lake store's Parquet parts: immutable files, made visible by the log's transaction.
+
+A part is one Parquet file of one table's rows. It is written under a temporary name,
+flushed to disk and renamed into ``parts/<table>/`` *before* the transaction that lists
+it in the ``parts`` table commits; readers read only listed parts. A crash before the
+commit leaves a file that no reader lists (an orphan), and the next writer deletes it
+while it holds the write lock, so no reader ever sees half of an append.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lineage.errors import StoreError
+
+PARTS_SCHEMA = """
+CREATE TABLE parts (
+    file TEXT PRIMARY KEY, tbl TEXT NOT NULL, rows INTEGER NOT NULL,
+    bytes INTEGER NOT NULL, sha256 TEXT NOT NULL
+) WITHOUT ROWID
+"""
+PARTS_DIR = "parts"
+_SUFFIX = ".parquet"
+_TEMPORARY = ".tmp-"
+_ROW_GROUP = 128 * 1024
+"""Rows per Parquet row group: the unit DuckDB skips by its min/max statistics."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A written part: its file (relative to the lake), table, rows, size and digest."""
+
+    file: str
+    table: str
+    rows: int
+    bytes: int
+    sha256: str
+
+
+def _fsync_directory(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class PartFiles:
+    """The parts of one lake directory: writing, listing and removing orphans."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, file: str) -> Path:
+        """The absolute path of a listed part."""
+        return self.root / file
+
+    def write(self, table: str, rows: pa.Table) -> Part:
+        """Write ``rows`` as a new part of ``table`` and flush it to disk (not listed yet)."""
+        folder = self.root / PARTS_DIR / table
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        name = f"{uuid.uuid4().hex}{_SUFFIX}"
+        temporary = folder / f"{_TEMPORARY}{name}"
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                pq.write_table(rows, handle, compression="zstd", row_group_size=_ROW_GROUP)
+                handle.flush()
+                os.fsync(handle.fileno())
+            digest = file_digest(temporary)
+            size = temporary.stat().st_size
+            os.rename(temporary, folder / name)
+            _fsync_directory(folder)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise StoreError(f"{folder}: cannot write a part: {exc.strerror}") from exc
+        return Part(f"{PARTS_DIR}/{table}/{name}", table, rows.num_rows, size, digest)
+
+    def remove(self, files: Iterable[str]) -> None:
+        """Delete these parts' files (of an append that did not commit)."""
+        for file in files:
+            self.path(file).unlink(missing_ok=True)
+
+    def on_disk(self) -> Iterator[str]:
+        """Every file under ``parts/``, relative to the lake."""
+        base = self.root / PARTS_DIR
+        if not base.is_dir():
+            return
+        for folder in sorted(base.iterdir()):
+            if folder.is_dir():
+                for path in sorted(folder.iterdir()):
+                    yield f"{PARTS_DIR}/{folder.name}/{path.name}"
+
+    def remove_orphans(self, db: sqlite3.Connection) -> int:
+        """Delete the files no committed append lists; call it holding the write lock."""
+        listed = {row[0] for row in db.execute("SELECT file FROM parts")}
+        orphans = [file for file in self.on_disk() if file not in listed]
+        self.remove(orphans)
+        return len(orphans)
+
+
+def listed_files(db: sqlite3.Connection, table: str) -> list[str]:
+    """The parts of ``table`` the connection's transaction sees, in name order."""
+    rows = db.execute("SELECT file FROM parts WHERE tbl = ? ORDER BY file", (table,))
+    return [str(row[0]) for row in rows]
+
+
+def register(db: sqlite3.Connection, parts: Iterable[Part]) -> None:
+    """List written parts in the open write transaction (visible when it commits)."""
+    db.executemany(
+        "INSERT INTO parts (file, tbl, rows, bytes, sha256) VALUES (?, ?, ?, ?, ?)",
+        [(p.file, p.table, p.rows, p.bytes, p.sha256) for p in parts],
+    )
+
+
+def part_problems(db: sqlite3.Connection, files: PartFiles) -> list[str]:
+    """Listed parts that are missing or whose bytes are not the ones written."""
+    problems = []
+    for file, size, digest in db.execute("SELECT file, bytes, sha256 FROM parts ORDER BY file"):
+        path = files.path(file)
+        if not path.is_file():
+            problems.append(f"part {file} is missing")
+        elif path.stat().st_size != size or file_digest(path) != digest:
+            problems.append(f"part {file} is not the file that was written")
+    return problems

@@ -1,0 +1,263 @@
+"""The columnar store, ``lake:///DIR``: the log in SQLite, the graph in Parquet parts.
+
+``DIR/log.db`` is a SQLite file written by the SQLite store's own code: entries, tree
+hashes, checkpoints, signers, metadata, statements and requests, the subject key tables,
+and the ``parts`` table that lists the Parquet parts (``DIR/parts/<table>/``) holding
+nodes, edges, drops and batch items. An append writes its parts, flushed to disk, before
+the SQLite transaction that lists them and its checkpoint commits (see
+:mod:`lineage.store.lake.parts`). Graph reads are DuckDB queries over the listed parts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from lineage.errors import ConfigurationError, NodeConflictError
+from lineage.model.rows import (
+    DropRow,
+    EdgeRow,
+    GraphBatch,
+    NodeRow,
+    PackedOrigin,
+    ProjectionRow,
+)
+from lineage.store.base import MAX_EDGES_LISTED, DerivedTable, stored_items
+from lineage.store.lake.columnar import Columnar
+from lineage.store.lake.graph import LakeGraph
+from lineage.store.lake.parts import PARTS_SCHEMA, Part, PartFiles, part_problems, register
+from lineage.store.lake.tables import BATCHES, COLUMNAR_TABLES, DROPS, EDGES, NODES, arrow_rows
+from lineage.store.sqlite import graph as sqlite_graph
+from lineage.store.sqlite.schema import KEY_SCHEMA, LOG_SCHEMA, STATEMENTS_SCHEMA
+from lineage.store.sqlite.store import SqliteSession, SqliteStore
+
+SCHEME = "lake"
+LOG_FILE = "log.db"
+_PREFIX = f"{SCHEME}:///"
+FLUSH_ROWS = 1_000_000
+"""Graph rows an append holds in memory before it writes them as parts."""
+FLUSH_BATCH_BYTES = 256 << 20
+"""Batch item bytes an append holds in memory before it writes them as a part."""
+_BATCH_ITEMS = "SELECT items FROM {batches} WHERE entry = $entry"
+_BATCHES_FROM = "SELECT entry, items FROM {batches} WHERE entry >= $start ORDER BY entry"
+
+
+def lake_dir(url: str) -> Path:
+    """The directory of a ``lake:///DIR`` store URL."""
+    if not url.startswith(_PREFIX) or len(url) == len(_PREFIX):
+        raise ConfigurationError(f"store URL {url!r} must look like lake:///path/to/directory")
+    return Path(url[len(_PREFIX) :])
+
+
+class LakeSession(SqliteSession):
+    """One append: SQLite's transaction, plus the parts it writes before committing."""
+
+    def __init__(self, db: sqlite3.Connection, files: PartFiles, graph: LakeGraph) -> None:
+        super().__init__(db)
+        self._files = files
+        self._graph = graph
+        self._pending: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNAR_TABLES}
+        self._pending_rows = 0
+        self._pending_bytes = 0
+        self._new_nodes: dict[str, tuple[str, str, int]] = {}
+        self._written: list[Part] = []
+
+    def add_batches(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Hold the batch items of Lineage/v2 entries for this append's parts."""
+        self._pending[BATCHES].extend(rows)
+        self._pending_bytes += sum(len(items) for _, items in rows)
+        self._flush_if_full()
+
+    def existing_nodes(self, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
+        """(kind, attributes JSON, entry) of those nodes stored or added in this append."""
+        found = {
+            node_id: (row.kind, row.attrs, row.entry)
+            for node_id, row in self._graph.nodes(ids).items()
+        }
+        for node_id in ids:
+            if node_id not in found and node_id in self._new_nodes:
+                found[node_id] = self._new_nodes[node_id]
+        return found
+
+    def add_graph(self, batch: GraphBatch) -> None:
+        """Write statements and requests to SQLite and hold nodes, edges and drops for
+        this append's parts; a node already stored is not written again."""
+        nodes = self._new_node_rows(batch.nodes)
+        sqlite_graph.write_statements(self._db, batch)
+        self._pending[NODES].extend(nodes)
+        self._pending[EDGES].extend(batch.edges)
+        self._pending[DROPS].extend(batch.drops)
+        self._pending_rows += len(nodes) + len(batch.edges) + len(batch.drops)
+        self._flush_if_full()
+
+    def _new_node_rows(self, rows: Sequence[NodeRow]) -> list[NodeRow]:
+        """The rows of nodes neither stored nor added before in this append; raises
+        :class:`NodeConflictError` if one of them is with another kind or attributes."""
+        ids = [row.id for row in rows]
+        first = {
+            node_id: (row.kind, row.attrs, row.entry)
+            for node_id, row in self._graph.nodes(ids).items()
+        }
+        fresh: list[NodeRow] = []
+        for row in rows:
+            known = first.get(row.id) or self._new_nodes.get(row.id)
+            if known is None:
+                self._new_nodes[row.id] = (row.kind, row.attrs, row.entry)
+                fresh.append(row)
+            elif (known[0], known[1]) != (row.kind, row.attrs):
+                raise NodeConflictError("a node is asserted again with other attributes")
+        return fresh
+
+    def _flush_if_full(self) -> None:
+        if self._pending_rows >= FLUSH_ROWS or self._pending_bytes >= FLUSH_BATCH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write what is held as parts and list them in the open transaction."""
+        parts = []
+        for table, rows in self._pending.items():
+            if rows:
+                part = self._files.write(table, arrow_rows(table, rows))
+                self._written.append(part)
+                parts.append(part)
+                rows.clear()
+        register(self._db, parts)
+        self._pending_rows = self._pending_bytes = 0
+        self._new_nodes.clear()
+
+    def finish(self) -> None:
+        """Write the last parts before the commit."""
+        self._flush()
+
+    def discard(self) -> None:
+        """Delete the parts this failed append wrote."""
+        self._files.remove(part.file for part in self._written)
+        self._written.clear()
+
+
+class LakeStore(SqliteStore):
+    """The columnar implementation of :class:`lineage.store.base.Store`."""
+
+    SCHEMA = (LOG_SCHEMA, STATEMENTS_SCHEMA, KEY_SCHEMA, PARTS_SCHEMA)
+    KEEPS_BATCHES = False
+
+    def __init__(self, url: str, *, create: bool = False, read_only: bool = False) -> None:
+        root = lake_dir(url)
+        if create and root.is_dir() and not (root / LOG_FILE).exists() and any(root.iterdir()):
+            raise ConfigurationError(
+                f"{root} holds files but no lake ledger: a new lake goes in an empty directory"
+            )
+        if create:
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        super().__init__(url, create=create, read_only=read_only)
+        self.root = root
+        self._files = PartFiles(root)
+        self._columnar = Columnar(self._files, self._db)
+        self._lake = LakeGraph(self._columnar)
+
+    @staticmethod
+    def database_path(url: str) -> Path:
+        """The log's SQLite file inside the lake directory."""
+        return lake_dir(url) / LOG_FILE
+
+    def new_session(self) -> LakeSession:
+        """A write session; parts a crashed append left behind are deleted first (the
+        write lock is held, so no other append is writing its parts now)."""
+        self._files.remove_orphans(self._db)
+        return LakeSession(self._db, self._files, self._lake)
+
+    def is_empty(self) -> bool:
+        """Whether the log file holds no table and no part is on disk."""
+        return super().is_empty() and next(self._files.on_disk(), None) is None
+
+    # -- batches -----------------------------------------------------------------
+
+    def batch(self, index: int) -> bytes | None:
+        """The batch items stored beside entry ``index`` (None for an entry without)."""
+        rows = self._columnar.rows(_BATCH_ITEMS, entry=index)
+        return stored_items(rows[0][0]) if rows else None
+
+    def iter_batches(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(entry index, batch items) of every entry that has them, in index order."""
+        for entry, items in self._columnar.stream(_BATCHES_FROM, start=start):
+            yield int(entry), stored_items(items)
+
+    # -- graph reads -------------------------------------------------------------
+
+    def node(self, node_id: str) -> NodeRow | None:
+        """The node with this id, if an entry declared it."""
+        return self._lake.node(node_id)
+
+    def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
+        """The declared nodes among ``ids``, by id."""
+        return self._lake.nodes(ids)
+
+    def edges_of(
+        self,
+        node_id: str,
+        as_of_us: int | None = None,
+        *,
+        downstream_only: bool = False,
+        limit: int = MAX_EDGES_LISTED,
+    ) -> list[EdgeRow]:
+        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it)."""
+        return self._lake.edges_of(
+            node_id, as_of_us, downstream_only=downstream_only, limit=limit
+        )
+
+    def edges_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> list[EdgeRow]:
+        """The ``kind`` edges whose downstream end is one of ``nodes``, in key order."""
+        return self._lake.edges_into(nodes, kind, as_of_us)
+
+    def count_into(
+        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
+    ) -> dict[str, int]:
+        """How many ``kind`` edges lead into each of ``nodes``."""
+        return self._lake.count_into(nodes, kind, as_of_us)
+
+    def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
+        """How many ``kind`` edges lead out of each of ``nodes``."""
+        return self._lake.count_out_of(nodes, kind)
+
+    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against ``node_id``, in entry order."""
+        return self._lake.drops_of(node_id, as_of_us)
+
+    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
+        """Every node reachable from ``root`` (itself included), each once."""
+        return self._lake.walk(root, upstream, as_of_us)
+
+    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
+        """(entry, reason, count) of every drop."""
+        return self._lake.drop_counts(as_of_us)
+
+    def packed_origins(
+        self, shards: Iterable[str], as_of_us: int | None = None
+    ) -> Iterator[PackedOrigin]:
+        """Every record packed into each shard, once per origin, in the order of the posts."""
+        return self._lake.packed_origins(shards, as_of_us)
+
+    def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
+        """Rows of one of :data:`PROJECTION_TABLES` in key order."""
+        if table in (NODES, EDGES, DROPS):
+            yield from self._lake.iter_columnar(table)
+        else:
+            yield from super().iter_rows(table)
+
+    def derived_tables(self) -> Sequence[DerivedTable]:
+        """None: the origins of packed records are computed when a check asks."""
+        return ()
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's check of the log file, and every listed part present and unchanged."""
+        with self._translated():
+            return [*super().integrity_problems(), *part_problems(self._db, self._files)]
+
+    def close(self) -> None:
+        """Close DuckDB and the log's SQLite connection."""
+        self._columnar.close()
+        super().close()
