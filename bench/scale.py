@@ -1,132 +1,198 @@
-"""Scale benchmark (issue 16): how per-edge ingest cost grows with the ledger on the
-SQLite store, next to the limits a columnar store is held to, in one run.
+"""Scale benchmark (issue 16): the columnar path (lake store, columnar pipeline API)
+against the limits it is held to, with the SQLite store's figures beside, in one run.
 
 Run by hand (figures go in the issue note):
 
-    .venv/bin/python bench/scale.py --posts 30000 --posts 100000 --posts 300000
+    .venv/bin/python bench/scale.py --posts 100000 --posts 1000000 --posts 10000000 \\
+        --sqlite-max 300000
 
-For each size it builds, through the pipeline API in a child process (bench/graph.py's
-synthetic pipeline: about 6 edges a post), a SQLite ledger, then measures on the same
-edge rows:
+For each size, in a child process (so its peak RSS is its own), bench/graph.py's
+synthetic pipeline (about 6 edges a post) is recorded through the columnar API into a
+lake store (bench/columnar_pipeline.py), and on the same data:
 
-- ingest: edges/s of the pipeline into SQLite, and the peak RSS of its processes;
-- the limit: the same edge rows written once to Parquet with pyarrow (what "store every
-  edge once" costs), edges/s; the ingest as a fraction of it;
-- trace of the model: lineage's trace on SQLite, a bare recursive CTE in SQLite, and
-  the same recursive query in DuckDB over the Parquet edges (same origin count);
+- ingest: edges/s and the peak RSS of the pipeline's processes; bytes per edge on disk;
+- the limit: the same edge rows written once to Parquet with bare pyarrow (what "store
+  every edge once" costs); the ingest as a fraction of it;
+- trace of the model on the lake, beside a bare DuckDB recursive query of the same
+  origins over the same part files (same count);
+- check of the model against the reference policy, beside the trace;
+- impact of 200 random posts (p50, p99) and a one-post path bundle (best of 3).
 
-and, across sizes, the curve: each size's ingest edges/s relative to the smallest.
+Up to ``--sqlite-max`` posts, the per-record pipeline also runs into the SQLite store
+(ingest edges/s, bytes per edge, trace), for the README's "which store when". Across
+sizes, the curve: each size's lake ingest edges/s relative to the smallest.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
+import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from graph import bare_cte, build_sqlite_ledger  # noqa: E402
+import columnar_pipeline  # noqa: E402
+from graph import build_sqlite_ledger, create_ledger  # noqa: E402
+from lineage.crypto.keys import KeyDirectory  # noqa: E402
+from lineage.evidence.build import path_bundle  # noqa: E402
 from lineage.ledger.log import Ledger  # noqa: E402
+from lineage.policy import reference_policy_path  # noqa: E402
+from lineage.policy.check import check  # noqa: E402
+from lineage.policy.document import read_policy  # noqa: E402
+from lineage.query.impact import impact  # noqa: E402
 from lineage.query.trace import Trace  # noqa: E402
+from lineage.store.lake.store import LakeStore  # noqa: E402
 
 MODEL = "model:bench-model"
 _DUCKDB_ORIGINS = """
 WITH RECURSIVE walk(id) AS (
-    SELECT ? UNION SELECT e.up FROM read_parquet(?) e JOIN walk ON e.down = walk.id
+    SELECT $model UNION SELECT e.up FROM read_parquet($edges) e JOIN walk ON e.down = walk.id
 )
-SELECT COUNT(*) FROM walk JOIN read_parquet(?) n ON n.id = walk.id WHERE n.kind = 'Post'
+SELECT count(DISTINCT walk.id) FROM walk JOIN read_parquet($nodes) n ON n.id = walk.id
+WHERE n.kind = 'Post'
 """
 
 
-def _table(db: sqlite3.Connection, query: str, names: list[str]) -> pa.Table:
-    rows = db.execute(query).fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-    return pa.table({name: list(column) for name, column in zip(names, columns, strict=True)})
+def _listed(ledger: Ledger, table: str) -> list[str]:
+    store = ledger.store
+    assert isinstance(store, LakeStore)
+    return [str(path) for path in store.part_paths(table)]
 
 
-def parquet_write(db_path: Path, work: Path) -> tuple[int, float, Path, Path]:
-    """The edge rows (and node kinds) read back, then written to Parquet: (rows, seconds
-    of the edge write, edges file, nodes file)."""
-    db = sqlite3.connect(db_path)
-    edges = _table(
-        db,
-        "SELECT down, up, kind, entry, time_us FROM edges",
-        ["down", "up", "kind", "entry", "time_us"],
-    )
-    nodes = _table(db, "SELECT id, kind FROM nodes", ["id", "kind"])
-    db.close()
-    edges_path, nodes_path = work / "edges.parquet", work / "nodes.parquet"
+def bare_parquet_write(edges: list[str], work: Path) -> tuple[int, float]:
+    """The edge rows, read back, written once to one Parquet file: (rows, seconds)."""
+    table = duckdb.connect().execute("SELECT * FROM read_parquet($f)", {"f": edges}).arrow()
     start = time.perf_counter()
-    pq.write_table(edges, edges_path)
-    elapsed = time.perf_counter() - start
-    pq.write_table(nodes, nodes_path)
-    return edges.num_rows, elapsed, edges_path, nodes_path
+    pq.write_table(table, work / "bare-edges.parquet", compression="zstd")
+    return table.num_rows, time.perf_counter() - start
 
 
-def duckdb_origins(edges: Path, nodes: Path) -> tuple[int, float]:
+def bare_duckdb_origins(edges: list[str], nodes: list[str]) -> tuple[int, float]:
     connection = duckdb.connect()
     start = time.perf_counter()
-    row = connection.execute(_DUCKDB_ORIGINS, [MODEL, str(edges), str(nodes)]).fetchone()
+    row = connection.execute(
+        _DUCKDB_ORIGINS, {"model": MODEL, "edges": edges, "nodes": nodes}
+    ).fetchone()
     elapsed = time.perf_counter() - start
     connection.close()
     return int(row[0]) if row else 0, elapsed
 
 
-def lineage_trace(url: str) -> tuple[int, float]:
-    ledger = Ledger.open(url, read_only=True)
+def _timed(action: object) -> float:
     start = time.perf_counter()
-    found = sum(1 for _ in Trace(ledger.store, MODEL).origins())
-    elapsed = time.perf_counter() - start
-    ledger.close()
-    return found, elapsed
+    action()  # type: ignore[operator]
+    return time.perf_counter() - start
 
 
-def run(posts: int, work: Path) -> dict[str, float]:
-    url, _, ingest_s, peak_mb = build_sqlite_ledger(work, posts)
-    rows, parquet_s, edges, nodes = parquet_write(work / "graph.db", work)
-    traced, trace_s = lineage_trace(url)
-    cte_count, cte_s = bare_cte(work / "graph.db", MODEL)
-    duck_count, duck_s = duckdb_origins(edges, nodes)
-    assert traced == cte_count == duck_count == posts, (traced, cte_count, duck_count, posts)
+def lake_queries(ledger: Ledger, posts: int) -> dict[str, float]:
+    store = ledger.store
+    start = time.perf_counter()
+    found = sum(1 for _ in Trace(store, MODEL).origins())
+    trace_s = time.perf_counter() - start
+    assert found == posts, (found, posts)
+    edges, nodes = _listed(ledger, "edges"), _listed(ledger, "nodes")
+    duck_count, duck_s = bare_duckdb_origins(edges, nodes)
+    assert duck_count == posts, (duck_count, posts)
+    policy = read_policy(reference_policy_path())
+    check_s = _timed(lambda: check(store, MODEL, policy))
+    chosen = random.Random(1).sample(
+        [
+            row[0]
+            for row in duckdb.connect()
+            .execute(
+                "SELECT id FROM read_parquet($f) WHERE kind = 'Post' USING SAMPLE 2000 ROWS",
+                {"f": nodes},
+            )
+            .fetchall()
+        ],
+        200,
+    )
+    times = sorted(_timed(lambda post=post: impact(store, post)) for post in chosen)
+    bundle_s = min(_timed(lambda: path_bundle(ledger, chosen[0], MODEL)) for _ in range(3))
     return {
-        "posts": posts,
-        "edges": rows,
-        "ingest_edges_per_s": rows / ingest_s,
-        "ingest_peak_rss_mb": peak_mb,
-        "parquet_edges_per_s": rows / parquet_s,
-        "ingest_vs_parquet": parquet_s / ingest_s,
-        "trace_s": trace_s,
-        "sqlite_cte_s": cte_s,
-        "duckdb_parquet_s": duck_s,
-        "sqlite_bytes_per_edge": (work / "graph.db").stat().st_size / rows,
-        "parquet_bytes_per_edge": (edges.stat().st_size + nodes.stat().st_size) / rows,
+        "lake_trace_s": trace_s,
+        "bare_duckdb_trace_s": duck_s,
+        "trace_vs_bare_duckdb": trace_s / duck_s,
+        "check_s": check_s,
+        "check_vs_trace": check_s / trace_s,
+        "impact_p50_ms": times[len(times) // 2] * 1000,
+        "impact_p99_ms": times[int(len(times) * 0.99) - 1] * 1000,
+        "one_post_bundle_ms": bundle_s * 1000,
+    }
+
+
+def lake_run(posts: int, work: Path) -> dict[str, float]:
+    keys = KeyDirectory(work / "keys")
+    keys.create("admin")
+    keys.create("pipeline")
+    lake = work / "lake"
+    url = f"lake:///{lake}"
+    create_ledger(url, keys)
+    ingest_s, peak_mb = columnar_pipeline.ingest(url, work, posts)
+    ledger = Ledger.open(url)
+    try:
+        edges = _listed(ledger, "edges")
+        rows, bare_s = bare_parquet_write(edges, work)
+        on_disk = sum(p.stat().st_size for p in lake.rglob("*") if p.is_file())
+        result = {
+            "posts": posts,
+            "edges": rows,
+            "lake_ingest_edges_per_s": rows / ingest_s,
+            "lake_ingest_peak_rss_mb": peak_mb,
+            "bare_parquet_edges_per_s": rows / bare_s,
+            "ingest_vs_bare_parquet": bare_s / ingest_s,
+            "lake_bytes_per_edge": on_disk / rows,
+        }
+        result.update(lake_queries(ledger, posts))
+    finally:
+        ledger.close()
+    return result
+
+
+def sqlite_run(posts: int, work: Path) -> dict[str, float]:
+    url, _, ingest_s, peak_mb = build_sqlite_ledger(work, posts)
+    ledger = Ledger.open(url, read_only=True)
+    try:
+        edges = sum(1 for _ in ledger.store.iter_rows("edges"))
+        trace_s = _timed(lambda: sum(1 for _ in Trace(ledger.store, MODEL).origins()))
+    finally:
+        ledger.close()
+    return {
+        "sqlite_ingest_edges_per_s": edges / ingest_s,
+        "sqlite_ingest_peak_rss_mb": peak_mb,
+        "sqlite_bytes_per_edge": (work / "graph.db").stat().st_size / edges,
+        "sqlite_trace_s": trace_s,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, action="append", help="ledger sizes (repeatable)")
+    parser.add_argument(
+        "--sqlite-max", type=int, default=300_000, help="largest size also run on SQLite"
+    )
     args = parser.parse_args()
     sizes = sorted(args.posts or [2000])
     results = []
     for posts in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            result = run(posts, Path(tmp))
+            result = lake_run(posts, Path(tmp))
+        if posts <= args.sqlite_max:
+            with tempfile.TemporaryDirectory() as tmp:
+                result.update(sqlite_run(posts, Path(tmp)))
         results.append(result)
-        print(json.dumps(result), flush=True)
-    first = results[0]["ingest_edges_per_s"]
-    curve = {int(r["posts"]): round(r["ingest_edges_per_s"] / first, 3) for r in results}
-    print(json.dumps({"ingest_edges_per_s_relative_to_smallest": curve}))
+        print(json.dumps({k: round(v, 3) for k, v in result.items()}), flush=True)
+    first = results[0]["lake_ingest_edges_per_s"]
+    curve = {int(r["posts"]): round(r["lake_ingest_edges_per_s"] / first, 3) for r in results}
+    print(json.dumps({"lake_ingest_edges_per_s_relative_to_smallest": curve}))
 
 
 if __name__ == "__main__":

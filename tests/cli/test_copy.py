@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,3 +111,29 @@ def test_the_copy_accepts_appends_like_the_original(
         assert copied.root(copied.size()) == pipeline_on_sqlite.ledger.root(copied.size())
     finally:
         copied.close()
+
+
+def test_copy_moves_a_ledger_between_all_three_stores(
+    pipeline_on_sqlite: LedgerEnv, tmp_path: Path
+) -> None:
+    """SQLite → lake → Neo4j → lake → SQLite: every step verifies and holds the same
+    ledger, batch items included."""
+    chain = [
+        pipeline_on_sqlite.url,
+        f"lake:///{tmp_path / 'lake-1'}",
+        fresh_store_url("neo4j", tmp_path),
+        f"lake:///{tmp_path / 'lake-2'}",
+        f"sqlite:///{tmp_path / 'back.db'}",
+    ]
+    for source, target in itertools.pairwise(chain):
+        assert copy(source, target)["verified"] is True
+    stores = [pipeline_on_sqlite.ledger.store, *(open_store(url) for url in chain[1:])]
+    try:
+        first = everything(stores[0])
+        batches = list(stores[0].iter_batches())
+        for copied in stores[1:]:
+            assert everything(copied) == first
+            assert list(copied.iter_batches()) == batches
+    finally:
+        for store in stores[1:]:
+            store.close()

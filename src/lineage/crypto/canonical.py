@@ -140,6 +140,26 @@ def canonical_bytes(value: Any) -> bytes:
         raise InputError(f"cannot be canonicalised (RFC 8785): {reason}") from exc
 
 
+def canonical_lines(values: list[Any]) -> list[bytes]:
+    """The RFC 8785 encoding of each of ``values`` (a batch's items): encoded one by one by
+    the standard library's C encoder and checked all at once (the joined text is ASCII
+    and decodes back to ``values``, as :func:`_stdlib_encoding` checks one value), else
+    one by one with :func:`canonical_bytes`."""
+    dumps = json.JSONEncoder(
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode
+    try:
+        lines = [dumps(value) for value in values]
+        text = "[" + ",".join(lines) + "]"
+        if text.isascii() and (
+            json.loads(text, parse_float=_reject_float, parse_int=_safe_int) == values
+        ):
+            return [line.encode() for line in lines]
+    except (TypeError, ValueError, RecursionError):
+        pass
+    return [canonical_bytes(value) for value in values]
+
+
 MAX_DEPTH = 32
 """The deepest nesting of arrays and objects lineage reads (its own formats use six)."""
 

@@ -31,17 +31,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from lineage.crypto.canonical import canonical_lines
 from lineage.crypto.dsse import Envelope, sign_envelope
 from lineage.crypto.keys import KeyDirectory, SigningKey
 from lineage.errors import InputError
 from lineage.ingest.appender import ProcessAppender
+from lineage.ingest.columnar import ColumnarSteps
+from lineage.ingest.columns import Refs
 from lineage.ledger.admission import Located
 from lineage.ledger.log import Ledger
 from lineage.model.batch import (
     MAX_ITEMS_BYTES,
     BatchEnvelope,
     artifact_subjects,
-    commit_sections,
+    commit_lines,
 )
 from lineage.model.graph import (
     AUTHORED,
@@ -113,19 +116,30 @@ def _hex64(value: object, field: str) -> str:
     return value
 
 
-class Step:
-    """One run of one pipeline step, signing with its own registered key."""
+class Step(ColumnarSteps):
+    """One run of one pipeline step, signing with its own registered key (per record, or
+    per column: :class:`~lineage.ingest.columnar.ColumnarSteps`)."""
 
     def __init__(self, owner: Lineage, info: StepInfo, key: SigningKey, time: datetime) -> None:
         self._owner = owner
         self.info = info
         self.key = key
         self.time = time
-        self._nodes: list[list[Any]] = []
-        self._edges: list[list[str]] = []
+        self._nodes: list[Any] = []
+        self._edges: list[Any] = []
+        """Items as values, or already encoded (columnar calls), in order."""
         self._requests: list[list[str]] = []
         self._requested: set[tuple[str, str]] = set()
         self._declared_subjects: set[str] = set()
+
+    def _identities(self) -> Identities:
+        return self._owner.identities
+
+    def _step_run(self) -> tuple[str, str]:
+        return self.info.name, self.info.run
+
+    def _batch_size(self) -> int:
+        return self._owner.batch_size
 
     # -- origins and decisions ---------------------------------------------------
 
@@ -239,13 +253,14 @@ class Step:
         *,
         sha256: str,
         size: int,
-        records: Iterable[Ref] = (),
+        records: Iterable[Ref] | Refs = (),
         record_count: int | None = None,
         uri: str | None = None,
     ) -> Ref:
-        """A training data file and the records packed into it."""
+        """A training data file and the records packed into it (``Ref`` objects, or the
+        :class:`~lineage.ingest.columns.Refs` of a columnar call)."""
         shard = Ref(make_id(SHARD, name), SHARD)
-        packed = list(records)
+        packed: list[Ref] | Refs = records if isinstance(records, Refs) else list(records)
         attrs: dict[str, Any] = {
             "sha256": sha256,
             "size": size,
@@ -256,8 +271,11 @@ class Step:
         _hex64(sha256, "sha256")
         check_attributes(SHARD, attrs, "shard")
         self._nodes.append([SHARD, shard.id, attrs])
-        for record in packed:
-            self.pack(record, shard)
+        if isinstance(packed, Refs):
+            self.packs(packed, shard.id)
+        else:
+            for record in packed:
+                self.pack(record, shard)
         return shard
 
     def pack(self, record: Ref, shard: Ref) -> None:
@@ -351,7 +369,7 @@ class Step:
         """Seal ``sections`` (a Lineage/v2 batch's nodes and edges, or a Request/v2
         batch's requests) as one statement, or, if its items would be too large to
         store, as two halves (each split again as needed), in order."""
-        commitment, items = commit_sections(predicate_type, sections)
+        commitment, items = commit_lines(predicate_type, [_encoded(s) for s in sections])
         if len(items) > MAX_ITEMS_BYTES and commitment.total > 1:
             flat = [(n, item) for n, section in enumerate(sections) for item in section]
             half = commitment.total // 2
@@ -360,11 +378,21 @@ class Step:
                 self._seal_batch(predicate_type, split)
             return
         nodes = sections[0] if predicate_type == LINEAGE_V2 else []
-        subjects = artifact_subjects(nodes, commitment.root, self.info.name)
+        artifacts = [node for node in nodes if not isinstance(node, str)]
+        subjects = artifact_subjects(artifacts, commitment.root, self.info.name)
         fields = {"batch": commitment.to_json()}
         statement = make_statement(subjects, predicate_type, self.info, self.time, fields)
         signed = sign_envelope(statement.payload(), self.key)
         self._owner.submit(BatchEnvelope(**vars(signed), items=items))
+
+
+def _encoded(section: list[Any]) -> list[bytes]:
+    """A section's items in canonical form: values encoded (in bulk), encoded ones as given."""
+    values = [item for item in section if not isinstance(item, str)]
+    if len(values) == len(section):
+        return canonical_lines(section)
+    encoded = iter(canonical_lines(values))
+    return [item.encode() if isinstance(item, str) else next(encoded) for item in section]
 
 
 class Lineage:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
 
-from lineage.crypto.canonical import canonical_bytes, parse_canonical, parse_json
+from lineage.crypto.canonical import canonical_bytes, canonical_lines, parse_canonical, parse_json
 from lineage.crypto.dsse import Envelope, envelope_from_json
 from lineage.crypto.encoding import from_b64
 from lineage.crypto.merkle.hasher import HASH_SIZE, leaf_hash
@@ -171,17 +171,24 @@ def tree_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
 
 def encode_items(*sections: Sequence[Sequence[Any]]) -> bytes:
     """The items of a batch as stored: one canonical encoding per line, section by section."""
-    return b"\n".join(canonical_bytes(item) for section in sections for item in section)
+    return b"\n".join(line for section in sections for line in canonical_lines(list(section)))
 
 
 def commit_sections(
     predicate_type: str, sections: Sequence[Sequence[Sequence[Any]]]
 ) -> tuple[Commitment, bytes]:
     """The commitment to a batch of ``predicate_type`` and its stored items."""
-    items = encode_items(*sections)
-    tag = item_tag(predicate_type)
-    root = tree_root(item_leaves(item_lines(items), tag))
-    return Commitment(predicate_type, root, tuple(len(s) for s in sections)), items
+    return commit_lines(predicate_type, [canonical_lines(list(s)) for s in sections])
+
+
+def commit_lines(
+    predicate_type: str, sections: Sequence[Sequence[bytes]]
+) -> tuple[Commitment, bytes]:
+    """The commitment to a batch of ``predicate_type`` whose items, section by section,
+    are already in canonical form, and its stored items."""
+    lines = [line for section in sections for line in section]
+    root = tree_root(item_leaves(lines, item_tag(predicate_type)))
+    return Commitment(predicate_type, root, tuple(len(s) for s in sections)), b"\n".join(lines)
 
 
 def commit(nodes: list[list[Any]], edges: list[list[str]]) -> tuple[Commitment, bytes]:

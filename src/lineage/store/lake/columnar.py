@@ -32,16 +32,26 @@ class Columnar:
     def __init__(self, files: PartFiles, log: sqlite3.Connection) -> None:
         self._files = files
         self._log = log
-        self._duck = duckdb.connect(
-            ":memory:",
-            config={
-                "threads": 2,
-                "memory_limit": DUCKDB_MEMORY,
-                "temp_directory": str(Path(tempfile.gettempdir()) / "lineage-duckdb"),
-            },
-        )
-        for table in COLUMNAR_TABLES:
-            self._duck.execute(empty_table_sql(table))
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def _duck(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB database, opened at the first read (a command that reads only the
+        log never starts it)."""
+        if self._connection is None:
+            connection = duckdb.connect(
+                ":memory:",
+                config={
+                    "threads": 2,
+                    "memory_limit": DUCKDB_MEMORY,
+                    "temp_directory": str(Path(tempfile.gettempdir()) / "lineage-duckdb"),
+                },
+            )
+            connection.execute("SET parquet_metadata_cache = true")
+            for table in COLUMNAR_TABLES:
+                connection.execute(empty_table_sql(table))
+            self._connection = connection
+        return self._connection
 
     def _sources(self, template: str) -> tuple[dict[str, str], dict[str, Any]]:
         sources: dict[str, str] = {}
@@ -107,5 +117,7 @@ class Columnar:
             cursor.close()
 
     def close(self) -> None:
-        """Close the DuckDB database."""
-        self._duck.close()
+        """Close the DuckDB database, if it was opened."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

@@ -31,13 +31,14 @@ _FIRST_EDGES = (
     " WHERE {where} ORDER BY down, up, kind, entry"
 )
 _EDGES_AT = (
-    "SELECT * FROM ("
-    + _FIRST_EDGES.replace("{where}", "up = $node OR ($both AND down = $node)")
-    + ") WHERE time_us <= $until ORDER BY kind, up, down LIMIT $limit"
-)
+    "SELECT * FROM ({first}) WHERE time_us <= $until ORDER BY kind, up, down LIMIT $limit"
+).replace("{first}", _FIRST_EDGES.replace("{where}", "up = $node OR ($both AND down = $node)"))
 _INTO = _FIRST_EDGES.replace("{where}", "kind = $kind AND down IN (SELECT unnest($ids))")
-_EDGES_INTO = f"SELECT * FROM ({_INTO}) WHERE time_us <= $until ORDER BY down, up"
-_COUNT_INTO = f"SELECT down, count(*) FROM ({_INTO}) WHERE time_us <= $until GROUP BY down"
+_EDGES_INTO = "SELECT * FROM ({first}) WHERE time_us <= $until ORDER BY down, up".replace(
+    "{first}", _INTO
+)
+_COUNT_INTO = "SELECT down, count(*) FROM ({first}) WHERE time_us <= $until GROUP BY down"
+_COUNT_INTO = _COUNT_INTO.replace("{first}", _INTO)
 _COUNT_OUT_OF = (
     "SELECT up, count(*) FROM (SELECT DISTINCT down, up FROM {edges}"
     " WHERE kind = $kind AND up IN (SELECT unnest($ids))) GROUP BY up"
@@ -46,16 +47,13 @@ _FIRST_DROPS = (
     "SELECT DISTINCT ON (node, entry) node, reason, entry, time_us FROM {drops}"
     " WHERE {where} ORDER BY node, entry"
 )
-_DROPS_OF = (
-    "SELECT * FROM ("
-    + _FIRST_DROPS.replace("{where}", "node = $node")
-    + ") WHERE time_us <= $until ORDER BY entry"
+_DROPS_OF = "SELECT * FROM ({first}) WHERE time_us <= $until ORDER BY entry".replace(
+    "{first}", _FIRST_DROPS.replace("{where}", "node = $node")
 )
 _DROP_COUNTS = (
-    "SELECT entry, reason, count(*) FROM ("
-    + _FIRST_DROPS.replace("{where}", "true")
-    + ") WHERE time_us <= $until GROUP BY entry, reason ORDER BY entry, reason"
-)
+    "SELECT entry, reason, count(*) FROM ({first}) WHERE time_us <= $until"
+    " GROUP BY entry, reason ORDER BY entry, reason"
+).replace("{first}", _FIRST_DROPS.replace("{where}", "true"))
 _WALK = """
 WITH RECURSIVE hops AS MATERIALIZED (
     SELECT {near} AS near, {far} AS far FROM (

@@ -28,17 +28,18 @@ _FIRST_EDGES = (
     " WHERE {where} ORDER BY down, up, kind, entry"
 )
 _PACKED = (
-    "CREATE TEMP TABLE packed AS SELECT up AS record, down AS shard, entry, time_us FROM ("
-    + _FIRST_EDGES.replace("{where}", "kind = $packed AND down IN (SELECT unnest($shards))")
-    + ") WHERE time_us <= $until"
+    "CREATE TEMP TABLE packed AS SELECT up AS record, down AS shard, entry, time_us"
+    " FROM ({first}) WHERE time_us <= $until"
+).replace(
+    "{first}",
+    _FIRST_EDGES.replace("{where}", "kind = $packed AND down IN (SELECT unnest($shards))"),
 )
 _HOPS = (
-    "CREATE TEMP TABLE hops AS WITH RECURSIVE derived AS MATERIALIZED ("
-    + _FIRST_EDGES.replace("{where}", "kind = $derived")
-    + "), closure(id) AS (SELECT record FROM packed"
+    "CREATE TEMP TABLE hops AS WITH RECURSIVE derived AS MATERIALIZED ({first}),"
+    " closure(id) AS (SELECT record FROM packed"
     " UNION SELECT derived.up FROM derived JOIN closure ON derived.down = closure.id)"
     " SELECT down, up, entry FROM derived WHERE down IN (SELECT id FROM closure)"
-)
+).replace("{first}", _FIRST_EDGES.replace("{where}", "kind = $derived"))
 _FROM_POSTS = (
     "CREATE TEMP TABLE lines AS SELECT down AS node, up AS origin, min([entry]) AS path"
     " FROM hops WHERE starts_with(up, $post) GROUP BY down, up"
@@ -96,6 +97,4 @@ def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Ite
         columnar.execute(_RESULT, cursor, post=post)
         while rows := cursor.fetchmany(_FETCH):
             for shard, record, entry, when, origin, path in rows:
-                yield PackedOrigin(
-                    shard, record, entry, when, origin, tuple(path) if path else ()
-                )
+                yield PackedOrigin(shard, record, entry, when, origin, tuple(path) if path else ())

@@ -26,9 +26,14 @@ PARTS_SCHEMA = """
 CREATE TABLE parts (
     file TEXT PRIMARY KEY, tbl TEXT NOT NULL, rows INTEGER NOT NULL,
     bytes INTEGER NOT NULL, sha256 TEXT NOT NULL
-) WITHOUT ROWID
+) WITHOUT ROWID;
+CREATE TABLE retired_parts (file TEXT PRIMARY KEY, retired_at REAL NOT NULL) WITHOUT ROWID
 """
+RETIRED_GRACE_SECONDS = 900.0
+"""How long a part merged into another stays on disk: a reader that listed it before
+the merge committed may still be reading it."""
 PARTS_DIR = "parts"
+_KEPT = "SELECT file FROM parts UNION SELECT file FROM retired_parts"
 _SUFFIX = ".parquet"
 _TEMPORARY = ".tmp-"
 _ROW_GROUP = 128 * 1024
@@ -73,16 +78,21 @@ class PartFiles:
         """The absolute path of a listed part."""
         return self.root / file
 
-    def write(self, table: str, rows: pa.Table) -> Part:
+    def write(self, table: str, rows: pa.Table | pa.RecordBatchReader) -> Part:
         """Write ``rows`` as a new part of ``table`` and flush it to disk (not listed yet)."""
         folder = self.root / PARTS_DIR / table
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = f"{uuid.uuid4().hex}{_SUFFIX}"
         temporary = folder / f"{_TEMPORARY}{name}"
+        count = 0
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as handle:
-                pq.write_table(rows, handle, compression="zstd", row_group_size=_ROW_GROUP)
+                with pq.ParquetWriter(handle, rows.schema, compression="zstd") as writer:
+                    batches = rows.to_batches() if isinstance(rows, pa.Table) else rows
+                    for batch in batches:
+                        writer.write_batch(batch, row_group_size=_ROW_GROUP)
+                        count += batch.num_rows
                 handle.flush()
                 os.fsync(handle.fileno())
             digest = file_digest(temporary)
@@ -92,7 +102,7 @@ class PartFiles:
         except OSError as exc:
             temporary.unlink(missing_ok=True)
             raise StoreError(f"{folder}: cannot write a part: {exc.strerror}") from exc
-        return Part(f"{PARTS_DIR}/{table}/{name}", table, rows.num_rows, size, digest)
+        return Part(f"{PARTS_DIR}/{table}/{name}", table, count, size, digest)
 
     def remove(self, files: Iterable[str]) -> None:
         """Delete these parts' files (of an append that did not commit)."""
@@ -109,10 +119,22 @@ class PartFiles:
                 for path in sorted(folder.iterdir()):
                     yield f"{PARTS_DIR}/{folder.name}/{path.name}"
 
-    def remove_orphans(self, db: sqlite3.Connection) -> int:
-        """Delete the files no committed append lists; call it holding the write lock."""
-        listed = {row[0] for row in db.execute("SELECT file FROM parts")}
-        orphans = [file for file in self.on_disk() if file not in listed]
+    def remove_orphans(self, db: sqlite3.Connection, now: float) -> int:
+        """Delete the files no committed append lists, and merged parts past their grace
+        time; call it holding the write lock."""
+        expired = [
+            str(row[0])
+            for row in db.execute(
+                "SELECT file FROM retired_parts WHERE retired_at < ?",
+                (now - RETIRED_GRACE_SECONDS,),
+            )
+        ]
+        db.executemany("DELETE FROM retired_parts WHERE file = ?", [(f,) for f in expired])
+        kept = {
+            row[0]
+            for row in db.execute("SELECT file FROM parts UNION SELECT file FROM retired_parts")
+        }
+        orphans = [file for file in self.on_disk() if file not in kept]
         self.remove(orphans)
         return len(orphans)
 
@@ -128,6 +150,22 @@ def register(db: sqlite3.Connection, parts: Iterable[Part]) -> None:
     db.executemany(
         "INSERT INTO parts (file, tbl, rows, bytes, sha256) VALUES (?, ?, ?, ?, ?)",
         [(p.file, p.table, p.rows, p.bytes, p.sha256) for p in parts],
+    )
+
+
+def listed_parts(db: sqlite3.Connection, table: str) -> list[tuple[str, int]]:
+    """(file, rows) of the parts of ``table``."""
+    rows = db.execute("SELECT file, rows FROM parts WHERE tbl = ? ORDER BY file", (table,))
+    return [(str(r[0]), int(r[1])) for r in rows]
+
+
+def retire(db: sqlite3.Connection, files: Iterable[str], now: float) -> None:
+    """Unlist merged parts in the open write transaction; their files stay for a while."""
+    listed = [(file,) for file in files]
+    db.executemany("DELETE FROM parts WHERE file = ?", listed)
+    db.executemany(
+        "INSERT OR REPLACE INTO retired_parts (file, retired_at) VALUES (?, ?)",
+        [(file, now) for (file,) in listed],
     )
 
 

@@ -11,23 +11,30 @@ the SQLite transaction that lists them and its checkpoint commits (see
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from lineage.errors import ConfigurationError, NodeConflictError
+from lineage.faults import reached
 from lineage.model.rows import (
-    DropRow,
-    EdgeRow,
     GraphBatch,
     NodeRow,
-    PackedOrigin,
     ProjectionRow,
 )
-from lineage.store.base import MAX_EDGES_LISTED, DerivedTable, stored_items
+from lineage.store.base import DerivedTable, stored_items
 from lineage.store.lake.columnar import Columnar
+from lineage.store.lake.compaction import compact
 from lineage.store.lake.graph import LakeGraph
-from lineage.store.lake.parts import PARTS_SCHEMA, Part, PartFiles, part_problems, register
+from lineage.store.lake.parts import (
+    PARTS_SCHEMA,
+    Part,
+    PartFiles,
+    listed_files,
+    part_problems,
+    register,
+)
 from lineage.store.lake.tables import BATCHES, COLUMNAR_TABLES, DROPS, EDGES, NODES, arrow_rows
 from lineage.store.sqlite import graph as sqlite_graph
 from lineage.store.sqlite.schema import KEY_SCHEMA, LOG_SCHEMA, STATEMENTS_SCHEMA
@@ -54,10 +61,11 @@ def lake_dir(url: str) -> Path:
 class LakeSession(SqliteSession):
     """One append: SQLite's transaction, plus the parts it writes before committing."""
 
-    def __init__(self, db: sqlite3.Connection, files: PartFiles, graph: LakeGraph) -> None:
+    def __init__(self, db: sqlite3.Connection, files: PartFiles, columnar: Columnar) -> None:
         super().__init__(db)
         self._files = files
-        self._graph = graph
+        self._columnar = columnar
+        self._graph = LakeGraph(columnar)
         self._pending: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNAR_TABLES}
         self._pending_rows = 0
         self._pending_bytes = 0
@@ -128,8 +136,10 @@ class LakeSession(SqliteSession):
         self._new_nodes.clear()
 
     def finish(self) -> None:
-        """Write the last parts before the commit."""
+        """Write the last parts, and merge small ones, before the commit."""
         self._flush()
+        self._written.extend(compact(self._db, self._files, self._columnar, time.time()))
+        reached("lake.before-commit")
 
     def discard(self) -> None:
         """Delete the parts this failed append wrote."""
@@ -137,7 +147,7 @@ class LakeSession(SqliteSession):
         self._written.clear()
 
 
-class LakeStore(SqliteStore):
+class LakeStore(LakeGraph, SqliteStore):
     """The columnar implementation of :class:`lineage.store.base.Store`."""
 
     SCHEMA = (LOG_SCHEMA, STATEMENTS_SCHEMA, KEY_SCHEMA, PARTS_SCHEMA)
@@ -151,11 +161,10 @@ class LakeStore(SqliteStore):
             )
         if create:
             root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        super().__init__(url, create=create, read_only=read_only)
+        SqliteStore.__init__(self, url, create=create, read_only=read_only)
         self.root = root
         self._files = PartFiles(root)
-        self._columnar = Columnar(self._files, self._db)
-        self._lake = LakeGraph(self._columnar)
+        LakeGraph.__init__(self, Columnar(self._files, self._db))
 
     @staticmethod
     def database_path(url: str) -> Path:
@@ -165,8 +174,13 @@ class LakeStore(SqliteStore):
     def new_session(self) -> LakeSession:
         """A write session; parts a crashed append left behind are deleted first (the
         write lock is held, so no other append is writing its parts now)."""
-        self._files.remove_orphans(self._db)
-        return LakeSession(self._db, self._files, self._lake)
+        self._files.remove_orphans(self._db, time.time())
+        return LakeSession(self._db, self._files, self._columnar)
+
+    def part_paths(self, table: str) -> list[Path]:
+        """The Parquet files of ``table`` (nodes, edges, drops, batches) that the current
+        read view lists: what another engine (DuckDB, Spark) reads to query the graph."""
+        return [self._files.path(file) for file in listed_files(self._db, table)]
 
     def is_empty(self) -> bool:
         """Whether the log file holds no table and no part is on disk."""
@@ -184,67 +198,12 @@ class LakeStore(SqliteStore):
         for entry, items in self._columnar.stream(_BATCHES_FROM, start=start):
             yield int(entry), stored_items(items)
 
-    # -- graph reads -------------------------------------------------------------
-
-    def node(self, node_id: str) -> NodeRow | None:
-        """The node with this id, if an entry declared it."""
-        return self._lake.node(node_id)
-
-    def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
-        """The declared nodes among ``ids``, by id."""
-        return self._lake.nodes(ids)
-
-    def edges_of(
-        self,
-        node_id: str,
-        as_of_us: int | None = None,
-        *,
-        downstream_only: bool = False,
-        limit: int = MAX_EDGES_LISTED,
-    ) -> list[EdgeRow]:
-        """Up to ``limit`` edges at ``node_id`` (or leading downstream from it)."""
-        return self._lake.edges_of(
-            node_id, as_of_us, downstream_only=downstream_only, limit=limit
-        )
-
-    def edges_into(
-        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
-    ) -> list[EdgeRow]:
-        """The ``kind`` edges whose downstream end is one of ``nodes``, in key order."""
-        return self._lake.edges_into(nodes, kind, as_of_us)
-
-    def count_into(
-        self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
-    ) -> dict[str, int]:
-        """How many ``kind`` edges lead into each of ``nodes``."""
-        return self._lake.count_into(nodes, kind, as_of_us)
-
-    def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
-        """How many ``kind`` edges lead out of each of ``nodes``."""
-        return self._lake.count_out_of(nodes, kind)
-
-    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
-        """The drops recorded against ``node_id``, in entry order."""
-        return self._lake.drops_of(node_id, as_of_us)
-
-    def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
-        """Every node reachable from ``root`` (itself included), each once."""
-        return self._lake.walk(root, upstream, as_of_us)
-
-    def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
-        """(entry, reason, count) of every drop."""
-        return self._lake.drop_counts(as_of_us)
-
-    def packed_origins(
-        self, shards: Iterable[str], as_of_us: int | None = None
-    ) -> Iterator[PackedOrigin]:
-        """Every record packed into each shard, once per origin, in the order of the posts."""
-        return self._lake.packed_origins(shards, as_of_us)
+    # -- graph reads (LakeGraph's; statements and requests are SQLite's) ---------
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of one of :data:`PROJECTION_TABLES` in key order."""
         if table in (NODES, EDGES, DROPS):
-            yield from self._lake.iter_columnar(table)
+            yield from self.iter_columnar(table)
         else:
             yield from super().iter_rows(table)
 
