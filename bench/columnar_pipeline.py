@@ -16,7 +16,7 @@ import pyarrow as pa
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from graph import HEAVY_AUTHOR, SHARDS, STEPS  # noqa: E402
+from graph import HEAVY_AUTHOR, SHARDS, bench_steps  # noqa: E402
 from ledger import run_measured  # noqa: E402
 from lineage.ingest.pipeline import Lineage  # noqa: E402
 from lineage.model.identity import SeededKeySource  # noqa: E402
@@ -49,19 +49,14 @@ def build(url: str, keys_dir: Path, posts: int) -> None:
         url,
         keys_dir=keys_dir,
         batch_size=BATCH_SIZE,
-        statements_per_append=20,
+        statements_per_append=8,
         background=True,
         key_source=SeededKeySource(2024),
     ) as lineage:
-        steps = {
-            name: lineage.step(
-                name, version="1", run="bench", key="pipeline", time="2024-06-01T00:00:00Z"
-            )
-            for name in STEPS
-        }
+        steps = bench_steps(lineage)
         authors = max(1, posts // 10)
         per_shard = -(-posts // SHARDS)
-        chunk = per_shard * max(1, 50_000 // per_shard)
+        chunk = per_shard * max(1, 20_000 // per_shard)
         shards = []
         for first in range(0, posts, chunk):
             last = min(posts, first + chunk)

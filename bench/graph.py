@@ -50,7 +50,7 @@ sys.path.insert(0, str(HERE))
 
 from ledger import run_measured  # noqa: E402
 from lineage.crypto.keys import KeyDirectory  # noqa: E402
-from lineage.ingest.pipeline import Lineage  # noqa: E402
+from lineage.ingest.pipeline import Lineage, Step  # noqa: E402
 from lineage.ledger.erasure import erase_author  # noqa: E402
 from lineage.ledger.log import Ledger  # noqa: E402
 from lineage.model.identity import Identities, SeededKeySource  # noqa: E402
@@ -70,6 +70,16 @@ SHARDS = 1000
 HEAVY_AUTHOR = "fb:user:heavy"
 
 
+def bench_steps(lineage: Lineage) -> dict[str, Step]:
+    """The synthetic pipeline's steps, all signed by the ``pipeline`` key."""
+    return {
+        name: lineage.step(
+            name, version="1", run="bench", key="pipeline", time="2024-06-01T00:00:00Z"
+        )
+        for name in STEPS
+    }
+
+
 def build(url: str, keys_dir: Path, posts: int) -> None:
     """The child process: run the synthetic pipeline through the API."""
     with Lineage.open(
@@ -79,12 +89,7 @@ def build(url: str, keys_dir: Path, posts: int) -> None:
         background=True,
         key_source=SeededKeySource(2024),
     ) as lineage:
-        steps = {
-            name: lineage.step(
-                name, version="1", run="bench", key="pipeline", time="2024-06-01T00:00:00Z"
-            )
-            for name in STEPS
-        }
+        steps = bench_steps(lineage)
         authors = max(1, posts // 10)
         per_shard = -(-posts // SHARDS)
         shard_members: list[object] = []

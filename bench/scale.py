@@ -69,7 +69,9 @@ def _listed(ledger: Ledger, table: str) -> list[str]:
 
 def bare_parquet_write(edges: list[str], work: Path) -> tuple[int, float]:
     """The edge rows, read back, written once to one Parquet file: (rows, seconds)."""
-    table = duckdb.connect().execute("SELECT * FROM read_parquet($f)", {"f": edges}).arrow()
+    table = (
+        duckdb.connect().sql("SELECT * FROM read_parquet($f)", params={"f": edges}).to_arrow_table()
+    )
     start = time.perf_counter()
     pq.write_table(table, work / "bare-edges.parquet", compression="zstd")
     return table.num_rows, time.perf_counter() - start

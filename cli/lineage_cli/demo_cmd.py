@@ -33,9 +33,22 @@ def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where the store, keys and shard files go.")
     ] = Path("lineage-demo"),
+    store: Annotated[
+        str,
+        typer.Option(
+            help="The store the demo creates in DIR: sqlite (DIR/lineage.db) or lake"
+            " (DIR/lake: the columnar store).",
+            metavar="KIND",
+        ),
+    ] = "sqlite",
     db: Annotated[
         str | None,
-        typer.Option("--db", metavar="URL", help="Store URL [default: sqlite:///DIR/lineage.db]."),
+        typer.Option(
+            "--db",
+            metavar="URL",
+            help="Store URL [default: sqlite:///DIR/lineage.db, or lake:///DIR/lake with"
+            " --store lake].",
+        ),
     ] = None,
     posts: Annotated[
         int, typer.Option(help="Posts in the synthetic corpus.", min=1, max=MAX_POSTS, metavar="N")
@@ -57,7 +70,9 @@ def demo(
     The pipeline's statements go into a ledger, which is then verified; the command shows
     what happened and what to try next."""
     progress = partial(progress_bar, enabled=not json_out)
-    report = run_demo(directory, url=db, posts=posts, seed=seed, leak=leak, progress=progress)
+    report = run_demo(
+        directory, url=db, posts=posts, seed=seed, leak=leak, store=store, progress=progress
+    )
     if json_out:
         print_json(report.to_json())
     else:

@@ -52,7 +52,8 @@ def _reads(store: Store, node: str, kind: str) -> list[object]:
         answers += [
             store.edges_of(node, as_of),
             store.edges_of(node, as_of, downstream_only=True, limit=2),
-            store.drops_of(node, as_of),
+            store.drops_of([node], as_of),
+            store.drops_of([node, "rec:none", *store.nodes([node])], as_of),
             sorted(store.walk(node, True, as_of)),
             sorted(store.walk(node, False, as_of)),
         ]

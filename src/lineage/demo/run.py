@@ -12,6 +12,7 @@ from typing import Any
 
 from lineage.crypto.keys import KeyDirectory
 from lineage.demo.simulate import DemoRun, simulate
+from lineage.errors import InputError
 from lineage.ledger.log import Ledger
 from lineage.ledger.verify import VerifyReport, verify_ledger
 from lineage.model.identity import POST_ID, Identities
@@ -72,6 +73,13 @@ def ensure_ledger(url: str, keys: KeyDirectory) -> None:
         Ledger.create(url, admin).close()
 
 
+DEMO_STORES = {
+    "sqlite": "sqlite:///{directory}/lineage.db",
+    "lake": "lake:///{directory}/lake",
+}
+"""Where ``lineage demo --store`` puts its ledger in the demo directory."""
+
+
 def run_demo(
     directory: Path,
     *,
@@ -79,11 +87,14 @@ def run_demo(
     posts: int = 10_000,
     seed: int = 1,
     leak: str | None = None,
+    store: str = "sqlite",
     progress: StageProgress = no_progress,
 ) -> DemoReport:
-    """Run the demo into ``url`` (default: a SQLite file in ``directory``), with its keys
-    and shard files in ``directory``."""
-    url = url or f"sqlite:///{directory / 'lineage.db'}"
+    """Run the demo into ``url`` (default: a new ``store`` in ``directory``: a SQLite
+    file, or a lake directory), with its keys and shard files in ``directory``."""
+    if store not in DEMO_STORES:
+        raise InputError(f"unknown demo store {store!r} (choose from {', '.join(DEMO_STORES)})")
+    url = url or DEMO_STORES[store].format(directory=directory)
     sqlite = url.startswith("sqlite:")
     keys_dir = default_keys_dir(url) if sqlite else directory / KEYS_DIR_NAME
     keys = KeyDirectory(keys_dir)

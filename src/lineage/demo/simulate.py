@@ -1,4 +1,5 @@
-"""The demo pipeline, end to end, through the public pipeline API only.
+"""The demo pipeline, end to end, through the public pipeline API only (its columnar
+calls: a chunk of posts at a time).
 
 collect → visibility → jurisdiction → objection → minor → deletion → pii-redact →
 dedup → pack (real JSONL.gz shard files) → dataset → train → fine-tune, each stage
@@ -36,9 +37,10 @@ from lineage.demo.corpus import (
 )
 from lineage.demo.stages import FILTERS, LEAKS, drop_reason, near_key, redact
 from lineage.errors import InputError
+from lineage.ingest.columns import Refs
 from lineage.ingest.pipeline import Lineage, Ref, Step
 from lineage.ledger.log import Ledger
-from lineage.model.graph import SUBJECT
+from lineage.model.graph import POST, RECORD, SUBJECT
 from lineage.model.identity import KeySource
 from lineage.model.requests import DELETION, OBJECTION
 
@@ -49,6 +51,8 @@ RECORDS_PER_SHARD = 500
 FINETUNE_SHARDS = 2
 """The fine-tune's data mix: the records of the first shards still usable when it runs."""
 MAX_POSTS = 5_000_000
+CHUNK_POSTS = 5000
+"""Posts the pipeline records a column at a time."""
 Progress = Callable[[int], None]
 
 
@@ -173,6 +177,8 @@ class _Pipeline:
             run.stages[name] = StageCount(name)
         self.seen_text: set[str] = set()
         self.seen_near: set[str] = set()
+        self.dropped_here: list[Post] = []
+        """The posts of the chunk being fed that a stage dropped."""
         self.packed: list[tuple[Ref, str]] = []
         self.finetune_mix: list[tuple[Ref, str]] = []
         """Records of the first shards still usable when the fine-tune runs."""
@@ -191,47 +197,75 @@ class _Pipeline:
         counter.seen += items
         counter.kept += items if kept else 0
 
-    def drop(self, stage: str, item: Ref, reason: str, post: Post) -> None:
-        self.steps[stage].drop(item, reason)
-        self.count(stage, False)
-        self.run.drops[(stage, reason)] += 1
-        if not self.run.dropped_post:
-            self.run.dropped_post = post.id
-
-    def feed(self, post: Post) -> None:
-        steps = self.steps
-        item = steps["collect"].origin(
-            post.id,
-            platform=post.platform,
-            surface=post.surface,
-            visibility=post.visibility,
-            created=post.created,
-            jurisdiction=post.jurisdiction,
-            author=post.author.id,
-            author_age=post.author.age,
-            content=post.text,
-        )
-        self.count("collect", True)
-        self.note_requests(post, item)
-        for stage in FILTERS:
-            reason = drop_reason(stage, post, leak=stage == self.run.leak)
-            if reason is not None:
-                self.drop(stage, item, reason, post)
-                return
-            item = steps[stage].keep(item)
-            self.count(stage, True)
-        text = redact(post.text)
-        item = steps["pii-redact"].transform(item, content=text)
-        self.count("pii-redact", True)
-        near = near_key(text)
-        if text in self.seen_text or near in self.seen_near:
-            reason = "duplicate" if text in self.seen_text else "near-duplicate"
-            self.drop("dedup", item, reason, post)
+    def drop(self, stage: str, items: Refs, posts: list[Post], reasons: list[str]) -> None:
+        """``items`` (of ``posts``) stop at ``stage``, each for its reason."""
+        if not posts:
             return
-        self.seen_text.add(text)
-        self.seen_near.add(near)
-        item = steps["dedup"].keep(item)
-        self.count("dedup", True)
+        self.steps[stage].drops(items, reasons)
+        self.count(stage, False, len(posts))
+        self.run.drops.update((stage, reason) for reason in reasons)
+        self.dropped_here.extend(posts)
+
+    def split(
+        self, stage: str, items: Refs, posts: list[Post], reasons: list[str | None]
+    ) -> tuple[Refs, list[Post]]:
+        """Drop the items with a reason at ``stage``, keep the others: the kept records
+        and their posts."""
+        dropped = [n for n, reason in enumerate(reasons) if reason is not None]
+        kept = [n for n, reason in enumerate(reasons) if reason is None]
+        why = [reason for reason in reasons if reason is not None]
+        self.drop(stage, items.take(dropped), [posts[n] for n in dropped], why)
+        records = self.steps[stage].keeps(items.take(kept))
+        self.count(stage, True, len(kept))
+        return records, [posts[n] for n in kept]
+
+    def feed(self, posts: list[Post]) -> None:
+        """Run a chunk of posts through the pipeline, a column at a time."""
+        steps = self.steps
+        order = {post.id: n for n, post in enumerate(posts)}
+        self.dropped_here = []
+        items = steps["collect"].origins(
+            {
+                "post_id": [p.id for p in posts],
+                "platform": [p.platform for p in posts],
+                "surface": [p.surface for p in posts],
+                "visibility": [p.visibility for p in posts],
+                "created": [p.created for p in posts],
+                "jurisdiction": [p.jurisdiction for p in posts],
+                "author": [p.author.id for p in posts],
+                "author_age": [p.author.age for p in posts],
+                "content_sha256": [hashlib.sha256(p.text.encode()).hexdigest() for p in posts],
+            }
+        )
+        self.count("collect", True, len(posts))
+        for post, item in zip(posts, items, strict=True):
+            self.note_requests(post, Ref(item[0], POST, item[1]))
+        for stage in FILTERS:
+            leak = stage == self.run.leak
+            reasons = [drop_reason(stage, post, leak=leak) for post in posts]
+            items, posts = self.split(stage, items, posts, reasons)
+        texts = [redact(post.text) for post in posts]
+        digests = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+        items = steps["pii-redact"].transforms(items, content_sha256=digests)
+        self.count("pii-redact", True, len(posts))
+        duplicates: list[str | None] = []
+        for text in texts:
+            near = near_key(text)
+            if text in self.seen_text or near in self.seen_near:
+                duplicates.append("duplicate" if text in self.seen_text else "near-duplicate")
+                continue
+            duplicates.append(None)
+            self.seen_text.add(text)
+            self.seen_near.add(near)
+        unique = [n for n, reason in enumerate(duplicates) if reason is None]
+        items, posts = self.split("dedup", items, posts, duplicates)
+        for (record, subject), post, n in zip(items, posts, unique, strict=True):
+            self.packed_one(Ref(record, RECORD, subject), texts[n], post)
+        if self.dropped_here and not self.run.dropped_post:
+            self.run.dropped_post = min(self.dropped_here, key=lambda p: order[p.id]).id
+
+    def packed_one(self, item: Ref, text: str, post: Post) -> None:
+        """A record that passed every stage: into the next shard (and the fine-tune's)."""
         self.packed.append((item, text))
         shards = [f"shard:demo-{self.run.seed}-{len(self.run.shards):05d}"]
         if len(self.run.shards) < FINETUNE_SHARDS and _usable(post, FINETUNED_AT):
@@ -294,8 +328,9 @@ class _Pipeline:
         path.write_bytes(data)
         digest = hashlib.sha256(data).hexdigest()
         records = [ref for ref, _ in packed]
+        refs = Refs(RECORD, [r.id for r in records], [r.subject for r in records])
         shard = self.steps["pack"].shard(
-            name, sha256=digest, size=len(data), records=records, uri=path.name
+            name, sha256=digest, size=len(data), records=refs, uri=path.name
         )
         return shard, ShardFile(shard.id, path, digest, len(data), len(records))
 
@@ -381,11 +416,16 @@ def simulate(
         key_source=key_source,
     ) as lineage:
         pipeline = _Pipeline(lineage, run, stage_keys)
-        for n, post in enumerate(generate(posts, seed), 1):
-            pipeline.feed(post)
-            if progress is not None and n % 1000 == 0:
-                progress(1000)
+        chunk: list[Post] = []
+        for post in generate(posts, seed):
+            chunk.append(post)
+            if len(chunk) == CHUNK_POSTS:
+                pipeline.feed(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+                chunk = []
+        pipeline.feed(chunk)
         pipeline.finish()
         if progress is not None:
-            progress(posts % 1000)
+            progress(len(chunk))
     return run

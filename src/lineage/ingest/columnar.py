@@ -11,12 +11,13 @@
     cleaned = redact.transforms(records, content_sha256=digests)
     pack.shard("shard-0001", sha256=digest, size=4096, records=cleaned)
 
-The items a statement commits to are built from the columns by string templates (every
-id a pipeline makes is a hex pseudonym or a checked name, so its JSON form is itself in
-quotes; free text is encoded once per distinct value), not by a JSON encoder call per
-item. Admission re-reads and checks every item as always, so a template that went
-wrong could only be refused, never stored. What stays per record is what cannot be
-vectorised: one HMAC per pseudonym.
+The items a statement commits to are kept as their parts (kind, id, attributes as
+canonical JSON text, built from templates: ids are hex pseudonyms or checked names, free
+text is encoded once per distinct value), joined into lines when the statement is
+sealed, and handed to the ledger beside the lines (:mod:`lineage.model.item_columns`):
+admission checks the columns against the signed lines and projects them without a
+parse or a row object per item. What stays per record is what cannot be vectorised: one
+HMAC per pseudonym.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from lineage.model.graph import (
     SUBJECT,
 )
 from lineage.model.identity import Subject
+from lineage.model.item_columns import EdgeParts, NodeParts
 from lineage.model.times import format_time, parse_time
 
 if TYPE_CHECKING:
@@ -111,14 +113,14 @@ class ColumnarSteps:
         """Edges this step takes before it seals a statement (as the per-record calls do)."""
         return max(1, self._batch_size() - len(self._edges))
 
-    def _add_lines(self, nodes: list[str], edges: list[str]) -> None:
+    def _add_lines(self, nodes: list[NodeParts], edges: list[EdgeParts]) -> None:
         """Add pre-encoded items; seal a statement once ``batch_size`` edges wait."""
         self._nodes.extend(nodes)
         self._edges.extend(edges)
         if len(self._edges) >= self._batch_size():
             self.flush()
 
-    def _add_chunks(self, edges: list[str]) -> None:
+    def _add_chunks(self, edges: list[EdgeParts]) -> None:
         start = 0
         while start < len(edges):
             room = self._room()
@@ -140,8 +142,8 @@ class ColumnarSteps:
         room = self._room()
         ids: list[str] = []
         owners: list[Subject | None] = []
-        nodes: list[str] = []
-        edges: list[str] = []
+        nodes: list[NodeParts] = []
+        edges: list[EdgeParts] = []
         for n in range(rows):
             author = cols["author"][n]
             subject = subjects.get(author)
@@ -171,9 +173,9 @@ class ColumnarSteps:
                 declared = (
                     f'"age":{json_string(age, f"{where}.author_age")},{binding}' if age else binding
                 )
-                nodes.append(f'["{SUBJECT}","{node_id}",{{{declared}}}]')
-            nodes.append(f'["{POST}","{post}",{{{",".join(fields)}}}]')
-            edges.append(f'["{AUTHORED}","{node_id}","{post}"]')
+                nodes.append((SUBJECT, node_id, f"{{{declared}}}"))
+            nodes.append((POST, post, f"{{{','.join(fields)}}}"))
+            edges.append((AUTHORED, node_id, post))
             ids.append(post)
             owners.append(subject)
             if len(edges) >= room:
@@ -203,8 +205,8 @@ class ColumnarSteps:
         name, run = self._step_run()
         room = self._room()
         ids: list[str] = []
-        nodes: list[str] = []
-        edges: list[str] = []
+        nodes: list[NodeParts] = []
+        edges: list[EdgeParts] = []
         for n, (item, subject) in enumerate(items):
             if subject is None:
                 raise InputError(f"{item} is not a post or record", field=f"items[{n}]")
@@ -216,11 +218,11 @@ class ColumnarSteps:
             record = subject.record_id(raw)
             digest = digests[n] if digests is not None else None
             if digest is None:
-                nodes.append(f'["{RECORD}","{record}",{{}}]')
+                nodes.append((RECORD, record, "{}"))
             else:
                 pseudonym = subject.content_digest(_digest(digest, f"content_sha256[{n}]"))
-                nodes.append(f'["{RECORD}","{record}",{{"content":"{pseudonym}"}}]')
-            edges.append(f'["{DERIVED_FROM}","{record}","{item}"]')
+                nodes.append((RECORD, record, f'{{"content":"{pseudonym}"}}'))
+            edges.append((DERIVED_FROM, record, item))
             ids.append(record)
             if len(edges) >= room:
                 self._add_lines(nodes, edges)
@@ -246,14 +248,14 @@ class ColumnarSteps:
                 raise InputError(
                     f"a drop needs a reason of 1-{MAX_REASON} characters", field=f"reasons[{n}]"
                 )
-            edges.append(f'["{DROPPED}","{item}",{_reason_json(text)}]')
+            edges.append((DROPPED, item, text))
         self._add_chunks(edges)
 
     def packs(self, records: Refs, shard: str) -> None:
         """Record that ``records`` were packed into the shard with graph id ``shard``."""
         if records.kind != RECORD:
             raise InputError(f"only records are packed into shards, not {records.kind}")
-        self._add_chunks([f'["{PACKED_INTO}","{record}","{shard}"]' for record in records.ids])
+        self._add_chunks([(PACKED_INTO, record, shard) for record in records.ids])
 
     @staticmethod
     def _column(values: object | None, rows: int, what: str) -> list[Any] | None:
@@ -263,8 +265,3 @@ class ColumnarSteps:
         if len(column) != rows:
             raise InputError(f"{what}: {len(column)} values for {rows} items")
         return column
-
-
-@lru_cache(maxsize=4096)
-def _reason_json(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)

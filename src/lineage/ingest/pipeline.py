@@ -71,6 +71,7 @@ from lineage.model.identity import (
     KeySource,
     Subject,
 )
+from lineage.model.item_columns import ItemColumns
 from lineage.model.predicates import LINEAGE_V2, REQUEST_V2
 from lineage.model.requests import TARGET_KIND
 from lineage.model.statement import Step as StepInfo
@@ -369,7 +370,9 @@ class Step(ColumnarSteps):
         """Seal ``sections`` (a Lineage/v2 batch's nodes and edges, or a Request/v2
         batch's requests) as one statement, or, if its items would be too large to
         store, as two halves (each split again as needed), in order."""
-        commitment, items = commit_lines(predicate_type, [_encoded(s) for s in sections])
+        columns = _item_columns(*sections) if predicate_type == LINEAGE_V2 else None
+        encoded = columns.sections() if columns else [canonical_lines(s) for s in sections]
+        commitment, items = commit_lines(predicate_type, encoded)
         if len(items) > MAX_ITEMS_BYTES and commitment.total > 1:
             flat = [(n, item) for n, section in enumerate(sections) for item in section]
             half = commitment.total // 2
@@ -378,21 +381,24 @@ class Step(ColumnarSteps):
                 self._seal_batch(predicate_type, split)
             return
         nodes = sections[0] if predicate_type == LINEAGE_V2 else []
-        artifacts = [node for node in nodes if not isinstance(node, str)]
+        artifacts = [node for node in nodes if isinstance(node, list)]
         subjects = artifact_subjects(artifacts, commitment.root, self.info.name)
         fields = {"batch": commitment.to_json()}
         statement = make_statement(subjects, predicate_type, self.info, self.time, fields)
         signed = sign_envelope(statement.payload(), self.key)
-        self._owner.submit(BatchEnvelope(**vars(signed), items=items))
+        self._owner.submit(BatchEnvelope(**vars(signed), items=items, columns=columns))
 
 
-def _encoded(section: list[Any]) -> list[bytes]:
-    """A section's items in canonical form: values encoded (in bulk), encoded ones as given."""
-    values = [item for item in section if not isinstance(item, str)]
-    if len(values) == len(section):
-        return canonical_lines(section)
-    encoded = iter(canonical_lines(values))
-    return [item.encode() if isinstance(item, str) else next(encoded) for item in section]
+def _item_columns(nodes: list[Any], edges: list[Any]) -> ItemColumns:
+    """A Lineage/v2 batch's items as columns: parts as the columnar calls made them, or
+    taken from the per-record calls' values (attributes encoded in bulk)."""
+    values = [node[2] for node in nodes if isinstance(node, list)]
+    encoded = iter(line.decode() for line in canonical_lines(values))
+    node_parts = [
+        (node[0], node[1], next(encoded)) if isinstance(node, list) else node for node in nodes
+    ]
+    edge_parts = [(e[0], e[1], e[2]) if isinstance(e, list) else e for e in edges]
+    return ItemColumns(node_parts, edge_parts)
 
 
 class Lineage:

@@ -17,6 +17,7 @@ from lineage.errors import InputError
 from lineage.ledger.projection import project
 from lineage.ledger.trust import TrustState, is_key_statement
 from lineage.model.batch import BatchEnvelope
+from lineage.model.item_columns import ItemColumns
 from lineage.model.rows import GraphBatch
 from lineage.model.signer import Signer
 from lineage.model.statement import parse_statement
@@ -38,6 +39,11 @@ class Candidate:
     def items(self) -> bytes | None:
         """The batch items travelling beside a Lineage/v2 envelope, if any."""
         return self.envelope.items if isinstance(self.envelope, BatchEnvelope) else None
+
+    @property
+    def columns(self) -> ItemColumns | None:
+        """The same items as columns, if the columnar pipeline made them."""
+        return self.envelope.columns if isinstance(self.envelope, BatchEnvelope) else None
 
 
 def candidates(chunk: list[Located]) -> list[Candidate]:
@@ -75,7 +81,7 @@ class Admitted:
         envelope = item.envelope
         statement = parse_statement(envelope.payload)
         signer = trust.authorize(envelope.keyid, statement, index)
-        project(index, signer.keyid, statement, self.graph, item.items)
+        project(index, signer.keyid, statement, self.graph, item.items, item.columns)
         if is_key_statement(statement):
             envelope.verify(signer.public_key)
         update = trust.apply(statement, index)

@@ -58,12 +58,17 @@ def _closing(edges: list[EdgeRow], kind: str, reads: GraphReads) -> EdgeRow | No
     loop = _loop_in(parents)
     if loop is None:
         with_stored_children = set(reads.count_out_of(sorted(parents), kind))
-        for edge in edges:
-            if edge.down in with_stored_children:
-                path = _path_up(edge.up, edge.down, kind, parents, reads)
-                if path is not None:
-                    loop = [(edge.down, edge.up), *path]
-                    break
+        candidates = [edge for edge in edges if edge.down in with_stored_children]
+        if candidates:
+            # one walk up from every candidate at once; only a candidate whose down is
+            # among those ancestors is followed on its own
+            above = _ancestors(candidates, kind, parents, reads)
+            candidates = [edge for edge in candidates if edge.down in above]
+        for edge in candidates:
+            path = _path_up(edge.up, edge.down, kind, parents, reads)
+            if path is not None:
+                loop = [(edge.down, edge.up), *path]
+                break
     if loop is None:
         return None
     return max((latest[pair] for pair in loop if pair in latest), key=lambda e: e.entry)
@@ -93,6 +98,29 @@ def _loop_in(parents: dict[str, set[str]]) -> list[Pair] | None:
                 on_path.add(step)
                 stack.append((step, iter(sorted(parents[step]))))
     return None
+
+
+def _ancestors(
+    edges: list[EdgeRow], kind: str, parents: dict[str, set[str]], reads: GraphReads
+) -> set[str]:
+    """The upstream ends of ``edges`` and every node upstream of them through ``kind``
+    edges, stored or of this append (a level at a time, one read each)."""
+    seen = {edge.up for edge in edges}
+    frontier = sorted(seen)
+    while frontier:
+        if len(seen) > MAX_WALKED:
+            first = edges[0]
+            raise InputError(
+                f"cannot rule out a loop through {first.down}: more than {MAX_WALKED:,}"
+                f" nodes are upstream of {first.up}"
+                + (f" and {len(edges) - 1} other edges" if len(edges) > 1 else "")
+            )
+        found = {edge.up for edge in reads.edges_into(frontier, kind)}
+        for node in frontier:
+            found.update(parents.get(node, ()))
+        frontier = sorted(found - seen)
+        seen.update(frontier)
+    return seen
 
 
 def _path_up(

@@ -29,7 +29,7 @@ from lineage.errors import (
     VerificationError,
 )
 from lineage.ledger.admission import Admitted, Located, candidates, located_error
-from lineage.ledger.cycles import closing_edge
+from lineage.ledger.cycles import LOOPING_KINDS, closing_edge
 from lineage.ledger.evidence import BatchItem, ConsistencyProof, InclusionProof, LogEntry
 from lineage.ledger.seal import SEAL_META, check_seal, registry_digest, seal
 from lineage.ledger.trust import TrustState
@@ -326,7 +326,7 @@ class Ledger:
             raise InputError("signature does not verify", location=admitted.items[bad].location)
         if refusal is not None:
             raise refusal
-        loop = closing_edge(admitted.graph.edges, self.store)
+        loop = closing_edge(admitted.graph.edges_of_kinds(frozenset(LOOPING_KINDS)), self.store)
         if loop is not None:
             raise InputError(
                 f"{loop.down} would derive from itself: a {loop.kind} edge from {loop.up}"
@@ -364,6 +364,7 @@ class Ledger:
         session: AppendSession, graph: GraphBatch, locations: list[str], first_index: int
     ) -> None:
         """Name the node (and its input location) that the store refused as a conflict."""
+        graph = graph.expand()
         seen: dict[str, tuple[str, str, int]] = {}
         for row in graph.nodes:
             seen.setdefault(row.id, (row.kind, row.attrs, row.entry))

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from lineage.errors import BatchError, InputError
+from lineage.ledger.bulk_projection import bulk_rows
 from lineage.model.batch import Items, is_v2, open_batch, open_sections
 from lineage.model.graph import (
     DROPPED,
@@ -18,6 +19,7 @@ from lineage.model.graph import (
     check_edges,
     check_nodes,
 )
+from lineage.model.item_columns import ItemColumns
 from lineage.model.predicates import LINEAGE_V2, REQUEST_V2
 from lineage.model.requests import REQUEST_PREDICATE, check_requests
 from lineage.model.rows import (
@@ -79,13 +81,24 @@ def request_content(statement: Statement, items: bytes | None = None) -> list[li
 
 
 def project(
-    entry: int, keyid: str, statement: Statement, batch: GraphBatch, items: bytes | None = None
+    entry: int,
+    keyid: str,
+    statement: Statement,
+    batch: GraphBatch,
+    items: bytes | None = None,
+    columns: ItemColumns | None = None,
 ) -> None:
-    """Add the rows ``statement`` (entry ``entry``, with batch ``items`` if Lineage/v2)
-    asserts to ``batch``."""
+    """Add the rows ``statement`` (entry ``entry``, with batch ``items`` if Lineage/v2,
+    and those items as ``columns`` if the columnar pipeline made them) asserts to
+    ``batch``."""
     if items is not None and not is_v2(statement):
         raise BatchError("batch items beside a statement that commits to none")
     batch.statements.append(statement_row(entry, keyid, statement))
+    if columns is not None and items is not None and statement.predicate_type == LINEAGE_V2:
+        bulk = bulk_rows(entry, time_us(statement.time), statement, items, columns)
+        if bulk is not None:
+            batch.bulk.append(bulk)
+            return
     if is_lineage(statement):
         nodes, edges = lineage_content(statement, items)
         _rows(entry, time_us(statement.time), nodes, edges, batch)

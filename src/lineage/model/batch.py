@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
@@ -41,6 +41,7 @@ from lineage.model.graph import (
     check_edges,
     check_nodes,
 )
+from lineage.model.item_columns import ItemColumns
 from lineage.model.predicates import LINEAGE_V2, REQUEST_V2
 from lineage.model.requests import MAX_REQUESTS_PER_STATEMENT, check_requests
 from lineage.model.statement import MAX_SUBJECTS, Statement
@@ -82,9 +83,12 @@ hashed in bulk)."""
 
 @dataclass(frozen=True)
 class BatchEnvelope(Envelope):
-    """A batch statement's envelope with the items it commits to (one per line)."""
+    """A batch statement's envelope with the items it commits to (one per line), and,
+    from the columnar pipeline, the same items as columns (checked against ``items``
+    before they are read: :mod:`lineage.ledger.bulk_projection`)."""
 
     items: bytes = b""
+    columns: ItemColumns | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ built three times faster than a frozen dataclass.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 RowKey = tuple[str | int, ...]
@@ -115,14 +115,62 @@ PROJECTION_TABLES = ("statements", "nodes", "edges", "drops", "requests")
 
 
 @dataclass
+class BulkRows:
+    """The node, edge and drop rows of one entry as columns (the columnar pipeline's
+    batches): a store that writes columns takes them as they are, the others expand them
+    into row tuples (:meth:`GraphBatch.expand`)."""
+
+    entry: int
+    time_us: int
+    node_ids: list[str]
+    node_kinds: list[str]
+    node_attrs: list[str]
+    edge_ups: list[str]
+    edge_downs: list[str]
+    edge_kinds: list[str]
+    drop_nodes: list[str]
+    drop_reasons: list[str]
+
+    def size(self) -> int:
+        """The number of node, edge and drop rows."""
+        return len(self.node_ids) + len(self.edge_ups) + len(self.drop_nodes)
+
+    def node_rows(self) -> list[NodeRow]:
+        """The nodes as rows."""
+        entry, when = self.entry, self.time_us
+        return [
+            NodeRow(i, k, a, entry, when)
+            for i, k, a in zip(self.node_ids, self.node_kinds, self.node_attrs, strict=True)
+        ]
+
+    def edge_rows(self, kinds: frozenset[str] | None = None) -> list[EdgeRow]:
+        """The edges as rows (only those of ``kinds``, if given)."""
+        entry, when = self.entry, self.time_us
+        return [
+            EdgeRow(up, down, kind, entry, when)
+            for up, down, kind in zip(self.edge_ups, self.edge_downs, self.edge_kinds, strict=True)
+            if kinds is None or kind in kinds
+        ]
+
+    def drop_rows(self) -> list[DropRow]:
+        """The drops as rows."""
+        entry, when = self.entry, self.time_us
+        return [
+            DropRow(n, r, entry, when)
+            for n, r in zip(self.drop_nodes, self.drop_reasons, strict=True)
+        ]
+
+
+@dataclass
 class GraphBatch:
-    """What one append adds to the projection."""
+    """What one append adds to the projection: rows, and entries' rows as columns."""
 
     nodes: list[NodeRow]
     edges: list[EdgeRow]
     drops: list[DropRow]
     statements: list[StatementRow]
     requests: list[RequestRow]
+    bulk: list[BulkRows] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> GraphBatch:
@@ -131,7 +179,31 @@ class GraphBatch:
 
     def size(self) -> int:
         """The number of node, edge, drop and request rows (statements not counted)."""
-        return len(self.nodes) + len(self.edges) + len(self.drops) + len(self.requests)
+        rows = len(self.nodes) + len(self.edges) + len(self.drops) + len(self.requests)
+        return rows + sum(b.size() for b in self.bulk)
+
+    def expand(self) -> GraphBatch:
+        """The same rows, every column batch turned into row tuples (in entry order)."""
+        if not self.bulk:
+            return self
+        nodes, edges, drops = [*self.nodes], [*self.edges], [*self.drops]
+        for bulk in self.bulk:
+            nodes += bulk.node_rows()
+            edges += bulk.edge_rows()
+            drops += bulk.drop_rows()
+        ordered = sorted(nodes, key=_entry), sorted(edges, key=_entry), sorted(drops, key=_entry)
+        return GraphBatch(*ordered, self.statements, self.requests)
+
+    def edges_of_kinds(self, kinds: frozenset[str]) -> list[EdgeRow]:
+        """The edges of these kinds, rows and column batches alike, in entry order."""
+        found = [edge for edge in self.edges if edge.kind in kinds]
+        for bulk in self.bulk:
+            found += bulk.edge_rows(kinds)
+        return sorted(found, key=_entry)
+
+
+def _entry(row: NodeRow | EdgeRow | DropRow) -> int:
+    return row.entry
 
 
 class PackedOrigin(NamedTuple):

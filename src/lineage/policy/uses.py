@@ -14,6 +14,7 @@ model that is, through its base models, fine-tuned from itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lineage.errors import InputError
@@ -77,10 +78,24 @@ class _Resolver:
         self.store = store
         self.as_of = as_of
         self.uses = Uses()
+        self.nodes: dict[str, NodeRow | None] = {}
+        """Nodes read so far (a dataset's shards are read in one lookup)."""
+
+    def read(self, ids: Sequence[str]) -> None:
+        """Read these nodes in one lookup, for :meth:`node` to answer."""
+        wanted = [i for i in dict.fromkeys(ids) if i not in self.nodes]
+        found = self.store.nodes(wanted)
+        self.nodes.update({node_id: found.get(node_id) for node_id in wanted})
+
+    def node(self, node_id: str) -> NodeRow | None:
+        """The node, if an entry declared it."""
+        if node_id not in self.nodes:
+            self.nodes[node_id] = self.store.node(node_id)
+        return self.nodes[node_id]
 
     def declared(self, node_id: str) -> NodeRow | None:
         """The node if an entry declared it by the time checked."""
-        row = self.store.node(node_id)
+        row = self.node(node_id)
         return row if row is not None and row.time_us <= self.as_of else None
 
     def gap(self, rule: str, node: str, use: Use, detail: str, entries: tuple[int, ...]) -> None:
@@ -88,7 +103,7 @@ class _Resolver:
 
     def missing(self, node: str, use: Use, what: str, named: str, entries: tuple[int, ...]) -> None:
         """``node`` names ``named`` (``what``), which the ledger does not hold."""
-        stored = self.store.node(named)
+        stored = self.node(named)
         why = "no entry declares it" if stored is None else "it was recorded only later"
         self.gap(INCOMPLETE, node, use, f"{node} {what} {named}, but {why}", entries)
 
@@ -103,6 +118,7 @@ class _Resolver:
             self.missing(use.run, use, "uses dataset", dataset, use.entries)
             return
         edges = self.store.edges_into([dataset], PART_OF, self.as_of)
+        self.read([edge.up for edge in edges])
         if not edges:
             self.gap(INCOMPLETE, dataset, use, f"dataset {dataset} has no shards", use.entries)
         for edge in edges:
@@ -120,6 +136,7 @@ class _Resolver:
             here = (*path, model.id)
             trained = self.store.edges_into([model.id], TRAINED_ON, self.as_of)
             bases = self.store.edges_into([model.id], FINETUNED_FROM, self.as_of)
+            self.read([edge.up for edge in (*trained, *bases)])
             own = Use(model.time_us, model.id, via)
             if not trained and not bases:
                 self.gap(INCOMPLETE, model.id, own, f"{model.id} records no training data", via)
@@ -166,8 +183,9 @@ def _check_record_counts(store: Store, resolver: _Resolver, as_of: int) -> None:
     none packed is lineage the ledger does not have."""
     shards = sorted(resolver.uses.shards)
     packed = store.count_into(shards, PACKED_INTO, as_of)
+    resolver.read(shards)
     for shard in shards:
-        row = store.node(shard)
+        row = resolver.node(shard)
         if row is None:
             continue
         declared = row.attributes().get("records")

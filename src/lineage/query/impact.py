@@ -58,15 +58,14 @@ def impact(store: Store, start: str, as_of_us: int | None = None) -> Impact:
     result = Impact(start)
     for kind in (POST, RECORD, SHARD, DATASET, MODEL):
         result.nodes[kind] = []
+    droppable = [start] if root.kind in (POST, RECORD) else []
     for row in store.walk(start, upstream=False, as_of_us=as_of_us):
         if row.id == start or row.kind not in result.nodes:
             continue
         result.nodes[row.kind].append(row.id)
         if row.kind in (POST, RECORD):
-            result.drops.extend(store.drops_of(row.id, as_of_us))
-    if root.kind in (POST, RECORD):
-        result.drops.extend(store.drops_of(start, as_of_us))
-    result.drops.sort(key=lambda drop: (drop.entry, drop.node))
+            droppable.append(row.id)
+    result.drops = store.drops_of(droppable, as_of_us) if droppable else []
     for ids in result.nodes.values():
         ids.sort()
     result.requests = store.requests_of([start, *result.nodes[POST]], as_of_us)

@@ -59,7 +59,7 @@ def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
     store = ledger.store
     row = require_node(store, node_id)
     edges = store.edges_of(node_id, limit=max_edges)
-    drops = store.drops_of(node_id)
+    drops = store.drops_of([node_id])
     requests = store.requests_of([node_id])
     entries = {row.entry, *(e.entry for e in edges), *(d.entry for d in drops)}
     entries.update(r.entry for r in requests)

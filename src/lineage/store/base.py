@@ -160,8 +160,9 @@ class GraphReads(Protocol):
         (those with none are left out)."""
         ...
 
-    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
-        """The drops recorded against ``node_id`` by ``as_of_us``, in entry order."""
+    def drops_of(self, nodes: Sequence[str], as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against any of ``nodes`` by ``as_of_us``, in (entry, node)
+        order."""
         ...
 
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:

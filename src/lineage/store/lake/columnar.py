@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from lineage.errors import StoreError
+from lineage.store.lake.bloom import BloomFilter, key_hashes
 from lineage.store.lake.parts import PartFiles, listed_files
 from lineage.store.lake.tables import COLUMNAR_TABLES, empty_table_sql
 
-DUCKDB_MEMORY = "1GB"
+DUCKDB_MEMORY = "512MB"
 """DuckDB's memory limit: larger joins spill to its temporary directory."""
 FETCH_ROWS = 5000
+_MAX_BLOOMS = 4096
+"""Filters kept in memory (parts never change, so a filter read once stays right)."""
 
 
 class Columnar:
@@ -33,6 +37,7 @@ class Columnar:
         self._files = files
         self._log = log
         self._connection: duckdb.DuckDBPyConnection | None = None
+        self._blooms: dict[str, BloomFilter | None] = {}
 
     @property
     def _duck(self) -> duckdb.DuckDBPyConnection:
@@ -48,18 +53,46 @@ class Columnar:
                 },
             )
             connection.execute("SET parquet_metadata_cache = true")
+            connection.execute("SET preserve_insertion_order = false")
             for table in COLUMNAR_TABLES:
                 connection.execute(empty_table_sql(table))
             self._connection = connection
         return self._connection
 
-    def _sources(self, template: str) -> tuple[dict[str, str], dict[str, Any]]:
+    def candidates(self, table: str, ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """The parts of ``table`` whose filter may hold one of ``ids``, and those ids:
+        what a lookup of ``ids`` must read (parts without a filter are always read)."""
+        parts = listed_files(self._log, table)
+        if not ids or not parts:
+            return [], []
+        hashes = key_hashes(ids)
+        chosen: list[str] = []
+        wanted = np.zeros(len(ids), dtype=bool)
+        for part in parts:
+            bloom = self._bloom(part)
+            hits = bloom.might_hold(hashes) if bloom is not None else np.ones(len(ids), bool)
+            if hits.any():
+                chosen.append(part)
+                wanted |= hits
+        return chosen, [ids[int(n)] for n in np.flatnonzero(wanted)]
+
+    def _bloom(self, part: str) -> BloomFilter | None:
+        if part not in self._blooms:
+            if len(self._blooms) >= _MAX_BLOOMS:
+                self._blooms.clear()
+            self._blooms[part] = self._files.bloom(part)
+        return self._blooms[part]
+
+    def _sources(
+        self, template: str, only: dict[str, list[str]] | None = None
+    ) -> tuple[dict[str, str], dict[str, Any]]:
         sources: dict[str, str] = {}
         params: dict[str, Any] = {}
         for table in COLUMNAR_TABLES:
             if "{" + table + "}" not in template:
                 continue
-            files = [str(self._files.path(f)) for f in listed_files(self._log, table)]
+            listed = only[table] if only and table in only else listed_files(self._log, table)
+            files = [str(self._files.path(f)) for f in listed]
             if files:
                 sources[table] = f"read_parquet(${table}_files)"
                 params[f"{table}_files"] = files
@@ -71,11 +104,13 @@ class Columnar:
         self,
         template: str,
         cursor: duckdb.DuckDBPyConnection | None = None,
+        only: dict[str, list[str]] | None = None,
         **params: Any,
     ) -> duckdb.DuckDBPyConnection:
         """Run ``template`` with ``params`` bound, on ``cursor`` (its temporary tables)
-        or a new one; the cursor to fetch from."""
-        sources, files = self._sources(template)
+        or a new one, over every listed part or, for the tables in ``only``, those
+        parts; the cursor to fetch from."""
+        sources, files = self._sources(template, only)
         own = cursor is None
         if cursor is None:
             cursor = self._duck.cursor()
@@ -95,9 +130,11 @@ class Columnar:
         finally:
             cursor.close()
 
-    def rows(self, template: str, **params: Any) -> list[tuple[Any, ...]]:
-        """Every row of ``template``."""
-        cursor = self.execute(template, **params)
+    def rows(
+        self, template: str, only: dict[str, list[str]] | None = None, **params: Any
+    ) -> list[tuple[Any, ...]]:
+        """Every row of ``template`` (over the parts in ``only``, for those tables)."""
+        cursor = self.execute(template, None, only, **params)
         try:
             return cursor.fetchall()
         except duckdb.Error as exc:

@@ -23,7 +23,8 @@ FANOUT = 4
 _READ_ROWS = 64 * 1024
 
 
-def _tier(rows: int) -> int:
+def tier(rows: int) -> int:
+    """The tier of a part of ``rows`` rows."""
     return int(math.log(max(rows, 1), FANOUT))
 
 
@@ -37,12 +38,12 @@ def _merge_query(table: str) -> str:
     )
 
 
-def _merge(columnar: Columnar, files: PartFiles, table: str, merged: list[str]) -> Part:
+def _merge(columnar: Columnar, files: PartFiles, table: str, merged: list[tuple[str, int]]) -> Part:
     with columnar.session() as cursor:
-        paths = [str(files.path(f)) for f in merged]
+        paths = [str(files.path(f)) for f, _ in merged]
         relation = cursor.sql(_merge_query(table), params={"merged": paths})
         reader = relation.to_arrow_reader(_READ_ROWS).cast(SCHEMAS[table])
-        return files.write(table, reader)
+        return files.write(table, reader, sum(rows for _, rows in merged))
 
 
 def compact(db: sqlite3.Connection, files: PartFiles, columnar: Columnar, now: float) -> list[Part]:
@@ -51,14 +52,14 @@ def compact(db: sqlite3.Connection, files: PartFiles, columnar: Columnar, now: f
     written: list[Part] = []
     for table in COLUMNAR_TABLES:
         while True:
-            tiers: dict[int, list[str]] = defaultdict(list)
+            tiers: dict[int, list[tuple[str, int]]] = defaultdict(list)
             for file, rows in listed_parts(db, table):
-                tiers[_tier(rows)].append(file)
+                tiers[tier(rows)].append((file, rows))
             full = [group for _, group in sorted(tiers.items()) if len(group) >= FANOUT]
             if not full:
                 break
             part = _merge(columnar, files, table, full[0])
             written.append(part)
-            retire(db, full[0], now)
+            retire(db, [file for file, _ in full[0]], now)
             register(db, [part])
     return written

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from lineage.model.rows import DropRow, EdgeRow, NodeRow, PackedOrigin, ProjectionRow
 from lineage.store.base import MAX_EDGES_LISTED
-from lineage.store.lake.columnar import Columnar
+from lineage.store.lake.columnar import FETCH_ROWS, Columnar
 from lineage.store.lake.origins import packed_origins
+from lineage.store.lake.parts import LOOPING_KINDS
 from lineage.store.lake.tables import DROPS, EDGES, NODES
 
 NEVER = 1 << 62
@@ -24,7 +25,6 @@ _FIRST_NODES = (
     "SELECT DISTINCT ON (id) id, kind, attrs, entry, time_us FROM {nodes}"
     " WHERE {where} ORDER BY id, entry"
 )
-_NODE = _FIRST_NODES.replace("{where}", "id = $id")
 _NODES = _FIRST_NODES.replace("{where}", "id IN (SELECT unnest($ids))")
 _FIRST_EDGES = (
     "SELECT DISTINCT ON (down, up, kind) up, down, kind, entry, time_us FROM {edges}"
@@ -47,29 +47,30 @@ _FIRST_DROPS = (
     "SELECT DISTINCT ON (node, entry) node, reason, entry, time_us FROM {drops}"
     " WHERE {where} ORDER BY node, entry"
 )
-_DROPS_OF = "SELECT * FROM ({first}) WHERE time_us <= $until ORDER BY entry".replace(
-    "{first}", _FIRST_DROPS.replace("{where}", "node = $node")
+_DROPS_OF = "SELECT * FROM ({first}) WHERE time_us <= $until ORDER BY entry, node".replace(
+    "{first}", _FIRST_DROPS.replace("{where}", "node IN (SELECT unnest($ids))")
 )
 _DROP_COUNTS = (
     "SELECT entry, reason, count(*) FROM ({first}) WHERE time_us <= $until"
     " GROUP BY entry, reason ORDER BY entry, reason"
 ).replace("{first}", _FIRST_DROPS.replace("{where}", "true"))
-_WALK = """
-WITH RECURSIVE hops AS MATERIALIZED (
-    SELECT {near} AS near, {far} AS far FROM (
-        SELECT DISTINCT ON (down, up, kind) down, up, time_us FROM {{edges}}
-        ORDER BY down, up, kind, entry
-    ) WHERE time_us <= $until
-),
-walk(id) AS (SELECT $root UNION SELECT hops.far FROM hops JOIN walk ON hops.near = walk.id)
-SELECT walk.id, n.kind, n.attrs, n.entry, n.time_us FROM walk LEFT JOIN (
-    SELECT DISTINCT ON (id) id, kind, attrs, entry, time_us FROM {{nodes}} ORDER BY id, entry
-) n ON n.id = walk.id
-"""
-_WALKS = {
-    True: _WALK.format(near="down", far="up"),
-    False: _WALK.format(near="up", far="down"),
+_WALK_START = "CREATE TEMP TABLE walk_seen AS SELECT $root AS id"
+_WALK_FIRST = "CREATE TEMP TABLE walk_frontier AS SELECT $root AS id"
+_WALK_LEVEL = (
+    "CREATE OR REPLACE TEMP TABLE walk_frontier AS SELECT DISTINCT {far} AS id FROM ("
+    " SELECT DISTINCT ON (down, up, kind) down, up, time_us FROM {{edges}}"
+    " WHERE {near} IN (SELECT id FROM walk_frontier) ORDER BY down, up, kind, entry"
+    ") WHERE time_us <= $until AND {far} NOT IN (SELECT id FROM walk_seen)"
+)
+_WALK_LEVELS = {
+    True: _WALK_LEVEL.format(near="down", far="up"),
+    False: _WALK_LEVEL.format(near="up", far="down"),
 }
+_WALK_GROW = "INSERT INTO walk_seen SELECT id FROM walk_frontier"
+_WALK_NODES = (
+    "SELECT walk_seen.id, n.kind, n.attrs, n.entry, n.time_us FROM walk_seen"
+    " LEFT JOIN ({first}) n ON n.id = walk_seen.id"
+).replace("{first}", _FIRST_NODES.replace("{where}", "id IN (SELECT id FROM walk_seen)"))
 ORDERED = {
     NODES: _FIRST_NODES.replace("{where}", "true"),
     EDGES: _FIRST_EDGES.replace("{where}", "true"),
@@ -90,14 +91,15 @@ class LakeGraph:
 
     def node(self, node_id: str) -> NodeRow | None:
         """The node with this id, if an entry declared it."""
-        rows = self._columnar.rows(_NODE, id=node_id)
-        return NodeRow(*rows[0]) if rows else None
+        return self.nodes([node_id]).get(node_id)
 
     def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
-        """The declared nodes among ``ids``, by id."""
-        if not ids:
+        """The declared nodes among ``ids``, by id (read only from the parts whose
+        filter may hold them)."""
+        parts, wanted = self._columnar.candidates(NODES, sorted(set(ids)))
+        if not wanted:
             return {}
-        rows = self._columnar.rows(_NODES, ids=sorted(set(ids)))
+        rows = self._columnar.rows(_NODES, only={NODES: parts}, ids=wanted)
         return {r[0]: NodeRow(*r) for r in rows}
 
     def edges_of(
@@ -136,28 +138,50 @@ class LakeGraph:
         return {str(node): int(count) for node, count in rows}
 
     def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
-        """How many ``kind`` edges lead out of each of ``nodes``."""
-        if not nodes:
+        """How many ``kind`` edges lead out of each of ``nodes`` (for the looping kinds,
+        read only from the parts whose filter may hold them)."""
+        ids = sorted(set(nodes))
+        only = None
+        if kind in LOOPING_KINDS:
+            parts, ids = self._columnar.candidates(EDGES, ids)
+            only = {EDGES: parts}
+        if not ids:
             return {}
-        rows = self._columnar.rows(_COUNT_OUT_OF, ids=sorted(set(nodes)), kind=kind)
+        rows = self._columnar.rows(_COUNT_OUT_OF, only=only, ids=ids, kind=kind)
         return {str(node): int(count) for node, count in rows}
 
-    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
-        """The drops recorded against ``node_id``, in entry order."""
-        rows = self._columnar.rows(_DROPS_OF, node=node_id, until=_until(as_of_us))
+    def drops_of(self, nodes: Sequence[str], as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against any of ``nodes``, in (entry, node) order."""
+        if not nodes:
+            return []
+        ids = sorted(set(nodes))
+        rows = self._columnar.rows(_DROPS_OF, ids=ids, until=_until(as_of_us))
         return [DropRow(*r) for r in rows]
 
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
         """Every node reachable from ``root`` (itself included), each once; a node declared
-        after ``as_of_us`` is left out, one no entry declares comes with kind ``""``."""
+        after ``as_of_us`` is left out, one no entry declares comes with kind ``""``.
+
+        Level by level: each level is one join of the frontier with the edges, so DuckDB
+        can spill it to disk on a graph larger than its memory."""
         limit = _until(as_of_us)
-        for node_id, kind, attrs, entry, when in self._columnar.stream(
-            _WALKS[upstream], root=root, until=limit
-        ):
-            if kind is None:
-                yield NodeRow(node_id, "", "{}", -1, 0)
-            elif when <= limit:
-                yield NodeRow(node_id, kind, attrs, entry, when)
+        columnar = self._columnar
+        with columnar.session() as cursor:
+            columnar.execute(_WALK_START, cursor, root=root)
+            columnar.execute(_WALK_FIRST, cursor, root=root)
+            while True:
+                columnar.execute(_WALK_LEVELS[upstream], cursor, until=limit)
+                found = columnar.execute("SELECT count(*) FROM walk_frontier", cursor).fetchone()
+                if not found or not found[0]:
+                    break
+                columnar.execute(_WALK_GROW, cursor)
+            columnar.execute(_WALK_NODES, cursor)
+            while rows := cursor.fetchmany(FETCH_ROWS):
+                for node_id, kind, attrs, entry, when in rows:
+                    if kind is None:
+                        yield NodeRow(node_id, "", "{}", -1, 0)
+                    elif when <= limit:
+                        yield NodeRow(node_id, kind, attrs, entry, when)
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""

@@ -13,7 +13,7 @@ import hashlib
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lineage.errors import StoreError
+from lineage.model.graph import DERIVED_FROM, FINETUNED_FROM
+from lineage.store.lake.bloom import BloomFilter, key_hashes
 
 PARTS_SCHEMA = """
 CREATE TABLE parts (
@@ -33,8 +35,10 @@ RETIRED_GRACE_SECONDS = 900.0
 """How long a part merged into another stays on disk: a reader that listed it before
 the merge committed may still be reading it."""
 PARTS_DIR = "parts"
+LOOPING_KINDS = frozenset({DERIVED_FROM, FINETUNED_FROM})
 _KEPT = "SELECT file FROM parts UNION SELECT file FROM retired_parts"
 _SUFFIX = ".parquet"
+BLOOM_SUFFIX = ".bloom"
 _TEMPORARY = ".tmp-"
 _ROW_GROUP = 128 * 1024
 """Rows per Parquet row group: the unit DuckDB skips by its min/max statistics."""
@@ -59,6 +63,36 @@ def _fsync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
+def _write_synced(path: Path, data: bytes) -> None:
+    """Write a file under a temporary name, flush it and rename it into place."""
+    temporary = path.with_name(f"{_TEMPORARY}{path.name}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(temporary, path)
+
+
+def _node_ids(batch: pa.RecordBatch) -> list[str]:
+    ids: list[str] = batch.column("id").to_pylist()
+    return ids
+
+
+def _looping_ups(batch: pa.RecordBatch) -> list[str]:
+    kinds = batch.column("kind").to_pylist()
+    ups = batch.column("up").to_pylist()
+    return [up for up, kind in zip(ups, kinds, strict=True) if kind in LOOPING_KINDS]
+
+
+FILTERED: dict[str, Callable[[pa.RecordBatch], list[str]]] = {
+    "nodes": _node_ids,
+    "edges": _looping_ups,
+}
+"""The tables whose parts carry a filter, and the ids it holds: a node part's ids, an
+edge part's upstream ends of ``DERIVED_FROM`` and ``FINETUNED_FROM`` edges."""
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()
@@ -78,12 +112,16 @@ class PartFiles:
         """The absolute path of a listed part."""
         return self.root / file
 
-    def write(self, table: str, rows: pa.Table | pa.RecordBatchReader) -> Part:
-        """Write ``rows`` as a new part of ``table`` and flush it to disk (not listed yet)."""
+    def write(self, table: str, rows: pa.Table | pa.RecordBatchReader, expected: int) -> Part:
+        """Write ``rows`` (about ``expected`` of them) as a new part of ``table``, with
+        its filter if the table has one (:mod:`lineage.store.lake.bloom`), and flush
+        both to disk (not listed yet)."""
         folder = self.root / PARTS_DIR / table
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = f"{uuid.uuid4().hex}{_SUFFIX}"
         temporary = folder / f"{_TEMPORARY}{name}"
+        keys = FILTERED.get(table)
+        bloom = BloomFilter.sized_for(expected) if keys else None
         count = 0
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -93,10 +131,14 @@ class PartFiles:
                     for batch in batches:
                         writer.write_batch(batch, row_group_size=_ROW_GROUP)
                         count += batch.num_rows
+                        if bloom is not None and keys is not None:
+                            bloom.add(key_hashes(keys(batch)))
                 handle.flush()
                 os.fsync(handle.fileno())
             digest = file_digest(temporary)
             size = temporary.stat().st_size
+            if bloom is not None:
+                _write_synced(folder / f"{name}{BLOOM_SUFFIX}", bloom.to_bytes())
             os.rename(temporary, folder / name)
             _fsync_directory(folder)
         except OSError as exc:
@@ -104,10 +146,15 @@ class PartFiles:
             raise StoreError(f"{folder}: cannot write a part: {exc.strerror}") from exc
         return Part(f"{PARTS_DIR}/{table}/{name}", table, count, size, digest)
 
+    def bloom(self, file: str) -> BloomFilter | None:
+        """The filter beside a listed part (None: the part has none)."""
+        return BloomFilter.read(self.path(file + BLOOM_SUFFIX))
+
     def remove(self, files: Iterable[str]) -> None:
-        """Delete these parts' files (of an append that did not commit)."""
+        """Delete these parts' files and their filters."""
         for file in files:
             self.path(file).unlink(missing_ok=True)
+            self.path(file + BLOOM_SUFFIX).unlink(missing_ok=True)
 
     def on_disk(self) -> Iterator[str]:
         """Every file under ``parts/``, relative to the lake."""
@@ -134,7 +181,7 @@ class PartFiles:
             row[0]
             for row in db.execute("SELECT file FROM parts UNION SELECT file FROM retired_parts")
         }
-        orphans = [file for file in self.on_disk() if file not in kept]
+        orphans = [f for f in self.on_disk() if f.removesuffix(BLOOM_SUFFIX) not in kept]
         self.remove(orphans)
         return len(orphans)
 

@@ -14,7 +14,6 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from lineage.errors import ConfigurationError, NodeConflictError
 from lineage.faults import reached
@@ -35,7 +34,7 @@ from lineage.store.lake.parts import (
     part_problems,
     register,
 )
-from lineage.store.lake.tables import BATCHES, COLUMNAR_TABLES, DROPS, EDGES, NODES, arrow_rows
+from lineage.store.lake.tables import BATCHES, COLUMNAR_TABLES, DROPS, EDGES, NODES, ColumnBuffer
 from lineage.store.sqlite import graph as sqlite_graph
 from lineage.store.sqlite.schema import KEY_SCHEMA, LOG_SCHEMA, STATEMENTS_SCHEMA
 from lineage.store.sqlite.store import SqliteSession, SqliteStore
@@ -66,15 +65,14 @@ class LakeSession(SqliteSession):
         self._files = files
         self._columnar = columnar
         self._graph = LakeGraph(columnar)
-        self._pending: dict[str, list[tuple[Any, ...]]] = {t: [] for t in COLUMNAR_TABLES}
-        self._pending_rows = 0
+        self._pending = {table: ColumnBuffer(table) for table in COLUMNAR_TABLES}
         self._pending_bytes = 0
         self._new_nodes: dict[str, tuple[str, str, int]] = {}
         self._written: list[Part] = []
 
     def add_batches(self, rows: Sequence[tuple[int, bytes]]) -> None:
         """Hold the batch items of Lineage/v2 entries for this append's parts."""
-        self._pending[BATCHES].extend(rows)
+        self._pending[BATCHES].add_rows(rows)
         self._pending_bytes += sum(len(items) for _, items in rows)
         self._flush_if_full()
 
@@ -91,48 +89,73 @@ class LakeSession(SqliteSession):
 
     def add_graph(self, batch: GraphBatch) -> None:
         """Write statements and requests to SQLite and hold nodes, edges and drops for
-        this append's parts; a node already stored is not written again."""
-        nodes = self._new_node_rows(batch.nodes)
+        this append's parts (column batches as they are); a node already stored is not
+        written again."""
+        ids = [row.id for row in batch.nodes]
+        for bulk in batch.bulk:
+            ids += bulk.node_ids
+        stored = self._graph.nodes(ids) if ids else {}
+        nodes = self._pending[NODES]
+        nodes.add_rows(self._fresh(batch.nodes, stored))
+        for bulk in batch.bulk:
+            rows = zip(bulk.node_ids, bulk.node_kinds, bulk.node_attrs, strict=True)
+            fresh = self._fresh([(i, k, a, bulk.entry, bulk.time_us) for i, k, a in rows], stored)
+            nodes.add_rows(fresh)
         sqlite_graph.write_statements(self._db, batch)
-        self._pending[NODES].extend(nodes)
-        self._pending[EDGES].extend(batch.edges)
-        self._pending[DROPS].extend(batch.drops)
-        self._pending_rows += len(nodes) + len(batch.edges) + len(batch.drops)
+        self._pending[EDGES].add_rows(batch.edges)
+        self._pending[DROPS].add_rows(batch.drops)
+        for bulk in batch.bulk:
+            entries, times = [bulk.entry] * len(bulk.edge_ups), [bulk.time_us] * len(bulk.edge_ups)
+            self._pending[EDGES].add_columns(
+                down=bulk.edge_downs,
+                up=bulk.edge_ups,
+                kind=bulk.edge_kinds,
+                entry=entries,
+                time_us=times,
+            )
+            count = len(bulk.drop_nodes)
+            self._pending[DROPS].add_columns(
+                node=bulk.drop_nodes,
+                entry=[bulk.entry] * count,
+                reason=bulk.drop_reasons,
+                time_us=[bulk.time_us] * count,
+            )
         self._flush_if_full()
 
-    def _new_node_rows(self, rows: Sequence[NodeRow]) -> list[NodeRow]:
-        """The rows of nodes neither stored nor added before in this append; raises
-        :class:`NodeConflictError` if one of them is with another kind or attributes."""
-        ids = [row.id for row in rows]
-        first = {
-            node_id: (row.kind, row.attrs, row.entry)
-            for node_id, row in self._graph.nodes(ids).items()
-        }
-        fresh: list[NodeRow] = []
+    def _fresh(
+        self, rows: Sequence[tuple[str, str, str, int, int]], stored: dict[str, NodeRow]
+    ) -> list[tuple[str, str, str, int, int]]:
+        """The node rows (id, kind, attrs, entry, time) neither stored nor added before
+        in this append; :class:`NodeConflictError` if one is with other attributes."""
+        fresh = []
+        new_nodes = self._new_nodes
         for row in rows:
-            known = first.get(row.id) or self._new_nodes.get(row.id)
+            node_id, kind, attrs = row[0], row[1], row[2]
+            first = stored.get(node_id)
+            known = (first.kind, first.attrs, first.entry) if first else new_nodes.get(node_id)
             if known is None:
-                self._new_nodes[row.id] = (row.kind, row.attrs, row.entry)
+                new_nodes[node_id] = (kind, attrs, row[3])
                 fresh.append(row)
-            elif (known[0], known[1]) != (row.kind, row.attrs):
+            elif (known[0], known[1]) != (kind, attrs):
                 raise NodeConflictError("a node is asserted again with other attributes")
         return fresh
 
     def _flush_if_full(self) -> None:
-        if self._pending_rows >= FLUSH_ROWS or self._pending_bytes >= FLUSH_BATCH_BYTES:
+        rows = sum(len(self._pending[t]) for t in (NODES, EDGES, DROPS))
+        if rows >= FLUSH_ROWS or self._pending_bytes >= FLUSH_BATCH_BYTES:
             self._flush()
 
     def _flush(self) -> None:
         """Write what is held as parts and list them in the open transaction."""
         parts = []
-        for table, rows in self._pending.items():
-            if rows:
-                part = self._files.write(table, arrow_rows(table, rows))
+        for table, buffer in self._pending.items():
+            if len(buffer):
+                rows = len(buffer)
+                part = self._files.write(table, buffer.to_arrow(), rows)
                 self._written.append(part)
                 parts.append(part)
-                rows.clear()
         register(self._db, parts)
-        self._pending_rows = self._pending_bytes = 0
+        self._pending_bytes = 0
         self._new_nodes.clear()
 
     def finish(self) -> None:

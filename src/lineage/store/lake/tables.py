@@ -63,14 +63,36 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
 """Each table's key; parts are written sorted by it."""
 
 
-def arrow_rows(table: str, rows: Sequence[Sequence[Any]]) -> pa.Table:
-    """Rows (tuples of :data:`ROW_FIELDS`) as an Arrow table, sorted by key."""
-    schema = SCHEMAS[table]
-    fields = ROW_FIELDS[table]
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in fields]
-    arrays = [pa.array(columns[fields.index(f.name)], type=f.type) for f in schema]
-    result = pa.Table.from_arrays(arrays, schema=schema)
-    return result.sort_by([(name, "ascending") for name in SORT_KEYS[table]])
+class ColumnBuffer:
+    """Rows of one table held as columns until they are written as a part."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.columns: dict[str, list[Any]] = {f.name: [] for f in SCHEMAS[table]}
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+    def add_rows(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Add rows given as tuples of :data:`ROW_FIELDS`."""
+        if not rows:
+            return
+        for name, values in zip(ROW_FIELDS[self.table], zip(*rows, strict=True), strict=True):
+            self.columns[name].extend(values)
+
+    def add_columns(self, **columns: list[Any]) -> None:
+        """Add rows given as one list per column (every column, of equal lengths)."""
+        for name, values in columns.items():
+            self.columns[name].extend(values)
+
+    def to_arrow(self) -> pa.Table:
+        """The rows as an Arrow table sorted by key; the buffer is emptied."""
+        schema = SCHEMAS[self.table]
+        arrays = [pa.array(self.columns[f.name], type=f.type) for f in schema]
+        for values in self.columns.values():
+            values.clear()
+        table = pa.Table.from_arrays(arrays, schema=schema)
+        return table.sort_by([(name, "ascending") for name in SORT_KEYS[self.table]])
 
 
 def empty_table_sql(table: str) -> str:

@@ -233,8 +233,8 @@ _COUNT_OUT_OF = {
     for kind, forward in _FLOWS_FORWARD.items()
 }
 _DROPS_OF = (
-    "MATCH (d:Drop {node: $id}) WHERE d.time_us <= $until"
-    " RETURN d.node, d.reason, d.entry, d.time_us ORDER BY d.entry"
+    "UNWIND $ids AS id MATCH (d:Drop {node: id}) WHERE d.time_us <= $until"
+    " RETURN d.node, d.reason, d.entry, d.time_us ORDER BY d.entry, d.node"
 )
 _NEIGHBOURS = """
 UNWIND $ids AS id MATCH (n:Lineage {{id: id}})
@@ -352,9 +352,10 @@ class Neo4jGraph:
         rows = in_chunks(self._graph_run, _COUNT_OUT_OF[kind], sorted(set(nodes)), name="ids")
         return {str(node): int(count) for node, count in rows if count}
 
-    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
-        """The drops recorded against ``node_id``, in entry order."""
-        rows = self._graph_run(_DROPS_OF, {"id": node_id, "until": _until(as_of_us)})
+    def drops_of(self, nodes: Sequence[str], as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against any of ``nodes``, in (entry, node) order."""
+        ids = sorted(set(nodes))
+        rows = self._graph_run(_DROPS_OF, {"ids": ids, "until": _until(as_of_us)})
         return [DropRow(*r) for r in rows]
 
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:

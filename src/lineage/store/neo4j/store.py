@@ -244,7 +244,7 @@ class Neo4jSession(_LogReads):
 
     def add_graph(self, batch: GraphBatch) -> None:
         """Write projection rows; nodes, edges and drops already stored are kept as they are."""
-        graph.write_batch(self._run, batch)
+        graph.write_batch(self._run, batch.expand())
 
 
 _DRIVER_ERRORS = (neo4j_errors.Neo4jError, neo4j_errors.DriverError)

@@ -92,7 +92,7 @@ _COUNT_OUT_OF = (
     " WHERE e.kind = ?2 GROUP BY e.up"
 )
 _DROPS_OF = (
-    "SELECT node, reason, entry, time_us FROM drops WHERE node = ? AND time_us <= ? ORDER BY entry"
+    "SELECT node, reason, entry, time_us FROM drops WHERE node IN ({marks}) AND time_us <= ?"
 )
 _STATEMENTS = "SELECT * FROM statements WHERE entry IN ({marks})"
 _DROP_COUNTS = "SELECT entry, reason, COUNT(*) FROM drops WHERE time_us <= ? GROUP BY entry, reason"
@@ -197,10 +197,10 @@ class SqliteGraph:
         rows = listed_rows(self._db, _COUNT_OUT_OF, sorted(set(nodes)), kind)
         return {str(node): int(count) for node, count in rows}
 
-    def drops_of(self, node_id: str, as_of_us: int | None = None) -> list[DropRow]:
-        """The drops recorded against ``node_id``, in entry order."""
-        rows = self._db.execute(_DROPS_OF, (node_id, _until(as_of_us)))
-        return [DropRow(*r) for r in rows]
+    def drops_of(self, nodes: Sequence[str], as_of_us: int | None = None) -> list[DropRow]:
+        """The drops recorded against any of ``nodes``, in (entry, node) order."""
+        rows = rows_in(self._db, _DROPS_OF, sorted(set(nodes)), _until(as_of_us))
+        return sorted((DropRow(*r) for r in rows), key=lambda d: (d.entry, d.node))
 
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
         """Every node reachable from ``root`` (itself included), each once."""

@@ -166,7 +166,7 @@ class SqliteSession(_LogReads):
     def add_graph(self, batch: GraphBatch) -> None:
         """Write projection rows; nodes, edges and drops already stored are kept as they are."""
         try:
-            graph.write_batch(self._db, batch)
+            graph.write_batch(self._db, batch.expand())
         except sqlite3.IntegrityError as exc:
             if "node asserted again" in str(exc):
                 raise NodeConflictError("a node is asserted again with other attributes") from exc

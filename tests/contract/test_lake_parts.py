@@ -1,0 +1,104 @@
+"""The lake's parts: filters spare the per-append lookups the parts that cannot hold the
+ids asked for, compaction keeps few parts a table, and merged parts stay on disk for
+readers until their grace time has passed."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lineage.crypto.dsse import Envelope, sign_envelope
+from lineage.errors import NodeConflictError
+from lineage.ledger.verify import verify_ledger
+from lineage.model.statement import Step, make_statement
+from lineage.store.lake.compaction import FANOUT, tier
+from lineage.store.lake.parts import BLOOM_SUFFIX, RETIRED_GRACE_SECONDS, PartFiles
+from lineage.store.lake.store import LakeStore
+from lineage.store.lake.tables import NODES
+
+from support.ledgers import EXAMPLE_TYPE, T0, LedgerEnv, example_envelope, ledger_env
+from support.stores import fresh_store_url, sqlite_path
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> LedgerEnv:
+    for env in ledger_env(tmp_path, fresh_store_url("lake", tmp_path)):
+        for n in range(1, 8):
+            env.append([example_envelope(env.collector, n=n)])
+        return env
+    raise AssertionError("no ledger")
+
+
+def _store(env: LedgerEnv) -> LakeStore:
+    store = env.ledger.store
+    assert isinstance(store, LakeStore)
+    return store
+
+
+def test_a_lookup_of_new_ids_reads_no_part(lake: LedgerEnv) -> None:
+    store = _store(lake)
+    parts, wanted = store._columnar.candidates(NODES, [f"rec:{n:024x}" for n in range(5000)])
+    assert (parts, wanted) == ([], [])
+    assert store.nodes(["rec:" + "00" * 12]) == {}
+    parts, wanted = store._columnar.candidates(NODES, ["ds:example-3"])
+    assert wanted == ["ds:example-3"] and len(parts) == 1
+    assert store.nodes(["ds:example-3"])["ds:example-3"].kind == "Dataset"
+
+
+def test_a_part_without_its_filter_is_still_read(lake: LedgerEnv) -> None:
+    root = sqlite_path(lake.url).parent
+    for bloom in root.glob(f"parts/{NODES}/*{BLOOM_SUFFIX}"):
+        bloom.unlink()
+    lake.ledger.close()
+    lake.ledger = type(lake.ledger).open(lake.url)
+    store = _store(lake)
+    assert store.nodes(["ds:example-3"])["ds:example-3"].kind == "Dataset"
+    with pytest.raises(NodeConflictError, match="ds:example-3 was recorded by entry"):
+        lake.append([_redeclared(lake)])
+
+
+def _redeclared(env: LedgerEnv) -> Envelope:
+    """``ds:example-3`` declared again, with other attributes."""
+    statement = make_statement(
+        [{"name": "ds:example-3", "digest": {"sha256": "11" * 32}}],
+        EXAMPLE_TYPE,
+        Step("collect", "1", "run-2"),
+        T0,
+        {"nodes": [["Dataset", "ds:example-3", {"version": "2"}]]},
+    )
+    return sign_envelope(statement.payload(), env.collector)
+
+
+def test_compaction_keeps_few_parts_and_merged_ones_wait_for_readers(lake: LedgerEnv) -> None:
+    root = sqlite_path(lake.url).parent
+    db = sqlite3.connect(sqlite_path(lake.url))
+    try:
+        rows = db.execute("SELECT rows FROM parts WHERE tbl = 'nodes'").fetchall()
+        retired = [r[0] for r in db.execute("SELECT file FROM retired_parts")]
+    finally:
+        db.close()
+    assert sum(r[0] for r in rows) == 7  # one node an append, merged
+    tiers = Counter(tier(r[0]) for r in rows)
+    assert len(rows) < 7 and all(count < FANOUT for count in tiers.values())
+    assert retired and all((root / f).exists() for f in retired)
+    files = PartFiles(root)
+    with _store(lake).append_session():
+        pass  # a writer removes only what is past its grace time
+    assert all((root / f).exists() for f in retired)
+    db = sqlite3.connect(sqlite_path(lake.url))
+    try:
+        with db:
+            db.execute(
+                "UPDATE retired_parts SET retired_at = retired_at - ?", (RETIRED_GRACE_SECONDS + 1,)
+            )
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            files.remove_orphans(db, time.time())
+    finally:
+        db.close()
+    assert not any((root / f).exists() for f in retired)
+    assert verify_ledger(lake.ledger.store).ok
