@@ -1,13 +1,14 @@
 """Shared fixtures: a fresh ledger on each store, keys, signed statements.
 
 Store-dependent tests take ``store_url`` (or ``env``, built on it) and run once per
-store: SQLite in a temporary directory, and the Neo4j server at
+store: SQLite and the lake in a temporary directory, and the Neo4j server at
 ``LINEAGE_TEST_NEO4J_URL`` (default ``bolt://127.0.0.1:7687``, credentials from
 ``LINEAGE_NEO4J_USER`` / ``LINEAGE_NEO4J_PASSWORD``), emptied before each test.
 Without a server the Neo4j runs skip, unless ``LINEAGE_REQUIRE_NEO4J=1`` (set by
 ``tools/test``, which starts one): then they fail.
 
-Only fixtures live here; the helpers they use are in :mod:`support`.
+Only fixtures (and the lake's deselection below) live here; the helpers they use are in
+:mod:`support`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,32 @@ from support.graph_fixtures import ingest_hand_built_pipeline
 from support.ledgers import LedgerEnv, ledger_env
 from support.stores import STORES, fresh_store_url
 from support.witnesses import WitnessPool, witness_pool
+
+LOG_ONLY_MODULES = frozenset(
+    {
+        "test_witnesses.py",
+        "test_witnessed_bundles.py",
+        "test_hostile_peers.py",
+        "test_published_log.py",
+        "test_tiles_go_client.py",
+        "test_interop_go.py",
+        "test_cli_hardening.py",
+    }
+)
+"""Modules about the log half (witnesses, tiles, served logs, evidence printed for the Go
+verifier) or the CLI's plumbing. The lake's log half is the SQLite store's own code (the
+lake store extends it), so these run on SQLite and Neo4j only."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the lake runs of :data:`LOG_ONLY_MODULES` (deselected, not skipped)."""
+    kept, left_out = [], []
+    for item in items:
+        lake_run = "[lake" in item.nodeid or "-lake" in item.nodeid
+        (left_out if lake_run and item.path.name in LOG_ONLY_MODULES else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(params=STORES)

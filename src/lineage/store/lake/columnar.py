@@ -8,11 +8,11 @@ Values are always bound as parameters.
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -38,18 +38,21 @@ class Columnar:
         self._log = log
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._blooms: dict[str, BloomFilter | None] = {}
+        self._spill = ""
 
     @property
     def _duck(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB database, opened at the first read (a command that reads only the
         log never starts it)."""
         if self._connection is None:
+            # spilled rows go to a directory of this process's own, readable by it alone
+            self._spill = tempfile.mkdtemp(prefix="lineage-duckdb-")
             connection = duckdb.connect(
                 ":memory:",
                 config={
                     "threads": 2,
                     "memory_limit": DUCKDB_MEMORY,
-                    "temp_directory": str(Path(tempfile.gettempdir()) / "lineage-duckdb"),
+                    "temp_directory": self._spill,
                 },
             )
             connection.execute("SET parquet_metadata_cache = true")
@@ -154,7 +157,8 @@ class Columnar:
             cursor.close()
 
     def close(self) -> None:
-        """Close the DuckDB database, if it was opened."""
+        """Close the DuckDB database, if it was opened, and remove what it spilled."""
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+            shutil.rmtree(self._spill, ignore_errors=True)

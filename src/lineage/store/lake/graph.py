@@ -54,19 +54,18 @@ _DROP_COUNTS = (
     "SELECT entry, reason, count(*) FROM ({first}) WHERE time_us <= $until"
     " GROUP BY entry, reason ORDER BY entry, reason"
 ).replace("{first}", _FIRST_DROPS.replace("{where}", "true"))
-_WALK_START = "CREATE TEMP TABLE walk_seen AS SELECT $root AS id"
-_WALK_FIRST = "CREATE TEMP TABLE walk_frontier AS SELECT $root AS id"
+_WALK_START = "CREATE TEMP TABLE walk_seen AS SELECT $root AS id, 0 AS level"
 _WALK_LEVEL = (
-    "CREATE OR REPLACE TEMP TABLE walk_frontier AS SELECT DISTINCT {far} AS id FROM ("
+    "INSERT INTO walk_seen SELECT DISTINCT {far}, $level FROM ("
     " SELECT DISTINCT ON (down, up, kind) down, up, time_us FROM {{edges}}"
-    " WHERE {near} IN (SELECT id FROM walk_frontier) ORDER BY down, up, kind, entry"
+    " WHERE {near} IN (SELECT id FROM walk_seen WHERE level = $level - 1)"
+    " ORDER BY down, up, kind, entry"
     ") WHERE time_us <= $until AND {far} NOT IN (SELECT id FROM walk_seen)"
 )
 _WALK_LEVELS = {
     True: _WALK_LEVEL.format(near="down", far="up"),
     False: _WALK_LEVEL.format(near="up", far="down"),
 }
-_WALK_GROW = "INSERT INTO walk_seen SELECT id FROM walk_frontier"
 _WALK_NODES = (
     "SELECT walk_seen.id, n.kind, n.attrs, n.entry, n.time_us FROM walk_seen"
     " LEFT JOIN ({first}) n ON n.id = walk_seen.id"
@@ -162,19 +161,20 @@ class LakeGraph:
         """Every node reachable from ``root`` (itself included), each once; a node declared
         after ``as_of_us`` is left out, one no entry declares comes with kind ``""``.
 
-        Level by level: each level is one join of the frontier with the edges, so DuckDB
-        can spill it to disk on a graph larger than its memory."""
+        Level by level: each level is one join of the last level's nodes with the edges,
+        so DuckDB can spill it to disk on a graph larger than its memory."""
         limit = _until(as_of_us)
         columnar = self._columnar
         with columnar.session() as cursor:
             columnar.execute(_WALK_START, cursor, root=root)
-            columnar.execute(_WALK_FIRST, cursor, root=root)
+            level = 1
             while True:
-                columnar.execute(_WALK_LEVELS[upstream], cursor, until=limit)
-                found = columnar.execute("SELECT count(*) FROM walk_frontier", cursor).fetchone()
-                if not found or not found[0]:
+                added = columnar.execute(
+                    _WALK_LEVELS[upstream], cursor, until=limit, level=level
+                ).fetchone()
+                if not added or not added[0]:
                     break
-                columnar.execute(_WALK_GROW, cursor)
+                level += 1
             columnar.execute(_WALK_NODES, cursor)
             while rows := cursor.fetchmany(FETCH_ROWS):
                 for node_id, kind, attrs, entry, when in rows:

@@ -206,8 +206,9 @@ class LakeStore(LakeGraph, SqliteStore):
         return [self._files.path(file) for file in listed_files(self._db, table)]
 
     def is_empty(self) -> bool:
-        """Whether the log file holds no table and no part is on disk."""
-        return super().is_empty() and next(self._files.on_disk(), None) is None
+        """Whether the log file holds no table (parts on disk that no log lists are what a
+        crashed copy left: the copy's session deletes them)."""
+        return super().is_empty()
 
     # -- batches -----------------------------------------------------------------
 
