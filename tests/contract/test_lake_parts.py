@@ -4,6 +4,7 @@ readers until their grace time has passed."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import time
 from collections import Counter
@@ -15,12 +16,14 @@ from lineage.crypto.dsse import Envelope, sign_envelope
 from lineage.errors import NodeConflictError
 from lineage.ledger.verify import verify_ledger
 from lineage.model.statement import Step, make_statement
+from lineage.store import open_store
 from lineage.store.lake.compaction import FANOUT, tier
 from lineage.store.lake.parts import BLOOM_SUFFIX, RETIRED_GRACE_SECONDS, PartFiles
 from lineage.store.lake.store import LakeStore
 from lineage.store.lake.tables import NODES
 
 from support.ledgers import EXAMPLE_TYPE, T0, LedgerEnv, example_envelope, ledger_env
+from support.random_pipelines import random_pipeline
 from support.stores import fresh_store_url, sqlite_path
 
 
@@ -102,3 +105,22 @@ def test_compaction_keeps_few_parts_and_merged_ones_wait_for_readers(lake: Ledge
         db.close()
     assert not any((root / f).exists() for f in retired)
     assert verify_ledger(lake.ledger.store).ok
+
+
+def test_merged_batch_parts_keep_every_entry_in_order(tmp_path: Path) -> None:
+    url = fresh_store_url("lake", tmp_path)
+    random_pipeline(tmp_path, url, random.Random(3), batch=3)
+    store = open_store(url)
+    try:
+        assert isinstance(store, LakeStore)
+        db = sqlite3.connect(sqlite_path(url))
+        try:
+            merged = db.execute("SELECT count(*) FROM retired_parts WHERE file LIKE '%batches%'")
+            assert merged.fetchone()[0] >= FANOUT  # batch parts were merged
+        finally:
+            db.close()
+        entries = [entry for entry, _ in store.iter_batches()]
+        assert entries == sorted(entries) and len(entries) == len(set(entries)) > FANOUT
+        assert verify_ledger(store).ok  # every batch root again from the merged items
+    finally:
+        store.close()

@@ -14,13 +14,20 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from lineage.store.lake.columnar import Columnar
 from lineage.store.lake.parts import Part, PartFiles, listed_parts, register, retire
-from lineage.store.lake.tables import COLUMNAR_TABLES, SCHEMAS, SORT_KEYS
+from lineage.store.lake.tables import BATCHES, COLUMNAR_TABLES, SCHEMAS, SORT_KEYS
 
 FANOUT = 4
 _READ_ROWS = 64 * 1024
+_BATCH_ROWS = 64
+"""Batch rows read at a time when batch parts are concatenated (each up to 3 MB)."""
 
 
 def tier(rows: int) -> int:
@@ -38,12 +45,33 @@ def _merge_query(table: str) -> str:
     )
 
 
+def _first_entry(path: Path) -> int:
+    statistics = pq.ParquetFile(path).metadata.row_group(0).column(0).statistics
+    return int(statistics.min) if statistics is not None and statistics.has_min_max else 0
+
+
+def _concatenated(files: PartFiles, merged: list[tuple[str, int]]) -> pa.RecordBatchReader:
+    """Batch parts end to end, in entry order: each holds the entries of one append (or of
+    merged appends), so their ranges never interleave and nothing is sorted (a sort of
+    megabyte-sized items would have to hold them all in memory)."""
+    paths = sorted((files.path(f) for f, _ in merged), key=_first_entry)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for path in paths:
+            yield from pq.ParquetFile(path).iter_batches(batch_size=_BATCH_ROWS)
+
+    return pa.RecordBatchReader.from_batches(SCHEMAS[BATCHES], batches())
+
+
 def _merge(columnar: Columnar, files: PartFiles, table: str, merged: list[tuple[str, int]]) -> Part:
+    expected = sum(rows for _, rows in merged)
+    if table == BATCHES:
+        return files.write(table, _concatenated(files, merged), expected)
     with columnar.session() as cursor:
         paths = [str(files.path(f)) for f, _ in merged]
         relation = cursor.sql(_merge_query(table), params={"merged": paths})
         reader = relation.to_arrow_reader(_READ_ROWS).cast(SCHEMAS[table])
-        return files.write(table, reader, sum(rows for _, rows in merged))
+        return files.write(table, reader, expected)
 
 
 def compact(db: sqlite3.Connection, files: PartFiles, columnar: Columnar, now: float) -> list[Part]:
