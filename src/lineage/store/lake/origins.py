@@ -3,7 +3,8 @@
 The SQLite store keeps an ancestry index up to date at every append; here the same rows
 are computed when a check asks, over the ancestors of the packed records only:
 
-1. the records packed into the shards (by ``until``), and every node upstream of them;
+1. the records packed into the shards (by ``until``), and every node upstream of them,
+   a level at a time (each level one join, which DuckDB can spill to disk);
 2. each node's lines (origin post, path of entries, oldest hop first), relaxed level by
    level from the posts down: a node takes, for each origin, the least of its parents'
    lines extended by the edge's entry — the rule the SQLite index applies, so both give
@@ -34,12 +35,20 @@ _PACKED = (
     "{first}",
     _FIRST_EDGES.replace("{where}", "kind = $packed AND down IN (SELECT unnest($shards))"),
 )
-_HOPS = (
-    "CREATE TEMP TABLE hops AS WITH RECURSIVE derived AS MATERIALIZED ({first}),"
-    " closure(id) AS (SELECT record FROM packed"
-    " UNION SELECT derived.up FROM derived JOIN closure ON derived.down = closure.id)"
-    " SELECT down, up, entry FROM derived WHERE down IN (SELECT id FROM closure)"
-).replace("{first}", _FIRST_EDGES.replace("{where}", "kind = $derived"))
+_CLOSURE_START = "CREATE TEMP TABLE closure AS SELECT DISTINCT record AS id, 0 AS level FROM packed"
+_CLOSURE_LEVEL = (
+    "INSERT INTO closure SELECT DISTINCT up, $level FROM ({first})"
+    " WHERE up NOT IN (SELECT id FROM closure)"
+).replace(
+    "{first}",
+    _FIRST_EDGES.replace(
+        "{where}", "kind = $derived AND down IN (SELECT id FROM closure WHERE level = $level - 1)"
+    ),
+)
+_HOPS = "CREATE TEMP TABLE hops AS SELECT down, up, entry FROM ({first})".replace(
+    "{first}",
+    _FIRST_EDGES.replace("{where}", "kind = $derived AND down IN (SELECT id FROM closure)"),
+)
 _FROM_POSTS = (
     "CREATE TEMP TABLE lines AS SELECT down AS node, up AS origin, min([entry]) AS path"
     " FROM hops WHERE starts_with(up, $post) GROUP BY down, up"
@@ -84,6 +93,13 @@ def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Ite
     post = ID_PREFIX[POST]
     with columnar.session() as cursor:
         columnar.execute(_PACKED, cursor, packed=PACKED_INTO, shards=list(shards), until=until)
+        columnar.execute(_CLOSURE_START, cursor)
+        level = 1
+        while True:
+            added = columnar.execute(_CLOSURE_LEVEL, cursor, derived=DERIVED_FROM, level=level)
+            if not (row := added.fetchone()) or not row[0]:
+                break
+            level += 1
         columnar.execute(_HOPS, cursor, derived=DERIVED_FROM)
         columnar.execute(_FROM_POSTS, cursor, post=post)
         columnar.execute(_FIRST_FRONTIER, cursor)
