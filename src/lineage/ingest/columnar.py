@@ -22,7 +22,6 @@ HMAC per pseudonym.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +38,7 @@ from lineage.model.graph import (
     SUBJECT,
 )
 from lineage.model.identity import Subject
-from lineage.model.item_columns import EdgeParts, NodeParts
+from lineage.model.item_columns import EdgeParts, NodeParts, json_text
 from lineage.model.times import format_time, parse_time
 
 if TYPE_CHECKING:
@@ -73,7 +72,7 @@ def json_string(value: str, field: str) -> str:
         value.encode()
     except UnicodeEncodeError as exc:
         raise InputError("is not valid Unicode", field=field) from exc
-    return json.dumps(value, ensure_ascii=False)
+    return json_text(value)
 
 
 def _digest(value: object, field: str) -> str:
