@@ -71,6 +71,15 @@ KeysDirOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object for scripts.")]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        metavar="ENGINE",
+        help="What runs a lake store's graph queries: duckdb (in process) or spark"
+        " (Spark SQL over the same Parquet parts; LINEAGE_SPARK_MASTER, default local[2]).",
+    ),
+]
 AllowEmptyOption = Annotated[
     bool,
     typer.Option("--allow-empty", help="Succeed, appending nothing, when the input is empty."),
@@ -219,9 +228,12 @@ def key_directory(path: Path | None, db: str | None) -> KeyDirectory:
 
 
 @contextmanager
-def open_ledger(db: str | None, *, read_only: bool = False) -> Iterator[Ledger]:
-    """Open the ledger at store URL ``db`` for the ``with`` block, closing it after."""
-    with closing_ledger(Ledger.open(db, read_only=read_only)) as ledger:
+def open_ledger(
+    db: str | None, *, read_only: bool = False, engine: str = "duckdb"
+) -> Iterator[Ledger]:
+    """Open the ledger at store URL ``db`` for the ``with`` block, closing it after
+    (``engine``: what runs a lake store's graph queries)."""
+    with closing_ledger(Ledger.open(db, read_only=read_only, engine=engine)) as ledger:
         yield ledger
 
 

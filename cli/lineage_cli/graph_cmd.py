@@ -24,6 +24,7 @@ from lineage.query.trace import path as path_of
 from lineage_cli.common import (
     AllowEmptyOption,
     DbOption,
+    EngineOption,
     JsonOption,
     KeysDirOption,
     closing_ledger,
@@ -126,11 +127,12 @@ def trace(
         ),
     ] = None,
     as_of: AsOfOption = None,
+    engine: EngineOption = "duckdb",
     json_out: JsonOption = False,
 ) -> None:
     """Everything upstream of a shard, dataset or model: origins, summary, drops."""
     moment = _as_of(as_of)
-    with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
+    with open_ledger(db, read_only=True, engine=engine) as ledger, suggesting_nodes(ledger):
         store = ledger.store
         if path is not None:
             start = resolve_post(ledger, path)
@@ -214,6 +216,7 @@ def impact(
     record: Annotated[str | None, typer.Option(help="A pipeline record id.")] = None,
     db: DbOption = None,
     as_of: AsOfOption = None,
+    engine: EngineOption = "duckdb",
     json_out: JsonOption = False,
 ) -> None:
     """Everything downstream of a post, record or author, and the remediation plan.
@@ -222,7 +225,7 @@ def impact(
     superseded, the models to retrain (and which of their shards are affected) and the
     fine-tunes to refit."""
     moment = _as_of(as_of)
-    with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
+    with open_ledger(db, read_only=True, engine=engine) as ledger, suggesting_nodes(ledger):
         start = resolve(ledger, node, post=post, author=author, record=record)
         plan = remediation_plan(ledger.store, start, moment)
     result = plan.impact

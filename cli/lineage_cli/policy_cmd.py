@@ -21,6 +21,7 @@ from lineage.policy.registry import record_check, register_policy, registrations
 from lineage_cli.common import (
     EXIT_FAILED,
     DbOption,
+    EngineOption,
     JsonOption,
     KeysDirOption,
     SinceOption,
@@ -99,6 +100,7 @@ def check_cmd(
     since: SinceOption = None,
     db: DbOption = None,
     keys_dir: KeysDirOption = None,
+    engine: EngineOption = "duckdb",
     json_out: JsonOption = False,
 ) -> None:
     """Check every origin of a shard, dataset or model against a policy.
@@ -112,7 +114,10 @@ def check_cmd(
         raise InputError("--complete and --since shape a bundle: give --bundle FILE too")
     if bundle is not None:
         kept = read_text_option(since, "--since", MAX_NOTE_BYTES) if since else None
-        with open_ledger(db, read_only=not record) as ledger, suggesting_nodes(ledger):
+        with (
+            open_ledger(db, read_only=not record, engine=engine) as ledger,
+            suggesting_nodes(ledger),
+        ):
             log_key = ledger.load_log_key(key_directory(keys_dir, db)) if record else None
             document = read_bytes_option(policy_file, "--policy", MAX_POLICY_BYTES)
             policy = parse_policy(document, str(policy_file))
@@ -136,7 +141,10 @@ def check_cmd(
         if not report.ok:
             raise typer.Exit(EXIT_FAILED)
         return
-    with open_ledger(db, read_only=not record) as ledger, suggesting_nodes(ledger):
+    with (
+        open_ledger(db, read_only=not record, engine=engine) as ledger,
+        suggesting_nodes(ledger),
+    ):
         log_key = ledger.load_log_key(key_directory(keys_dir, db)) if record else None
         with progress_bar("checking records", None, not json_out) as tick:
             result = run_check(

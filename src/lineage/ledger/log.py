@@ -84,10 +84,13 @@ class Ledger:
             raise ConfigurationError(f"{store.url}: not an initialised lineage ledger") from exc
 
     @classmethod
-    def open(cls, url: str | None = None, *, read_only: bool = False) -> Ledger:
+    def open(
+        cls, url: str | None = None, *, read_only: bool = False, engine: str = "duckdb"
+    ) -> Ledger:
         """Open the ledger in the store at ``url``; raise ConfigurationError if it holds
-        none. ``read_only``: nothing will be appended (a read-only file can be opened)."""
-        store = open_store(url, read_only=read_only)
+        none. ``read_only``: nothing will be appended (a read-only file can be opened);
+        ``engine``: what runs a lake store's graph queries (``duckdb`` or ``spark``)."""
+        store = open_store(url, read_only=read_only, engine=engine)
         if not store.is_initialized():
             store.close()
             raise ConfigurationError("the store holds no ledger (create one with: lineage init)")

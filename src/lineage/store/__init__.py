@@ -55,7 +55,17 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(URL_ENV) or DEFAULT_URL
 
 
-def open_store(url: str | None = None, *, create: bool = False, read_only: bool = False) -> Store:
+ENGINES = ("duckdb", "spark")
+"""Engines that run a lake store's graph queries (other stores have their own)."""
+
+
+def open_store(
+    url: str | None = None,
+    *,
+    create: bool = False,
+    read_only: bool = False,
+    engine: str = "duckdb",
+) -> Store:
     """Open the store named by ``url`` (or ``LINEAGE_DB``, or the default).
 
     Without ``create``, the store must hold a ledger (nothing is created or changed to
@@ -70,11 +80,23 @@ def open_store(url: str | None = None, *, create: bool = False, read_only: bool 
         raise ConfigurationError(f"unknown store URL scheme {scheme!r} (known: {known})")
     if create and read_only:
         raise ConfigurationError("a store cannot be created read-only")
+    if engine not in ENGINES:
+        raise ConfigurationError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    if engine == "spark":
+        if scheme != "lake" or create:
+            raise ConfigurationError(
+                f"--engine spark queries a lake store's Parquet parts, and {scheme}:// has none"
+                " (copy the ledger into one: lineage copy --to lake:///DIR)"
+            )
+        from lineage.spark.store import SparkLakeStore
+
+        return SparkLakeStore(resolved, read_only=read_only)
     return factory(resolved, create, read_only)
 
 
 __all__ = [
     "DEFAULT_URL",
+    "ENGINES",
     "AppendSession",
     "Store",
     "default_keys_dir",

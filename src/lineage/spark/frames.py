@@ -1,0 +1,127 @@
+"""The lake's Parquet parts as Spark DataFrames, and results streamed back to the driver.
+
+Queries are constant templates: tables are DataFrames substituted by name
+(``{edges}``), values are bound as named parameters (``:kind``), lists of ids are
+DataFrames made from Arrow arrays. As in DuckDB, a read keeps, of each key, the row of
+the earliest entry (parts are only appended, so a key may sit in several).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from py4j.protocol import Py4JError
+from pyspark.errors import PySparkException
+
+from lineage.errors import StoreError
+from lineage.store.lake.tables import DROPS, EDGES, NODES, SCHEMAS, SORT_KEYS
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+_SPARK_TYPES = {pa.string(): "STRING", pa.int64(): "BIGINT", pa.binary(): "BINARY"}
+_FIRST_ROWS = (
+    "SELECT {columns} FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY entry)"
+    " AS first_row FROM {{rows}} WHERE {{where}}) WHERE first_row = 1"
+)
+FIRST_ROWS = {
+    table: _FIRST_ROWS.format(
+        columns=", ".join(f.name for f in SCHEMAS[table]), key=", ".join(SORT_KEYS[table])
+    )
+    for table in (NODES, EDGES, DROPS)
+}
+"""Per table, the first row of each key among the rows meeting ``{where}``."""
+STREAM_ROWS = 5000
+SPARK_ERRORS = (PySparkException, Py4JError)
+"""What a failed Spark query raises (its own errors, and the JVM bridge's)."""
+
+
+def spark_reason(exc: BaseException) -> str:
+    """One line saying why Spark failed (the JVM exception, not its stack)."""
+    java = getattr(exc, "java_exception", None)
+    text = str(java.toString()) if java is not None else str(exc)
+    return next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+
+
+def ddl(table: str) -> str:
+    """Spark's schema of ``table``'s parts."""
+    return ", ".join(f"{f.name} {_SPARK_TYPES[f.type]}" for f in SCHEMAS[table])
+
+
+class Frames:
+    """The parts a store's read view lists, read by Spark."""
+
+    def __init__(self, spark: SparkSession, paths: Callable[[str], list[Path]]) -> None:
+        self.spark = spark
+        self._paths = paths
+
+    def table(self, table: str) -> DataFrame:
+        """Every row of ``table``'s listed parts (duplicates of a key included)."""
+        files = [str(path) for path in self._paths(table)]
+        if not files:
+            return self.spark.createDataFrame([], ddl(table))
+        return self.spark.read.schema(ddl(table)).parquet(*files)
+
+    def ids(self, values: Sequence[str]) -> DataFrame:
+        """A one-column (``id``) DataFrame of ``values``."""
+        return self.spark.createDataFrame(pa.table({"id": pa.array(values, pa.string())}))
+
+    def sql(self, template: str, args: dict[str, Any] | None = None, **frames: Any) -> DataFrame:
+        """``template`` with ``frames`` substituted and ``args`` bound."""
+        try:
+            return self.spark.sql(template, args=args or {}, **frames)
+        except SPARK_ERRORS as exc:
+            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
+
+    def first(
+        self, table: str, where: str, args: dict[str, Any] | None = None, **frames: Any
+    ) -> DataFrame:
+        """The first row of each key of ``table`` among the rows meeting ``where`` (a
+        condition on key columns only, so it keeps or drops every row of a key alike)."""
+        template = FIRST_ROWS[table].replace("{where}", where)
+        return self.sql(template, args, rows=self.table(table), **frames)
+
+    def rows(self, frame: DataFrame) -> list[tuple[Any, ...]]:
+        """Every row of a small result."""
+        try:
+            return [tuple(row) for row in frame.collect()]
+        except SPARK_ERRORS as exc:
+            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
+
+    def stream(self, frame: DataFrame) -> Iterator[tuple[Any, ...]]:
+        """The rows of a large result, in its order, a few thousand at a time: Spark
+        writes it as Parquet to a scratch directory the driver then reads (rows never
+        go through the driver's JVM one by one)."""
+        scratch = tempfile.mkdtemp(prefix="lineage-spark-")
+        try:
+            target = str(Path(scratch) / "result")
+            try:
+                frame.write.parquet(target)
+            except SPARK_ERRORS as exc:
+                raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
+            for file in sorted(Path(target).glob("part-*.parquet")):
+                for batch in pq.ParquetFile(file).iter_batches(STREAM_ROWS):
+                    columns = [column.to_pylist() for column in batch.columns]
+                    yield from zip(*columns, strict=True)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def checkpoint(self, frame: DataFrame) -> DataFrame:
+        """``frame`` computed now and kept, its plan cut (a loop's plans stay small)."""
+        try:
+            return frame.localCheckpoint(eager=True)
+        except SPARK_ERRORS as exc:
+            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
+
+    def count(self, frame: DataFrame) -> int:
+        """How many rows ``frame`` has."""
+        try:
+            return int(frame.count())
+        except SPARK_ERRORS as exc:
+            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc

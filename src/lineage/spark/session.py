@@ -1,0 +1,50 @@
+"""The Spark session lineage uses: ``local[2]`` unless ``LINEAGE_SPARK_MASTER`` (or a
+session already running in this process) says otherwise."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from lineage.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+MASTER_ENV = "LINEAGE_SPARK_MASTER"
+DEFAULT_MASTER = "local[2]"
+SHUFFLE_PARTITIONS = "8"
+"""Few partitions: the default 200 make every small join 200 tasks."""
+
+
+def spark_session() -> SparkSession:
+    """The active Spark session, or a new one on ``LINEAGE_SPARK_MASTER`` (default
+    ``local[2]``: a driver on loopback, no web UI)."""
+    try:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ConfigurationError(
+            "--engine spark needs pyspark (pip install 'lineage[spark]') and Java 17+"
+        ) from exc
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = (
+        SparkSession.builder.master(os.environ.get(MASTER_ENV, DEFAULT_MASTER))
+        .appName("lineage")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
+        .config("spark.sql.session.timeZone", "UTC")
+    )
+    if os.environ.get(MASTER_ENV, DEFAULT_MASTER).startswith("local"):
+        builder = builder.config("spark.driver.host", "127.0.0.1").config(
+            "spark.driver.bindAddress", "127.0.0.1"
+        )
+    try:
+        session = builder.getOrCreate()
+    except (PySparkException, Py4JError) as exc:
+        raise ConfigurationError(f"could not start Spark: {exc}") from exc
+    session.sparkContext.setLogLevel("ERROR")
+    return session

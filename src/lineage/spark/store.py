@@ -1,0 +1,17 @@
+"""A lake store whose graph reads run in Spark (``--engine spark``); its log reads, and
+the writes of an append, are the lake store's own."""
+
+from __future__ import annotations
+
+from lineage.spark.frames import Frames
+from lineage.spark.graph import SparkGraph
+from lineage.spark.session import spark_session
+from lineage.store.lake.store import LakeStore
+
+
+class SparkLakeStore(SparkGraph, LakeStore):
+    """:class:`LakeStore` with the graph reads of :class:`SparkGraph`."""
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        LakeStore.__init__(self, url, read_only=read_only)
+        SparkGraph.__init__(self, Frames(spark_session(), self.part_paths))
