@@ -38,6 +38,8 @@ FIRST_ROWS = {
 }
 """Per table, the first row of each key among the rows meeting ``{where}``."""
 STREAM_ROWS = 5000
+COLLECT_ROWS = 50_000
+"""Results up to this many rows are collected; larger ones are streamed from Parquet."""
 SPARK_ERRORS = (PySparkException, Py4JError)
 """What a failed Spark query raises (its own errors, and the JVM bridge's)."""
 
@@ -95,14 +97,18 @@ class Frames:
             raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
 
     def stream(self, frame: DataFrame) -> Iterator[tuple[Any, ...]]:
-        """The rows of a large result, in its order, a few thousand at a time: Spark
-        writes it as Parquet to a scratch directory the driver then reads (rows never
-        go through the driver's JVM one by one)."""
+        """The rows of a result, in its order: collected when few, else written by Spark
+        as Parquet to a scratch directory that the driver reads a few thousand rows at a
+        time (rows never pass through the driver's JVM one by one)."""
+        kept, count = self.kept(frame)
+        if count <= COLLECT_ROWS:
+            yield from self.rows(kept)
+            return
         scratch = tempfile.mkdtemp(prefix="lineage-spark-")
         try:
             target = str(Path(scratch) / "result")
             try:
-                frame.write.parquet(target)
+                kept.write.parquet(target)
             except SPARK_ERRORS as exc:
                 raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
             for file in sorted(Path(target).glob("part-*.parquet")):
@@ -119,9 +125,10 @@ class Frames:
         except SPARK_ERRORS as exc:
             raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
 
-    def count(self, frame: DataFrame) -> int:
-        """How many rows ``frame`` has."""
+    def kept(self, frame: DataFrame) -> tuple[DataFrame, int]:
+        """``frame`` computed now and kept (its plan cut), and its number of rows."""
         try:
-            return int(frame.count())
+            kept = frame.localCheckpoint(eager=True)
+            return kept, int(kept.count())
         except SPARK_ERRORS as exc:
             raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc

@@ -142,10 +142,10 @@ class SparkGraph:
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
         """Every node reachable from ``root`` (itself included), each once; a node declared
         after ``as_of_us`` is left out, one no entry declares comes with kind ``""``.
-        Level by level, each level one join (kept, so the next plan stays small)."""
+        Level by level, each level one join (its result cached for the next)."""
         frames = self._frames
         until = _until(as_of_us)
-        seen = frames.checkpoint(frames.sql("SELECT :root AS id, 0 AS level", {"root": root}))
+        seen, _ = frames.kept(frames.sql("SELECT :root AS id, 0 AS level", {"root": root}))
         frontier = seen
         level = 1
         while True:
@@ -153,10 +153,10 @@ class SparkGraph:
             found = frames.sql(
                 _FAR[upstream], {"until": until, "level": level}, hops=hops, seen=seen
             )
-            frontier = frames.checkpoint(found)
-            if not frames.count(frontier):
+            frontier, added = frames.kept(found)
+            if not added:
                 break
-            seen = frames.checkpoint(seen.unionAll(frontier))
+            seen = seen.unionAll(frontier)
             level += 1
         declared = frames.first(NODES, "id IN (SELECT id FROM {seen})", seen=seen)
         rows = frames.sql(_WALK_NODES, seen=seen, nodes=declared)

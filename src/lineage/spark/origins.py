@@ -64,7 +64,7 @@ _BEHIND_GAPS = (
 
 def _closure(frames: Frames, packed: DataFrame) -> DataFrame:
     """The packed records and every node upstream of them along ``DERIVED_FROM``."""
-    closure = frames.checkpoint(frames.sql("SELECT DISTINCT record AS id FROM {p}", p=packed))
+    closure, _ = frames.kept(frames.sql("SELECT DISTINCT record AS id FROM {p}", p=packed))
     last = closure
     while True:
         parents = frames.first(
@@ -73,10 +73,10 @@ def _closure(frames: Frames, packed: DataFrame) -> DataFrame:
             {"derived": DERIVED_FROM},
             last=last,
         )
-        last = frames.checkpoint(frames.sql(_CLOSURE_LEVEL, edges=parents, closure=closure))
-        if not frames.count(last):
+        last, added = frames.kept(frames.sql(_CLOSURE_LEVEL, edges=parents, closure=closure))
+        if not added:
             return closure
-        closure = frames.checkpoint(closure.unionAll(last))
+        closure = closure.unionAll(last)
 
 
 def _lines(frames: Frames, hops: DataFrame, post: str) -> DataFrame:
@@ -84,8 +84,10 @@ def _lines(frames: Frames, hops: DataFrame, post: str) -> DataFrame:
     lines = frames.checkpoint(frames.sql(_FROM_POSTS, {"post": post}, hops=hops))
     frontier = lines
     while True:
-        better = frames.checkpoint(frames.sql(_BETTER, frontier=frontier, hops=hops, lines=lines))
-        if not frames.count(better):
+        better, improved = frames.kept(
+            frames.sql(_BETTER, frontier=frontier, hops=hops, lines=lines)
+        )
+        if not improved:
             return lines
         lines = frames.checkpoint(frames.sql(_IMPROVED, lines=lines, better=better))
         frontier = better
@@ -93,11 +95,11 @@ def _lines(frames: Frames, hops: DataFrame, post: str) -> DataFrame:
 
 def _gapped(frames: Frames, hops: DataFrame, lines: DataFrame, post: str) -> DataFrame:
     """The nodes derived, at any depth, from a parent that is neither a post nor has lines."""
-    gapped = frames.checkpoint(frames.sql(_GAP_START, {"post": post}, hops=hops, lines=lines))
+    gapped, added = frames.kept(frames.sql(_GAP_START, {"post": post}, hops=hops, lines=lines))
     last = gapped
-    while frames.count(last):
-        last = frames.checkpoint(frames.sql(_GAP_LEVEL, hops=hops, last=last, gapped=gapped))
-        gapped = frames.checkpoint(gapped.unionAll(last))
+    while added:
+        last, added = frames.kept(frames.sql(_GAP_LEVEL, hops=hops, last=last, gapped=gapped))
+        gapped = gapped.unionAll(last)
     return gapped
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 MASTER_ENV = "LINEAGE_SPARK_MASTER"
 DEFAULT_MASTER = "local[2]"
-SHUFFLE_PARTITIONS = "8"
+SHUFFLE_PARTITIONS = "2"
 """Few partitions: the default 200 make every small join 200 tasks."""
 
 
@@ -35,6 +35,7 @@ def spark_session() -> SparkSession:
         SparkSession.builder.master(os.environ.get(MASTER_ENV, DEFAULT_MASTER))
         .appName("lineage")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
         .config("spark.sql.session.timeZone", "UTC")
     )
