@@ -43,6 +43,7 @@ from lineage.ledger.log import Ledger
 from lineage.model.batch import (
     MAX_ITEMS_BYTES,
     BatchEnvelope,
+    Commitment,
     artifact_subjects,
     commit_lines,
 )
@@ -382,9 +383,30 @@ class Step(ColumnarSteps):
             return
         nodes = sections[0] if predicate_type == LINEAGE_V2 else []
         artifacts = [node for node in nodes if isinstance(node, list)]
+        self._sign_batch(commitment, items, columns, artifacts)
+
+    def seal_committed(self, commitment: Commitment, columns: ItemColumns) -> None:
+        """Sign and append a Lineage/v2 batch of records, drops and packings that was
+        sealed elsewhere (a Spark executor: :mod:`lineage.spark.emit`): the statement
+        signs ``commitment``, and the ledger refuses it unless ``columns`` are exactly the
+        items committed to."""
+        if commitment.predicate_type != LINEAGE_V2:
+            raise InputError("only Lineage/v2 batches are sealed elsewhere")
+        self.flush()
+        self._sign_batch(commitment, b"\n".join(columns.lines()), columns, [])
+
+    def _sign_batch(
+        self,
+        commitment: Commitment,
+        items: bytes,
+        columns: ItemColumns | None,
+        artifacts: list[list[Any]],
+    ) -> None:
         subjects = artifact_subjects(artifacts, commitment.root, self.info.name)
         fields = {"batch": commitment.to_json()}
-        statement = make_statement(subjects, predicate_type, self.info, self.time, fields)
+        statement = make_statement(
+            subjects, commitment.predicate_type, self.info, self.time, fields
+        )
         signed = sign_envelope(statement.payload(), self.key)
         self._owner.submit(BatchEnvelope(**vars(signed), items=items, columns=columns))
 

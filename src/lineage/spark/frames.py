@@ -45,10 +45,17 @@ SPARK_ERRORS = (PySparkException, Py4JError)
 
 
 def spark_reason(exc: BaseException) -> str:
-    """One line saying why Spark failed (the JVM exception, not its stack)."""
+    """One line saying why Spark failed: the JVM's exception without its stack, or the
+    last line of a Python worker's traceback (the error the worker raised)."""
     java = getattr(exc, "java_exception", None)
     text = str(java.toString()) if java is not None else str(exc)
-    return next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if any(line.startswith("Traceback") for line in lines):
+        errors = [line for line in lines if "Error: " in line or "Exception: " in line]
+        return errors[-1] if errors else lines[-1]
+    return lines[0]
 
 
 def ddl(table: str) -> str:

@@ -1,9 +1,11 @@
 """The Spark session lineage uses: ``local[2]`` unless ``LINEAGE_SPARK_MASTER`` (or a
-session already running in this process) says otherwise."""
+session already running in this process) says otherwise. In local mode the Python
+workers run this interpreter, so they import the same lineage."""
 
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from lineage.errors import ConfigurationError
@@ -43,6 +45,7 @@ def spark_session() -> SparkSession:
         builder = builder.config("spark.driver.host", "127.0.0.1").config(
             "spark.driver.bindAddress", "127.0.0.1"
         )
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         session = builder.getOrCreate()
     except (PySparkException, Py4JError) as exc:
