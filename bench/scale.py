@@ -18,6 +18,10 @@ lake store (bench/columnar_pipeline.py), and on the same data:
 - check of the model against the reference policy, beside the trace;
 - impact of 200 random posts (p50, p99) and a one-post path bundle (best of 3).
 
+Up to ``--spark-max`` posts, the same queries also run with ``--engine spark`` (Spark
+SQL in local mode over the same Parquet parts): wall time beside DuckDB's, and the
+answers must be equal (trace origins, the check's report, the impact of 5 posts).
+
 Up to ``--sqlite-max`` posts, the per-record pipeline also runs into the SQLite store
 (ingest edges/s, bytes per edge, trace), for the README's "which store when". Across
 sizes, the curve: each size's lake ingest edges/s relative to the smallest.
@@ -131,7 +135,39 @@ def lake_queries(ledger: Ledger, posts: int) -> dict[str, float]:
     }
 
 
-def lake_run(posts: int, work: Path) -> dict[str, float]:
+def spark_queries(url: str, posts: int, duckdb_s: dict[str, float]) -> dict[str, float]:
+    """The trace, check and impacts on Spark and on DuckDB: equal answers, both times."""
+    policy = read_policy(reference_policy_path())
+    duck = Ledger.open(url, read_only=True)
+    spark = Ledger.open(url, read_only=True, engine="spark")
+    try:
+        start = time.perf_counter()
+        origins = sorted(row.id for row in Trace(spark.store, MODEL).origins())
+        trace_s = time.perf_counter() - start
+        assert origins == sorted(row.id for row in Trace(duck.store, MODEL).origins())
+        assert len(origins) == posts
+        start = time.perf_counter()
+        report = check(spark.store, MODEL, policy).to_json()
+        check_s = time.perf_counter() - start
+        assert report == check(duck.store, MODEL, policy).to_json()
+        chosen = random.Random(2).sample(origins, 5)
+        start = time.perf_counter()
+        answers = [impact(spark.store, post).to_json() for post in chosen]
+        impact_s = (time.perf_counter() - start) / len(chosen)
+        assert answers == [impact(duck.store, post).to_json() for post in chosen]
+    finally:
+        spark.close()
+        duck.close()
+    return {
+        "spark_trace_s": trace_s,
+        "spark_trace_vs_duckdb": trace_s / duckdb_s["lake_trace_s"],
+        "spark_check_s": check_s,
+        "spark_check_vs_duckdb": check_s / duckdb_s["check_s"],
+        "spark_impact_mean_ms": impact_s * 1000,
+    }
+
+
+def lake_run(posts: int, work: Path, spark: bool = False) -> dict[str, float]:
     keys = KeyDirectory(work / "keys")
     keys.create("admin")
     keys.create("pipeline")
@@ -156,6 +192,8 @@ def lake_run(posts: int, work: Path) -> dict[str, float]:
         result.update(lake_queries(ledger, posts))
     finally:
         ledger.close()
+    if spark:
+        result.update(spark_queries(url, posts, result))
     return result
 
 
@@ -181,12 +219,15 @@ def main() -> None:
     parser.add_argument(
         "--sqlite-max", type=int, default=300_000, help="largest size also run on SQLite"
     )
+    parser.add_argument(
+        "--spark-max", type=int, default=0, help="largest size also queried with Spark"
+    )
     args = parser.parse_args()
     sizes = sorted(args.posts or [2000])
     results = []
     for posts in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            result = lake_run(posts, Path(tmp))
+            result = lake_run(posts, Path(tmp), spark=posts <= args.spark_max)
         if posts <= args.sqlite_max:
             with tempfile.TemporaryDirectory() as tmp:
                 result.update(sqlite_run(posts, Path(tmp)))

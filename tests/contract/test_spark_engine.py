@@ -20,7 +20,7 @@ from lineage.store import open_store
 
 from support.cli import run_cli
 from support.demo import run_demo
-from support.graph_reads import AS_OF, node_reads
+from support.graph_reads import AS_OF
 from support.random_pipelines import random_pipeline
 
 POLICY = str(Path(__file__).parents[2] / "src/lineage/policies/public-content-training.toml")
@@ -54,20 +54,6 @@ def test_spark_finds_the_origins_duckdb_finds(spark: None, tmp_path: Path) -> No
             assert packed == list(duck.packed_origins(shards, as_of))
             assert packed or as_of is not None
             assert on_spark.drop_counts(as_of) == duck.drop_counts(as_of)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", [7, 2026])
-def test_every_spark_read_equals_duckdb(spark: None, tmp_path: Path, seed: int) -> None:
-    url, every = _random_lake(tmp_path, seed)
-    rng = random.Random(seed)
-    with (
-        closing(open_store(url, read_only=True)) as duck,
-        closing(open_store(url, read_only=True, engine="spark")) as on_spark,
-    ):
-        for wanted in ("Model", "Dataset", "Shard", "Record", "Post"):
-            node, kind = rng.choice([pair for pair in every if pair[1] == wanted])
-            assert node_reads(on_spark, node, kind) == node_reads(duck, node, kind), node
 
 
 def _cli_json(*args: str) -> tuple[int, object]:
