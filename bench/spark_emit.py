@@ -29,9 +29,9 @@ from graph import create_ledger  # noqa: E402
 from lineage.crypto.keys import KeyDirectory  # noqa: E402
 from lineage.ingest.columns import Refs  # noqa: E402
 from lineage.ingest.pipeline import Lineage, Step  # noqa: E402
+from lineage.ingest.spark_emit import emit_partitions, packed_into  # noqa: E402
 from lineage.model.identity import SeededKeySource  # noqa: E402
-from lineage.spark.emit import emit_partitions, packed_into  # noqa: E402
-from lineage.spark.session import spark_session  # noqa: E402
+from lineage.store.spark.session import spark_session  # noqa: E402
 
 SHARDS = 100
 BATCH_SIZE = 10_000

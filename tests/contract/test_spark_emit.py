@@ -19,19 +19,19 @@ from lineage.crypto.keys import KeyDirectory
 from lineage.errors import LineageError
 from lineage.ingest.columns import Refs
 from lineage.ingest.pipeline import Lineage
-from lineage.ledger.log import Ledger
-from lineage.ledger.verify import verify_ledger
-from lineage.model.batch import Commitment
-from lineage.model.identity import SeededKeySource
-from lineage.model.predicates import LINEAGE_V2
-from lineage.query.trace import Trace
-from lineage.spark.emit import (
+from lineage.ingest.spark_emit import (
     dropped,
     emit_partitions,
     packed_into,
     read_staged,
     stage_partition,
 )
+from lineage.ledger.log import Ledger
+from lineage.ledger.verify import verify_ledger
+from lineage.model.batch import Commitment
+from lineage.model.identity import SeededKeySource
+from lineage.model.predicates import LINEAGE_V2
+from lineage.query.trace import Trace
 from lineage.store import Store, open_store
 
 from support.ledgers import T0, registration_envelope
@@ -43,7 +43,7 @@ SHARD_DIGEST = "cd" * 32
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from lineage.spark.session import spark_session
+    from lineage.store.spark.session import spark_session
 
     session = spark_session()
     yield session

@@ -28,7 +28,7 @@ POLICY = str(Path(__file__).parents[2] / "src/lineage/policies/public-content-tr
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[None]:
-    from lineage.spark.session import spark_session
+    from lineage.store.spark.session import spark_session
 
     session = spark_session()
     yield

@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-FOUNDATION = {"lineage.errors", "lineage.progress", "lineage.faults"}
+FOUNDATION = {"lineage.errors", "lineage.progress", "lineage.faults", "lineage.spark_errors"}
 BELOW: dict[str, set[str]] = {
     "foundation": set(),
     "crypto": {"foundation"},

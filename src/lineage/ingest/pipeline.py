@@ -387,7 +387,7 @@ class Step(ColumnarSteps):
 
     def seal_committed(self, commitment: Commitment, columns: ItemColumns) -> None:
         """Sign and append a Lineage/v2 batch of records, drops and packings that was
-        sealed elsewhere (a Spark executor: :mod:`lineage.spark.emit`): the statement
+        sealed elsewhere (a Spark executor: :mod:`lineage.ingest.spark_emit`): the statement
         signs ``commitment``, and the ledger refuses it unless ``columns`` are exactly the
         items committed to."""
         if commitment.predicate_type != LINEAGE_V2:

@@ -88,7 +88,12 @@ def open_store(
                 f"--engine spark queries a lake store's Parquet parts, and {scheme}:// has none"
                 " (copy the ledger into one: lineage copy --to lake:///DIR)"
             )
-        from lineage.spark.store import SparkLakeStore
+        try:
+            from lineage.store.spark.store import SparkLakeStore
+        except ImportError as exc:
+            raise ConfigurationError(
+                "--engine spark needs pyspark (pip install 'lineage[spark]') and Java 17+"
+            ) from exc
 
         return SparkLakeStore(resolved, read_only=read_only)
     return factory(resolved, create, read_only)

@@ -3,10 +3,10 @@ the writes of an append, are the lake store's own."""
 
 from __future__ import annotations
 
-from lineage.spark.frames import Frames
-from lineage.spark.graph import SparkGraph
-from lineage.spark.session import spark_session
 from lineage.store.lake.store import LakeStore
+from lineage.store.spark.frames import Frames
+from lineage.store.spark.graph import SparkGraph
+from lineage.store.spark.session import spark_session
 
 
 class SparkLakeStore(SparkGraph, LakeStore):

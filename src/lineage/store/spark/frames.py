@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from py4j.protocol import Py4JError
-from pyspark.errors import PySparkException
 
 from lineage.errors import StoreError
+from lineage.spark_errors import SPARK_ERRORS, spark_reason
 from lineage.store.lake.tables import DROPS, EDGES, NODES, SCHEMAS, SORT_KEYS
 
 if TYPE_CHECKING:
@@ -40,22 +39,6 @@ FIRST_ROWS = {
 STREAM_ROWS = 5000
 COLLECT_ROWS = 50_000
 """Results up to this many rows are collected; larger ones are streamed from Parquet."""
-SPARK_ERRORS = (PySparkException, Py4JError)
-"""What a failed Spark query raises (its own errors, and the JVM bridge's)."""
-
-
-def spark_reason(exc: BaseException) -> str:
-    """One line saying why Spark failed: the JVM's exception without its stack, or the
-    last line of a Python worker's traceback (the error the worker raised)."""
-    java = getattr(exc, "java_exception", None)
-    text = str(java.toString()) if java is not None else str(exc)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return type(exc).__name__
-    if any(line.startswith("Traceback") for line in lines):
-        errors = [line for line in lines if "Error: " in line or "Exception: " in line]
-        return errors[-1] if errors else lines[-1]
-    return lines[0]
 
 
 def ddl(table: str) -> str:

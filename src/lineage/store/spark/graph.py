@@ -8,11 +8,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from lineage.model.rows import DropRow, EdgeRow, NodeRow, PackedOrigin
-from lineage.spark.frames import Frames
-from lineage.spark.origins import packed_origins
 from lineage.store.base import MAX_EDGES_LISTED
 from lineage.store.lake.graph import NEVER
 from lineage.store.lake.tables import DROPS, EDGES, NODES
+from lineage.store.spark.frames import Frames
+from lineage.store.spark.origins import packed_origins
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

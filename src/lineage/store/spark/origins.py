@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from lineage.model.graph import DERIVED_FROM, ID_PREFIX, PACKED_INTO, POST
 from lineage.model.rows import PackedOrigin
-from lineage.spark.frames import Frames
 from lineage.store.lake.tables import EDGES
+from lineage.store.spark.frames import Frames
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -36,11 +36,12 @@ import pyarrow as pa
 
 from lineage.errors import InputError
 from lineage.ingest.columnar import MAX_REASON
+from lineage.ingest.pipeline import MAX_BATCH_SIZE
 from lineage.model.batch import MAX_ITEMS_BYTES, Commitment, commit_lines
 from lineage.model.graph import DROPPED, PACKED_INTO
 from lineage.model.item_columns import ItemColumns
 from lineage.model.predicates import LINEAGE_V2
-from lineage.spark.frames import SPARK_ERRORS, spark_reason
+from lineage.spark_errors import SPARK_ERRORS, spark_reason
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -187,6 +188,8 @@ def emit_partitions(
     """Record ``frame``'s rows as ``step``'s lineage: executors stage the batches, the
     driver signs and appends one statement a batch (in partition order), then removes
     the staged files. Raises InputError if a partition's rows are not valid items."""
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise InputError(f"batch size must be between 1 and {MAX_BATCH_SIZE}")
     staging.mkdir(parents=True, exist_ok=True, mode=0o700)
     stage = partial(stage_partition, items=items, staging=str(staging), batch_size=batch_size)
     try:
