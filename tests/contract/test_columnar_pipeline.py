@@ -17,16 +17,14 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from lineage.crypto.keys import KeyDirectory
 from lineage.errors import InputError
 from lineage.ingest.pipeline import Lineage, Ref
-from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 from lineage.model.identity import SeededKeySource
 from lineage.query.trace import Trace
 from lineage.store import Store, open_store
 
-from support.ledgers import T0, registration_envelope
+from support.ledgers import pipeline_ledger
 
 STEPS = ["collect", "visibility", "redact", "pack"]
 POSTS = 23
@@ -45,17 +43,6 @@ def _posts() -> dict[str, list[Any]]:
         "author_age": ["adult" if n % 7 else "minor" for n in range(POSTS)],
         "content_sha256": [hashlib.sha256(b"%d" % n).hexdigest() for n in range(POSTS)],
     }
-
-
-def _ledger(tmp: Path, url: str) -> Path:
-    keys = KeyDirectory(tmp / "keys")
-    fresh = not keys.file_for("admin").exists()
-    admin = keys.create("admin") if fresh else keys.load("admin")
-    signer = keys.create("k") if fresh else keys.load("k")
-    ledger = Ledger.create(url, admin)
-    ledger.append([("r", registration_envelope(admin, signer, STEPS, T0))], admin)
-    ledger.close()
-    return tmp / "keys"
 
 
 def _steps(lineage: Lineage) -> dict[str, Any]:
@@ -123,12 +110,12 @@ def test_columns_make_the_same_entries_as_records(
     store_url: str, tmp_path: Path, frame: str
 ) -> None:
     reference_url = f"sqlite:///{tmp_path / 'per-record.db'}"
-    keys = _ledger(tmp_path, reference_url)
+    keys = pipeline_ledger(tmp_path, reference_url, STEPS)
     with Lineage.open(
         reference_url, keys_dir=keys, batch_size=BATCH, key_source=SeededKeySource(7)
     ) as lineage:
         expected_ids = per_record(lineage)
-    _ledger(tmp_path, store_url)
+    pipeline_ledger(tmp_path, store_url, STEPS)
     with Lineage.open(
         store_url, keys_dir=keys, batch_size=BATCH, key_source=SeededKeySource(7)
     ) as lineage:
@@ -150,7 +137,7 @@ def test_columns_make_the_same_entries_as_records(
 
 
 def test_bad_columns_are_named(sqlite_url: str, tmp_path: Path) -> None:
-    keys = _ledger(tmp_path, sqlite_url)
+    keys = pipeline_ledger(tmp_path, sqlite_url, STEPS)
     with Lineage.open(sqlite_url, keys_dir=keys) as lineage:
         collect = lineage.step("collect", key="k")
         missing = {k: v for k, v in _posts().items() if k != "jurisdiction"}

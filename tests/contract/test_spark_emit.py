@@ -15,7 +15,6 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from lineage.crypto.keys import KeyDirectory
 from lineage.errors import LineageError
 from lineage.ingest.columns import Refs
 from lineage.ingest.pipeline import Lineage
@@ -26,7 +25,6 @@ from lineage.ingest.spark_emit import (
     read_staged,
     stage_partition,
 )
-from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 from lineage.model.batch import Commitment
 from lineage.model.identity import SeededKeySource
@@ -34,7 +32,7 @@ from lineage.model.predicates import LINEAGE_V2
 from lineage.query.trace import Trace
 from lineage.store import Store, open_store
 
-from support.ledgers import T0, registration_envelope
+from support.ledgers import pipeline_ledger
 
 STEPS = ["collect", "quality", "pack"]
 POSTS = 40
@@ -48,17 +46,6 @@ def spark() -> Iterator[Any]:
     session = spark_session()
     yield session
     session.stop()
-
-
-def _ledger(tmp: Path, url: str) -> Path:
-    keys = KeyDirectory(tmp / "keys")
-    fresh = not keys.file_for("admin").exists()
-    admin = keys.create("admin") if fresh else keys.load("admin")
-    signer = keys.create("k") if fresh else keys.load("k")
-    ledger = Ledger.create(url, admin)
-    ledger.append([("r", registration_envelope(admin, signer, STEPS, T0))], admin)
-    ledger.close()
-    return tmp / "keys"
 
 
 def _posts() -> pa.Table:
@@ -114,9 +101,9 @@ def test_partitions_emit_what_the_driver_would(spark: Any, store_url: str, tmp_p
         emit_partitions(steps["pack"], packing, packed_into(), tmp_path / "staging", batch_size=4)
 
     reference_url = f"sqlite:///{tmp_path / 'driver.db'}"
-    keys = _ledger(tmp_path, reference_url)
+    keys = pipeline_ledger(tmp_path, reference_url, STEPS)
     _record(reference_url, keys, _on_driver)
-    _ledger(tmp_path, store_url)
+    pipeline_ledger(tmp_path, store_url, STEPS)
     kept = _record(store_url, keys, on_executors)
     assert not any((tmp_path / "staging").iterdir())
     reference, store = open_store(reference_url), open_store(store_url)
@@ -131,7 +118,7 @@ def test_partitions_emit_what_the_driver_would(spark: Any, store_url: str, tmp_p
 
 
 def test_an_altered_staged_batch_is_refused(sqlite_url: str, tmp_path: Path) -> None:
-    keys = _ledger(tmp_path, sqlite_url)
+    keys = pipeline_ledger(tmp_path, sqlite_url, STEPS)
     staging = tmp_path / "staging"
     staging.mkdir()
 
@@ -151,7 +138,7 @@ def test_an_altered_staged_batch_is_refused(sqlite_url: str, tmp_path: Path) -> 
 
 
 def test_bad_partition_rows_are_named(spark: Any, sqlite_url: str, tmp_path: Path) -> None:
-    keys = _ledger(tmp_path, sqlite_url)
+    keys = pipeline_ledger(tmp_path, sqlite_url, STEPS)
 
     def no_reason(steps: dict[str, Any], records: Refs, low: list[bool]) -> None:
         frame = spark.createDataFrame(pa.table({"node": records.ids}))

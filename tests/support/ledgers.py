@@ -71,3 +71,16 @@ def ledger_env(tmp_path: Path, url: str) -> Iterator[LedgerEnv]:
     ledger.append([("reg", registration_envelope(admin, collector, ["collect"]))], admin)
     yield LedgerEnv(tmp_path, url, keys, admin, collector, ledger)
     ledger.close()
+
+
+def pipeline_ledger(tmp: Path, url: str, steps: list[str]) -> Path:
+    """A new ledger at ``url`` with key ``k`` registered for ``steps`` (the keys, in
+    ``tmp/keys``, are made once and reused by later ledgers); the keys directory."""
+    keys = KeyDirectory(tmp / "keys")
+    fresh = not keys.file_for("admin").exists()
+    admin = keys.create("admin") if fresh else keys.load("admin")
+    signer = keys.create("k") if fresh else keys.load("k")
+    ledger = Ledger.create(url, admin)
+    ledger.append([("r", registration_envelope(admin, signer, steps, T0))], admin)
+    ledger.close()
+    return tmp / "keys"

@@ -78,7 +78,8 @@ ORDERED = {
 _ROW_TYPES = {NODES: NodeRow, EDGES: EdgeRow, DROPS: DropRow}
 
 
-def _until(as_of_us: int | None) -> int:
+def until(as_of_us: int | None) -> int:
+    """The time bound of a read ``as_of`` that time (every time, without one)."""
     return NEVER if as_of_us is None else as_of_us
 
 
@@ -112,7 +113,7 @@ class LakeGraph:
         """Up to ``limit`` edges at ``node_id`` (or leading downstream from it), in the
         order (kind, upstream, downstream)."""
         rows = self._columnar.rows(
-            _EDGES_AT, node=node_id, both=not downstream_only, until=_until(as_of_us), limit=limit
+            _EDGES_AT, node=node_id, both=not downstream_only, until=until(as_of_us), limit=limit
         )
         return [EdgeRow(*r) for r in rows]
 
@@ -123,7 +124,7 @@ class LakeGraph:
         if not nodes:
             return []
         ids = sorted(set(nodes))
-        rows = self._columnar.rows(_EDGES_INTO, ids=ids, kind=kind, until=_until(as_of_us))
+        rows = self._columnar.rows(_EDGES_INTO, ids=ids, kind=kind, until=until(as_of_us))
         return [EdgeRow(*r) for r in rows]
 
     def count_into(
@@ -133,7 +134,7 @@ class LakeGraph:
         if not nodes:
             return {}
         ids = sorted(set(nodes))
-        rows = self._columnar.rows(_COUNT_INTO, ids=ids, kind=kind, until=_until(as_of_us))
+        rows = self._columnar.rows(_COUNT_INTO, ids=ids, kind=kind, until=until(as_of_us))
         return {str(node): int(count) for node, count in rows}
 
     def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
@@ -154,7 +155,7 @@ class LakeGraph:
         if not nodes:
             return []
         ids = sorted(set(nodes))
-        rows = self._columnar.rows(_DROPS_OF, ids=ids, until=_until(as_of_us))
+        rows = self._columnar.rows(_DROPS_OF, ids=ids, until=until(as_of_us))
         return [DropRow(*r) for r in rows]
 
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
@@ -163,7 +164,7 @@ class LakeGraph:
 
         Level by level: each level is one join of the last level's nodes with the edges,
         so DuckDB can spill it to disk on a graph larger than its memory."""
-        limit = _until(as_of_us)
+        limit = until(as_of_us)
         columnar = self._columnar
         with columnar.session() as cursor:
             columnar.execute(_WALK_START, cursor, root=root)
@@ -185,14 +186,14 @@ class LakeGraph:
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""
-        rows = self._columnar.rows(_DROP_COUNTS, until=_until(as_of_us))
+        rows = self._columnar.rows(_DROP_COUNTS, until=until(as_of_us))
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def packed_origins(
         self, shards: Iterable[str], as_of_us: int | None = None
     ) -> Iterator[PackedOrigin]:
         """Every record packed into each shard, once per origin, in the order of the posts."""
-        return packed_origins(self._columnar, sorted(set(shards)), _until(as_of_us))
+        return packed_origins(self._columnar, sorted(set(shards)), until(as_of_us))
 
     def iter_columnar(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of a columnar projection table, first row of each key, in key order."""

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from lineage.model.rows import DropRow, EdgeRow, NodeRow, PackedOrigin
 from lineage.store.base import MAX_EDGES_LISTED
-from lineage.store.lake.graph import NEVER
+from lineage.store.lake.graph import until
 from lineage.store.lake.tables import DROPS, EDGES, NODES
 from lineage.store.spark.frames import Frames
 from lineage.store.spark.origins import packed_origins
@@ -39,10 +39,6 @@ _WALK_NODES = (
     "SELECT seen.id, n.kind, n.attrs, n.entry, n.time_us FROM {seen} seen"
     " LEFT JOIN {nodes} n ON n.id = seen.id"
 )
-
-
-def _until(as_of_us: int | None) -> int:
-    return NEVER if as_of_us is None else as_of_us
 
 
 class SparkGraph:
@@ -76,7 +72,7 @@ class SparkGraph:
         frames = self._frames
         where = "up = :node OR (:both AND down = :node)"
         first = frames.first(EDGES, where, {"node": node_id, "both": not downstream_only})
-        edges = frames.sql(_EDGE_COLUMNS, {"until": _until(as_of_us)}, edges=first)
+        edges = frames.sql(_EDGE_COLUMNS, {"until": until(as_of_us)}, edges=first)
         ordered = edges.orderBy("kind", "up", "down").limit(limit)
         return [EdgeRow(*row) for row in frames.rows(ordered)]
 
@@ -92,9 +88,7 @@ class SparkGraph:
         if not nodes:
             return []
         frames = self._frames
-        edges = frames.sql(
-            _EDGE_COLUMNS, {"until": _until(as_of_us)}, edges=self._into(nodes, kind)
-        )
+        edges = frames.sql(_EDGE_COLUMNS, {"until": until(as_of_us)}, edges=self._into(nodes, kind))
         return [EdgeRow(*row) for row in frames.stream(edges.orderBy("down", "up"))]
 
     def count_into(
@@ -104,7 +98,7 @@ class SparkGraph:
         if not nodes:
             return {}
         frames = self._frames
-        counts = frames.sql(_COUNT_INTO, {"until": _until(as_of_us)}, edges=self._into(nodes, kind))
+        counts = frames.sql(_COUNT_INTO, {"until": until(as_of_us)}, edges=self._into(nodes, kind))
         return {str(node): int(count) for node, count in frames.rows(counts)}
 
     def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
@@ -128,30 +122,30 @@ class SparkGraph:
         first = frames.first(
             DROPS, "node IN (SELECT id FROM {ids})", ids=frames.ids(sorted(set(nodes)))
         )
-        drops = frames.sql(_DROP_COLUMNS, {"until": _until(as_of_us)}, drops=first)
+        drops = frames.sql(_DROP_COLUMNS, {"until": until(as_of_us)}, drops=first)
         return [DropRow(*row) for row in frames.stream(drops.orderBy("entry", "node"))]
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""
         frames = self._frames
         counts = frames.sql(
-            _DROP_COUNTS, {"until": _until(as_of_us)}, drops=frames.first(DROPS, "true")
+            _DROP_COUNTS, {"until": until(as_of_us)}, drops=frames.first(DROPS, "true")
         )
         return [(int(e), str(r), int(c)) for e, r, c in frames.rows(counts)]
 
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
         """Every node reachable from ``root`` (itself included), each once; a node declared
         after ``as_of_us`` is left out, one no entry declares comes with kind ``""``.
-        Level by level, each level one join (its result cached for the next)."""
+        Level by level, each level one join (its result kept for the next)."""
         frames = self._frames
-        until = _until(as_of_us)
+        bound = until(as_of_us)
         seen, _ = frames.kept(frames.sql("SELECT :root AS id, 0 AS level", {"root": root}))
         frontier = seen
         level = 1
         while True:
             hops = frames.first(EDGES, _NEAR[upstream], frontier=frontier)
             found = frames.sql(
-                _FAR[upstream], {"until": until, "level": level}, hops=hops, seen=seen
+                _FAR[upstream], {"until": bound, "level": level}, hops=hops, seen=seen
             )
             frontier, added = frames.kept(found)
             if not added:
@@ -163,11 +157,11 @@ class SparkGraph:
         for node_id, kind, attrs, entry, when in frames.stream(rows):
             if kind is None:
                 yield NodeRow(node_id, "", "{}", -1, 0)
-            elif when <= until:
+            elif when <= bound:
                 yield NodeRow(node_id, kind, attrs, entry, when)
 
     def packed_origins(
         self, shards: Iterable[str], as_of_us: int | None = None
     ) -> Iterator[PackedOrigin]:
         """Every record packed into each shard, once per origin, in the order of the posts."""
-        return packed_origins(self._frames, sorted(set(shards)), _until(as_of_us))
+        return packed_origins(self._frames, sorted(set(shards)), until(as_of_us))
