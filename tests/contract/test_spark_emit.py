@@ -28,6 +28,7 @@ from lineage.ingest.spark_emit import (
 from lineage.ledger.verify import verify_ledger
 from lineage.model.batch import Commitment
 from lineage.model.identity import SeededKeySource
+from lineage.model.item_columns import ItemColumns
 from lineage.model.predicates import LINEAGE_V2
 from lineage.query.trace import Trace
 from lineage.store import Store, open_store
@@ -148,3 +149,19 @@ def test_bad_partition_rows_are_named(spark: Any, sqlite_url: str, tmp_path: Pat
         LineageError, match=r"a partition could not be staged: .*no column 'reason'"
     ):
         _record(sqlite_url, keys, no_reason)
+
+    def oversized(steps: dict[str, Any], records: Refs, low: list[bool]) -> None:
+        frame = spark.createDataFrame(pa.table({"node": records.ids, "reason": ["x"] * POSTS}))
+        emit_partitions(steps["quality"], frame, dropped(), tmp_path / "staging", batch_size=0)
+
+    with pytest.raises(LineageError, match="batch size must be between 1 and"):
+        _record(sqlite_url, keys, oversized)
+
+    def declares_a_shard(steps: dict[str, Any], records: Refs, low: list[bool]) -> None:
+        frame = spark.createDataFrame(pa.table({"record": records.ids}))
+        shard = ItemColumns([("Shard", "shard:s-2", "{}")], [])
+        emit_partitions(steps["pack"], frame, lambda batch: shard, tmp_path / "staging")
+
+    with pytest.raises(LineageError, match="shards, datasets and models are declared on the"):
+        _record(sqlite_url, keys, declares_a_shard)
+    assert not any((tmp_path / "staging").iterdir())

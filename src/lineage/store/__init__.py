@@ -83,7 +83,9 @@ def open_store(
     if engine not in ENGINES:
         raise ConfigurationError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     if engine == "spark":
-        if scheme != "lake" or create:
+        if create:
+            raise ConfigurationError("--engine spark reads a lake; it does not create one")
+        if scheme != "lake":
             raise ConfigurationError(
                 f"--engine spark queries a lake store's Parquet parts, and {scheme}:// has none"
                 " (copy the ledger into one: lineage copy --to lake:///DIR)"

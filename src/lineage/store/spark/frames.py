@@ -8,6 +8,7 @@ the earliest entry (parts are only appended, so a key may sit in several).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,7 @@ FIRST_ROWS = {
 }
 """Per table, the first row of each key among the rows meeting ``{where}``."""
 STREAM_ROWS = 5000
+SCRATCH_ENV = "LINEAGE_SPARK_SCRATCH"
 COLLECT_ROWS = 50_000
 """Results up to this many rows are collected; larger ones are streamed from Parquet."""
 
@@ -56,13 +58,20 @@ class Frames:
     def table(self, table: str) -> DataFrame:
         """Every row of ``table``'s listed parts (duplicates of a key included)."""
         files = [str(path) for path in self._paths(table)]
-        if not files:
-            return self.spark.createDataFrame([], ddl(table))
-        return self.spark.read.schema(ddl(table)).parquet(*files)
+        try:
+            if not files:
+                return self.spark.createDataFrame([], ddl(table))
+            return self.spark.read.schema(ddl(table)).parquet(*files)
+        except SPARK_ERRORS as exc:
+            reason = spark_reason(exc)
+            raise StoreError(f"Spark could not read the {table} parts: {reason}") from exc
 
     def ids(self, values: Sequence[str]) -> DataFrame:
         """A one-column (``id``) DataFrame of ``values``."""
-        return self.spark.createDataFrame(pa.table({"id": pa.array(values, pa.string())}))
+        try:
+            return self.spark.createDataFrame(pa.table({"id": pa.array(values, pa.string())}))
+        except SPARK_ERRORS as exc:
+            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
 
     def sql(self, template: str, args: dict[str, Any] | None = None, **frames: Any) -> DataFrame:
         """``template`` with ``frames`` substituted and ``args`` bound."""
@@ -89,22 +98,35 @@ class Frames:
     def stream(self, frame: DataFrame) -> Iterator[tuple[Any, ...]]:
         """The rows of a result, in its order: collected when few, else written by Spark
         as Parquet to a scratch directory that the driver reads a few thousand rows at a
-        time (rows never pass through the driver's JVM one by one)."""
+        time (rows never pass through the driver's JVM one by one). The directory is in
+        ``LINEAGE_SPARK_SCRATCH`` (default: the system's temporary directory), which
+        executors on other machines must share with the driver; a result read back with
+        fewer or more rows than Spark computed is an error, never a shorter answer."""
         kept, count = self.kept(frame)
         if count <= COLLECT_ROWS:
             yield from self.rows(kept)
             return
-        scratch = tempfile.mkdtemp(prefix="lineage-spark-")
+        scratch = tempfile.mkdtemp(prefix="lineage-spark-", dir=os.environ.get(SCRATCH_ENV))
         try:
             target = str(Path(scratch) / "result")
             try:
                 kept.write.parquet(target)
             except SPARK_ERRORS as exc:
                 raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
-            for file in sorted(Path(target).glob("part-*.parquet")):
-                for batch in pq.ParquetFile(file).iter_batches(STREAM_ROWS):
-                    columns = [column.to_pylist() for column in batch.columns]
-                    yield from zip(*columns, strict=True)
+            read = 0
+            try:
+                for file in sorted(Path(target).glob("part-*.parquet")):
+                    for batch in pq.ParquetFile(file).iter_batches(STREAM_ROWS):
+                        read += batch.num_rows
+                        columns = [column.to_pylist() for column in batch.columns]
+                        yield from zip(*columns, strict=True)
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(f"reading Spark's result in {scratch} failed: {exc}") from exc
+            if read != count:
+                raise StoreError(
+                    f"Spark computed {count} rows but {read} were found in {scratch}:"
+                    f" set {SCRATCH_ENV} to a directory the executors and the driver share"
+                )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

@@ -16,16 +16,17 @@ if TYPE_CHECKING:
 MASTER_ENV = "LINEAGE_SPARK_MASTER"
 DEFAULT_MASTER = "local[2]"
 SHUFFLE_PARTITIONS = "2"
-"""Few partitions: the default 200 make every small join 200 tasks."""
+"""In local mode, few partitions: the default 200 make every small join 200 tasks (on
+a cluster, Spark's own setting applies)."""
 
 
 def spark_session() -> SparkSession:
     """The active Spark session, or a new one on ``LINEAGE_SPARK_MASTER`` (default
     ``local[2]``: a driver on loopback, no web UI)."""
     try:
-        from py4j.protocol import Py4JError
-        from pyspark.errors import PySparkException
         from pyspark.sql import SparkSession
+
+        from lineage.spark_errors import SPARK_ERRORS, spark_reason
     except ImportError as exc:
         raise ConfigurationError(
             "--engine spark needs pyspark (pip install 'lineage[spark]') and Java 17+"
@@ -33,22 +34,26 @@ def spark_session() -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    master = os.environ.get(MASTER_ENV, DEFAULT_MASTER)
     builder = (
-        SparkSession.builder.master(os.environ.get(MASTER_ENV, DEFAULT_MASTER))
+        SparkSession.builder.master(master)
         .appName("lineage")
-        .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
         .config("spark.sql.session.timeZone", "UTC")
     )
-    if os.environ.get(MASTER_ENV, DEFAULT_MASTER).startswith("local"):
-        builder = builder.config("spark.driver.host", "127.0.0.1").config(
-            "spark.driver.bindAddress", "127.0.0.1"
+    if master.startswith("local"):
+        # one machine: few shuffle partitions, no web UI, the driver on loopback, and
+        # Python workers running this interpreter (so they import this lineage)
+        builder = (
+            builder.config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", SHUFFLE_PARTITIONS)
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
         )
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         session = builder.getOrCreate()
-    except (PySparkException, Py4JError) as exc:
-        raise ConfigurationError(f"could not start Spark: {exc}") from exc
+    except SPARK_ERRORS as exc:
+        raise ConfigurationError(f"could not start Spark: {spark_reason(exc)}") from exc
     session.sparkContext.setLogLevel("ERROR")
     return session

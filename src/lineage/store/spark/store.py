@@ -14,4 +14,9 @@ class SparkLakeStore(SparkGraph, LakeStore):
 
     def __init__(self, url: str, *, read_only: bool = False) -> None:
         LakeStore.__init__(self, url, read_only=read_only)
-        SparkGraph.__init__(self, Frames(spark_session(), self.part_paths))
+        try:
+            session = spark_session()
+        except BaseException:
+            LakeStore.close(self)
+            raise
+        SparkGraph.__init__(self, Frames(session, self.part_paths))
