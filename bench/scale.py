@@ -193,6 +193,7 @@ def lake_run(posts: int, work: Path, spark: bool = False) -> dict[str, float]:
     finally:
         ledger.close()
     if spark:
+        print(json.dumps({"before_spark": {k: round(v, 3) for k, v in result.items()}}), flush=True)
         result.update(spark_queries(url, posts, result))
     return result
 

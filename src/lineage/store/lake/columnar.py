@@ -11,8 +11,10 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -155,6 +157,11 @@ class Columnar:
             raise StoreError(f"{self._files.root}: reading the parts failed: {exc}") from exc
         finally:
             cursor.close()
+
+    def scratch_file(self, suffix: str) -> Path:
+        """A new file name in this process's private spill directory."""
+        _ = self._duck  # the directory is made with the database
+        return Path(self._spill) / f"{uuid.uuid4().hex}{suffix}"
 
     def close(self) -> None:
         """Close the DuckDB database, if it was opened, and remove what it spilled."""

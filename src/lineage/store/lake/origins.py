@@ -19,7 +19,11 @@ their entries' times.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from lineage.errors import StoreError
 from lineage.model.graph import DERIVED_FROM, ID_PREFIX, PACKED_INTO, POST
 from lineage.model.rows import PackedOrigin
 from lineage.store.lake.columnar import Columnar
@@ -83,6 +87,7 @@ WHERE record IN (SELECT id FROM gapped) AND record IN (SELECT node FROM lines)
 ORDER BY coalesce(origin, ''), record, shard
 """
 _FETCH = 5000
+_COPY_RESULT = "COPY (" + _RESULT + ") TO {file} (FORMAT parquet)"
 
 
 def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Iterator[PackedOrigin]:
@@ -110,7 +115,28 @@ def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Ite
                 break
             for statement in _IMPROVE:
                 columnar.execute(statement, cursor)
-        columnar.execute(_RESULT, cursor, post=post)
-        while rows := cursor.fetchmany(_FETCH):
-            for shard, record, entry, when, origin, path in rows:
+        # the answer goes to a file and the session closes before the caller reads it,
+        # so the work tables no longer hold DuckDB's memory while the caller queries
+        result = columnar.scratch_file(".parquet")
+        # the order of the rows is the answer's: keep it through the parallel write
+        columnar.execute("SET preserve_insertion_order = true", cursor)
+        try:
+            columnar.execute(_COPY_RESULT.format(file=_quoted(result)), cursor, post=post)
+        finally:
+            columnar.execute("SET preserve_insertion_order = false", cursor)
+    try:
+        for batch in pq.ParquetFile(result).iter_batches(_FETCH):
+            for shard, record, entry, when, origin, path in zip(
+                *(column.to_pylist() for column in batch.columns), strict=True
+            ):
                 yield PackedOrigin(shard, record, entry, when, origin, tuple(path) if path else ())
+    finally:
+        result.unlink(missing_ok=True)
+
+
+def _quoted(path: Path) -> str:
+    """``path`` as a SQL string literal (a file name of our own, in our own directory)."""
+    text = str(path)
+    if "'" in text:
+        raise StoreError(f"{text}: a spill path with a quote cannot be written to")
+    return f"'{text}'"
