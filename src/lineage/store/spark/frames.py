@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,15 @@ COLLECT_ROWS = 50_000
 """Results up to this many rows are collected; larger ones are streamed from Parquet."""
 
 
+@contextmanager
+def _spark_failures() -> Iterator[None]:
+    """Spark's failures inside the block, as one-line StoreErrors."""
+    try:
+        yield
+    except SPARK_ERRORS as exc:
+        raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
+
+
 def ddl(table: str) -> str:
     """Spark's schema of ``table``'s parts."""
     return ", ".join(f"{f.name} {_SPARK_TYPES[f.type]}" for f in SCHEMAS[table])
@@ -68,17 +78,13 @@ class Frames:
 
     def ids(self, values: Sequence[str]) -> DataFrame:
         """A one-column (``id``) DataFrame of ``values``."""
-        try:
+        with _spark_failures():
             return self.spark.createDataFrame(pa.table({"id": pa.array(values, pa.string())}))
-        except SPARK_ERRORS as exc:
-            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
 
     def sql(self, template: str, args: dict[str, Any] | None = None, **frames: Any) -> DataFrame:
         """``template`` with ``frames`` substituted and ``args`` bound."""
-        try:
+        with _spark_failures():
             return self.spark.sql(template, args=args or {}, **frames)
-        except SPARK_ERRORS as exc:
-            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
 
     def first(
         self, table: str, where: str, args: dict[str, Any] | None = None, **frames: Any
@@ -90,10 +96,8 @@ class Frames:
 
     def rows(self, frame: DataFrame) -> list[tuple[Any, ...]]:
         """Every row of a small result."""
-        try:
+        with _spark_failures():
             return [tuple(row) for row in frame.collect()]
-        except SPARK_ERRORS as exc:
-            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
 
     def stream(self, frame: DataFrame) -> Iterator[tuple[Any, ...]]:
         """The rows of a result, in its order: collected when few, else written by Spark
@@ -109,10 +113,8 @@ class Frames:
         scratch = tempfile.mkdtemp(prefix="lineage-spark-", dir=os.environ.get(SCRATCH_ENV))
         try:
             target = str(Path(scratch) / "result")
-            try:
+            with _spark_failures():
                 kept.write.parquet(target)
-            except SPARK_ERRORS as exc:
-                raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
             read = 0
             try:
                 for file in sorted(Path(target).glob("part-*.parquet")):
@@ -132,15 +134,11 @@ class Frames:
 
     def checkpoint(self, frame: DataFrame) -> DataFrame:
         """``frame`` computed now and kept, its plan cut (a loop's plans stay small)."""
-        try:
+        with _spark_failures():
             return frame.localCheckpoint(eager=True)
-        except SPARK_ERRORS as exc:
-            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
 
     def kept(self, frame: DataFrame) -> tuple[DataFrame, int]:
         """``frame`` computed now and kept (its plan cut), and its number of rows."""
-        try:
-            kept = frame.localCheckpoint(eager=True)
+        kept = self.checkpoint(frame)
+        with _spark_failures():
             return kept, int(kept.count())
-        except SPARK_ERRORS as exc:
-            raise StoreError(f"Spark query failed: {spark_reason(exc)}") from exc
