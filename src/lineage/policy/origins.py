@@ -16,7 +16,7 @@ from lineage.model.graph import AUTHORED
 from lineage.model.rows import EdgeRow, PackedOrigin
 from lineage.store.base import GraphReads
 
-BATCH = 2000
+BATCH = 20_000
 """Packed origins composed at a time."""
 MAX_CACHED_SUBJECTS = 200_000
 

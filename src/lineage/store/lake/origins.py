@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 
 from lineage.errors import StoreError
@@ -49,13 +50,22 @@ _CLOSURE_LEVEL = (
         "{where}", "kind = $derived AND down IN (SELECT id FROM closure WHERE level = $level - 1)"
     ),
 )
-_HOPS = "CREATE TEMP TABLE hops AS SELECT down, up, entry FROM ({first})".replace(
+# the work tables name nodes by number, in the order of their ids, so that they take a
+# fraction of the memory and the answer is sorted on numbers
+_NUMBERED = (
+    "CREATE TEMP TABLE numbered AS SELECT id, row_number() OVER (ORDER BY id) AS n,"
+    " starts_with(id, $post) AS post FROM closure"
+)
+_HOPS = (
+    "CREATE TEMP TABLE hops AS SELECT d.n AS down, u.n AS up, u.post AS from_post, f.entry"
+    " FROM ({first}) f JOIN numbered d ON d.id = f.down JOIN numbered u ON u.id = f.up"
+).replace(
     "{first}",
     _FIRST_EDGES.replace("{where}", "kind = $derived AND down IN (SELECT id FROM closure)"),
 )
 _FROM_POSTS = (
     "CREATE TEMP TABLE lines AS SELECT down AS node, up AS origin, min([entry]) AS path"
-    " FROM hops WHERE starts_with(up, $post) GROUP BY down, up"
+    " FROM hops WHERE from_post GROUP BY down, up"
 )
 _FIRST_FRONTIER = "CREATE TEMP TABLE frontier AS SELECT * FROM lines"
 _OFFERED = (
@@ -73,18 +83,26 @@ _IMPROVE = (
     "INSERT INTO lines SELECT * FROM better",
     "CREATE OR REPLACE TEMP TABLE frontier AS SELECT * FROM better",
 )
-_RESULT = """
-WITH RECURSIVE gapped(id) AS (
-    SELECT down FROM hops
-    WHERE NOT starts_with(up, $post) AND up NOT IN (SELECT node FROM lines)
-    UNION SELECT hops.down FROM hops JOIN gapped ON hops.up = gapped.id
+_GAPPED_START = (
+    "CREATE TEMP TABLE gapped AS SELECT DISTINCT down AS id, 0 AS level FROM hops"
+    " WHERE NOT from_post AND up NOT IN (SELECT node FROM lines)"
 )
-SELECT packed.shard, packed.record, packed.entry, packed.time_us, lines.origin, lines.path
-FROM packed LEFT JOIN lines ON lines.node = packed.record
-UNION ALL
-SELECT shard, record, entry, time_us, NULL, NULL FROM packed
-WHERE record IN (SELECT id FROM gapped) AND record IN (SELECT node FROM lines)
-ORDER BY coalesce(origin, ''), record, shard
+_GAPPED_LEVEL = (
+    "INSERT INTO gapped SELECT DISTINCT hops.down, $level FROM hops"
+    " WHERE hops.up IN (SELECT id FROM gapped WHERE level = $level - 1)"
+    " AND hops.down NOT IN (SELECT id FROM gapped)"
+)
+_RESULT = """
+SELECT shard, record, entry, time_us, origin, path FROM (
+    SELECT p.shard, p.record, p.entry, p.time_us, o.id AS origin, lines.path,
+           coalesce(o.n, 0) AS origin_n, r.n AS record_n
+    FROM packed p JOIN numbered r ON r.id = p.record
+    LEFT JOIN lines ON lines.node = r.n LEFT JOIN numbered o ON o.n = lines.origin
+    UNION ALL
+    SELECT p.shard, p.record, p.entry, p.time_us, NULL, NULL, 0, r.n
+    FROM packed p JOIN numbered r ON r.id = p.record
+    WHERE r.n IN (SELECT id FROM gapped) AND r.n IN (SELECT node FROM lines)
+) ORDER BY origin_n, record_n, shard
 """
 _FETCH = 5000
 _COPY_RESULT = "COPY (" + _RESULT + ") TO {file} (FORMAT parquet)"
@@ -95,18 +113,14 @@ def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Ite
     (origin None: no complete path to a post), in the order of the posts."""
     if not shards:
         return
-    post = ID_PREFIX[POST]
     with columnar.session() as cursor:
         columnar.execute(_PACKED, cursor, packed=PACKED_INTO, shards=list(shards), until=until)
         columnar.execute(_CLOSURE_START, cursor)
-        level = 1
-        while True:
-            added = columnar.execute(_CLOSURE_LEVEL, cursor, derived=DERIVED_FROM, level=level)
-            if not (row := added.fetchone()) or not row[0]:
-                break
-            level += 1
+        _by_level(columnar, cursor, _CLOSURE_LEVEL, derived=DERIVED_FROM)
+        columnar.execute(_NUMBERED, cursor, post=ID_PREFIX[POST])
         columnar.execute(_HOPS, cursor, derived=DERIVED_FROM)
-        columnar.execute(_FROM_POSTS, cursor, post=post)
+        columnar.execute("DROP TABLE closure", cursor)
+        columnar.execute(_FROM_POSTS, cursor)
         columnar.execute(_FIRST_FRONTIER, cursor)
         while True:
             columnar.execute(_OFFERED, cursor)
@@ -115,13 +129,15 @@ def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Ite
                 break
             for statement in _IMPROVE:
                 columnar.execute(statement, cursor)
+        columnar.execute(_GAPPED_START, cursor)
+        _by_level(columnar, cursor, _GAPPED_LEVEL)
         # the answer goes to a file and the session closes before the caller reads it,
         # so the work tables no longer hold DuckDB's memory while the caller queries
         result = columnar.scratch_file(".parquet")
         # the order of the rows is the answer's: keep it through the parallel write
         columnar.execute("SET preserve_insertion_order = true", cursor)
         try:
-            columnar.execute(_COPY_RESULT.format(file=_quoted(result)), cursor, post=post)
+            columnar.execute(_COPY_RESULT.format(file=_quoted(result)), cursor)
         finally:
             columnar.execute("SET preserve_insertion_order = false", cursor)
     try:
@@ -132,6 +148,19 @@ def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Ite
                 yield PackedOrigin(shard, record, entry, when, origin, tuple(path) if path else ())
     finally:
         result.unlink(missing_ok=True)
+
+
+def _by_level(
+    columnar: Columnar, cursor: duckdb.DuckDBPyConnection, statement: str, **params: object
+) -> None:
+    """Run ``statement``, which adds the nodes of level ``$level`` from those of the level
+    before, for levels 1, 2, … until one adds none."""
+    level = 1
+    while True:
+        added = columnar.execute(statement, cursor, level=level, **params).fetchone()
+        if not added or not added[0]:
+            return
+        level += 1
 
 
 def _quoted(path: Path) -> str:
