@@ -15,12 +15,14 @@ import pytest
 from lineage.crypto.dsse import Envelope, sign_envelope
 from lineage.errors import NodeConflictError
 from lineage.ledger.verify import verify_ledger
+from lineage.model.graph import DERIVED_FROM
 from lineage.model.statement import Step, make_statement
 from lineage.store import open_store
+from lineage.store.lake.bloom import BloomFilter
 from lineage.store.lake.compaction import FANOUT, tier
 from lineage.store.lake.parts import BLOOM_SUFFIX, RETIRED_GRACE_SECONDS, PartFiles
 from lineage.store.lake.store import LakeStore
-from lineage.store.lake.tables import NODES
+from lineage.store.lake.tables import EDGES, NODES
 
 from support.ledgers import EXAMPLE_TYPE, T0, LedgerEnv, example_envelope, ledger_env
 from support.random_pipelines import random_pipeline
@@ -122,5 +124,46 @@ def test_merged_batch_parts_keep_every_entry_in_order(tmp_path: Path) -> None:
         entries = [entry for entry, _ in store.iter_batches()]
         assert entries == sorted(entries) and len(entries) == len(set(entries)) > FANOUT
         assert verify_ledger(store).ok  # every batch root again from the merged items
+    finally:
+        store.close()
+
+
+def test_edge_filters_hold_both_ends_and_earlier_ones_are_ignored(
+    tmp_path: Path,
+) -> None:
+    url = fresh_store_url("lake", tmp_path)
+    random_pipeline(tmp_path, url, random.Random(5), batch=3)
+    store = open_store(url)
+    try:
+        assert isinstance(store, LakeStore)
+        edges = list(store.iter_rows(EDGES))
+        posts = sorted({e.up for e in edges if e.up.startswith("post:")})[:15]
+        walks = {p: sorted(n.id for n in store.walk(p, upstream=False)) for p in posts}
+        records = sorted({e.down for e in edges if e.kind == DERIVED_FROM})[:20]
+        into = store.edges_into(records, DERIVED_FROM)
+        assert {e.down for e in into} == set(records)
+        assert any(len(found) > 3 for found in walks.values())
+        parts = store._columnar.candidates(EDGES, [])[0]
+        every = len(list(store.part_paths(EDGES)))
+        read = []
+        for edge in edges:  # a filter says yes to both ends of the edges its part holds
+            for end in (edge.up, edge.down):
+                chosen, _ = store._columnar.candidates(EDGES, [end])
+                assert chosen
+                read.append(len(chosen))
+        assert parts == [] and min(read) < every
+    finally:
+        store.close()
+    # an edge filter of the earlier kind (upstream ends of looping edges only) is not used
+    earlier = BloomFilter.sized_for(1).to_bytes(b"LBF1")
+    for bloom in sqlite_path(url).parent.glob(f"parts/{EDGES}/*{BLOOM_SUFFIX}"):
+        bloom.write_bytes(earlier)
+    store = open_store(url)
+    try:
+        assert isinstance(store, LakeStore)
+        assert {p: sorted(n.id for n in store.walk(p, upstream=False)) for p in posts} == walks
+        assert store.edges_into(records, DERIVED_FROM) == into
+        chosen, _ = store._columnar.candidates(EDGES, ["post:absent"])
+        assert len(chosen) == len(list(store.part_paths(EDGES)))
     finally:
         store.close()

@@ -1,5 +1,6 @@
 """The lake's per-part filters: no false negatives, about the false-positive rate their
-size promises, and a damaged or missing filter reads as "may hold anything"."""
+size promises, and a damaged or missing filter, or one of other keys, reads as "may hold
+anything"."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ def test_a_filter_reads_back_as_written_and_a_damaged_one_is_refused(tmp_path: P
     bloom = BloomFilter.sized_for(100)
     bloom.add(key_hashes(["post:1", "post:2"]))
     path = tmp_path / "part.parquet.bloom"
-    path.write_bytes(bloom.to_bytes())
-    again = BloomFilter.read(path)
+    path.write_bytes(bloom.to_bytes(b"LBE1"))
+    again = BloomFilter.read(path, b"LBE1")
     assert again is not None and np.array_equal(again.words, bloom.words)
     assert again.might_hold(key_hashes(["post:1", "post:2"])).all()
-    path.write_bytes(bloom.to_bytes()[:-8])
-    assert BloomFilter.read(path) is None
-    assert BloomFilter.read(tmp_path / "absent.bloom") is None
+    assert BloomFilter.read(path, b"LBF1") is None  # it holds other keys than those asked
+    path.write_bytes(bloom.to_bytes(b"LBE1")[:-8])
+    assert BloomFilter.read(path, b"LBE1") is None
+    assert BloomFilter.read(tmp_path / "absent.bloom", b"LBE1") is None

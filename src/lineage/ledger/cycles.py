@@ -64,8 +64,8 @@ def _closing(edges: list[EdgeRow], kind: str, reads: GraphReads) -> EdgeRow | No
             # among those ancestors is followed on its own
             above = _ancestors(candidates, kind, parents, reads)
             candidates = [edge for edge in candidates if edge.down in above]
-        for edge in candidates:
-            path = _path_up(edge.up, edge.down, kind, parents, reads)
+        paths = _paths_up([(edge.up, edge.down) for edge in candidates], kind, parents, reads)
+        for edge, path in zip(candidates, paths, strict=True):
             if path is not None:
                 loop = [(edge.down, edge.up), *path]
                 break
@@ -123,28 +123,46 @@ def _ancestors(
     return seen
 
 
-def _path_up(
-    start: str, target: str, kind: str, parents: dict[str, set[str]], reads: GraphReads
-) -> list[Pair] | None:
-    """The edges (down, up) of a path from ``start`` upstream to ``target`` through
-    ``kind`` edges, stored or of this append, or None if there is none."""
-    child_of: dict[str, str] = {start: start}
-    frontier = [start]
-    while frontier and target not in child_of:
-        if len(child_of) > MAX_WALKED:
+def _paths_up(
+    walks: list[Pair], kind: str, parents: dict[str, set[str]], reads: GraphReads
+) -> list[list[Pair] | None]:
+    """For each (start, target), the edges (down, up) of a path from ``start`` upstream
+    to ``target`` through ``kind`` edges, stored or of this append, or None if there is
+    none. The walks go a level at a time together, one read a level for all of them."""
+    child_of: list[dict[str, str]] = [{start: start} for start, _ in walks]
+    frontiers = [[start] for start, _ in walks]
+    while True:
+        live = [
+            n for n, (_, target) in enumerate(walks) if frontiers[n] and target not in child_of[n]
+        ]
+        if not live:
+            break
+        if sum(len(child_of[n]) for n in live) > MAX_WALKED:
+            start, target = walks[live[0]]
             raise InputError(
                 f"cannot rule out a loop through {target}: more than {MAX_WALKED:,} nodes"
                 f" are upstream of {start}"
+                + (f" and {len(live) - 1} other nodes" if len(live) > 1 else "")
             )
-        following: dict[str, str] = {}
-        for edge in reads.edges_into(frontier, kind):
-            following.setdefault(edge.up, edge.down)
-        for node in frontier:
-            for up in parents.get(node, ()):
-                following.setdefault(up, node)
-        frontier = sorted(up for up in following if up not in child_of)
-        for up in frontier:
-            child_of[up] = following[up]
+        stored: dict[str, list[str]] = defaultdict(list)
+        for edge in reads.edges_into(sorted({node for n in live for node in frontiers[n]}), kind):
+            stored[edge.down].append(edge.up)
+        for n in live:
+            following: dict[str, str] = {}
+            for node in frontiers[n]:
+                for up in stored.get(node, ()):
+                    following.setdefault(up, node)
+            for node in frontiers[n]:
+                for up in parents.get(node, ()):
+                    following.setdefault(up, node)
+            frontiers[n] = sorted(up for up in following if up not in child_of[n])
+            for up in frontiers[n]:
+                child_of[n][up] = following[up]
+    return [_path(child_of[n], start, target) for n, (start, target) in enumerate(walks)]
+
+
+def _path(child_of: dict[str, str], start: str, target: str) -> list[Pair] | None:
+    """The path a walk from ``start`` found to ``target``, if it found one."""
     if target not in child_of:
         return None
     path: list[Pair] = []

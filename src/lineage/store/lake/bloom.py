@@ -6,13 +6,15 @@ again with other attributes is refused), and does a stored ``DERIVED_FROM`` or
 it). The ids of a pipeline's new records are in no part, and DuckDB cannot skip row
 groups for a list of random ids, so without a filter each check reads an id column of
 every part: a cost that grows with the ledger. A node part carries a filter of its ids,
-an edge part one of the upstream ends of its looping edges; a check then reads only the
-parts whose filter may hold one of the batch's ids, and only for those ids.
+an edge part one of both ends of its edges, a drop part one of its dropped nodes; a
+check then reads only the parts whose filter may hold one of the batch's ids, and only
+for those ids.
 
 A filter is 24 bits a key with 16 probes (a false positive about once in 10^5 probes),
 double hashing over the two halves of a 128-bit BLAKE2b of the id. It is written
 beside its part, flushed, before the part itself; a part without one (or with one that
-cannot be read) is read as if its filter said yes to everything.
+cannot be read, or that holds other keys: its header names them) is read as if its
+filter said yes to everything.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ PROBES = 16
 MIN_BITS = 4096
 """The smallest filter: double hashing gives a filter of m bits at most m²/2 probe
 patterns, so a filter of a few keys must still be thousands of bits wide."""
-_MAGIC = b"LBF1"
 _HEADER = struct.Struct("<4sIQ")
 _CHUNK = 1 << 16
 
@@ -80,22 +81,24 @@ class BloomFilter:
             found[start : start + len(positions)] = set_bits.all(axis=1)
         return found
 
-    def to_bytes(self) -> bytes:
-        """The filter as stored: a header, then the bit array."""
-        return _HEADER.pack(_MAGIC, PROBES, self.bits) + self.words.tobytes()
+    def to_bytes(self, magic: bytes) -> bytes:
+        """The filter as stored: a header (``magic`` names the keys it holds), then the
+        bit array."""
+        return _HEADER.pack(magic, PROBES, self.bits) + self.words.tobytes()
 
     @classmethod
-    def read(cls, path: Path) -> BloomFilter | None:
-        """The filter stored at ``path``; None if there is none or it is not one."""
+    def read(cls, path: Path, magic: bytes) -> BloomFilter | None:
+        """The filter stored at ``path``; None if there is none, it is not one, or it
+        holds keys other than those ``magic`` names."""
         try:
             data = path.read_bytes()
         except OSError:
             return None
         if len(data) < _HEADER.size:
             return None
-        magic, probes, bits = _HEADER.unpack_from(data)
+        found, probes, bits = _HEADER.unpack_from(data)
         body = data[_HEADER.size :]
-        if magic != _MAGIC or probes != PROBES or bits % 64 or bits < MIN_BITS:
+        if found != magic or probes != PROBES or bits % 64 or bits < MIN_BITS:
             return None
         if len(body) != bits // 8:
             return None

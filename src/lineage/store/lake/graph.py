@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+import duckdb
+
 from lineage.model.rows import DropRow, EdgeRow, NodeRow, PackedOrigin, ProjectionRow
 from lineage.store.base import MAX_EDGES_LISTED
 from lineage.store.lake.columnar import FETCH_ROWS, Columnar
 from lineage.store.lake.origins import packed_origins
-from lineage.store.lake.parts import LOOPING_KINDS
 from lineage.store.lake.tables import DROPS, EDGES, NODES
 
 NEVER = 1 << 62
@@ -66,6 +67,11 @@ _WALK_LEVELS = {
     True: _WALK_LEVEL.format(near="down", far="up"),
     False: _WALK_LEVEL.format(near="up", far="down"),
 }
+_WALK_LEVEL_IDS = "SELECT id FROM walk_seen WHERE level = $level"
+_WALK_SEEN_IDS = "SELECT id FROM walk_seen"
+_FILTERED_READ = 10_000
+"""A downstream level of up to this many nodes reads only the edge parts their filters
+pick, and a walk that found up to this many, only the node parts."""
 _WALK_NODES = (
     "SELECT walk_seen.id, n.kind, n.attrs, n.entry, n.time_us FROM walk_seen"
     " LEFT JOIN ({first}) n ON n.id = walk_seen.id"
@@ -121,41 +127,50 @@ class LakeGraph:
         self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
     ) -> list[EdgeRow]:
         """The ``kind`` edges whose downstream end is one of ``nodes``, in key order."""
-        if not nodes:
+        only, ids = self._filtered(EDGES, nodes)
+        if not ids:
             return []
-        ids = sorted(set(nodes))
-        rows = self._columnar.rows(_EDGES_INTO, ids=ids, kind=kind, until=until(as_of_us))
+        rows = self._columnar.rows(_EDGES_INTO, only, ids=ids, kind=kind, until=until(as_of_us))
         return [EdgeRow(*r) for r in rows]
 
     def count_into(
         self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
     ) -> dict[str, int]:
         """How many ``kind`` edges lead into each of ``nodes``."""
-        if not nodes:
-            return {}
-        ids = sorted(set(nodes))
-        rows = self._columnar.rows(_COUNT_INTO, ids=ids, kind=kind, until=until(as_of_us))
-        return {str(node): int(count) for node, count in rows}
-
-    def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
-        """How many ``kind`` edges lead out of each of ``nodes`` (for the looping kinds,
-        read only from the parts whose filter may hold them)."""
-        ids = sorted(set(nodes))
-        only = None
-        if kind in LOOPING_KINDS:
-            parts, ids = self._columnar.candidates(EDGES, ids)
-            only = {EDGES: parts}
+        only, ids = self._filtered(EDGES, nodes)
         if not ids:
             return {}
-        rows = self._columnar.rows(_COUNT_OUT_OF, only=only, ids=ids, kind=kind)
+        rows = self._columnar.rows(_COUNT_INTO, only, ids=ids, kind=kind, until=until(as_of_us))
+        return {str(node): int(count) for node, count in rows}
+
+    def _filtered(
+        self, table: str, nodes: Sequence[str]
+    ) -> tuple[dict[str, list[str]] | None, list[str]]:
+        """What a read of ``table`` about ``nodes`` reads (None: every part) and the ids
+        it asks for: a few ids, only from the parts whose filter may hold them."""
+        ids = sorted(set(nodes))
+        if len(ids) > _FILTERED_READ:
+            return None, ids
+        parts, wanted = self._columnar.candidates(table, ids)
+        return {table: parts}, wanted
+
+    def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
+        """How many ``kind`` edges lead out of each of ``nodes`` (read only from the parts
+        whose filter may hold them)."""
+        parts, ids = self._columnar.candidates(EDGES, sorted(set(nodes)))
+        if not ids:
+            return {}
+        rows = self._columnar.rows(_COUNT_OUT_OF, only={EDGES: parts}, ids=ids, kind=kind)
         return {str(node): int(count) for node, count in rows}
 
     def drops_of(self, nodes: Sequence[str], as_of_us: int | None = None) -> list[DropRow]:
         """The drops recorded against any of ``nodes``, in (entry, node) order."""
         if not nodes:
             return []
-        ids = sorted(set(nodes))
-        rows = self._columnar.rows(_DROPS_OF, ids=ids, until=until(as_of_us))
+        parts, ids = self._columnar.candidates(DROPS, sorted(set(nodes)))
+        if not ids:
+            return []
+        rows = self._columnar.rows(_DROPS_OF, only={DROPS: parts}, ids=ids, until=until(as_of_us))
         return [DropRow(*r) for r in rows]
 
     def walk(self, root: str, upstream: bool, as_of_us: int | None = None) -> Iterator[NodeRow]:
@@ -163,20 +178,30 @@ class LakeGraph:
         after ``as_of_us`` is left out, one no entry declares comes with kind ``""``.
 
         Level by level: each level is one join of the last level's nodes with the edges,
-        so DuckDB can spill it to disk on a graph larger than its memory."""
+        so DuckDB can spill it to disk on a graph larger than its memory. Downstream, a
+        level of a few nodes reads only the edge parts whose filter may hold edges out
+        of them; a walk that found a few nodes, only the node parts that may hold them."""
         limit = until(as_of_us)
         columnar = self._columnar
         with columnar.session() as cursor:
             columnar.execute(_WALK_START, cursor, root=root)
-            level = 1
+            level, frontier, seen = 1, 1, 1
             while True:
+                only = None
+                if not upstream and frontier <= _FILTERED_READ:
+                    ids = _ids(columnar.execute(_WALK_LEVEL_IDS, cursor, level=level - 1))
+                    only = {EDGES: columnar.candidates(EDGES, ids)[0]}
                 added = columnar.execute(
-                    _WALK_LEVELS[upstream], cursor, until=limit, level=level
+                    _WALK_LEVELS[upstream], cursor, only, until=limit, level=level
                 ).fetchone()
                 if not added or not added[0]:
                     break
-                level += 1
-            columnar.execute(_WALK_NODES, cursor)
+                level, frontier, seen = level + 1, int(added[0]), seen + int(added[0])
+            only = None
+            if seen <= _FILTERED_READ:
+                ids = _ids(columnar.execute(_WALK_SEEN_IDS, cursor))
+                only = {NODES: columnar.candidates(NODES, ids)[0]}
+            columnar.execute(_WALK_NODES, cursor, only)
             while rows := cursor.fetchmany(FETCH_ROWS):
                 for node_id, kind, attrs, entry, when in rows:
                     if kind is None:
@@ -200,3 +225,8 @@ class LakeGraph:
         row_type = _ROW_TYPES[table]
         for row in self._columnar.stream(ORDERED[table]):
             yield row_type(*row)
+
+
+def _ids(cursor: duckdb.DuckDBPyConnection) -> list[str]:
+    """The ids a query of one column returned."""
+    return [str(row[0]) for row in cursor.fetchall()]

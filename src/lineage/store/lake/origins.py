@@ -151,13 +151,13 @@ def packed_origins(columnar: Columnar, shards: Sequence[str], until: int) -> Ite
 
 
 def _by_level(
-    columnar: Columnar, cursor: duckdb.DuckDBPyConnection, statement: str, **params: object
+    columnar: Columnar, cursor: duckdb.DuckDBPyConnection, statement: str, **params: str
 ) -> None:
     """Run ``statement``, which adds the nodes of level ``$level`` from those of the level
     before, for levels 1, 2, … until one adds none."""
     level = 1
     while True:
-        added = columnar.execute(statement, cursor, level=level, **params).fetchone()
+        added = columnar.execute(statement, cursor, None, level=level, **params).fetchone()
         if not added or not added[0]:
             return
         level += 1

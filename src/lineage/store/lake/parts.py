@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lineage.errors import StoreError
-from lineage.model.graph import DERIVED_FROM, FINETUNED_FROM
 from lineage.store.lake.bloom import BloomFilter, key_hashes
 
 PARTS_SCHEMA = """
@@ -35,7 +34,6 @@ RETIRED_GRACE_SECONDS = 900.0
 """How long a part merged into another stays on disk: a reader that listed it before
 the merge committed may still be reading it."""
 PARTS_DIR = "parts"
-LOOPING_KINDS = frozenset({DERIVED_FROM, FINETUNED_FROM})
 _KEPT = "SELECT file FROM parts UNION SELECT file FROM retired_parts"
 _SUFFIX = ".parquet"
 BLOOM_SUFFIX = ".bloom"
@@ -79,18 +77,33 @@ def _node_ids(batch: pa.RecordBatch) -> list[str]:
     return ids
 
 
-def _looping_ups(batch: pa.RecordBatch) -> list[str]:
-    kinds = batch.column("kind").to_pylist()
-    ups = batch.column("up").to_pylist()
-    return [up for up, kind in zip(ups, kinds, strict=True) if kind in LOOPING_KINDS]
+def _dropped(batch: pa.RecordBatch) -> list[str]:
+    nodes: list[str] = batch.column("node").to_pylist()
+    return nodes
 
 
-FILTERED: dict[str, Callable[[pa.RecordBatch], list[str]]] = {
-    "nodes": _node_ids,
-    "edges": _looping_ups,
+def _ends(batch: pa.RecordBatch) -> list[str]:
+    ends: list[str] = batch.column("up").to_pylist() + batch.column("down").to_pylist()
+    return ends
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """Which ids the filter of a table's parts holds, and the mark its header carries."""
+
+    keys: Callable[[pa.RecordBatch], list[str]]
+    magic: bytes
+
+
+FILTERED: dict[str, Filtered] = {
+    "nodes": Filtered(_node_ids, b"LBF1"),
+    # an earlier filter of edge parts held only the upstream ends of looping edges
+    # (mark LBF1): it is ignored, so reads never trust it for other ends
+    "edges": Filtered(_ends, b"LBE1"),
+    "drops": Filtered(_dropped, b"LBD1"),
 }
 """The tables whose parts carry a filter, and the ids it holds: a node part's ids, an
-edge part's upstream ends of ``DERIVED_FROM`` and ``FINETUNED_FROM`` edges."""
+edge part's two ends of every edge, a drop part's dropped nodes."""
 
 
 def file_digest(path: Path) -> str:
@@ -120,8 +133,8 @@ class PartFiles:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         name = f"{uuid.uuid4().hex}{_SUFFIX}"
         temporary = folder / f"{_TEMPORARY}{name}"
-        keys = FILTERED.get(table)
-        bloom = BloomFilter.sized_for(expected) if keys else None
+        filtered = FILTERED.get(table)
+        bloom = BloomFilter.sized_for(expected) if filtered else None
         count = 0
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -131,14 +144,14 @@ class PartFiles:
                     for batch in batches:
                         writer.write_batch(batch, row_group_size=_ROW_GROUP)
                         count += batch.num_rows
-                        if bloom is not None and keys is not None:
-                            bloom.add(key_hashes(keys(batch)))
+                        if bloom is not None and filtered is not None:
+                            bloom.add(key_hashes(filtered.keys(batch)))
                 handle.flush()
                 os.fsync(handle.fileno())
             digest = file_digest(temporary)
             size = temporary.stat().st_size
-            if bloom is not None:
-                _write_synced(folder / f"{name}{BLOOM_SUFFIX}", bloom.to_bytes())
+            if bloom is not None and filtered is not None:
+                _write_synced(folder / f"{name}{BLOOM_SUFFIX}", bloom.to_bytes(filtered.magic))
             os.rename(temporary, folder / name)
             _fsync_directory(folder)
         except OSError as exc:
@@ -147,8 +160,12 @@ class PartFiles:
         return Part(f"{PARTS_DIR}/{table}/{name}", table, count, size, digest)
 
     def bloom(self, file: str) -> BloomFilter | None:
-        """The filter beside a listed part (None: the part has none)."""
-        return BloomFilter.read(self.path(file + BLOOM_SUFFIX))
+        """The filter beside a listed part (None: the part has none we can use)."""
+        table = file.split("/")[1]
+        filtered = FILTERED.get(table)
+        if filtered is None:
+            return None
+        return BloomFilter.read(self.path(file + BLOOM_SUFFIX), filtered.magic)
 
     def remove(self, files: Iterable[str]) -> None:
         """Delete these parts' files and their filters."""
