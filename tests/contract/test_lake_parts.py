@@ -10,19 +10,26 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from lineage.crypto.dsse import Envelope, sign_envelope
 from lineage.errors import NodeConflictError
 from lineage.ledger.verify import verify_ledger
 from lineage.model.graph import DERIVED_FROM
+from lineage.model.rows import EdgeRow
 from lineage.model.statement import Step, make_statement
 from lineage.store import open_store
 from lineage.store.lake.bloom import BloomFilter
 from lineage.store.lake.compaction import FANOUT, tier
-from lineage.store.lake.parts import BLOOM_SUFFIX, RETIRED_GRACE_SECONDS, PartFiles
+from lineage.store.lake.parts import (
+    BLOOM_SUFFIX,
+    RETIRED_GRACE_SECONDS,
+    PartFiles,
+    file_digest,
+)
 from lineage.store.lake.store import LakeStore
-from lineage.store.lake.tables import EDGES, NODES
+from lineage.store.lake.tables import BATCHES, EDGES, EDGES_UP, NODES
 
 from support.ledgers import EXAMPLE_TYPE, T0, LedgerEnv, example_envelope, ledger_env
 from support.random_pipelines import random_pipeline
@@ -124,6 +131,9 @@ def test_merged_batch_parts_keep_every_entry_in_order(tmp_path: Path) -> None:
         entries = [entry for entry, _ in store.iter_batches()]
         assert entries == sorted(entries) and len(entries) == len(set(entries)) > FANOUT
         assert verify_ledger(store).ok  # every batch root again from the merged items
+        for path in store.part_paths(BATCHES):  # one batch is read without its neighbours
+            metadata = pq.ParquetFile(path).metadata
+            assert metadata.num_row_groups == metadata.num_rows
     finally:
         store.close()
 
@@ -165,5 +175,83 @@ def test_edge_filters_hold_both_ends_and_earlier_ones_are_ignored(
         assert store.edges_into(records, DERIVED_FROM) == into
         chosen, _ = store._columnar.candidates(EDGES, ["post:absent"])
         assert len(chosen) == len(list(store.part_paths(EDGES)))
+    finally:
+        store.close()
+
+
+def _walks_and_edges(
+    store: LakeStore, nodes: list[str]
+) -> dict[str, tuple[list[str], list[EdgeRow], list[EdgeRow], dict[str, int]]]:
+    """What the reads of edges out of ``nodes`` answer."""
+    return {
+        node: (
+            sorted(n.id for n in store.walk(node, upstream=False)),
+            store.edges_of(node),
+            store.edges_of(node, downstream_only=True),
+            store.count_out_of([node], DERIVED_FROM),
+        )
+        for node in nodes
+    }
+
+
+def test_edges_are_kept_sorted_both_ways_and_a_lake_made_before_still_reads(
+    tmp_path: Path,
+) -> None:
+    url = fresh_store_url("lake", tmp_path)
+    random_pipeline(tmp_path, url, random.Random(7), batch=3)
+    store = open_store(url)
+    try:
+        assert isinstance(store, LakeStore)
+        by_up = store.part_paths(EDGES_UP)
+        assert by_up and all(
+            pq.read_table(p).column("up").to_pylist()
+            == sorted(pq.read_table(p).column("up").to_pylist())
+            for p in by_up
+        )
+        nodes = sorted({e.up for e in store.iter_rows(EDGES)})[:25]
+        answers = _walks_and_edges(store, nodes)
+        assert any(len(walk) > 3 for walk, *_ in answers.values())
+    finally:
+        store.close()
+    db = sqlite3.connect(sqlite_path(url))
+    with db:  # the lake as one made before the copy was kept
+        db.execute("DROP TABLE edges_up_kept")
+        db.execute("DELETE FROM parts WHERE tbl = ?", (EDGES_UP,))
+    db.close()
+    store = open_store(url)
+    try:
+        assert isinstance(store, LakeStore)
+        assert store.part_paths(EDGES_UP) == []
+        assert _walks_and_edges(store, nodes) == answers
+        assert verify_ledger(store).ok
+    finally:
+        store.close()
+
+
+def test_verify_finds_a_copy_sorted_by_upstream_end_that_differs(tmp_path: Path) -> None:
+    url = fresh_store_url("lake", tmp_path)
+    random_pipeline(tmp_path, url, random.Random(8), batch=3)
+    store = open_store(url)
+    try:
+        assert isinstance(store, LakeStore)
+        assert verify_ledger(store).ok
+        part = store.part_paths(EDGES_UP)[0]
+    finally:
+        store.close()
+    rows = pq.read_table(part)
+    pq.write_table(rows.slice(1), part)  # one edge gone, and the part's digest made to match
+    file = str(part.relative_to(sqlite_path(url).parent))
+    db = sqlite3.connect(sqlite_path(url))
+    with db:
+        db.execute(
+            "UPDATE parts SET rows = ?, bytes = ?, sha256 = ? WHERE file = ?",
+            (rows.num_rows - 1, part.stat().st_size, file_digest(part), file),
+        )
+    db.close()
+    store = open_store(url)
+    try:
+        report = verify_ledger(store)
+        assert not report.ok
+        assert any("sorted by upstream end" in p.detail for p in report.problems)
     finally:
         store.close()

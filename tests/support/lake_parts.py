@@ -16,7 +16,11 @@ from typing import Any
 
 import duckdb
 
-COLUMNAR = ("nodes", "edges", "drops", "batches")
+COLUMNAR = ("nodes", "edges", "drops", "batches", "edges_up")
+_COPIES = {"edges": ("edges", "edges_up")}
+"""Tables kept twice: an edit of the edges changes their copy sorted by upstream end too
+(as someone who wants the change to pass would), so verify's own recomputation is what
+must catch it."""
 _TABLE = re.compile(r"\b(?:UPDATE|INTO|FROM)\s+(\w+)", re.IGNORECASE)
 _BLOB = re.compile(r"\bx'([0-9a-fA-F]*)'")
 
@@ -34,21 +38,30 @@ def _files(db: sqlite3.Connection, root: Path, table: str) -> list[str]:
 
 
 def edit_parts(db: sqlite3.Connection, root: Path, table: str, statement: str) -> None:
-    """Run ``statement`` over ``table``'s rows and list the result as its only part."""
-    files = _files(db, root, table)
+    """Run ``statement`` over ``table``'s rows and list the result as its only part (and
+    the same for the table's copy, if the lake keeps one)."""
+    for stored in _COPIES.get(table, (table,)):
+        files = _files(db, root, stored)
+        if files:
+            _rewrite(db, root, table, stored, files, statement)
+
+
+def _rewrite(
+    db: sqlite3.Connection, root: Path, table: str, stored: str, files: list[str], statement: str
+) -> None:
     duck = duckdb.connect()
     try:
         duck.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet($f)", {"f": files})
         duck.execute(_BLOB.sub(r"from_hex('\1')", statement))
-        name = f"parts/{table}/{uuid.uuid4().hex}.parquet"
+        name = f"parts/{stored}/{uuid.uuid4().hex}.parquet"
         duck.execute(f"COPY {table} TO '{root / name}' (FORMAT parquet)")
     finally:
         duck.close()
     data = (root / name).read_bytes()
-    db.execute("DELETE FROM parts WHERE tbl = ?", (table,))
+    db.execute("DELETE FROM parts WHERE tbl = ?", (stored,))
     db.execute(
         "INSERT INTO parts VALUES (?, ?, 0, ?, ?)",
-        (name, table, len(data), hashlib.sha256(data).hexdigest()),
+        (name, stored, len(data), hashlib.sha256(data).hexdigest()),
     )
     for file in files:
         Path(file).unlink()

@@ -22,7 +22,7 @@ import numpy as np
 
 from lineage.errors import StoreError
 from lineage.store.lake.bloom import BloomFilter, key_hashes
-from lineage.store.lake.parts import PartFiles, listed_files
+from lineage.store.lake.parts import PARTS_DIR, PartFiles, listed_files
 from lineage.store.lake.tables import COLUMNAR_TABLES, empty_table_sql
 
 DUCKDB_MEMORY = "512MB"
@@ -68,6 +68,7 @@ class Columnar:
         """The parts of ``table`` whose filter may hold one of ``ids``, and those ids:
         what a lookup of ``ids`` must read (parts without a filter are always read)."""
         parts = listed_files(self._log, table)
+        self._forget_unlisted(table, parts)
         if not ids or not parts:
             return [], []
         hashes = key_hashes(ids)
@@ -80,6 +81,14 @@ class Columnar:
                 chosen.append(part)
                 wanted |= hits
         return chosen, [ids[int(n)] for n in np.flatnonzero(wanted)]
+
+    def _forget_unlisted(self, table: str, parts: list[str]) -> None:
+        """Drop the filters of ``table``'s parts that compaction has merged away (the
+        filter of a large merged part is megabytes)."""
+        listed = set(parts)
+        folder = f"{PARTS_DIR}/{table}/"
+        for part in [p for p in self._blooms if p.startswith(folder) and p not in listed]:
+            del self._blooms[part]
 
     def _bloom(self, part: str) -> BloomFilter | None:
         if part not in self._blooms:

@@ -32,8 +32,15 @@ _FIRST_EDGES = (
     " WHERE {where} ORDER BY down, up, kind, entry"
 )
 _EDGES_AT = (
-    "SELECT * FROM ({first}) WHERE time_us <= $until ORDER BY kind, up, down LIMIT $limit"
-).replace("{first}", _FIRST_EDGES.replace("{where}", "up = $node OR ($both AND down = $node)"))
+    (
+        "SELECT * FROM (({out}) UNION ({into})) WHERE time_us <= $until"
+        " ORDER BY kind, up, down LIMIT $limit"
+    )
+    .replace(
+        "{out}", _FIRST_EDGES.replace("{edges}", "{edges_out}").replace("{where}", "up = $node")
+    )
+    .replace("{into}", _FIRST_EDGES.replace("{where}", "$both AND down = $node"))
+)
 _INTO = _FIRST_EDGES.replace("{where}", "kind = $kind AND down IN (SELECT unnest($ids))")
 _EDGES_INTO = "SELECT * FROM ({first}) WHERE time_us <= $until ORDER BY down, up".replace(
     "{first}", _INTO
@@ -41,7 +48,7 @@ _EDGES_INTO = "SELECT * FROM ({first}) WHERE time_us <= $until ORDER BY down, up
 _COUNT_INTO = "SELECT down, count(*) FROM ({first}) WHERE time_us <= $until GROUP BY down"
 _COUNT_INTO = _COUNT_INTO.replace("{first}", _INTO)
 _COUNT_OUT_OF = (
-    "SELECT up, count(*) FROM (SELECT DISTINCT down, up FROM {edges}"
+    "SELECT up, count(*) FROM (SELECT DISTINCT down, up FROM {edges_out}"
     " WHERE kind = $kind AND up IN (SELECT unnest($ids))) GROUP BY up"
 )
 _FIRST_DROPS = (
@@ -58,14 +65,14 @@ _DROP_COUNTS = (
 _WALK_START = "CREATE TEMP TABLE walk_seen AS SELECT $root AS id, 0 AS level"
 _WALK_LEVEL = (
     "INSERT INTO walk_seen SELECT DISTINCT {far}, $level FROM ("
-    " SELECT DISTINCT ON (down, up, kind) down, up, time_us FROM {{edges}}"
+    " SELECT DISTINCT ON (down, up, kind) down, up, time_us FROM {{{table}}}"
     " WHERE {near} IN (SELECT id FROM walk_seen WHERE level = $level - 1)"
     " ORDER BY down, up, kind, entry"
     ") WHERE time_us <= $until AND {far} NOT IN (SELECT id FROM walk_seen)"
 )
 _WALK_LEVELS = {
-    True: _WALK_LEVEL.format(near="down", far="up"),
-    False: _WALK_LEVEL.format(near="up", far="down"),
+    True: _WALK_LEVEL.format(near="down", far="up", table="edges"),
+    False: _WALK_LEVEL.format(near="up", far="down", table="edges_out"),
 }
 _WALK_LEVEL_IDS = "SELECT id FROM walk_seen WHERE level = $level"
 _WALK_SEEN_IDS = "SELECT id FROM walk_seen"
@@ -117,9 +124,19 @@ class LakeGraph:
         limit: int = MAX_EDGES_LISTED,
     ) -> list[EdgeRow]:
         """Up to ``limit`` edges at ``node_id`` (or leading downstream from it), in the
-        order (kind, upstream, downstream)."""
+        order (kind, upstream, downstream), read from the parts whose filter may hold it."""
+        out = self._edges_out()
+        only, ids = self._filtered(EDGES, [node_id])
+        if not ids or only is None:
+            return []
+        only[out] = self._columnar.candidates(out, ids)[0]
         rows = self._columnar.rows(
-            _EDGES_AT, node=node_id, both=not downstream_only, until=until(as_of_us), limit=limit
+            self._outward(_EDGES_AT),
+            only,
+            node=node_id,
+            both=not downstream_only,
+            until=until(as_of_us),
+            limit=limit,
         )
         return [EdgeRow(*r) for r in rows]
 
@@ -143,6 +160,15 @@ class LakeGraph:
         rows = self._columnar.rows(_COUNT_INTO, only, ids=ids, kind=kind, until=until(as_of_us))
         return {str(node): int(count) for node, count in rows}
 
+    def _edges_out(self) -> str:
+        """The table the edges out of nodes are read from (a store that keeps them sorted
+        by upstream end says so)."""
+        return EDGES
+
+    def _outward(self, template: str) -> str:
+        """``template`` reading the edges out of nodes from :meth:`_edges_out`."""
+        return template.replace("{edges_out}", "{" + self._edges_out() + "}")
+
     def _filtered(
         self, table: str, nodes: Sequence[str]
     ) -> tuple[dict[str, list[str]] | None, list[str]]:
@@ -157,10 +183,13 @@ class LakeGraph:
     def count_out_of(self, nodes: Sequence[str], kind: str) -> dict[str, int]:
         """How many ``kind`` edges lead out of each of ``nodes`` (read only from the parts
         whose filter may hold them)."""
-        parts, ids = self._columnar.candidates(EDGES, sorted(set(nodes)))
+        out = self._edges_out()
+        parts, ids = self._columnar.candidates(out, sorted(set(nodes)))
         if not ids:
             return {}
-        rows = self._columnar.rows(_COUNT_OUT_OF, only={EDGES: parts}, ids=ids, kind=kind)
+        rows = self._columnar.rows(
+            self._outward(_COUNT_OUT_OF), only={out: parts}, ids=ids, kind=kind
+        )
         return {str(node): int(count) for node, count in rows}
 
     def drops_of(self, nodes: Sequence[str], as_of_us: int | None = None) -> list[DropRow]:
@@ -182,7 +211,7 @@ class LakeGraph:
         level of a few nodes reads only the edge parts whose filter may hold edges out
         of them; a walk that found a few nodes, only the node parts that may hold them."""
         limit = until(as_of_us)
-        columnar = self._columnar
+        columnar, out = self._columnar, self._edges_out()
         with columnar.session() as cursor:
             columnar.execute(_WALK_START, cursor, root=root)
             level, frontier, seen = 1, 1, 1
@@ -190,9 +219,9 @@ class LakeGraph:
                 only = None
                 if not upstream and frontier <= _FILTERED_READ:
                     ids = _ids(columnar.execute(_WALK_LEVEL_IDS, cursor, level=level - 1))
-                    only = {EDGES: columnar.candidates(EDGES, ids)[0]}
+                    only = {out: columnar.candidates(out, ids)[0]}
                 added = columnar.execute(
-                    _WALK_LEVELS[upstream], cursor, only, until=limit, level=level
+                    self._outward(_WALK_LEVELS[upstream]), cursor, only, until=limit, level=level
                 ).fetchone()
                 if not added or not added[0]:
                     break

@@ -28,8 +28,12 @@ CREATE TABLE parts (
     file TEXT PRIMARY KEY, tbl TEXT NOT NULL, rows INTEGER NOT NULL,
     bytes INTEGER NOT NULL, sha256 TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE retired_parts (file TEXT PRIMARY KEY, retired_at REAL NOT NULL) WITHOUT ROWID
+CREATE TABLE retired_parts (file TEXT PRIMARY KEY, retired_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE edges_up_kept (since INTEGER NOT NULL)
 """
+EDGES_UP_KEPT = "edges_up_kept"
+"""A lake made with this table keeps the edges sorted by upstream end too (``edges_up``);
+one made before it does not, and its reads of edges out of nodes scan ``edges``."""
 RETIRED_GRACE_SECONDS = 900.0
 """How long a part merged into another stays on disk: a reader that listed it before
 the merge committed may still be reading it."""
@@ -38,8 +42,11 @@ _KEPT = "SELECT file FROM parts UNION SELECT file FROM retired_parts"
 _SUFFIX = ".parquet"
 BLOOM_SUFFIX = ".bloom"
 _TEMPORARY = ".tmp-"
-_ROW_GROUP = 128 * 1024
+_ROW_GROUP = 16 * 1024
 """Rows per Parquet row group: the unit DuckDB skips by its min/max statistics."""
+_ROW_GROUPS = {"batches": 1}
+"""A batch's items are up to megabytes: each is a row group of its own, so reading one
+batch (a bundle's disclosure) reads it alone."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,11 @@ def _dropped(batch: pa.RecordBatch) -> list[str]:
     return nodes
 
 
+def _ups(batch: pa.RecordBatch) -> list[str]:
+    ups: list[str] = batch.column("up").to_pylist()
+    return ups
+
+
 def _ends(batch: pa.RecordBatch) -> list[str]:
     ends: list[str] = batch.column("up").to_pylist() + batch.column("down").to_pylist()
     return ends
@@ -101,9 +113,11 @@ FILTERED: dict[str, Filtered] = {
     # (mark LBF1): it is ignored, so reads never trust it for other ends
     "edges": Filtered(_ends, b"LBE1"),
     "drops": Filtered(_dropped, b"LBD1"),
+    "edges_up": Filtered(_ups, b"LBU1"),
 }
 """The tables whose parts carry a filter, and the ids it holds: a node part's ids, an
-edge part's two ends of every edge, a drop part's dropped nodes."""
+edge part's two ends of every edge, a drop part's dropped nodes, an ``edges_up`` part's
+upstream ends."""
 
 
 def file_digest(path: Path) -> str:
@@ -135,6 +149,7 @@ class PartFiles:
         temporary = folder / f"{_TEMPORARY}{name}"
         filtered = FILTERED.get(table)
         bloom = BloomFilter.sized_for(expected) if filtered else None
+        row_group = _ROW_GROUPS.get(table, _ROW_GROUP)
         count = 0
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -142,7 +157,7 @@ class PartFiles:
                 with pq.ParquetWriter(handle, rows.schema, compression="zstd") as writer:
                     batches = rows.to_batches() if isinstance(rows, pa.Table) else rows
                     for batch in batches:
-                        writer.write_batch(batch, row_group_size=_ROW_GROUP)
+                        writer.write_batch(batch, row_group_size=row_group)
                         count += batch.num_rows
                         if bloom is not None and filtered is not None:
                             bloom.add(key_hashes(filtered.keys(batch)))

@@ -25,8 +25,9 @@ from lineage.model.rows import (
 from lineage.store.base import DerivedTable, stored_items
 from lineage.store.lake.columnar import Columnar
 from lineage.store.lake.compaction import compact
-from lineage.store.lake.graph import LakeGraph
+from lineage.store.lake.graph import ORDERED, LakeGraph
 from lineage.store.lake.parts import (
+    EDGES_UP_KEPT,
     PARTS_SCHEMA,
     Part,
     PartFiles,
@@ -34,7 +35,16 @@ from lineage.store.lake.parts import (
     part_problems,
     register,
 )
-from lineage.store.lake.tables import BATCHES, COLUMNAR_TABLES, DROPS, EDGES, NODES, ColumnBuffer
+from lineage.store.lake.tables import (
+    BATCHES,
+    COLUMNAR_TABLES,
+    DROPS,
+    EDGES,
+    EDGES_UP,
+    NODES,
+    ColumnBuffer,
+    sorted_by_key,
+)
 from lineage.store.sqlite import graph as sqlite_graph
 from lineage.store.sqlite.schema import KEY_SCHEMA, LOG_SCHEMA, STATEMENTS_SCHEMA
 from lineage.store.sqlite.store import SqliteSession, SqliteStore
@@ -48,6 +58,14 @@ FLUSH_BATCH_BYTES = 256 << 20
 """Batch item bytes an append holds in memory before it writes them as a part."""
 _BATCH_ITEMS = "SELECT items FROM {batches} WHERE entry = $entry"
 _BATCHES_FROM = "SELECT entry, items FROM {batches} WHERE entry >= $start ORDER BY entry"
+_UP_COPY_DIFFERS = (
+    "SELECT count(*), min(down || ' <- ' || up || ' (' || kind || ')') FROM ("
+    " (SELECT * FROM (<edges>) EXCEPT ALL SELECT * FROM (<edges_up>))"
+    " UNION ALL (SELECT * FROM (<edges_up>) EXCEPT ALL SELECT * FROM (<edges>)))"
+)
+_UP_COPY_DIFFERS = _UP_COPY_DIFFERS.replace("<edges>", ORDERED[EDGES]).replace(
+    "<edges_up>", ORDERED[EDGES].replace("{edges}", "{edges_up}")
+)
 
 
 def lake_dir(url: str) -> Path:
@@ -60,10 +78,13 @@ def lake_dir(url: str) -> Path:
 class LakeSession(SqliteSession):
     """One append: SQLite's transaction, plus the parts it writes before committing."""
 
-    def __init__(self, db: sqlite3.Connection, files: PartFiles, columnar: Columnar) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, files: PartFiles, columnar: Columnar, edges_up: bool
+    ) -> None:
         super().__init__(db)
         self._files = files
         self._columnar = columnar
+        self._edges_up = edges_up
         self._graph = LakeGraph(columnar)
         self._pending = {table: ColumnBuffer(table) for table in COLUMNAR_TABLES}
         self._pending_bytes = 0
@@ -149,9 +170,15 @@ class LakeSession(SqliteSession):
         """Write what is held as parts and list them in the open transaction."""
         parts = []
         for table, buffer in self._pending.items():
-            if len(buffer):
-                rows = len(buffer)
-                part = self._files.write(table, buffer.to_arrow(), rows)
+            if not len(buffer):
+                continue
+            rows = len(buffer)
+            arrow = buffer.to_arrow()
+            copies = [(table, arrow)]
+            if table == EDGES and self._edges_up:
+                copies.append((EDGES_UP, sorted_by_key(arrow, EDGES_UP)))
+            for name, sorted_rows in copies:
+                part = self._files.write(name, sorted_rows, rows)
                 self._written.append(part)
                 parts.append(part)
         register(self._db, parts)
@@ -189,6 +216,19 @@ class LakeStore(LakeGraph, SqliteStore):
         self._files = PartFiles(root)
         LakeGraph.__init__(self, Columnar(self._files, self._db))
 
+    def _edges_out(self) -> str:
+        """The table the edges out of nodes are read from."""
+        return EDGES_UP if self._edges_up else EDGES
+
+    @property
+    def _edges_up(self) -> bool:
+        """Whether this lake keeps the edges sorted by upstream end too (one made before
+        that was added does not; its tables are read as they are)."""
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (EDGES_UP_KEPT,)
+        )
+        return found.fetchone() is not None
+
     @staticmethod
     def database_path(url: str) -> Path:
         """The log's SQLite file inside the lake directory."""
@@ -198,7 +238,7 @@ class LakeStore(LakeGraph, SqliteStore):
         """A write session; parts a crashed append left behind are deleted first (the
         write lock is held, so no other append is writing its parts now)."""
         self._files.remove_orphans(self._db, time.time())
-        return LakeSession(self._db, self._files, self._columnar)
+        return LakeSession(self._db, self._files, self._columnar, self._edges_up)
 
     def part_paths(self, table: str) -> list[Path]:
         """The Parquet files of ``table`` (nodes, edges, drops, batches) that the current
@@ -236,9 +276,18 @@ class LakeStore(LakeGraph, SqliteStore):
         return ()
 
     def integrity_problems(self) -> list[str]:
-        """SQLite's check of the log file, and every listed part present and unchanged."""
+        """SQLite's check of the log file, every listed part present and unchanged, and
+        the edges sorted by upstream end the same as the edges."""
         with self._translated():
-            return [*super().integrity_problems(), *part_problems(self._db, self._files)]
+            problems = [*super().integrity_problems(), *part_problems(self._db, self._files)]
+        if not problems and self._edges_up:
+            rows = self._columnar.rows(_UP_COPY_DIFFERS)
+            if rows and rows[0][0]:
+                problems.append(
+                    f"{rows[0][0]} edge rows differ between the edges and their copy sorted"
+                    f" by upstream end (the first: {rows[0][1]})"
+                )
+        return problems
 
     def close(self) -> None:
         """Close DuckDB and the log's SQLite connection."""

@@ -16,6 +16,19 @@ import pyarrow as pa
 from lineage.model.rows import DropRow, EdgeRow, NodeRow
 
 NODES, EDGES, DROPS, BATCHES = "nodes", "edges", "drops", "batches"
+EDGES_UP = "edges_up"
+"""The edges again, sorted by their upstream end: a read of the edges out of a few nodes
+then skips row groups by their min/max statistics, as a read of the edges into a few
+nodes does on ``edges`` (sorted by the downstream end)."""
+_EDGE_SCHEMA = pa.schema(
+    [
+        ("down", pa.string()),
+        ("up", pa.string()),
+        ("kind", pa.string()),
+        ("entry", pa.int64()),
+        ("time_us", pa.int64()),
+    ]
+)
 SCHEMAS: dict[str, pa.Schema] = {
     NODES: pa.schema(
         [
@@ -26,15 +39,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("time_us", pa.int64()),
         ]
     ),
-    EDGES: pa.schema(
-        [
-            ("down", pa.string()),
-            ("up", pa.string()),
-            ("kind", pa.string()),
-            ("entry", pa.int64()),
-            ("time_us", pa.int64()),
-        ]
-    ),
+    EDGES: _EDGE_SCHEMA,
     DROPS: pa.schema(
         [
             ("node", pa.string()),
@@ -44,6 +49,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
     BATCHES: pa.schema([("entry", pa.int64()), ("items", pa.binary())]),
+    EDGES_UP: _EDGE_SCHEMA,
 }
 """Columns in the order of the SQLite store's tables."""
 ROW_FIELDS: dict[str, tuple[str, ...]] = {
@@ -51,6 +57,7 @@ ROW_FIELDS: dict[str, tuple[str, ...]] = {
     EDGES: EdgeRow._fields,
     DROPS: DropRow._fields,
     BATCHES: ("entry", "items"),
+    EDGES_UP: EdgeRow._fields,
 }
 """The fields of the rows an append gives, in their order."""
 COLUMNAR_TABLES = tuple(SCHEMAS)
@@ -59,6 +66,7 @@ SORT_KEYS: dict[str, tuple[str, ...]] = {
     EDGES: ("down", "up", "kind"),
     DROPS: ("node", "entry"),
     BATCHES: ("entry",),
+    EDGES_UP: ("up", "down", "kind"),
 }
 """Each table's key; parts are written sorted by it."""
 
@@ -91,8 +99,12 @@ class ColumnBuffer:
         arrays = [pa.array(self.columns[f.name], type=f.type) for f in schema]
         for values in self.columns.values():
             values.clear()
-        table = pa.Table.from_arrays(arrays, schema=schema)
-        return table.sort_by([(name, "ascending") for name in SORT_KEYS[self.table]])
+        return sorted_by_key(pa.Table.from_arrays(arrays, schema=schema), self.table)
+
+
+def sorted_by_key(rows: pa.Table, table: str) -> pa.Table:
+    """``rows`` sorted by ``table``'s key."""
+    return rows.sort_by([(name, "ascending") for name in SORT_KEYS[table]])
 
 
 def empty_table_sql(table: str) -> str:
