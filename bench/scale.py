@@ -10,7 +10,9 @@ For each size, in a child process (so its peak RSS is its own), bench/graph.py's
 synthetic pipeline (about 6 edges a post) is recorded through the columnar API into a
 lake store (bench/columnar_pipeline.py), and on the same data:
 
-- ingest: edges/s and the peak RSS of the pipeline's processes; bytes per edge on disk;
+- ingest: edges/s and the peak RSS of the pipeline's processes; bytes per edge of what
+  the ledger lists (log, parts, filters), and of everything on disk (with the merged
+  parts that wait out their grace time);
 - the limit: the same edge rows written once to Parquet with bare pyarrow (what "store
   every edge once" costs); the ingest as a fraction of it;
 - trace of the model on the lake, beside a bare DuckDB recursive query of the same
@@ -53,7 +55,9 @@ from lineage.policy.check import check  # noqa: E402
 from lineage.policy.document import read_policy  # noqa: E402
 from lineage.query.impact import impact  # noqa: E402
 from lineage.query.trace import Trace  # noqa: E402
-from lineage.store.lake.store import LakeStore  # noqa: E402
+from lineage.store.lake.parts import BLOOM_SUFFIX  # noqa: E402
+from lineage.store.lake.store import LOG_FILE, LakeStore  # noqa: E402
+from lineage.store.lake.tables import COLUMNAR_TABLES  # noqa: E402
 
 MODEL = "model:bench-model"
 _DUCKDB_ORIGINS = """
@@ -69,6 +73,16 @@ def _listed(ledger: Ledger, table: str) -> list[str]:
     store = ledger.store
     assert isinstance(store, LakeStore)
     return [str(path) for path in store.part_paths(table)]
+
+
+def ledger_bytes(ledger: Ledger, lake: Path) -> int:
+    """Bytes of what the ledger lists: its log file, its parts and their filters (merged
+    parts waiting out their grace time on disk are not counted)."""
+    store = ledger.store
+    assert isinstance(store, LakeStore)
+    parts = [path for table in COLUMNAR_TABLES for path in store.part_paths(table)]
+    files = [lake / LOG_FILE, *parts, *(p.with_name(p.name + BLOOM_SUFFIX) for p in parts)]
+    return sum(path.stat().st_size for path in files if path.exists())
 
 
 def bare_parquet_write(edges: list[str], work: Path) -> tuple[int, float]:
@@ -187,7 +201,8 @@ def lake_run(posts: int, work: Path, spark: bool = False) -> dict[str, float]:
             "lake_ingest_peak_rss_mb": peak_mb,
             "bare_parquet_edges_per_s": rows / bare_s,
             "ingest_vs_bare_parquet": bare_s / ingest_s,
-            "lake_bytes_per_edge": on_disk / rows,
+            "lake_bytes_per_edge": ledger_bytes(ledger, lake) / rows,
+            "lake_bytes_on_disk_per_edge": on_disk / rows,
         }
         result.update(lake_queries(ledger, posts))
     finally:

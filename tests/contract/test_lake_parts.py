@@ -8,6 +8,8 @@ import random
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -34,6 +36,24 @@ from lineage.store.lake.tables import BATCHES, EDGES, EDGES_UP, NODES
 from support.ledgers import EXAMPLE_TYPE, T0, LedgerEnv, example_envelope, ledger_env
 from support.random_pipelines import random_pipeline
 from support.stores import fresh_store_url, sqlite_path
+
+
+@contextmanager
+def _opened(url: str) -> Iterator[LakeStore]:
+    """The lake store at ``url``, closed after the block."""
+    store = open_store(url)
+    try:
+        assert isinstance(store, LakeStore)
+        yield store
+    finally:
+        store.close()
+
+
+def _random_lake(tmp_path: Path, seed: int) -> str:
+    """The URL of a new lake holding a random pipeline, in statements of 3 edges."""
+    url = fresh_store_url("lake", tmp_path)
+    random_pipeline(tmp_path, url, random.Random(seed), batch=3)
+    return url
 
 
 @pytest.fixture
@@ -117,11 +137,8 @@ def test_compaction_keeps_few_parts_and_merged_ones_wait_for_readers(lake: Ledge
 
 
 def test_merged_batch_parts_keep_every_entry_in_order(tmp_path: Path) -> None:
-    url = fresh_store_url("lake", tmp_path)
-    random_pipeline(tmp_path, url, random.Random(3), batch=3)
-    store = open_store(url)
-    try:
-        assert isinstance(store, LakeStore)
+    url = _random_lake(tmp_path, 3)
+    with _opened(url) as store:
         db = sqlite3.connect(sqlite_path(url))
         try:
             merged = db.execute("SELECT count(*) FROM retired_parts WHERE file LIKE '%batches%'")
@@ -134,18 +151,13 @@ def test_merged_batch_parts_keep_every_entry_in_order(tmp_path: Path) -> None:
         for path in store.part_paths(BATCHES):  # one batch is read without its neighbours
             metadata = pq.ParquetFile(path).metadata
             assert metadata.num_row_groups == metadata.num_rows
-    finally:
-        store.close()
 
 
 def test_edge_filters_hold_both_ends_and_earlier_ones_are_ignored(
     tmp_path: Path,
 ) -> None:
-    url = fresh_store_url("lake", tmp_path)
-    random_pipeline(tmp_path, url, random.Random(5), batch=3)
-    store = open_store(url)
-    try:
-        assert isinstance(store, LakeStore)
+    url = _random_lake(tmp_path, 5)
+    with _opened(url) as store:
         edges = list(store.iter_rows(EDGES))
         posts = sorted({e.up for e in edges if e.up.startswith("post:")})[:15]
         walks = {p: sorted(n.id for n in store.walk(p, upstream=False)) for p in posts}
@@ -162,21 +174,15 @@ def test_edge_filters_hold_both_ends_and_earlier_ones_are_ignored(
                 assert chosen
                 read.append(len(chosen))
         assert parts == [] and min(read) < every
-    finally:
-        store.close()
     # an edge filter of the earlier kind (upstream ends of looping edges only) is not used
     earlier = BloomFilter.sized_for(1).to_bytes(b"LBF1")
     for bloom in sqlite_path(url).parent.glob(f"parts/{EDGES}/*{BLOOM_SUFFIX}"):
         bloom.write_bytes(earlier)
-    store = open_store(url)
-    try:
-        assert isinstance(store, LakeStore)
+    with _opened(url) as store:
         assert {p: sorted(n.id for n in store.walk(p, upstream=False)) for p in posts} == walks
         assert store.edges_into(records, DERIVED_FROM) == into
         chosen, _ = store._columnar.candidates(EDGES, ["post:absent"])
         assert len(chosen) == len(list(store.part_paths(EDGES)))
-    finally:
-        store.close()
 
 
 def _walks_and_edges(
@@ -197,11 +203,8 @@ def _walks_and_edges(
 def test_edges_are_kept_sorted_both_ways_and_a_lake_made_before_still_reads(
     tmp_path: Path,
 ) -> None:
-    url = fresh_store_url("lake", tmp_path)
-    random_pipeline(tmp_path, url, random.Random(7), batch=3)
-    store = open_store(url)
-    try:
-        assert isinstance(store, LakeStore)
+    url = _random_lake(tmp_path, 7)
+    with _opened(url) as store:
         by_up = store.part_paths(EDGES_UP)
         assert by_up and all(
             pq.read_table(p).column("up").to_pylist()
@@ -211,33 +214,22 @@ def test_edges_are_kept_sorted_both_ways_and_a_lake_made_before_still_reads(
         nodes = sorted({e.up for e in store.iter_rows(EDGES)})[:25]
         answers = _walks_and_edges(store, nodes)
         assert any(len(walk) > 3 for walk, *_ in answers.values())
-    finally:
-        store.close()
     db = sqlite3.connect(sqlite_path(url))
     with db:  # the lake as one made before the copy was kept
         db.execute("DROP TABLE edges_up_kept")
         db.execute("DELETE FROM parts WHERE tbl = ?", (EDGES_UP,))
     db.close()
-    store = open_store(url)
-    try:
-        assert isinstance(store, LakeStore)
+    with _opened(url) as store:
         assert store.part_paths(EDGES_UP) == []
         assert _walks_and_edges(store, nodes) == answers
         assert verify_ledger(store).ok
-    finally:
-        store.close()
 
 
 def test_verify_finds_a_copy_sorted_by_upstream_end_that_differs(tmp_path: Path) -> None:
-    url = fresh_store_url("lake", tmp_path)
-    random_pipeline(tmp_path, url, random.Random(8), batch=3)
-    store = open_store(url)
-    try:
-        assert isinstance(store, LakeStore)
+    url = _random_lake(tmp_path, 8)
+    with _opened(url) as store:
         assert verify_ledger(store).ok
         part = store.part_paths(EDGES_UP)[0]
-    finally:
-        store.close()
     rows = pq.read_table(part)
     pq.write_table(rows.slice(1), part)  # one edge gone, and the part's digest made to match
     file = str(part.relative_to(sqlite_path(url).parent))
@@ -248,10 +240,7 @@ def test_verify_finds_a_copy_sorted_by_upstream_end_that_differs(tmp_path: Path)
             (rows.num_rows - 1, part.stat().st_size, file_digest(part), file),
         )
     db.close()
-    store = open_store(url)
-    try:
+    with _opened(url) as store:
         report = verify_ledger(store)
         assert not report.ok
         assert any("sorted by upstream end" in p.detail for p in report.problems)
-    finally:
-        store.close()

@@ -15,13 +15,19 @@ import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lineage.store.lake.columnar import Columnar
-from lineage.store.lake.parts import Part, PartFiles, listed_parts, register, retire
+from lineage.store.lake.parts import (
+    Part,
+    PartFiles,
+    first_entry,
+    listed_parts,
+    register,
+    retire,
+)
 from lineage.store.lake.tables import BATCHES, COLUMNAR_TABLES, SCHEMAS, SORT_KEYS
 
 FANOUT = 4
@@ -45,16 +51,11 @@ def _merge_query(table: str) -> str:
     )
 
 
-def _first_entry(path: Path) -> int:
-    statistics = pq.ParquetFile(path).metadata.row_group(0).column(0).statistics
-    return int(statistics.min) if statistics is not None and statistics.has_min_max else 0
-
-
 def _concatenated(files: PartFiles, merged: list[tuple[str, int]]) -> pa.RecordBatchReader:
     """Batch parts end to end, in entry order: each holds the entries of one append (or of
     merged appends), so their ranges never interleave and nothing is sorted (a sort of
     megabyte-sized items would have to hold them all in memory)."""
-    paths = sorted((files.path(f) for f, _ in merged), key=_first_entry)
+    paths = sorted((files.path(f) for f, _ in merged), key=first_entry)
 
     def batches() -> Iterator[pa.RecordBatch]:
         for path in paths:

@@ -77,8 +77,8 @@ _WALK_LEVELS = {
 _WALK_LEVEL_IDS = "SELECT id FROM walk_seen WHERE level = $level"
 _WALK_SEEN_IDS = "SELECT id FROM walk_seen"
 _FILTERED_READ = 10_000
-"""A downstream level of up to this many nodes reads only the edge parts their filters
-pick, and a walk that found up to this many, only the node parts."""
+"""A read about up to this many nodes (a level of a walk, the nodes a walk found, the
+edges into them) reads only the parts whose filters may hold them."""
 _WALK_NODES = (
     "SELECT walk_seen.id, n.kind, n.attrs, n.entry, n.time_us FROM walk_seen"
     " LEFT JOIN ({first}) n ON n.id = walk_seen.id"
@@ -207,19 +207,20 @@ class LakeGraph:
         after ``as_of_us`` is left out, one no entry declares comes with kind ``""``.
 
         Level by level: each level is one join of the last level's nodes with the edges,
-        so DuckDB can spill it to disk on a graph larger than its memory. Downstream, a
-        level of a few nodes reads only the edge parts whose filter may hold edges out
-        of them; a walk that found a few nodes, only the node parts that may hold them."""
+        so DuckDB can spill it to disk on a graph larger than its memory. A level of a
+        few nodes reads only the edge parts whose filter may hold edges at them, and a
+        walk that found a few nodes, only the node parts that may hold them."""
         limit = until(as_of_us)
-        columnar, out = self._columnar, self._edges_out()
+        columnar = self._columnar
+        near = EDGES if upstream else self._edges_out()
         with columnar.session() as cursor:
             columnar.execute(_WALK_START, cursor, root=root)
             level, frontier, seen = 1, 1, 1
             while True:
                 only = None
-                if not upstream and frontier <= _FILTERED_READ:
+                if frontier <= _FILTERED_READ:
                     ids = _ids(columnar.execute(_WALK_LEVEL_IDS, cursor, level=level - 1))
-                    only = {out: columnar.candidates(out, ids)[0]}
+                    only = {near: columnar.candidates(near, ids)[0]}
                 added = columnar.execute(
                     self._outward(_WALK_LEVELS[upstream]), cursor, only, until=limit, level=level
                 ).fetchone()

@@ -120,6 +120,15 @@ edge part's two ends of every edge, a drop part's dropped nodes, an ``edges_up``
 upstream ends."""
 
 
+def first_entry(path: Path) -> int:
+    """The first entry a batch part holds (its rows are in entry order)."""
+    metadata = pq.ParquetFile(path).metadata
+    if not metadata.num_row_groups:
+        return 0
+    statistics = metadata.row_group(0).column(0).statistics
+    return int(statistics.min) if statistics is not None and statistics.has_min_max else 0
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()

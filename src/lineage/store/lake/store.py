@@ -13,9 +13,13 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 
-from lineage.errors import ConfigurationError, NodeConflictError
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lineage.errors import ConfigurationError, NodeConflictError, StoreError
 from lineage.faults import reached
 from lineage.model.rows import (
     GraphBatch,
@@ -25,7 +29,7 @@ from lineage.model.rows import (
 from lineage.store.base import DerivedTable, stored_items
 from lineage.store.lake.columnar import Columnar
 from lineage.store.lake.compaction import compact
-from lineage.store.lake.graph import ORDERED, LakeGraph
+from lineage.store.lake.graph import LakeGraph
 from lineage.store.lake.parts import (
     EDGES_UP_KEPT,
     PARTS_SCHEMA,
@@ -58,14 +62,20 @@ FLUSH_BATCH_BYTES = 256 << 20
 """Batch item bytes an append holds in memory before it writes them as a part."""
 _BATCH_ITEMS = "SELECT items FROM {batches} WHERE entry = $entry"
 _BATCHES_FROM = "SELECT entry, items FROM {batches} WHERE entry >= $start ORDER BY entry"
+_BATCHES_READ = 16
+"""Batches read from a part at a time (each up to megabytes)."""
+_COPIES = "SELECT down, up, kind, entry, time_us, count(*) AS copies FROM {table} GROUP BY ALL"
 _UP_COPY_DIFFERS = (
-    "SELECT count(*), min(down || ' <- ' || up || ' (' || kind || ')') FROM ("
-    " (SELECT * FROM (<edges>) EXCEPT ALL SELECT * FROM (<edges_up>))"
-    " UNION ALL (SELECT * FROM (<edges_up>) EXCEPT ALL SELECT * FROM (<edges>)))"
+    "SELECT count(*), min(coalesce(a.down, b.down) || ' <- ' || coalesce(a.up, b.up)) FROM"
+    " (<edges>) a FULL OUTER JOIN (<edges_up>) b ON a.down = b.down AND a.up = b.up"
+    " AND a.kind = b.kind AND a.entry = b.entry AND a.time_us = b.time_us"
+    " AND a.copies = b.copies WHERE a.down IS NULL OR b.down IS NULL"
 )
-_UP_COPY_DIFFERS = _UP_COPY_DIFFERS.replace("<edges>", ORDERED[EDGES]).replace(
-    "<edges_up>", ORDERED[EDGES].replace("{edges}", "{edges_up}")
-)
+# the two tables are written with the same rows and merged alike, so they hold the same
+# rows as many times each; hash aggregates and joins spill to disk, a sort of both would not
+_UP_COPY_DIFFERS = _UP_COPY_DIFFERS.replace(
+    "<edges>", _COPIES.replace("{table}", "{edges}")
+).replace("<edges_up>", _COPIES.replace("{table}", "{edges_up}"))
 
 
 def lake_dir(url: str) -> Path:
@@ -258,9 +268,43 @@ class LakeStore(LakeGraph, SqliteStore):
         return stored_items(rows[0][0]) if rows else None
 
     def iter_batches(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
-        """(entry index, batch items) of every entry that has them, in index order."""
-        for entry, items in self._columnar.stream(_BATCHES_FROM, start=start):
-            yield int(entry), stored_items(items)
+        """(entry index, batch items) of every entry that has them, in index order.
+
+        Parts are read one after the other, in the order of their first entries, a few
+        batches at a time: each holds a run of entries in order that no other part's run
+        interleaves with, so nothing is sorted (a sort would hold every batch's items at
+        once). Parts that are not so (written by hand) are read with a sort."""
+        paths = self._batch_parts_in_order()
+        if paths is None:
+            for entry, items in self._columnar.stream(_BATCHES_FROM, start=start):
+                yield int(entry), stored_items(items)
+            return
+        for path in paths:
+            try:
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCHES_READ):
+                    entries, items = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+                    for entry, held in zip(entries, items, strict=True):
+                        if entry >= start:
+                            yield int(entry), stored_items(held)
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(f"{path}: cannot read a batch part: {exc}") from exc
+
+    def _batch_parts_in_order(self) -> list[Path] | None:
+        """The batch parts in entry order, if their entries are in order within each and
+        their runs do not interleave; None if not."""
+        runs = []
+        for path in self.part_paths(BATCHES):
+            try:
+                entries = pq.read_table(path, columns=["entry"]).column(0).to_pylist()
+            except (OSError, pa.ArrowException) as exc:
+                raise StoreError(f"{path}: cannot read a batch part: {exc}") from exc
+            if entries:
+                runs.append((entries, path))
+        runs.sort(key=lambda run: run[0][0])
+        flat = [entry for entries, _ in runs for entry in entries]
+        if any(a >= b for a, b in pairwise(flat)):
+            return None
+        return [path for _, path in runs]
 
     # -- graph reads (LakeGraph's; statements and requests are SQLite's) ---------
 
