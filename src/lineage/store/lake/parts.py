@@ -13,7 +13,7 @@ import hashlib
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,41 +79,29 @@ def _write_synced(path: Path, data: bytes) -> None:
     os.rename(temporary, path)
 
 
-def _node_ids(batch: pa.RecordBatch) -> list[str]:
-    ids: list[str] = batch.column("id").to_pylist()
-    return ids
-
-
-def _dropped(batch: pa.RecordBatch) -> list[str]:
-    nodes: list[str] = batch.column("node").to_pylist()
-    return nodes
-
-
-def _ups(batch: pa.RecordBatch) -> list[str]:
-    ups: list[str] = batch.column("up").to_pylist()
-    return ups
-
-
-def _ends(batch: pa.RecordBatch) -> list[str]:
-    ends: list[str] = batch.column("up").to_pylist() + batch.column("down").to_pylist()
-    return ends
-
-
 @dataclass(frozen=True)
 class Filtered:
-    """Which ids the filter of a table's parts holds, and the mark its header carries."""
+    """Which ids the filter of a table's parts holds (the values of these columns), and
+    the mark its header carries."""
 
-    keys: Callable[[pa.RecordBatch], list[str]]
+    columns: tuple[str, ...]
     magic: bytes
+
+    def keys(self, batch: pa.RecordBatch) -> list[str]:
+        """The ids of ``batch`` the filter holds."""
+        keys: list[str] = []
+        for column in self.columns:
+            keys += batch.column(column).to_pylist()
+        return keys
 
 
 FILTERED: dict[str, Filtered] = {
-    "nodes": Filtered(_node_ids, b"LBF1"),
+    "nodes": Filtered(("id",), b"LBF1"),
     # an earlier filter of edge parts held only the upstream ends of looping edges
     # (mark LBF1): it is ignored, so reads never trust it for other ends
-    "edges": Filtered(_ends, b"LBE1"),
-    "drops": Filtered(_dropped, b"LBD1"),
-    "edges_up": Filtered(_ups, b"LBU1"),
+    "edges": Filtered(("up", "down"), b"LBE1"),
+    "drops": Filtered(("node",), b"LBD1"),
+    "edges_up": Filtered(("up",), b"LBU1"),
 }
 """The tables whose parts carry a filter, and the ids it holds: a node part's ids, an
 edge part's two ends of every edge, a drop part's dropped nodes, an ``edges_up`` part's
