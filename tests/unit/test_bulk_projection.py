@@ -12,7 +12,7 @@ import pytest
 from lineage.errors import InputError
 from lineage.ledger.projection import project
 from lineage.model.batch import artifact_subjects, commit_lines
-from lineage.model.item_columns import ItemColumns
+from lineage.model.item_columns import ItemColumns, split_items
 from lineage.model.predicates import LINEAGE_V2
 from lineage.model.rows import GraphBatch
 from lineage.model.statement import Statement, Step, make_statement
@@ -97,3 +97,42 @@ def test_an_id_that_would_need_an_escape_is_refused_not_stored() -> None:
     statement, items = _statement(bad)  # its line is not JSON
     with pytest.raises(InputError, match="items: is not JSON"):
         _projected(statement, items, bad)
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        '{"content": "' + "ef" * 16 + '"}',  # spacing
+        '{"size":10,"records":1,"sha256":"' + "aa" * 32 + '"}',  # key order
+        '{"content":"\\u0065f"}',  # an escape canonical JSON does not use
+    ],
+)
+def test_attributes_not_in_canonical_form_are_refused_as_without_columns(attrs: str) -> None:
+    kind = "Shard" if "size" in attrs else "Record"
+    node_id = SHARD if kind == "Shard" else RECORD
+    nodes = [n if n[1] != node_id else (kind, node_id, attrs) for n in COLUMNS.nodes]
+    bad = replace(COLUMNS, nodes=nodes)
+    statement, items = _statement(bad)
+    with pytest.raises(InputError, match="canonical form"):
+        _projected(statement, items, None)
+    with pytest.raises(InputError, match="canonical form"):
+        _projected(statement, items, bad)
+
+
+def test_stored_items_split_back_into_the_columns_that_made_them() -> None:
+    plain = replace(COLUMNS, edges=[*COLUMNS.edges[:-1], ("DROPPED", POST, "not public")])
+    _, items = _statement(plain)
+    assert split_items(items, len(plain.nodes), len(plain.edges)) == plain
+    assert split_items(items, len(plain.nodes) + 1, len(plain.edges) - 1) is None  # counts
+    _, escaped = _statement(COLUMNS)  # a drop reason with a quote and a newline
+    assert split_items(escaped, len(COLUMNS.nodes), len(COLUMNS.edges)) is None
+    assert split_items(b"\xff", 1, 0) is None
+
+
+def test_a_verified_batch_is_read_as_columns_and_gives_the_ordinary_rows() -> None:
+    plain = replace(COLUMNS, edges=[*COLUMNS.edges[:-1], ("DROPPED", POST, "not public")])
+    statement, items = _statement(plain)
+    split = split_items(items, len(plain.nodes), len(plain.edges))
+    bulk = _projected(statement, items, split)
+    assert len(bulk.bulk) == 1
+    assert bulk.expand() == _projected(statement, items, None)

@@ -216,6 +216,7 @@ class _Pipeline:
         why = [reason for reason in reasons if reason is not None]
         self.drop(stage, items.take(dropped), [posts[n] for n in dropped], why)
         records = self.steps[stage].keeps(items.take(kept))
+        self.steps[stage].flush()
         self.count(stage, True, len(kept))
         return records, [posts[n] for n in kept]
 
@@ -237,6 +238,7 @@ class _Pipeline:
                 "content_sha256": [hashlib.sha256(p.text.encode()).hexdigest() for p in posts],
             }
         )
+        steps["collect"].flush()
         self.count("collect", True, len(posts))
         for post, item in zip(posts, items, strict=True):
             self.note_requests(post, Ref(item[0], POST, item[1]))
@@ -247,6 +249,7 @@ class _Pipeline:
         texts = [redact(post.text) for post in posts]
         digests = [hashlib.sha256(text.encode()).hexdigest() for text in texts]
         items = steps["pii-redact"].transforms(items, content_sha256=digests)
+        steps["pii-redact"].flush()
         self.count("pii-redact", True, len(posts))
         duplicates: list[str | None] = []
         for text in texts:

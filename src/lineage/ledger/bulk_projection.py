@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from lineage.crypto.canonical import parse_canonical
 from lineage.errors import InputError
 from lineage.model.batch import (
     MAX_ITEMS_BYTES,
@@ -62,8 +63,8 @@ def _attributes_valid(kind: str, attrs: str) -> bool:
     if kind != "Post" and _CONTENT_ONLY.match(attrs):
         return kind == "Record"
     try:
-        check_attributes(kind, json.loads(attrs), "attrs")
-    except (InputError, ValueError):
+        check_attributes(kind, parse_canonical(attrs.encode(), "attrs"), "attrs")
+    except (InputError, UnicodeEncodeError):
         return False
     return True
 

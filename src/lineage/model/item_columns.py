@@ -65,3 +65,34 @@ class ItemColumns:
         """The batch's items, nodes then edges, one canonical encoding each."""
         nodes, edges = self.sections()
         return nodes + edges
+
+
+_NODE_LINES = re.compile(r'^\["([A-Za-z]{1,40})","([^"\\\n]*)",(\{[^\n]*\})\]$', re.MULTILINE)
+_EDGE_LINES = re.compile(r'^\["([A-Z_]{1,40})","([^"\\\n]*)","([^"\\\n]*)"\]$', re.MULTILINE)
+
+
+def split_items(items: bytes, nodes: int, edges: int) -> ItemColumns | None:
+    """A batch's stored items read back into columns without parsing JSON (``nodes`` and
+    ``edges``: the counts its statement commits to), for :func:`bulk_rows
+    <lineage.ledger.bulk_projection.bulk_rows>` to check; None if an item is not of the
+    plain form the columns rebuild (e.g. a drop reason with an escape), or the counts
+    differ: the batch then takes the ordinary path."""
+    try:
+        text = items.decode()
+    except UnicodeDecodeError:
+        return None
+    if not nodes:
+        node_text, edge_text = "", text
+    else:
+        cut = -1
+        for _ in range(nodes):
+            cut = text.find("\n", cut + 1)
+            if cut < 0:
+                cut = len(text)
+                break
+        node_text, edge_text = text[:cut], text[cut + 1 :]
+    found_nodes = _NODE_LINES.findall(node_text) if nodes else []
+    found_edges = _EDGE_LINES.findall(edge_text) if edges else []
+    if len(found_nodes) != nodes or len(found_edges) != edges:
+        return None
+    return ItemColumns(found_nodes, found_edges)

@@ -14,9 +14,11 @@ shard with their attributes" are composed from them in :mod:`lineage.query` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol, TypeVar, cast
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol, TypeVar, cast
 
 from lineage.crypto.merkle.nodes import NodeId
 from lineage.errors import StoreError
@@ -39,6 +41,16 @@ ENTRIES_PAGE = 64
 about 100 kB, so pages are counted in tens, not thousands."""
 MAX_EDGES_LISTED = 1_000_000
 """The default bound of :meth:`GraphReads.edges_of`."""
+
+
+@dataclass(frozen=True)
+class RowDifference:
+    """A row of a projection table that the store holds otherwise than the entries
+    assert: ``missing`` (``row`` is the asserted one), ``extra`` (``row`` is stored, no
+    entry asserts it) or ``differs`` (``row`` is the asserted one)."""
+
+    kind: Literal["missing", "extra", "differs"]
+    row: ProjectionRow
 
 
 class LogReads(Protocol):
@@ -309,6 +321,15 @@ class Store(LogReads, GraphReads, Protocol):
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of one of :data:`PROJECTION_TABLES` in key order."""
+        ...
+
+    def compare_rows(
+        self, table: str, expected: Callable[[], Path]
+    ) -> Iterator[RowDifference] | None:
+        """The rows of ``table`` that differ from those the entries assert, in key order;
+        None if this store compares row by row instead (through :meth:`iter_rows`).
+        ``expected()`` writes the asserted rows to a Parquet file (first of each key, in
+        key order, the row type's fields as columns) and returns its path."""
         ...
 
     def identities(self) -> IdentityStore:

@@ -11,34 +11,74 @@ check then reads only the parts whose filter may hold one of the batch's ids, an
 for those ids.
 
 A filter is 24 bits a key with 16 probes (a false positive about once in 10^5 probes),
-double hashing over the two halves of a 128-bit BLAKE2b of the id. It is written
-beside its part, flushed, before the part itself; a part without one (or with one that
-cannot be read, or that holds other keys: its header names them) is read as if its
-filter said yes to everything.
+double hashing over a 64-bit hash of the id and a mix of it. The hash is DuckDB's
+``hash()``, vectorised: a merge hashes millions of ids, which a hash called from Python
+a key at a time made a large share of ingest. DuckDB does not promise that its hash
+stays the same across versions, so a filter's header carries the hash of a fixed
+string as its writer computed it; a reader whose DuckDB hashes it otherwise ignores the
+filter (slower reads, never a wrong answer). A filter is written beside its part,
+flushed, before the part itself; a part without one (or with one that cannot be read,
+that holds other keys, since its header names them, or that was hashed otherwise) is
+read as if its filter said yes to everything.
 """
 
 from __future__ import annotations
 
-import hashlib
 import struct
-from collections.abc import Iterable
+import threading
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 
 BITS_PER_KEY = 24
 PROBES = 16
 MIN_BITS = 4096
 """The smallest filter: double hashing gives a filter of m bits at most m²/2 probe
 patterns, so a filter of a few keys must still be thousands of bits wide."""
-_HEADER = struct.Struct("<4sIQ")
+_HEADER = struct.Struct("<4sIQQ")
 _CHUNK = 1 << 16
+_HASH_CHECK_INPUT = "lineage bloom filter: the hash of this string names the hash"
+_hashing = threading.Lock()
 
 
-def key_hashes(ids: Iterable[str]) -> np.ndarray:
+@cache
+def _hasher() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(":memory:", config={"threads": 1})
+
+
+def _mixed(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a second hash derived from the first."""
+    with np.errstate(over="ignore"):
+        values = values ^ (values >> np.uint64(30))
+        values = values * np.uint64(0xBF58476D1CE4E5B9)
+        values = values ^ (values >> np.uint64(27))
+        values = values * np.uint64(0x94D049BB133111EB)
+        mixed: np.ndarray = values ^ (values >> np.uint64(31))
+    return mixed
+
+
+def key_hashes(ids: Sequence[str] | pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Two 64-bit hashes of each id, as an (n, 2) array."""
-    digests = b"".join(hashlib.blake2b(i.encode(), digest_size=16).digest() for i in ids)
-    return np.frombuffer(digests, dtype="<u8").reshape(-1, 2)
+    keys = pa.table({"key": ids if isinstance(ids, pa.Array | pa.ChunkedArray) else list(ids)})
+    with _hashing:
+        hasher = _hasher()
+        hasher.register("keys", keys)
+        try:
+            hashed = hasher.execute("SELECT hash(key::VARCHAR) AS h FROM keys").fetchnumpy()
+        finally:
+            hasher.unregister("keys")
+    first = np.asarray(hashed["h"], dtype="<u8")
+    return np.stack([first, _mixed(first)], axis=1)
+
+
+@cache
+def hash_check() -> int:
+    """The hash of a fixed string, as this process's DuckDB computes it."""
+    return int(key_hashes([_HASH_CHECK_INPUT])[0, 0])
 
 
 class BloomFilter:
@@ -84,21 +124,23 @@ class BloomFilter:
     def to_bytes(self, magic: bytes) -> bytes:
         """The filter as stored: a header (``magic`` names the keys it holds), then the
         bit array."""
-        return _HEADER.pack(magic, PROBES, self.bits) + self.words.tobytes()
+        return _HEADER.pack(magic, PROBES, self.bits, hash_check()) + self.words.tobytes()
 
     @classmethod
     def read(cls, path: Path, magic: bytes) -> BloomFilter | None:
-        """The filter stored at ``path``; None if there is none, it is not one, or it
-        holds keys other than those ``magic`` names."""
+        """The filter stored at ``path``; None if there is none, it is not one, it
+        holds keys other than those ``magic`` names, or its ids were hashed otherwise."""
         try:
             data = path.read_bytes()
         except OSError:
             return None
         if len(data) < _HEADER.size:
             return None
-        found, probes, bits = _HEADER.unpack_from(data)
+        found, probes, bits, check = _HEADER.unpack_from(data)
         body = data[_HEADER.size :]
         if found != magic or probes != PROBES or bits % 64 or bits < MIN_BITS:
+            return None
+        if check != hash_check():
             return None
         if len(body) != bits // 8:
             return None

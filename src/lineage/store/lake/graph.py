@@ -9,12 +9,14 @@ row of a key alike), so a read about a few nodes never deduplicates the whole ta
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from lineage.model.rows import DropRow, EdgeRow, NodeRow, PackedOrigin, ProjectionRow
-from lineage.store.base import MAX_EDGES_LISTED
+from lineage.store.base import MAX_EDGES_LISTED, RowDifference
 from lineage.store.lake.columnar import FETCH_ROWS, Columnar
 from lineage.store.lake.origins import packed_origins
 from lineage.store.lake.tables import DROPS, EDGES, NODES
@@ -88,7 +90,28 @@ ORDERED = {
     EDGES: _FIRST_EDGES.replace("{where}", "true"),
     DROPS: _FIRST_DROPS.replace("{where}", "true"),
 }
-_ROW_TYPES = {NODES: NodeRow, EDGES: EdgeRow, DROPS: DropRow}
+_ROW_TYPES: dict[str, Any] = {NODES: NodeRow, EDGES: EdgeRow, DROPS: DropRow}
+_KEYS = {NODES: ("id",), EDGES: ("down", "up", "kind"), DROPS: ("node", "entry")}
+
+
+def _differing(table: str) -> str:
+    """The rows of ``table`` that are not as ``$expected`` (a Parquet file) has them:
+    expected columns then stored ones, in key order."""
+    fields = _ROW_TYPES[table]._fields
+    keys = _KEYS[table]
+    joined = " AND ".join(f"e.{k} = s.{k}" for k in keys)
+    differs = " OR ".join(f"e.{f} IS DISTINCT FROM s.{f}" for f in fields)
+    absent = keys[0]
+    order = ", ".join(f"coalesce(e.{k}, s.{k})" for k in keys)
+    columns = ", ".join([*(f"e.{f}" for f in fields), *(f"s.{f}" for f in fields)])
+    return (
+        f"SELECT {columns} FROM read_parquet($expected) e"  # noqa: S608 - names from the model
+        f" FULL OUTER JOIN ({ORDERED[table]}) s ON {joined}"
+        f" WHERE e.{absent} IS NULL OR s.{absent} IS NULL OR {differs} ORDER BY {order}"
+    )
+
+
+_DIFFERING = {table: _differing(table) for table in ORDERED}
 
 
 def until(as_of_us: int | None) -> int:
@@ -249,6 +272,20 @@ class LakeGraph:
     ) -> Iterator[PackedOrigin]:
         """Every record packed into each shard, once per origin, in the order of the posts."""
         return packed_origins(self._columnar, sorted(set(shards)), until(as_of_us))
+
+    def compare_columnar(self, table: str, expected: Callable[[], Path]) -> Iterator[RowDifference]:
+        """The rows of a columnar table that differ from those ``expected()`` writes, in
+        key order, compared by DuckDB (only the differences reach Python)."""
+        row_type = _ROW_TYPES[table]
+        width = len(row_type._fields)
+        for row in self._columnar.stream(_DIFFERING[table], expected=str(expected())):
+            want, have = row[:width], row[width:]
+            if have[0] is None:
+                yield RowDifference("missing", row_type(*want))
+            elif want[0] is None:
+                yield RowDifference("extra", row_type(*have))
+            else:
+                yield RowDifference("differs", row_type(*want))
 
     def iter_columnar(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of a columnar projection table, first row of each key, in key order."""

@@ -87,21 +87,18 @@ class Filtered:
     columns: tuple[str, ...]
     magic: bytes
 
-    def keys(self, batch: pa.RecordBatch) -> list[str]:
+    def keys(self, batch: pa.RecordBatch) -> pa.ChunkedArray:
         """The ids of ``batch`` the filter holds."""
-        keys: list[str] = []
-        for column in self.columns:
-            keys += batch.column(column).to_pylist()
-        return keys
+        return pa.chunked_array([batch.column(column) for column in self.columns])
 
 
 FILTERED: dict[str, Filtered] = {
-    "nodes": Filtered(("id",), b"LBF1"),
-    # an earlier filter of edge parts held only the upstream ends of looping edges
-    # (mark LBF1): it is ignored, so reads never trust it for other ends
-    "edges": Filtered(("up", "down"), b"LBE1"),
-    "drops": Filtered(("node",), b"LBD1"),
-    "edges_up": Filtered(("up",), b"LBU1"),
+    # earlier filters (marks ending in 1) hashed ids with BLAKE2b, and those of edge
+    # parts held only the upstream ends of looping edges: they are ignored
+    "nodes": Filtered(("id",), b"LBN2"),
+    "edges": Filtered(("up", "down"), b"LBE2"),
+    "drops": Filtered(("node",), b"LBD2"),
+    "edges_up": Filtered(("up",), b"LBU2"),
 }
 """The tables whose parts carry a filter, and the ids it holds: a node part's ids, an
 edge part's two ends of every edge, a drop part's dropped nodes, an ``edges_up`` part's

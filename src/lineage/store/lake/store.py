@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from lineage.model.rows import (
     NodeRow,
     ProjectionRow,
 )
-from lineage.store.base import DerivedTable, stored_items
+from lineage.store.base import DerivedTable, RowDifference, stored_items
 from lineage.store.lake.columnar import Columnar
 from lineage.store.lake.compaction import compact
 from lineage.store.lake.graph import LakeGraph
@@ -314,6 +314,15 @@ class LakeStore(LakeGraph, SqliteStore):
             yield from self.iter_columnar(table)
         else:
             yield from super().iter_rows(table)
+
+    def compare_rows(
+        self, table: str, expected: Callable[[], Path]
+    ) -> Iterator[RowDifference] | None:
+        """The node, edge and drop rows that differ from ``expected``, compared in DuckDB;
+        None for the tables the log keeps (compared row by row)."""
+        if table in (NODES, EDGES, DROPS):
+            return self.compare_columnar(table, expected)
+        return None
 
     def derived_tables(self) -> Sequence[DerivedTable]:
         """None: the origins of packed records are computed when a check asks."""

@@ -17,6 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import neo4j
@@ -29,7 +30,13 @@ from lineage.errors import ConfigurationError, InputError, StoreError, StoreUnav
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import parse_time
-from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable, stored_items
+from lineage.store.base import (
+    ENTRIES_PAGE,
+    SCHEMA_VERSION,
+    DerivedTable,
+    RowDifference,
+    stored_items,
+)
 from lineage.store.neo4j import graph
 from lineage.store.neo4j._cypher import NEVER, Run, in_chunks, pages
 from lineage.store.neo4j.graph import Neo4jGraph
@@ -486,6 +493,12 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         return str(rows[0][0]) if rows else None
 
     # -- graph projection ---------------------------------------------------------
+
+    def compare_rows(
+        self, table: str, expected: Callable[[], Path]
+    ) -> Iterator[RowDifference] | None:
+        """None: the rows are compared one by one, through :meth:`iter_rows`."""
+        return None
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of one of :data:`PROJECTION_TABLES` in key order."""

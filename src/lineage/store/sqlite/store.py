@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +16,13 @@ from lineage.errors import ConfigurationError, InputError, NodeConflictError, St
 from lineage.model.rows import GraphBatch, ProjectionRow
 from lineage.model.signer import Signer
 from lineage.model.times import format_time, parse_time
-from lineage.store.base import ENTRIES_PAGE, SCHEMA_VERSION, DerivedTable, stored_items
+from lineage.store.base import (
+    ENTRIES_PAGE,
+    SCHEMA_VERSION,
+    DerivedTable,
+    RowDifference,
+    stored_items,
+)
 from lineage.store.sqlite import graph
 from lineage.store.sqlite._chunks import rows_in
 from lineage.store.sqlite.ancestry import AncestryTable
@@ -478,6 +484,12 @@ class SqliteStore(_LogReads, SqliteGraph):
         """The signed checkpoint note of the tree of ``size`` entries, or None."""
         row = self._db.execute("SELECT note FROM checkpoints WHERE size = ?", (size,)).fetchone()
         return str(row[0]) if row else None
+
+    def compare_rows(
+        self, table: str, expected: Callable[[], Path]
+    ) -> Iterator[RowDifference] | None:
+        """None: the rows are compared one by one, through :meth:`iter_rows`."""
+        return None
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of one of :data:`PROJECTION_TABLES` in key order."""
