@@ -28,7 +28,11 @@ _FIRST_NODES = (
     "SELECT DISTINCT ON (id) id, kind, attrs, entry, time_us FROM {nodes}"
     " WHERE {where} ORDER BY id, entry"
 )
-_NODES = _FIRST_NODES.replace("{where}", "id IN (SELECT unnest($ids))")
+_NODES = _FIRST_NODES.replace(
+    "{where}", "id BETWEEN $lowest AND $highest AND id IN (SELECT unnest($ids))"
+)
+"""The nodes of a sorted list of ids (the bounds let DuckDB skip the row groups of
+other ids: a check reads posts 20,000 at a time, in id order)."""
 _FIRST_EDGES = (
     "SELECT DISTINCT ON (down, up, kind) up, down, kind, entry, time_us FROM {edges}"
     " WHERE {where} ORDER BY down, up, kind, entry"
@@ -135,7 +139,9 @@ class LakeGraph:
         parts, wanted = self._columnar.candidates(NODES, sorted(set(ids)))
         if not wanted:
             return {}
-        rows = self._columnar.rows(_NODES, only={NODES: parts}, ids=wanted)
+        rows = self._columnar.rows(
+            _NODES, only={NODES: parts}, ids=wanted, lowest=wanted[0], highest=wanted[-1]
+        )
         return {r[0]: NodeRow(*r) for r in rows}
 
     def edges_of(
