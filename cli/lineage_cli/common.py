@@ -8,7 +8,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from itertools import islice
 from pathlib import Path
@@ -391,6 +391,29 @@ def print_plan(plan: Plan) -> None:
         )
     for model in plan.finetunes:
         stdout.print(f"refit: {model.model}, fine-tuned from {model.finetuned_from}")
+
+
+def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Rows as a table if it fits the terminal, else one block a row (``column: value``
+    lines): no value, ids above all, is ever cut or broken inside a cell, so each can be
+    pasted into the next command."""
+    widths = [
+        max([len(column), *(len(row[n]) for row in rows)]) for n, column in enumerate(columns)
+    ]
+    if sum(widths) + 3 * len(columns) + 1 <= stdout.width:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column, no_wrap=True)
+        for row in rows:
+            table.add_row(*row)
+        stdout.print(table)
+        return
+    stdout.print(title)
+    for row in rows:
+        stdout.print(f"- {columns[0]}: {row[0]}")
+        for column, value in zip(columns[1:], row[1:], strict=True):
+            if value:
+                stdout.print(f"  {column}: {value}")
 
 
 def write_file_whole(path: Path, data: bytes) -> None:

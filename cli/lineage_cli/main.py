@@ -15,6 +15,7 @@ from lineage_cli import (
     bundle_cmd,
     copy_cmd,
     demo_cmd,
+    discover_cmd,
     graph_cmd,
     keys_cmd,
     log_cmd,
@@ -122,6 +123,7 @@ def _options(
 log_cmd.register(app)
 bundle_cmd.register(app)
 graph_cmd.register(app)
+discover_cmd.register(app)
 copy_cmd.register(app)
 demo_cmd.register(app)
 policy_cmd.register(app)

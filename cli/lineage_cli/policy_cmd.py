@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +14,17 @@ from lineage.crypto.canonical import canonical_bytes
 from lineage.crypto.note import MAX_NOTE_BYTES
 from lineage.errors import InputError
 from lineage.evidence.build import check_bundle
-from lineage.model.times import parse_time
-from lineage.policy.check import MAX_LISTED, CheckReport
-from lineage.policy.document import MAX_POLICY_BYTES, parse_policy, read_policy
+from lineage.model.times import format_time, format_us, parse_time
+from lineage.policy.check import MAX_LISTED, CheckReport, Finding
+from lineage.policy.document import plain_json, read_policy
 from lineage.policy.gate import run_check
-from lineage.policy.registry import record_check, register_policy, registrations
+from lineage.policy.registry import (
+    policy_named,
+    record_check,
+    register_policy,
+    registered_policy,
+    registrations,
+)
 from lineage_cli.common import (
     EXIT_FAILED,
     DbOption,
@@ -30,7 +37,6 @@ from lineage_cli.common import (
     open_ledger,
     print_json,
     progress_bar,
-    read_bytes_option,
     read_text_option,
     stdout,
     suggesting_nodes,
@@ -38,7 +44,13 @@ from lineage_cli.common import (
 )
 
 PolicyOption = Annotated[
-    Path, typer.Option("--policy", help="Policy file (TOML with CEL rules).", exists=False)
+    str,
+    typer.Option(
+        "--policy",
+        help="Policy file (TOML with CEL rules), or the ID or ID@VERSION of a policy"
+        " registered in the ledger (lineage policy list).",
+        metavar="FILE|ID[@VERSION]",
+    ),
 ]
 MAX_LISTED_LIMIT = 1_000_000
 TEXT_LISTED = 20
@@ -119,13 +131,12 @@ def check_cmd(
             suggesting_nodes(ledger),
         ):
             log_key = ledger.load_log_key(key_directory(keys_dir, db)) if record else None
-            document = read_bytes_option(policy_file, "--policy", MAX_POLICY_BYTES)
-            policy = parse_policy(document, str(policy_file))
+            policy = policy_named(ledger, policy_file)
             report, evidence = check_bundle(
                 ledger,
                 artifact,
                 policy,
-                document,
+                policy.document,
                 as_of=moment,
                 complete=complete,
                 max_listed=max_listed,
@@ -146,11 +157,12 @@ def check_cmd(
         suggesting_nodes(ledger),
     ):
         log_key = ledger.load_log_key(key_directory(keys_dir, db)) if record else None
+        policy = policy_named(ledger, policy_file)
         with progress_bar("checking records", None, not json_out) as tick:
             result = run_check(
                 ledger,
                 artifact,
-                policy_file,
+                policy,
                 as_of=moment,
                 max_listed=max_listed,
                 with_proofs=json_out,
@@ -165,6 +177,25 @@ def check_cmd(
             stdout.print(f"result recorded in entry {result.recorded_entry}")
     if not result.report.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _print_finding(finding: Finding) -> None:
+    """One finding as a block of lines: every id whole (they are pasted into commands),
+    what the rule read and the entries of the evidence."""
+    stdout.print(f"- {finding.rule}: {finding.detail}")
+    if finding.origin:
+        stdout.print(f"  origin: {finding.origin}")
+    stdout.print(f"  record: {finding.record}" if finding.record else "  record: (none)")
+    if finding.shard:
+        stdout.print(f"  shard: {finding.shard}")
+    stdout.print(f"  used by: {finding.run} at {format_us(finding.used)}")
+    if finding.read:
+        read = ", ".join(
+            f"{name} {json.dumps(value, ensure_ascii=False)}"
+            for name, value in finding.read.items()
+        )
+        stdout.print(f"  read: {read}")
+    stdout.print(f"  entries: {' '.join(map(str, finding.entries))}")
 
 
 def _print(report: CheckReport) -> None:
@@ -201,18 +232,8 @@ def _print(report: CheckReport) -> None:
     stdout.print(table)
     if report.findings:
         stdout.print("violations:")
-        findings = Table("rule", "origin", "record", "shard", "run", "entries", "why")
         for finding in report.findings:
-            findings.add_row(
-                finding.rule,
-                finding.origin or "(none)",
-                finding.record,
-                finding.shard,
-                finding.run,
-                " ".join(map(str, finding.entries)),
-                finding.detail,
-            )
-        stdout.print(findings)
+            _print_finding(finding)
         stdout.print(
             f"violations listed: {len(report.findings):,} of {report.violations:,}, by origin"
             + (" (--max-listed 0 for all)" if len(report.findings) < report.violations else "")
@@ -263,3 +284,57 @@ def list_cmd(db: DbOption = None, json_out: JsonOption = False) -> None:
     for r in found:
         table.add_row(r.id, r.version, r.sha256, str(r.entry))
     stdout.print(table)
+
+
+@policy_app.command("show")
+@handle_errors
+def show_cmd(
+    reference: Annotated[
+        str, typer.Argument(help="ID or ID@VERSION of a registered policy.", metavar="ID")
+    ],
+    text: Annotated[
+        bool, typer.Option("--text", help="Print the policy file as it was registered.")
+    ] = False,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Show a registered policy: its registration, effective dates, parameters and rules."""
+    with open_ledger(db, read_only=True) as ledger:
+        policy, registration = registered_policy(ledger, reference)
+    document = policy.document.decode("utf-8", errors="replace")
+    if text:
+        typer.echo(document, nl=False)
+        return
+    if json_out:
+        print_json(
+            {
+                **policy.to_json(),
+                "registered_entry": registration.entry,
+                "registered_time": registration.time,
+                "description": policy.description,
+                "params": plain_json(policy.params),
+                "rules": [vars(rule) for rule in policy.rules],
+                "document": document,
+            }
+        )
+        return
+    until = f" until {format_time(policy.effective_until)}" if policy.effective_until else ""
+    stdout.print(
+        f"policy {policy.id} {policy.version}, registered in entry {registration.entry}"
+        f" ({registration.time}), sha256 {policy.sha256}"
+    )
+    stdout.print(f"in effect from {format_time(policy.effective_from)}{until}")
+    if policy.description:
+        stdout.print(policy.description)
+    if policy.params:
+        params = Table("parameter")
+        params.add_column("value", overflow="fold")
+        for name, value in sorted(policy.params.items()):
+            params.add_row(name, json.dumps(plain_json(value), ensure_ascii=False))
+        stdout.print(params)
+    rules = Table("rule", "level", "implements")
+    rules.add_column("expression", overflow="fold")
+    for rule in policy.rules:
+        rules.add_row(rule.id, rule.level, rule.implements, rule.expr)
+    stdout.print(rules)
+    stdout.print(f"the file as registered: lineage policy show {reference} --text")

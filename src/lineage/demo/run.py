@@ -153,7 +153,7 @@ def next_commands(run: DemoRun, url: str, keys_dir: Path | None = None) -> list[
     is pasted (``keys_dir``: where the keys are, when not beside the ledger)."""
     db = f"--db {shlex.quote(url)}"
     keys = f" --keys-dir {shlex.quote(str(keys_dir))}" if keys_dir is not None else ""
-    policy = shlex.quote(str(reference_policy_path()))
+    policy = shlex.quote(read_policy(reference_policy_path()).id)  # registered by the demo
     bundle = shlex.quote(str(run.directory / "post.bundle.json"))
     commands = [
         f"lineage trace {run.model} {db}",
@@ -172,5 +172,7 @@ def next_commands(run: DemoRun, url: str, keys_dir: Path | None = None) -> list[
         f"lineage check {run.finetune} --policy {policy} --as-of 2024-08-20T00:00:00Z {db}",
         f"lineage check {run.model} --policy {policy} --record {db}{keys}",
         f"lineage verify {db}",
+        f"lineage ls {db}",
+        f"lineage policy show {policy} {db}",
     ]
     return [c for c in commands if c]

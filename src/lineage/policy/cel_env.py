@@ -41,7 +41,8 @@ from cel_expr_python import cel
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
 
 from lineage.errors import InputError
-from lineage.policy.document import Policy, Rule
+from lineage.model.times import format_us
+from lineage.policy.document import Policy, Rule, plain_json
 
 _PACKAGE = "lineage.policy"
 _STRING, _TIME, _STRINGS, _BOOL = "string", "time", "strings", "bool"
@@ -151,6 +152,15 @@ def dependencies(expr: str) -> tuple[int, ...]:
     return tuple(found)
 
 
+_PARAM = re.compile(r"\bparams\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_KINDS = tuple(kind for names in VARIABLES.values() for kind in names.values())
+
+
+def parameters_read(expr: str) -> tuple[str, ...]:
+    """The names of the ``params`` entries ``expr`` selects (``params.pauses``)."""
+    return tuple(sorted(set(_PARAM.findall(expr))))
+
+
 @dataclass
 class CompiledRule:
     """A policy rule compiled to a CEL program, with the fields it reads and its outcomes."""
@@ -162,6 +172,47 @@ class CompiledRule:
     """The values the rule depends on, as one hashable key."""
     cache: dict[Any, str | None]
     """Outcome by key: None (pass), ``"fail"`` or the evaluation error."""
+    params: tuple[str, ...] = ()
+    """The ``params`` entries the rule selects."""
+
+    def read(self, values: Values, params: dict[str, Any]) -> dict[str, Any]:
+        """What the rule read of an origin, as a finding shows it: each attribute it
+        depends on (times in RFC 3339, absent ones as None), and of each parameter it
+        selects the entries that name one of those values (all of it if none does)."""
+        shown: dict[str, Any] = {}
+        strings: set[str] = set()
+        for n in self.depends:
+            value = values[n]
+            if _KINDS[n] == _TIME:
+                value = format_us(value) if value is not None else None
+            elif _KINDS[n] == _STRINGS:
+                value = list(value)
+                strings.update(value)
+            elif isinstance(value, str) and value:
+                strings.add(value)
+            shown[f"{FIELDS[n][0]}.{FIELDS[n][1]}"] = value
+        for name in self.params:
+            if name in params:
+                shown[f"params.{name}"] = plain_json(_selected(params[name], strings))
+        return shown
+
+
+def _mentions(value: Any, strings: set[str]) -> bool:
+    if isinstance(value, str):
+        return value in strings
+    if isinstance(value, list):
+        return any(_mentions(item, strings) for item in value)
+    if isinstance(value, dict):
+        return any(_mentions(item, strings) for item in value.values())
+    return False
+
+
+def _selected(value: Any, strings: set[str]) -> Any:
+    if isinstance(value, list):
+        return [item for item in value if _mentions(item, strings)] or value
+    if isinstance(value, dict):
+        return {key: item for key, item in value.items() if key in strings} or value
+    return value
 
 
 def _key_of(depends: tuple[int, ...]) -> Callable[[Values], Any]:
@@ -187,7 +238,9 @@ def compile_rules(policy: Policy) -> list[CompiledRule]:
                 f"{policy.source}: rule {rule.id!r}: must be true or false, not a {returns}"
             )
         depends = dependencies(rule.expr)
-        compiled.append(CompiledRule(rule, program, depends, _key_of(depends), {}))
+        compiled.append(
+            CompiledRule(rule, program, depends, _key_of(depends), {}, parameters_read(rule.expr))
+        )
     return compiled
 
 

@@ -80,6 +80,10 @@ class Finding:
     entries: tuple[int, ...]
     """Ledger entries of the evidence: the post, its author, each derivation, the
     packing, the artifact's edges, and the requests the rule saw."""
+    read: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What the rule read: the origin's attributes and times it depends on (the time of
+    use, of a request, of the post) and the parameter entries it selects (a pause
+    window of the post's jurisdiction)."""
 
     def to_json(self) -> dict[str, Any]:
         """The finding as a JSON object (time of use in RFC 3339)."""
@@ -93,6 +97,7 @@ class Finding:
             "used": format_us(self.used),
             "detail": self.detail,
             "entries": list(self.entries),
+            "read": self.read,
         }
 
 
@@ -323,10 +328,11 @@ class _Checker:
         if not any(outcomes):
             return
         requests = tuple(r[1] for r in (deletion, objection, erasure) if r is not None)
-        for count, outcome in zip(self.counts, outcomes, strict=True):
+        rules, params = self.evaluator.rules, self.evaluator.policy.params
+        for n, (count, outcome) in enumerate(zip(self.counts, outcomes, strict=True)):
             if outcome is not None:
                 count.failed += 1
-                self._found(count, row, use, outcome, requests)
+                self._found(count, row, use, outcome, requests, rules[n].read(values, params))
 
     def finish(self, gaps: list[Gap]) -> None:
         """Count what passed, and report the gaps of the artifact's lineage."""
@@ -345,7 +351,13 @@ class _Checker:
         _keep_first(self.report.notice_findings, self.report.listed_limit)
 
     def _found(
-        self, count: RuleCount, row: OriginRow, use: Use, outcome: str, requests: tuple[int, ...]
+        self,
+        count: RuleCount,
+        row: OriginRow,
+        use: Use,
+        outcome: str,
+        requests: tuple[int, ...],
+        read: dict[str, Any] | None = None,
     ) -> None:
         entries = {row.packed_entry, *row.path, *use.entries, *requests}
         if row.origin_entry >= 0:
@@ -364,6 +376,7 @@ class _Checker:
             use.time_us,
             detail,
             tuple(sorted(entries)),
+            read or {},
         )
         self._listed(count.level, finding)
 

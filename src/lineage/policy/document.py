@@ -26,8 +26,8 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ class Policy:
     sha256: str
     """SHA-256 of the file's bytes: what registration and checks name."""
     source: str
+    document: bytes = field(default=b"", repr=False, compare=False)
+    """The file's bytes (registration keeps them in the ledger)."""
 
     def in_effect(self, at: datetime) -> bool:
         """Whether the policy is in effect at time ``at``."""
@@ -194,6 +196,7 @@ def parse_policy(data: bytes, source: str) -> Policy:
         rules,
         hashlib.sha256(data).hexdigest(),
         source,
+        data,
     )
 
 
@@ -205,3 +208,16 @@ def read_policy(path: Path) -> Policy:
     except OSError as exc:
         raise InputError(f"cannot read policy {path}: {exc.strerror}") from exc
     return parse_policy(data, str(path))
+
+
+def plain_json(value: Any) -> Any:
+    """A policy parameter as JSON holds it (TOML dates and times in RFC 3339)."""
+    if isinstance(value, dict):
+        return {key: plain_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_json(item) for item in value]
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return format_time(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value

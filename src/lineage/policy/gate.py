@@ -15,7 +15,7 @@ from lineage.ledger.evidence import InclusionProof
 from lineage.ledger.log import Ledger
 from lineage.policy.cel_env import Evaluator
 from lineage.policy.check import MAX_LISTED, CheckReport, check
-from lineage.policy.document import read_policy
+from lineage.policy.document import Policy, read_policy
 from lineage.policy.registry import record_check, registered
 
 
@@ -46,7 +46,7 @@ def evidence_entries(report: CheckReport) -> list[int]:
 def run_check(
     ledger: Ledger,
     artifact: str,
-    policy_file: Path,
+    policy_file: Path | Policy,
     *,
     as_of: datetime | None = None,
     max_listed: int = MAX_LISTED,
@@ -54,10 +54,11 @@ def run_check(
     record_with: SigningKey | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> GateResult:
-    """Check ``artifact`` against the policy in ``policy_file``; a registered policy of
-    the same id and version must be this very file. ``record_with`` (the log key)
-    appends the result as a signed statement."""
-    policy = read_policy(policy_file)
+    """Check ``artifact`` against the policy in ``policy_file`` (or ``policy_file`` itself,
+    a policy already read, e.g. from its registration); a registered policy of the same
+    id and version must be this very file. ``record_with`` (the log key) appends the
+    result as a signed statement."""
+    policy = policy_file if isinstance(policy_file, Policy) else read_policy(policy_file)
     evaluator = Evaluator(policy)
     registration = registered(ledger, policy)
     report = check(

@@ -1,41 +1,57 @@
 """Policies registered in the ledger: a signed statement per (id, version) naming the
-SHA-256 of the policy file, so a check can show which rules it applied and refuse a
-file that differs from the registered one."""
+SHA-256 of the policy file and carrying the file itself, so a check can show which
+rules it applied, refuse a file that differs from the registered one, and run a
+registered policy by its id (``--policy ID[@VERSION]``) where the file is not at hand.
+Registrations made before the file was carried name its digest only: those policies
+are checked from their file."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from lineage.crypto.dsse import parse_envelope
+from lineage.crypto.encoding import b64, from_b64
 from lineage.crypto.keys import SigningKey
 from lineage.errors import InputError
 from lineage.ledger.log import Ledger
 from lineage.model.predicates import CHECK_RESULT, POLICY_REGISTRATION
-from lineage.model.statement import parse_statement
+from lineage.model.statement import Statement, parse_statement
+from lineage.model.times import format_time
 from lineage.policy.cel_env import compile_rules
 from lineage.policy.check import CheckReport
-from lineage.policy.document import Policy
+from lineage.policy.document import Policy, parse_policy, read_policy
 
 
 @dataclass(frozen=True)
 class Registration:
-    """A policy (id, version, file SHA-256) registered in ledger entry ``entry``."""
+    """A policy (id, version, file SHA-256) registered in ledger entry ``entry``, at
+    ``time``; ``carried``: whether the registration holds the file itself."""
 
     id: str
     version: str
     sha256: str
     entry: int
+    time: str = ""
+    carried: bool = False
+
+
+def _statement(ledger: Ledger, entry: int) -> Statement | None:
+    stored = ledger.store.entry(entry)
+    if stored is None:
+        return None
+    return parse_statement(parse_envelope(stored[1]).payload)
 
 
 def registrations(ledger: Ledger) -> list[Registration]:
     """Every policy registration in the ledger, oldest first."""
     found = []
     for entry in ledger.store.entries_of_type([POLICY_REGISTRATION]):
-        stored = ledger.store.entry(entry)
-        if stored is None:
+        statement = _statement(ledger, entry)
+        if statement is None:
             continue
-        statement = parse_statement(parse_envelope(stored[1]).payload)
         fields: dict[str, Any] = statement.predicate.get("policy", {})
         found.append(
             Registration(
@@ -43,9 +59,47 @@ def registrations(ledger: Ledger) -> list[Registration]:
                 str(fields.get("version")),
                 str(fields.get("sha256")),
                 entry,
+                format_time(statement.time),
+                isinstance(statement.predicate.get("document"), str),
             )
         )
     return found
+
+
+def registered_policy(ledger: Ledger, reference: str) -> tuple[Policy, Registration]:
+    """The registered policy ``reference`` names (``ID`` for its latest registration,
+    ``ID@VERSION`` for one version), read from the ledger and checked against its
+    registered SHA-256."""
+    wanted, at, version = reference.partition("@")
+    matching = [
+        r for r in registrations(ledger) if r.id == wanted and (not at or r.version == version)
+    ]
+    if not matching:
+        raise InputError(
+            f"no policy {reference[:120]!r} is registered in this ledger"
+            " (lineage policy list shows those that are; a file path works too)"
+        )
+    registration = matching[-1]
+    statement = _statement(ledger, registration.entry)
+    carried = statement.predicate.get("document") if statement is not None else None
+    if not isinstance(carried, str):
+        raise InputError(
+            f"policy {registration.id} {registration.version} was registered (entry"
+            f" {registration.entry}) without its file: give the file with --policy FILE"
+        )
+    document = from_b64(carried, "predicate.document")
+    policy = parse_policy(
+        document, f"policy {registration.id}@{registration.version} (entry {registration.entry})"
+    )
+    if policy.sha256 != registration.sha256 or (policy.id, policy.version) != (
+        registration.id,
+        registration.version,
+    ):
+        raise InputError(
+            f"entry {registration.entry}: the policy file it carries is not the one it"
+            " registers (its id, version or SHA-256 differ): run lineage verify"
+        )
+    return policy, registration
 
 
 def registered(ledger: Ledger, policy: Policy) -> Registration | None:
@@ -72,10 +126,12 @@ def register_policy(ledger: Ledger, log_key: SigningKey, policy: Policy) -> Regi
     existing = registered(ledger, policy)
     if existing is not None:
         return existing
+    if not policy.document:
+        raise InputError(f"{policy.source}: the policy's file is not at hand to register")
     subject = (f"policy:{policy.id}@{policy.version}", policy.sha256)
-    fields = {"policy": policy.to_json()}
+    fields = {"policy": policy.to_json(), "document": b64(policy.document)}
     entry = ledger.admin_statement(log_key, subject, POLICY_REGISTRATION, fields)
-    return Registration(policy.id, policy.version, policy.sha256, entry)
+    return next(r for r in registrations(ledger) if r.entry == entry)
 
 
 def record_check(ledger: Ledger, log_key: SigningKey, report: CheckReport) -> int:
@@ -95,3 +151,64 @@ def record_check(ledger: Ledger, log_key: SigningKey, report: CheckReport) -> in
     }
     subject = (f"check:{report.artifact}", report.policy.sha256)
     return ledger.admin_statement(log_key, subject, CHECK_RESULT, fields)
+
+
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}(@[A-Za-z0-9][A-Za-z0-9._+-]{0,99})?\Z")
+
+
+def policy_named(ledger: Ledger, given: str) -> Policy:
+    """The policy ``given`` names: a policy file if there is one at that path, else a
+    registered policy's ``ID`` or ``ID@VERSION``."""
+    path = Path(given)
+    if path.is_file():
+        return read_policy(path)
+    if _REFERENCE.match(given):
+        return registered_policy(ledger, given)[0]
+    raise InputError(f"no policy file {given[:200]!r}, and it is not a policy id")
+
+
+@dataclass(frozen=True)
+class RecordedCheck:
+    """A check result recorded in the ledger (``lineage check --record``)."""
+
+    entry: int
+    time: str
+    artifact: str
+    policy: str
+    ok: bool
+    origins: int
+    violations: int
+    notices: int
+
+    def to_json(self) -> dict[str, Any]:
+        """The recorded check as a JSON object."""
+        return dict(vars(self))
+
+
+def recorded_checks(ledger: Ledger) -> list[RecordedCheck]:
+    """Every check result recorded in the ledger, oldest first."""
+    found = []
+    for entry in ledger.store.entries_of_type([CHECK_RESULT]):
+        statement = _statement(ledger, entry)
+        if statement is None:
+            continue
+        fields = statement.predicate
+        policy = fields.get("policy", {})
+        named = f"{policy.get('id')}@{policy.get('version')}" if isinstance(policy, dict) else ""
+        found.append(
+            RecordedCheck(
+                entry,
+                format_time(statement.time),
+                str(fields.get("artifact", "")),
+                named,
+                fields.get("ok") is True,
+                _count(fields.get("origins")),
+                _count(fields.get("violations")),
+                _count(fields.get("notices")),
+            )
+        )
+    return found
+
+
+def _count(value: object) -> int:
+    return value if type(value) is int else 0

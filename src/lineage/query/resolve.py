@@ -6,7 +6,7 @@ from __future__ import annotations
 from lineage.errors import InputError
 from lineage.ledger.log import Ledger
 from lineage.ledger.subjects import resolve_checked
-from lineage.model.graph import ID_PREFIX, POST
+from lineage.model.graph import ID_PREFIX, KIND_OF_PREFIX, POST
 from lineage.model.identity import AUTHOR, POST_ID, RECORD_ID
 
 _WHAT = {AUTHOR: "author", POST_ID: "post", RECORD_ID: "record"}
@@ -36,13 +36,41 @@ def resolve(
     if len(given) != 1:
         raise InputError("give one node ID, or one of --post, --author, --record")
     if node_id:
-        return node_id
+        return node_id if _is_node_id(node_id) else resolve_any_raw(ledger, node_id)
     if author:
         return resolve_raw(ledger, AUTHOR, author)
     if post:
         return resolve_raw(ledger, POST_ID, post)
     assert record is not None
     return resolve_raw(ledger, RECORD_ID, record)
+
+
+def _is_node_id(text: str) -> bool:
+    prefix, colon, _ = text.partition(":")
+    return bool(colon) and prefix + colon in KIND_OF_PREFIX
+
+
+def resolve_any_raw(ledger: Ledger, raw: str) -> str:
+    """The node of a raw platform id given where a node id is expected: the post, author
+    or record it is (a raw id of two kinds at once is refused: say which with --post,
+    --author or --record)."""
+    found = {}
+    for kind in (POST_ID, AUTHOR, RECORD_ID):
+        resolved = resolve_checked(ledger, kind, raw)
+        if resolved is not None:
+            found[kind] = resolved.node_id
+    if len(found) > 1:
+        kinds = " and ".join(_WHAT[kind] for kind in found)
+        raise InputError(
+            f"{raw[:80]!r} is the raw id of a {kinds}: say which with --{kinds.split()[0]}"
+        )
+    if not found:
+        raise InputError(
+            f"no node {raw[:80]!r} in the ledger: node ids start with a kind (post:, rec:,"
+            " subject:, shard:, ds:, model:), and it is no raw post, author or record id"
+            " either (lineage search TEXT finds both)"
+        )
+    return next(iter(found.values()))
 
 
 def resolve_post(ledger: Ledger, post: str) -> str:

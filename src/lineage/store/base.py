@@ -153,6 +153,16 @@ class GraphReads(Protocol):
         downstream from it), asserted by ``as_of_us``."""
         ...
 
+    def nodes_of_kind(self, kind: str, limit: int) -> tuple[int, list[NodeRow]]:
+        """How many nodes of ``kind`` entries declared, and the first ``limit`` of them
+        in (entry, id) order."""
+        ...
+
+    def find_nodes(self, text: str, limit: int) -> list[NodeRow]:
+        """Up to ``limit`` declared nodes whose id contains ``text`` (ignoring case), in
+        id order."""
+        ...
+
     def edges_into(
         self, nodes: Sequence[str], kind: str, as_of_us: int | None = None
     ) -> list[EdgeRow]:

@@ -94,6 +94,15 @@ ORDERED = {
     EDGES: _FIRST_EDGES.replace("{where}", "true"),
     DROPS: _FIRST_DROPS.replace("{where}", "true"),
 }
+_COUNT_OF_KIND = "SELECT count(*) FROM ({first})".replace(
+    "{first}", _FIRST_NODES.replace("{where}", "kind = $kind")
+)
+_NODES_OF_KIND = "SELECT * FROM ({first}) ORDER BY entry, id LIMIT $limit".replace(
+    "{first}", _FIRST_NODES.replace("{where}", "kind = $kind")
+)
+_FIND_NODES = "SELECT * FROM ({first}) ORDER BY id LIMIT $limit".replace(
+    "{first}", _FIRST_NODES.replace("{where}", "contains(lower(id), lower($text))")
+)
 _ROW_TYPES: dict[str, Any] = {NODES: NodeRow, EDGES: EdgeRow, DROPS: DropRow}
 _KEYS = {NODES: ("id",), EDGES: ("down", "up", "kind"), DROPS: ("node", "entry")}
 
@@ -267,6 +276,16 @@ class LakeGraph:
                         yield NodeRow(node_id, "", "{}", -1, 0)
                     elif when <= limit:
                         yield NodeRow(node_id, kind, attrs, entry, when)
+
+    def nodes_of_kind(self, kind: str, limit: int) -> tuple[int, list[NodeRow]]:
+        """How many nodes of ``kind`` there are, and the first ``limit`` by (entry, id)."""
+        count = self._columnar.rows(_COUNT_OF_KIND, kind=kind)
+        rows = self._columnar.rows(_NODES_OF_KIND, kind=kind, limit=limit)
+        return int(count[0][0]) if count else 0, [NodeRow(*r) for r in rows]
+
+    def find_nodes(self, text: str, limit: int) -> list[NodeRow]:
+        """Up to ``limit`` nodes whose id contains ``text`` (ignoring case), by id."""
+        return [NodeRow(*r) for r in self._columnar.rows(_FIND_NODES, text=text, limit=limit)]
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""

@@ -189,6 +189,15 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
 # -- reads --------------------------------------------------------------------------
 
 _NODE = "MATCH (n:Lineage {id: $id}) RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
+_COUNT_OF_KIND = "MATCH (n:Lineage) WHERE n.kind = $kind RETURN count(n)"
+_NODES_OF_KIND = (
+    "MATCH (n:Lineage) WHERE n.kind = $kind"
+    " RETURN n.id, n.kind, n.attrs, n.entry, n.time_us ORDER BY n.entry, n.id LIMIT $limit"
+)
+_FIND_NODES = (
+    "MATCH (n:Lineage) WHERE n.kind IS NOT NULL AND toLower(n.id) CONTAINS toLower($text)"
+    " RETURN n.id, n.kind, n.attrs, n.entry, n.time_us ORDER BY n.id LIMIT $limit"
+)
 _NODES = (
     "UNWIND $ids AS id MATCH (n:Lineage {id: id}) WHERE n.kind IS NOT NULL"
     " RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
@@ -405,6 +414,17 @@ class Neo4jGraph:
         """The entries whose statements are of these predicate types, in order."""
         rows = self._graph_run(_ENTRIES_OF_TYPE, {"types": list(predicate_types)})
         return [int(row[0]) for row in rows]
+
+    def nodes_of_kind(self, kind: str, limit: int) -> tuple[int, list[NodeRow]]:
+        """How many nodes of ``kind`` there are, and the first ``limit`` by (entry, id)."""
+        count = self._graph_run(_COUNT_OF_KIND, {"kind": kind})
+        rows = self._graph_run(_NODES_OF_KIND, {"kind": kind, "limit": limit})
+        return int(count[0][0]) if count else 0, [NodeRow(*r) for r in rows]
+
+    def find_nodes(self, text: str, limit: int) -> list[NodeRow]:
+        """Up to ``limit`` nodes whose id contains ``text`` (ignoring case), by id."""
+        rows = self._graph_run(_FIND_NODES, {"text": text, "limit": limit})
+        return [NodeRow(*r) for r in rows]
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""

@@ -69,6 +69,14 @@ def write_batch(db: sqlite3.Connection, batch: GraphBatch) -> None:
 
 
 _NODE = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id = ?"
+_COUNT_OF_KIND = "SELECT count(*) FROM nodes WHERE kind = ?"
+_NODES_OF_KIND = (
+    "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE kind = ? ORDER BY entry, id LIMIT ?"
+)
+_FIND_NODES = (
+    "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE instr(lower(id), lower(?)) > 0"
+    " ORDER BY id LIMIT ?"
+)
 _NODES_BY_ID = "SELECT id, kind, attrs, entry, time_us FROM nodes WHERE id IN ({marks})"
 _NODES_LISTED = (
     "SELECT n.id, n.kind, n.attrs, n.entry, n.time_us"
@@ -231,6 +239,16 @@ class SqliteGraph:
         """The entries whose statements are of these predicate types, in order."""
         query = "SELECT entry FROM statements WHERE predicate_type IN ({marks})"
         return sorted(int(row[0]) for row in rows_in(self._db, query, list(predicate_types)))
+
+    def nodes_of_kind(self, kind: str, limit: int) -> tuple[int, list[NodeRow]]:
+        """How many nodes of ``kind`` there are, and the first ``limit`` by (entry, id)."""
+        (count,) = self._db.execute(_COUNT_OF_KIND, (kind,)).fetchone()
+        rows = self._db.execute(_NODES_OF_KIND, (kind, limit))
+        return int(count), [NodeRow(*r) for r in rows]
+
+    def find_nodes(self, text: str, limit: int) -> list[NodeRow]:
+        """Up to ``limit`` nodes whose id contains ``text`` (ignoring case), by id."""
+        return [NodeRow(*r) for r in self._db.execute(_FIND_NODES, (text, limit))]
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""
