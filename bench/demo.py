@@ -2,10 +2,11 @@
 
 Run by hand (figures go in the issue note):
 
-    .venv/bin/python bench/demo.py --posts 1000000
+    .venv/bin/python bench/demo.py --posts 1000000 --store lake --store sqlite
 
 Baseline in the same run: generating the same corpus alone (the simulator's
-input, no ledger), so the figure says what the ledger adds to making the data.
+input, no ledger), so the figure says what the ledger adds to making the data; with
+several ``--store`` the demo runs on each, one after the other.
 """
 
 from __future__ import annotations
@@ -29,9 +30,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--store", action="append", choices=["sqlite", "lake"])
     args = parser.parse_args()
+    for store in args.store or ["sqlite"]:
+        run_demo(args.posts, args.seed, store)
+
+
+def _size_mb(path: Path) -> float:
+    if path.is_file():
+        return path.stat().st_size / 1e6
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def run_demo(posts: int, seed: int, store: str) -> None:
+    """One ``lineage demo`` on ``store``, measured beside generating its corpus alone."""
     start = time.perf_counter()
-    for _ in generate(args.posts, args.seed):
+    for _ in generate(posts, seed):
         pass
     corpus_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory(prefix="lineage-demo-bench-") as tmp:
@@ -42,22 +56,24 @@ def main() -> None:
             "lineage",
             "demo",
             "--posts",
-            str(args.posts),
+            str(posts),
             "--seed",
-            str(args.seed),
+            str(seed),
+            "--store",
+            store,
             "--dir",
             str(Path(tmp) / "demo"),
             "--json",
         ]
         env = {**os.environ, "LINEAGE_NO_PROGRESS": "1"}
         seconds, peak_mb = run_measured(command, env)
-        store_mb = (Path(tmp) / "demo" / "lineage.db").stat().st_size / 1e6
+        store_mb = _size_mb(Path(tmp) / "demo" / ("lake" if store == "lake" else "lineage.db"))
     print(
-        f"lineage demo --posts {args.posts:,}: {seconds:.1f} s wall, peak RSS {peak_mb:.0f} MB"
-        f" (process tree), store {store_mb:.0f} MB; generating the corpus alone:"
-        f" {corpus_s:.1f} s ({seconds / corpus_s:.1f}x)"
+        f"lineage demo --store {store} --posts {posts:,}: {seconds:.1f} s wall, peak RSS"
+        f" {peak_mb:.0f} MB (process tree), store {store_mb:.0f} MB; generating the corpus"
+        f" alone: {corpus_s:.1f} s ({seconds / corpus_s:.1f}x)"
     )
-    print(json.dumps({"posts": args.posts, "seconds": seconds, "peak_rss_mb": peak_mb}))
+    print(json.dumps({"store": store, "posts": posts, "seconds": seconds, "peak_rss_mb": peak_mb}))
 
 
 if __name__ == "__main__":

@@ -59,3 +59,7 @@ def test_ids_hash_the_same_from_a_list_and_from_arrow_columns() -> None:
     assert np.array_equal(from_list, from_columns)
     assert from_list.shape == (3, 2) and len({int(h) for h in from_list[:, 0]}) == 3
     assert key_hashes([]).shape == (0, 2)
+    many = [f"rec:{n:024x}" for n in range(1000)] + ids  # past the few hashed one query each
+    hashed = key_hashes(many)
+    assert np.array_equal(hashed[-3:], from_list)
+    assert np.array_equal(key_hashes(many[:5]), hashed[:5])

@@ -63,6 +63,21 @@ def _mixed(values: np.ndarray) -> np.ndarray:
 
 def key_hashes(ids: Sequence[str] | pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Two 64-bit hashes of each id, as an (n, 2) array."""
+    if isinstance(ids, pa.Array | pa.ChunkedArray) or len(ids) > _FEW:
+        first = _hashed_column(ids)
+    else:
+        first = _hashed_few(ids)
+    return np.stack([first, _mixed(first)], axis=1)
+
+
+_FEW = 256
+"""Up to this many ids are hashed as a query parameter (a read about a few nodes: the
+fixed cost of a query matters there, and their hashes are remembered)."""
+_REMEMBERED = 100_000
+_remembered: dict[str, int] = {}
+
+
+def _hashed_column(ids: Sequence[str] | pa.Array | pa.ChunkedArray) -> np.ndarray:
     keys = pa.table({"key": ids if isinstance(ids, pa.Array | pa.ChunkedArray) else list(ids)})
     with _hashing:
         hasher = _hasher()
@@ -71,8 +86,21 @@ def key_hashes(ids: Sequence[str] | pa.Array | pa.ChunkedArray) -> np.ndarray:
             hashed = hasher.execute("SELECT hash(key::VARCHAR) AS h FROM keys").fetchnumpy()
         finally:
             hasher.unregister("keys")
-    first = np.asarray(hashed["h"], dtype="<u8")
-    return np.stack([first, _mixed(first)], axis=1)
+    return np.asarray(hashed["h"], dtype="<u8")
+
+
+def _hashed_few(ids: Sequence[str]) -> np.ndarray:
+    unknown = sorted({i for i in ids if i not in _remembered})
+    if unknown:
+        with _hashing:
+            rows = _hasher().execute(
+                "SELECT k, hash(k) FROM (SELECT unnest($ids::VARCHAR[]) AS k)", {"ids": unknown}
+            )
+            found = rows.fetchall()
+            if len(_remembered) + len(found) > _REMEMBERED:
+                _remembered.clear()
+            _remembered.update((str(key), int(value)) for key, value in found)
+    return np.array([_remembered[i] for i in ids], dtype="<u8")
 
 
 @cache
