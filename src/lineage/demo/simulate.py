@@ -322,8 +322,9 @@ class _Pipeline:
         self, name: str, packed: list[tuple[Ref, str]], number: int
     ) -> tuple[Ref, ShardFile]:
         lines = [
-            json.dumps({"n": number * RECORDS_PER_SHARD + i, "text": text}) + "\n"
-            for i, (_, text) in enumerate(packed)
+            json.dumps({"n": number * RECORDS_PER_SHARD + i, "record": ref.id, "text": text})
+            + "\n"
+            for i, (ref, text) in enumerate(packed)
         ]
         data = _shard_bytes(lines)
         path = self.run.directory / "shards" / f"{name}.jsonl.gz"
