@@ -365,19 +365,23 @@ def nearest_node_ids(store: Store, node_id: str, count: int = 3) -> list[str]:
     return [prefix + name for _, name in sorted(scored)[:count]]
 
 
+_LISTED_IDS = 5
+"""Ids of one list printed in text (whole; ``--json`` lists every one)."""
+
+
 def print_plan(plan: Plan) -> None:
     """Render a remediation plan: shards to rebuild, datasets superseded, models to retrain."""
     if not plan.shards:
         stdout.print("plan: nothing to rebuild (no shard holds it)")
         return
     stdout.print("plan:")
-    shards = Table("rebuild shard", "current sha256", "records", "remove")
     for fix in plan.shards:
-        removed = ", ".join(fix.remove[:3]) + (" …" if len(fix.remove) > 3 else "")
-        shards.add_row(
-            fix.shard, fix.sha256[:16] + "…", str(fix.records), f"{len(fix.remove)}: {removed}"
-        )
-    stdout.print(shards)
+        stdout.print(f"- rebuild {fix.shard} (sha256 {fix.sha256}, {fix.records:,} records)")
+        stdout.print(f"  remove {len(fix.remove):,} records:")
+        for record in fix.remove[:_LISTED_IDS]:
+            stdout.print(f"    {record}")
+        if len(fix.remove) > _LISTED_IDS:
+            stdout.print(f"    and {len(fix.remove) - _LISTED_IDS:,} more (--json lists all)")
     for dataset in plan.datasets:
         stdout.print(
             f"superseded: {dataset['dataset']} (version {dataset['version'] or '?'}),"
@@ -386,8 +390,12 @@ def print_plan(plan: Plan) -> None:
     for model in plan.models:
         stdout.print(
             f"retrain: {model.model}, {len(model.affected_shards)} of its {model.shards} shards"
-            f" affected: {', '.join(model.affected_shards[:5])}"
-            + (" …" if len(model.affected_shards) > 5 else "")
+            f" affected: {', '.join(model.affected_shards[:_LISTED_IDS])}"
+            + (
+                f" and {len(model.affected_shards) - _LISTED_IDS:,} more (--json lists all)"
+                if len(model.affected_shards) > _LISTED_IDS
+                else ""
+            )
         )
     for model in plan.finetunes:
         stdout.print(f"refit: {model.model}, fine-tuned from {model.finetuned_from}")

@@ -32,6 +32,7 @@ from lineage_cli.common import (
     open_ledger,
     print_json,
     print_plan,
+    print_rows,
     progress_bar,
     stdout,
     suggesting_nodes,
@@ -103,6 +104,10 @@ def _ingest(
         return ingest_events(lineage, stream, name, advance, allow_empty=allow_empty)
 
 
+_IDS_SHOWN = 5
+"""Ids of each kind an impact prints (whole; ``--json`` lists every one)."""
+
+
 def _counter_table(title: str, counts: dict[str, int]) -> Table:
     table = Table(title, "count", title=None)
     for key, value in counts.items():
@@ -142,11 +147,9 @@ def trace(
                     {"origin": start, "artifact": artifact, "hops": [h.to_json() for h in hops]}
                 )
                 return
-            table = Table(
-                "upstream", "edge", "downstream", "step", "version", "run", "signer", "entry"
-            )
-            for hop in hops:
-                table.add_row(
+            columns = ["upstream", "edge", "downstream", "step", "version", "run", "signer"]
+            rows = [
+                [
                     hop.edge.up,
                     hop.edge.kind,
                     hop.edge.down,
@@ -155,8 +158,10 @@ def trace(
                     hop.run,
                     hop.signer,
                     str(hop.edge.entry),
-                )
-            stdout.print(table)
+                ]
+                for hop in hops
+            ]
+            print_rows(f"path from {start} to {artifact}", [*columns, "entry"], rows)
             return
         query = Trace(store, artifact, moment)
         listed: list[ListedOrigin] = []
@@ -188,18 +193,21 @@ def trace(
             drop["step"], drop["version"], drop["run"], drop["reason"], str(drop["count"])
         )
     stdout.print(drops)
-    origins = Table("origin", "platform", "surface", "visibility", "jurisdiction", "created")
+    origins: list[list[str]] = []
     for item in listed:
         attrs = item.row.attributes()
-        origins.add_row(
-            item.row.id + (" (author erased)" if item.erased else ""),
-            attrs.get("platform", ""),
-            attrs.get("surface", ""),
-            attrs.get("visibility", ""),
-            attrs.get("jurisdiction", ""),
-            attrs.get("created", ""),
+        origins.append(
+            [
+                item.row.id + (" (author erased)" if item.erased else ""),
+                attrs.get("platform", ""),
+                attrs.get("surface", ""),
+                attrs.get("visibility", ""),
+                attrs.get("jurisdiction", ""),
+                attrs.get("created", ""),
+            ]
         )
-    stdout.print(origins)
+    columns = ["origin", "platform", "surface", "visibility", "jurisdiction", "created"]
+    print_rows("origins", columns, origins)
     stdout.print(
         f"origins listed: {len(listed):,} of {summary.origins:,}, in id order"
         + (" (--limit 0 for all, --jsonl to stream them)" if len(listed) < summary.origins else "")
@@ -235,11 +243,12 @@ def impact(
     stdout.print(
         f"downstream of {start}" + (" (an erased author's)" if result.erased else "") + ":"
     )
-    table = Table("kind", "count", "ids")
     for kind, ids in result.nodes.items():
-        shown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
-        table.add_row(kind, str(len(ids)), shown)
-    stdout.print(table)
+        stdout.print(f"{kind}: {len(ids):,}")
+        for node_id in ids[:_IDS_SHOWN]:
+            stdout.print(f"  {node_id}")
+        if len(ids) > _IDS_SHOWN:
+            stdout.print(f"  and {len(ids) - _IDS_SHOWN:,} more (--json lists all)")
     for drop in result.drops:
         stdout.print(f"dropped {drop.node}: {drop.reason} (entry {drop.entry})")
     for request in map(request_json, result.requests):
@@ -270,12 +279,11 @@ def show(
     stdout.print(f"{data['id']} ({data['kind']}), asserted by entry {data['asserted_by']}")
     for key, value in data["attributes"].items():
         stdout.print(f"  {key}: {value}")
-    edges = Table("upstream", "edge", "downstream", "step", "signer", "entry")
-    for hop in shown.edges:
-        edges.add_row(
-            hop.edge.up, hop.edge.kind, hop.edge.down, hop.step, hop.signer, str(hop.edge.entry)
-        )
-    stdout.print(edges)
+    edges = [
+        [hop.edge.up, hop.edge.kind, hop.edge.down, hop.step, hop.signer, str(hop.edge.entry)]
+        for hop in shown.edges
+    ]
+    print_rows("edges", ["upstream", "edge", "downstream", "step", "signer", "entry"], edges)
     for drop in shown.drops:
         stdout.print(f"dropped: {drop.reason} (entry {drop.entry})")
     for request in data["requests"]:
@@ -285,16 +293,16 @@ def show(
         )
     if shown.erased:
         stdout.print("erased: the author's key is deleted; these pseudonyms link to no one")
-    entries = Table("entry", "step", "run", "key id", "tree size", "leaf hash")
-    for entry, info in sorted(shown.entries.items()):
-        proof = shown.proofs[entry]
-        entries.add_row(
+    entries = [
+        [
             str(entry),
             info.step,
             info.run,
-            info.keyid[:16],
-            str(proof.size),
-            b64(proof.leaf_hash)[:16],
-        )
-    stdout.print(entries)
+            info.keyid,
+            str(shown.proofs[entry].size),
+            b64(shown.proofs[entry].leaf_hash),
+        ]
+        for entry, info in sorted(shown.entries.items())
+    ]
+    print_rows("entries", ["entry", "step", "run", "key id", "tree size", "leaf hash"], entries)
     stdout.print("inclusion proofs: --json")

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from lineage.crypto.keys import PublicKey, load_public_key_file
 from lineage.errors import InputError
@@ -20,6 +19,7 @@ from lineage_cli.common import (
     key_directory,
     open_ledger,
     print_json,
+    print_rows,
     stdout,
 )
 
@@ -140,15 +140,17 @@ def list_keys(db: DbOption = None, json_out: JsonOption = False) -> None:
     if json_out:
         print_json([{**s.to_json(), "status": s.status_at(moment)} for s in signers])
         return
-    table = Table("name", "key id", "steps", "valid from", "valid until", "revoked at", "status")
-    for s in signers:
-        table.add_row(
+    columns = ["name", "key id", "steps", "valid from", "valid until", "revoked at", "status"]
+    rows = [
+        [
             s.name,
-            s.keyid[:16],
+            s.keyid,
             ", ".join(s.steps),
             format_time(s.valid_from),
             format_time(s.valid_until) if s.valid_until else "",
             format_time(s.revoked_at) if s.revoked_at else "",
             s.status_at(moment),
-        )
-    stdout.print(table)
+        ]
+        for s in signers
+    ]
+    print_rows("keys", columns, rows)

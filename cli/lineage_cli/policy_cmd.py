@@ -36,6 +36,7 @@ from lineage_cli.common import (
     key_directory,
     open_ledger,
     print_json,
+    print_rows,
     progress_bar,
     read_text_option,
     stdout,
@@ -208,7 +209,7 @@ def _print(report: CheckReport) -> None:
     )
     stdout.print(
         f"{report.artifact} ({report.kind}) against {policy['id']} {policy['version']}"
-        f" (sha256 {policy['sha256'][:16]}…, {where})"
+        f" (sha256 {policy['sha256']}, {where})"
     )
     as_of = f" as of {data['as_of']}" if data["as_of"] else ""
     runs = ", ".join(f"{r['run']} at {r['used']}" for r in data["runs"])
@@ -280,10 +281,8 @@ def list_cmd(db: DbOption = None, json_out: JsonOption = False) -> None:
     if json_out:
         print_json({"policies": [vars(r) for r in found]})
         return
-    table = Table("id", "version", "sha256", "entry")
-    for r in found:
-        table.add_row(r.id, r.version, r.sha256, str(r.entry))
-    stdout.print(table)
+    rows = [[r.id, r.version, r.sha256, str(r.entry)] for r in found]
+    print_rows("policies", ["id", "version", "sha256", "entry"], rows)
 
 
 @policy_app.command("show")

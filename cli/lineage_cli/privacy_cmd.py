@@ -49,7 +49,7 @@ def _print_receipt(item: Receipt) -> None:
     stdout.print(
         f"receipt {data['id']}: {data['kind']} request about {data['subject']}, made"
         f" {data['made']}, recorded {data['recorded']} in entry {data['entry']}{answered}"
-        f" (tree size {data['proof']['tree_size']}, leaf {data['proof']['leaf_hash'][:16]}…)"
+        f" (tree size {data['proof']['tree_size']}, leaf {data['proof']['leaf_hash']})"
     )
     stdout.print(
         f"  keep the receipt id: lineage receipt --id {data['id']} finds it again, also after"

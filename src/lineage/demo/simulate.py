@@ -322,8 +322,7 @@ class _Pipeline:
         self, name: str, packed: list[tuple[Ref, str]], number: int
     ) -> tuple[Ref, ShardFile]:
         lines = [
-            json.dumps({"n": number * RECORDS_PER_SHARD + i, "record": ref.id, "text": text})
-            + "\n"
+            json.dumps({"n": number * RECORDS_PER_SHARD + i, "record": ref.id, "text": text}) + "\n"
             for i, (ref, text) in enumerate(packed)
         ]
         data = _shard_bytes(lines)

@@ -400,7 +400,7 @@ def _compare_projection(
     the rows recomputed from the entries; the number of rows compared."""
 
     def difference(kind: str, row: ProjectionRow, detail: str) -> None:
-        entry = row.entry if row.entry >= 0 else None
+        entry = row.entry if isinstance(row.entry, int) and row.entry >= 0 else None
         report.problem(ProblemKind(kind), detail, entry)
 
     compared = 0

@@ -15,14 +15,19 @@ from typing import Any
 from lineage.crypto.dsse import parse_envelope
 from lineage.crypto.encoding import b64, from_b64
 from lineage.crypto.keys import SigningKey
-from lineage.errors import InputError
+from lineage.errors import InputError, LineageError
 from lineage.ledger.log import Ledger
 from lineage.model.predicates import CHECK_RESULT, POLICY_REGISTRATION
-from lineage.model.statement import Statement, parse_statement
+from lineage.model.statement import ADMIN_STEP, Statement, parse_statement
 from lineage.model.times import format_time
 from lineage.policy.cel_env import compile_rules
 from lineage.policy.check import CheckReport
 from lineage.policy.document import Policy, parse_policy, read_policy
+
+MAX_CARRIED_BYTES = 24 * 1024
+"""The largest policy file a registration carries: the entry must stay within a
+transparency-log tile entry (64 KiB, with the file base64-encoded in a base64
+envelope); a larger file is registered by its digest alone and checked from the file."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,20 @@ class Registration:
 
 
 def _statement(ledger: Ledger, entry: int) -> Statement | None:
+    """The statement of ``entry`` if the log key signed it as the admin step (only those
+    register policies and record checks: a pipeline step's key may sign any predicate
+    type for its own step, and must not be able to register a policy); else None."""
     stored = ledger.store.entry(entry)
     if stored is None:
         return None
-    return parse_statement(parse_envelope(stored[1]).payload)
+    try:
+        envelope = parse_envelope(stored[1])
+        statement = parse_statement(envelope.payload)
+    except LineageError:
+        return None
+    if statement.step.name != ADMIN_STEP or envelope.keyid != ledger.log_public_key.keyid:
+        return None
+    return statement
 
 
 def registrations(ledger: Ledger) -> list[Registration]:
@@ -52,7 +67,9 @@ def registrations(ledger: Ledger) -> list[Registration]:
         statement = _statement(ledger, entry)
         if statement is None:
             continue
-        fields: dict[str, Any] = statement.predicate.get("policy", {})
+        fields = statement.predicate.get("policy")
+        if not isinstance(fields, dict):
+            continue
         found.append(
             Registration(
                 str(fields.get("id")),
@@ -87,10 +104,12 @@ def registered_policy(ledger: Ledger, reference: str) -> tuple[Policy, Registrat
             f"policy {registration.id} {registration.version} was registered (entry"
             f" {registration.entry}) without its file: give the file with --policy FILE"
         )
+    where = f"policy {registration.id}@{registration.version} (entry {registration.entry})"
     document = from_b64(carried, "predicate.document")
-    policy = parse_policy(
-        document, f"policy {registration.id}@{registration.version} (entry {registration.entry})"
-    )
+    try:
+        policy = parse_policy(document, where)
+    except RecursionError as exc:
+        raise InputError(f"{where}: the file it carries is nested too deeply") from exc
     if policy.sha256 != registration.sha256 or (policy.id, policy.version) != (
         registration.id,
         registration.version,
@@ -126,10 +145,10 @@ def register_policy(ledger: Ledger, log_key: SigningKey, policy: Policy) -> Regi
     existing = registered(ledger, policy)
     if existing is not None:
         return existing
-    if not policy.document:
-        raise InputError(f"{policy.source}: the policy's file is not at hand to register")
     subject = (f"policy:{policy.id}@{policy.version}", policy.sha256)
-    fields = {"policy": policy.to_json(), "document": b64(policy.document)}
+    fields: dict[str, Any] = {"policy": policy.to_json()}
+    if 0 < len(policy.document) <= MAX_CARRIED_BYTES:
+        fields["document"] = b64(policy.document)
     entry = ledger.admin_statement(log_key, subject, POLICY_REGISTRATION, fields)
     return next(r for r in registrations(ledger) if r.entry == entry)
 

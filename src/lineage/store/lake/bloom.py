@@ -90,9 +90,9 @@ def _hashed_column(ids: Sequence[str] | pa.Array | pa.ChunkedArray) -> np.ndarra
 
 
 def _hashed_few(ids: Sequence[str]) -> np.ndarray:
-    unknown = sorted({i for i in ids if i not in _remembered})
-    if unknown:
-        with _hashing:
+    with _hashing:
+        unknown = sorted({i for i in ids if i not in _remembered})
+        if unknown:
             rows = _hasher().execute(
                 "SELECT k, hash(k) FROM (SELECT unnest($ids::VARCHAR[]) AS k)", {"ids": unknown}
             )
@@ -100,7 +100,7 @@ def _hashed_few(ids: Sequence[str]) -> np.ndarray:
             if len(_remembered) + len(found) > _REMEMBERED:
                 _remembered.clear()
             _remembered.update((str(key), int(value)) for key, value in found)
-    return np.array([_remembered[i] for i in ids], dtype="<u8")
+        return np.array([_remembered[i] for i in ids], dtype="<u8")
 
 
 @cache

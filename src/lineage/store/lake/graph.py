@@ -109,18 +109,18 @@ _KEYS = {NODES: ("id",), EDGES: ("down", "up", "kind"), DROPS: ("node", "entry")
 
 def _differing(table: str) -> str:
     """The rows of ``table`` that are not as ``$expected`` (a Parquet file) has them:
-    expected columns then stored ones, in key order."""
+    whether each side has the row, then expected columns and stored ones, in key order."""
     fields = _ROW_TYPES[table]._fields
     keys = _KEYS[table]
     joined = " AND ".join(f"e.{k} = s.{k}" for k in keys)
     differs = " OR ".join(f"e.{f} IS DISTINCT FROM s.{f}" for f in fields)
-    absent = keys[0]
     order = ", ".join(f"coalesce(e.{k}, s.{k})" for k in keys)
     columns = ", ".join([*(f"e.{f}" for f in fields), *(f"s.{f}" for f in fields)])
     return (
-        f"SELECT {columns} FROM read_parquet($expected) e"  # noqa: S608 - names from the model
-        f" FULL OUTER JOIN ({ORDERED[table]}) s ON {joined}"
-        f" WHERE e.{absent} IS NULL OR s.{absent} IS NULL OR {differs} ORDER BY {order}"
+        f"SELECT e.present IS NOT NULL, s.present IS NOT NULL, {columns}"  # noqa: S608
+        f" FROM (SELECT *, true AS present FROM read_parquet($expected)) e"
+        f" FULL OUTER JOIN (SELECT *, true AS present FROM ({ORDERED[table]})) s ON {joined}"
+        f" WHERE e.present IS NULL OR s.present IS NULL OR {differs} ORDER BY {order}"
     )
 
 
@@ -304,10 +304,11 @@ class LakeGraph:
         row_type = _ROW_TYPES[table]
         width = len(row_type._fields)
         for row in self._columnar.stream(_DIFFERING[table], expected=str(expected())):
-            want, have = row[:width], row[width:]
-            if have[0] is None:
+            wanted, stored = row[0], row[1]
+            want, have = row[2 : 2 + width], row[2 + width :]
+            if not stored:
                 yield RowDifference("missing", row_type(*want))
-            elif want[0] is None:
+            elif not wanted:
                 yield RowDifference("extra", row_type(*have))
             else:
                 yield RowDifference("differs", row_type(*want))

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from lineage.errors import StoreError
 from lineage.store.lake.bloom import BloomFilter, key_hashes
+from lineage.store.lake.tables import SCHEMAS
 
 PARTS_SCHEMA = """
 CREATE TABLE parts (
@@ -243,7 +244,9 @@ def retire(db: sqlite3.Connection, files: Iterable[str], now: float) -> None:
 
 
 def part_problems(db: sqlite3.Connection, files: PartFiles) -> list[str]:
-    """Listed parts that are missing or whose bytes are not the ones written."""
+    """Listed parts that are missing, whose bytes are not the ones written, or whose
+    columns are not their table's (a column of another type would be cast silently by
+    the queries: entries compared as text)."""
     problems = []
     for file, size, digest in db.execute("SELECT file, bytes, sha256 FROM parts ORDER BY file"):
         path = files.path(file)
@@ -251,4 +254,16 @@ def part_problems(db: sqlite3.Connection, files: PartFiles) -> list[str]:
             problems.append(f"part {file} is missing")
         elif path.stat().st_size != size or file_digest(path) != digest:
             problems.append(f"part {file} is not the file that was written")
+        elif not _schema_is(path, SCHEMAS.get(file.split("/")[1])):
+            problems.append(f"part {file} does not have its table's columns and types")
     return problems
+
+
+def _schema_is(path: Path, schema: pa.Schema | None) -> bool:
+    try:
+        found = pq.read_schema(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return schema is not None and [(f.name, f.type) for f in found] == [
+        (f.name, f.type) for f in schema
+    ]

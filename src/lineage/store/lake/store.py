@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from lineage.errors import ConfigurationError, NodeConflictError, StoreError
 from lineage.faults import reached
 from lineage.model.rows import (
+    DropRow,
     GraphBatch,
     NodeRow,
     ProjectionRow,
@@ -78,6 +79,18 @@ _UP_COPY_DIFFERS = _UP_COPY_DIFFERS.replace(
 ).replace("<edges_up>", _COPIES.replace("{table}", "{edges_up}"))
 
 
+_AMBIGUOUS = {
+    NODES: "SELECT id FROM {nodes} GROUP BY id, entry"
+    " HAVING count(DISTINCT (kind, attrs, time_us)) > 1 LIMIT 1",
+    EDGES: "SELECT down || ' <- ' || up FROM {edges} GROUP BY down, up, kind, entry"
+    " HAVING count(DISTINCT time_us) > 1 LIMIT 1",
+    DROPS: "SELECT node FROM {drops} GROUP BY node, entry"
+    " HAVING count(DISTINCT (reason, time_us)) > 1 LIMIT 1",
+}
+"""A key asserted twice by one entry with other values: the first row of a key is the
+one of its earliest entry, and between rows of one entry no order is kept."""
+
+
 def lake_dir(url: str) -> Path:
     """The directory of a ``lake:///DIR`` store URL."""
     if not url.startswith(_PREFIX) or len(url) == len(_PREFIX):
@@ -99,6 +112,7 @@ class LakeSession(SqliteSession):
         self._pending = {table: ColumnBuffer(table) for table in COLUMNAR_TABLES}
         self._pending_bytes = 0
         self._new_nodes: dict[str, tuple[str, str, int]] = {}
+        self._dropped: set[tuple[str, int]] = set()
         self._written: list[Part] = []
 
     def add_batches(self, rows: Sequence[tuple[int, bytes]]) -> None:
@@ -134,7 +148,7 @@ class LakeSession(SqliteSession):
             nodes.add_rows(fresh)
         sqlite_graph.write_statements(self._db, batch)
         self._pending[EDGES].add_rows(batch.edges)
-        self._pending[DROPS].add_rows(batch.drops)
+        self._pending[DROPS].add_rows(self._first_drops(batch.drops))
         for bulk in batch.bulk:
             entries, times = [bulk.entry] * len(bulk.edge_ups), [bulk.time_us] * len(bulk.edge_ups)
             self._pending[EDGES].add_columns(
@@ -144,14 +158,30 @@ class LakeSession(SqliteSession):
                 entry=entries,
                 time_us=times,
             )
-            count = len(bulk.drop_nodes)
+            drops = self._first_drops(
+                DropRow(node, reason, bulk.entry, bulk.time_us)
+                for node, reason in zip(bulk.drop_nodes, bulk.drop_reasons, strict=True)
+            )
+            count = len(drops)
             self._pending[DROPS].add_columns(
-                node=bulk.drop_nodes,
+                node=[d.node for d in drops],
                 entry=[bulk.entry] * count,
-                reason=bulk.drop_reasons,
+                reason=[d.reason for d in drops],
                 time_us=[bulk.time_us] * count,
             )
         self._flush_if_full()
+
+    def _first_drops(self, drops: Iterable[DropRow]) -> list[DropRow]:
+        """The drops whose (node, entry) this append has not held yet: an entry that drops
+        a node twice keeps its first reason, as ``INSERT OR IGNORE`` does on SQLite."""
+        seen = self._dropped
+        first = []
+        for drop in drops:
+            key = (drop.node, drop.entry)
+            if key not in seen:
+                seen.add(key)
+                first.append(drop)
+        return first
 
     def _fresh(
         self, rows: Sequence[tuple[str, str, str, int, int]], stored: dict[str, NodeRow]
@@ -333,6 +363,13 @@ class LakeStore(LakeGraph, SqliteStore):
         the edges sorted by upstream end the same as the edges."""
         with self._translated():
             problems = [*super().integrity_problems(), *part_problems(self._db, self._files)]
+        for table, query in _AMBIGUOUS.items():
+            found = self._columnar.rows(query)
+            if found:
+                problems.append(
+                    f"{table} rows differ under one key and entry, so reads would pick one"
+                    f" at random (the first: {found[0][0]})"
+                )
         if not problems and self._edges_up:
             rows = self._columnar.rows(_UP_COPY_DIFFERS)
             if rows and rows[0][0]:
