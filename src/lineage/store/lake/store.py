@@ -363,7 +363,7 @@ class LakeStore(LakeGraph, SqliteStore):
         the edges sorted by upstream end the same as the edges."""
         with self._translated():
             problems = [*super().integrity_problems(), *part_problems(self._db, self._files)]
-        for table, query in _AMBIGUOUS.items():
+        for table, query in _AMBIGUOUS.items() if not problems else ():
             found = self._columnar.rows(query)
             if found:
                 problems.append(
