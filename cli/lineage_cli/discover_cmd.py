@@ -114,7 +114,7 @@ _COLUMNS: dict[str, list[str]] = {
     "datasets": ["id", "entry", "time", "attrs"],
     "shards": ["id", "entry", "time", "attrs"],
     "steps": ["step", "version", "run", "statements", "first_entry", "last_entry", "last_time"],
-    "keys": ["name", "keyid", "steps", "registered_entry", "revoked_at"],
+    "keys": ["name", "keyid", "steps", "registered_in", "revoked_at"],
     "policies": ["id", "version", "entry", "time", "carried", "sha256"],
     "requests": ["kind", "target", "at", "entry"],
     "checks": ["entry", "time", "artifact", "policy", "ok", "violations", "notices"],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
-from itertools import count
 from pathlib import Path
 from types import TracebackType
 from typing import Any, get_type_hints
@@ -67,10 +66,14 @@ def _types(row_type: Any) -> list[str]:
     return [hints[name].__name__ for name in row_type._fields]
 
 
+_TYPES = {table: _types(row_type) for table, row_type in ROW_TYPES.items()}
+"""Each table's column types (``str`` or ``int``), from its row type's fields."""
+
+
 def _create(table: str, row_type: Any) -> str:
     columns = ", ".join(
         f"{name} {_SQL_TYPES[kind]}"
-        for name, kind in zip(_fields(row_type), _types(row_type), strict=True)
+        for name, kind in zip(_fields(row_type), _TYPES[table], strict=True)
     )
     return f"CREATE TABLE {table} ({columns}, seq BIGINT)"
 
@@ -113,7 +116,8 @@ class ExpectedProjection:
         )
         for table, row_type in ROW_TYPES.items():
             self._db.execute(_create(table, row_type))
-        self._seq = count()
+        self._seq = 0
+        """The insertion order of the next row (rows of one entry keep theirs)."""
         self.written: dict[str, int] = {}
         """The rows written to Parquet, by table (:meth:`to_parquet`)."""
 
@@ -132,11 +136,10 @@ class ExpectedProjection:
 
     def _insert(self, table: str, row_type: Any, columns: list[list[Any]]) -> None:
         size = len(columns[0])
-        start = next(self._seq)
-        self._seq = count(start + size)
+        start, self._seq = self._seq, self._seq + size
         arrays = [
             pa.array(column, type=_ARROW_TYPES[kind])
-            for column, kind in zip(columns, _types(row_type), strict=True)
+            for column, kind in zip(columns, _TYPES[table], strict=True)
         ]
         arrays.append(pa.array(range(start, start + size), type=pa.int64()))
         rows = pa.Table.from_arrays(arrays, names=[*_fields(row_type), "seq"])

@@ -9,7 +9,9 @@ it in the clear, since the ledger does not hold it in the clear.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,7 @@ from lineage.ledger.subjects import resolve_checked
 from lineage.model.graph import DATASET, MODEL, SHARD
 from lineage.model.identity import AUTHOR, POST_ID, RECORD_ID
 from lineage.model.rows import NodeRow, RequestRow, StatementRow
-from lineage.model.times import format_time, format_us
+from lineage.model.times import format_us
 
 ARTIFACT_KINDS = {"models": MODEL, "datasets": DATASET, "shards": SHARD}
 """``lineage ls`` lists of graph nodes, and the node kind each lists."""
@@ -121,18 +123,7 @@ def step_runs(ledger: Ledger, limit: int, containing: str = "") -> Listing:
 def keys(ledger: Ledger, limit: int) -> Listing:
     """The signer keys the log registered, in the order it registered them."""
     signers = sorted(ledger.store.signers(), key=lambda s: s.registered_in)
-    rows = [
-        {
-            "name": s.name,
-            "keyid": s.keyid,
-            "steps": list(s.steps),
-            "registered_entry": s.registered_in,
-            "valid_from": format_time(s.valid_from),
-            "valid_until": format_time(s.valid_until) if s.valid_until else None,
-            "revoked_at": format_time(s.revoked_at) if s.revoked_at else None,
-        }
-        for s in signers[: check_limit(limit)]
-    ]
+    rows = [s.to_json() for s in signers[: check_limit(limit)]]
     return Listing("keys", len(signers), rows)
 
 
@@ -140,14 +131,14 @@ def requests(ledger: Ledger, limit: int) -> Listing:
     """The deletion, objection and erasure requests recorded, newest first, with a count
     of each kind (targets are pseudonymous ids: the ledger never holds raw ones)."""
     kinds: Counter[str] = Counter()
-    newest: list[RequestRow] = []
-    for row in ledger.store.iter_rows("requests"):
-        assert isinstance(row, RequestRow)
-        kinds[row.kind] += 1
-        newest.append(row)
-        if len(newest) > 4 * MAX_LISTED:
-            newest = sorted(newest, key=_newest_first)[:MAX_LISTED]
-    newest = sorted(newest, key=_newest_first)[: check_limit(limit)]
+
+    def counted() -> Iterator[RequestRow]:
+        for row in ledger.store.iter_rows("requests"):
+            assert isinstance(row, RequestRow)
+            kinds[row.kind] += 1
+            yield row
+
+    newest = heapq.nsmallest(check_limit(limit), counted(), key=_newest_first)
     rows = [
         {
             "target": r.target,

@@ -19,7 +19,7 @@ from lineage.model.rows import DropRow, EdgeRow, NodeRow, PackedOrigin, Projecti
 from lineage.store.base import MAX_EDGES_LISTED, RowDifference
 from lineage.store.lake.columnar import FETCH_ROWS, Columnar
 from lineage.store.lake.origins import packed_origins
-from lineage.store.lake.tables import DROPS, EDGES, NODES
+from lineage.store.lake.tables import DROPS, EDGES, NODES, SORT_KEYS
 
 NEVER = 1 << 62
 """A time after every statement: the bound of reads without ``as_of``."""
@@ -104,14 +104,13 @@ _FIND_NODES = "SELECT * FROM ({first}) ORDER BY id LIMIT $limit".replace(
     "{first}", _FIRST_NODES.replace("{where}", "contains(lower(id), lower($text))")
 )
 _ROW_TYPES: dict[str, Any] = {NODES: NodeRow, EDGES: EdgeRow, DROPS: DropRow}
-_KEYS = {NODES: ("id",), EDGES: ("down", "up", "kind"), DROPS: ("node", "entry")}
 
 
 def _differing(table: str) -> str:
     """The rows of ``table`` that are not as ``$expected`` (a Parquet file) has them:
     whether each side has the row, then expected columns and stored ones, in key order."""
     fields = _ROW_TYPES[table]._fields
-    keys = _KEYS[table]
+    keys = SORT_KEYS[table]
     joined = " AND ".join(f"e.{k} = s.{k}" for k in keys)
     differs = " OR ".join(f"e.{f} IS DISTINCT FROM s.{f}" for f in fields)
     order = ", ".join(f"coalesce(e.{k}, s.{k})" for k in keys)
