@@ -104,7 +104,10 @@ def test_a_binding_edited_in_the_projection_does_not_make_a_swap_pass(graph: Led
     edit(
         graph.url,
         sql=[f"UPDATE nodes SET attrs = '{forged}' WHERE id = '{victim.node_id}'"],
-        cypher=[f"MATCH (n:Lineage {{id: '{victim.node_id}'}}) SET n.attrs = '{forged}'"],
+        cypher=[
+            f"MATCH (n:Lineage {{id: '{victim.node_id}'}})"
+            f" SET n.binding = '{victim.author_binding(A)}'"
+        ],
     )
     size = graph.ledger.size()
     with pytest.raises(KeyTableError, match="another subject's key"):

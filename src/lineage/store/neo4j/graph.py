@@ -1,8 +1,9 @@
 """Cypher of the graph projection in Neo4j.
 
-Graph nodes are ``(:Lineage:<Kind> {id, kind, attrs, entry, time_us})``; an id that an
-edge names but no entry declares is a ``(:Lineage {id})`` without kind, so gaps stay
-visible. Edges are relationships in the direction the Lineage predicate names them,
+Graph nodes are ``(:Lineage:<Kind> {id, kind, entry, time_us, name, <attributes>})``,
+each attribute a property of its own (:mod:`lineage.store.neo4j.properties`); an id that
+an edge names but no entry declares is a ``(:Lineage {id, name})`` without kind, so gaps
+stay visible. Edges are relationships in the direction the Lineage predicate names them,
 ``(record)-[:DERIVED_FROM]->(post)``, ``(record)-[:PACKED_INTO]->(shard)``, each with
 the ``entry`` and ``time_us`` of the statement that first asserted it. Drops are
 ``(:Drop {key, node, entry, reason, time_us})``; statements ``(:Statement {entry, …})``;
@@ -15,7 +16,7 @@ come from :mod:`lineage.model.graph`, never from input; values are parameters.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from lineage.errors import NodeConflictError
@@ -32,6 +33,13 @@ from lineage.model.rows import (
 )
 from lineage.store.base import MAX_EDGES_LISTED
 from lineage.store.neo4j._cypher import NEVER, PAGE, Run, in_chunks, pages
+from lineage.store.neo4j.properties import (
+    CAPTION,
+    attrs_from,
+    caption_differs,
+    node_properties,
+    placeholder_properties,
+)
 
 _FLOWS_FORWARD = {kind: rule[2] for kind, rule in EDGE_RULES.items()}
 for _name in [*_FLOWS_FORWARD, *NODE_ATTRIBUTES]:
@@ -41,6 +49,7 @@ _BACKWARD = "|".join(sorted(k for k, forward in _FLOWS_FORWARD.items() if not fo
 
 CONSTRAINTS = [
     "CREATE CONSTRAINT lineage_node_id IF NOT EXISTS FOR (n:Lineage) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX lineage_node_entry IF NOT EXISTS FOR (n:Lineage) ON (n.entry)",
     "CREATE CONSTRAINT lineage_statement_entry IF NOT EXISTS"
     " FOR (s:Statement) REQUIRE s.entry IS UNIQUE",
     "CREATE CONSTRAINT lineage_drop_key IF NOT EXISTS FOR (d:Drop) REQUIRE d.key IS UNIQUE",
@@ -48,6 +57,11 @@ CONSTRAINTS = [
     "CREATE CONSTRAINT lineage_request_key IF NOT EXISTS FOR (q:Request) REQUIRE q.key IS UNIQUE",
     "CREATE INDEX lineage_request_target IF NOT EXISTS FOR (q:Request) ON (q.target)",
 ]
+
+
+NEWER_INDEXES = frozenset({"lineage_node_entry"})
+"""Indexes that stores made before attributes were properties do not have: what one step
+run declared, ``MATCH (n:Lineage {entry: $entry})``, in Neo4j Browser."""
 
 
 def drop_key(node: str, entry: int) -> str:
@@ -67,22 +81,20 @@ def request_key(target: str, kind: str, entry: int) -> str:
 # an edge end no query found, an edge with a node created by this batch at one end.
 # Only edges between nodes that existed before go through MERGE.
 
-_STORED = "UNWIND $ids AS id MATCH (n:Lineage {id: id}) RETURN n.id, n.kind, n.attrs, n.entry"
+_STORED = "UNWIND $ids AS id MATCH (n:Lineage {id: id}) RETURN n.id, n.kind, properties(n), n.entry"
 _ADD_STATEMENTS = (
     "UNWIND $rows AS r CREATE (:Statement {entry: r[0], predicate_type: r[1], step: r[2],"
     " version: r[3], run: r[4], keyid: r[5], time_us: r[6]})"
 )
 _CREATE_NODES = {
-    kind: f"UNWIND $rows AS r CREATE (:Lineage:{kind}"
-    f" {{id: r[0], kind: '{kind}', attrs: r[1], entry: r[2], time_us: r[3]}})"
-    for kind in NODE_ATTRIBUTES
+    kind: f"UNWIND $rows AS r CREATE (n:Lineage:{kind}) SET n = r" for kind in NODE_ATTRIBUTES
 }
 _DECLARE_PLACEHOLDERS = {
-    kind: "UNWIND $rows AS r MATCH (n:Lineage {id: r[0]}) WHERE n.kind IS NULL"
-    f" SET n:{kind}, n.kind = '{kind}', n.attrs = r[1], n.entry = r[2], n.time_us = r[3]"
+    kind: "UNWIND $rows AS r MATCH (n:Lineage {id: r.id}) WHERE n.kind IS NULL"
+    f" SET n:{kind}, n += r"
     for kind in NODE_ATTRIBUTES
 }
-_CREATE_PLACEHOLDERS = "UNWIND $ids AS id CREATE (:Lineage {id: id})"
+_CREATE_PLACEHOLDERS = "UNWIND $rows AS r CREATE (n:Lineage) SET n = r"
 _CREATE_EDGES = {
     kind: "UNWIND $rows AS r MATCH (a:Lineage {id: r[0]}) MATCH (b:Lineage {id: r[1]})"
     f" CREATE (a)-[:{kind} {{entry: r[2], time_us: r[3]}}]->(b)"
@@ -107,7 +119,7 @@ _CONFLICT = "a node is asserted again with other attributes"
 
 def _stored(run: Run, ids: Sequence[str]) -> dict[str, tuple[str | None, str, int]]:
     """(kind, attrs, entry) of the given ids that have a node; kind None: a placeholder."""
-    return {r[0]: (r[1], r[2], r[3]) for r in in_chunks(run, _STORED, ids, name="ids")}
+    return {r[0]: (r[1], attrs_from(r[2]), r[3]) for r in in_chunks(run, _STORED, ids, name="ids")}
 
 
 def existing_nodes(run: Run, ids: Sequence[str]) -> dict[str, tuple[str, str, int]]:
@@ -155,12 +167,17 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
         ],
     )
     fresh = {node_id for node_id in declared.keys() | ends if node_id not in stored}
-    node_rows = _by_kind((n.kind, [n.id, n.attrs, n.entry, n.time_us]) for n in declared.values())
-    for kind, rows in node_rows.items():
-        in_chunks(run, _CREATE_NODES[kind], [r for r in rows if r[0] in fresh])
-        placeholders = [r for r in rows if r[0] in stored and stored[r[0]][0] is None]
-        in_chunks(run, _DECLARE_PLACEHOLDERS[kind], placeholders)
-    in_chunks(run, _CREATE_PLACEHOLDERS, sorted(fresh - declared.keys()), name="ids")
+    node_rows: dict[str, list[dict[str, Any]]] = {}
+    for n in declared.values():
+        if n.id in fresh or stored[n.id][0] is None:
+            props = node_properties(n.id, n.kind, n.attrs, n.entry, n.time_us)
+            node_rows.setdefault(n.kind, []).append(props)
+    for kind, props_list in node_rows.items():
+        in_chunks(run, _CREATE_NODES[kind], [p for p in props_list if p["id"] in fresh])
+        declaring = [p for p in props_list if p["id"] not in fresh]
+        in_chunks(run, _DECLARE_PLACEHOLDERS[kind], declaring)
+    gaps = sorted(fresh - declared.keys())
+    in_chunks(run, _CREATE_PLACEHOLDERS, [placeholder_properties(node_id) for node_id in gaps])
     new_edges: list[tuple[str, list[Any]]] = []
     other_edges: list[tuple[str, list[Any]]] = []
     for e in edges.values():
@@ -188,19 +205,19 @@ def write_batch(run: Run, batch: GraphBatch) -> None:
 
 # -- reads --------------------------------------------------------------------------
 
-_NODE = "MATCH (n:Lineage {id: $id}) RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
+_NODE_FIELDS = "n.id, n.kind, properties(n), n.entry, n.time_us"
+_NODE = f"MATCH (n:Lineage {{id: $id}}) RETURN {_NODE_FIELDS}"
 _COUNT_OF_KIND = "MATCH (n:Lineage) WHERE n.kind = $kind RETURN count(n)"
 _NODES_OF_KIND = (
     "MATCH (n:Lineage) WHERE n.kind = $kind"
-    " RETURN n.id, n.kind, n.attrs, n.entry, n.time_us ORDER BY n.entry, n.id LIMIT $limit"
+    f" RETURN {_NODE_FIELDS} ORDER BY n.entry, n.id LIMIT $limit"
 )
 _FIND_NODES = (
     "MATCH (n:Lineage) WHERE n.kind IS NOT NULL AND toLower(n.id) CONTAINS toLower($text)"
-    " RETURN n.id, n.kind, n.attrs, n.entry, n.time_us ORDER BY n.id LIMIT $limit"
+    f" RETURN {_NODE_FIELDS} ORDER BY n.id LIMIT $limit"
 )
 _NODES = (
-    "UNWIND $ids AS id MATCH (n:Lineage {id: id}) WHERE n.kind IS NOT NULL"
-    " RETURN n.id, n.kind, n.attrs, n.entry, n.time_us"
+    f"UNWIND $ids AS id MATCH (n:Lineage {{id: id}}) WHERE n.kind IS NOT NULL RETURN {_NODE_FIELDS}"
 )
 _EDGE_FIELDS = "startNode(r).id, endNode(r).id, type(r), r.entry, r.time_us"
 _IN_FLOW_ORDER = f"""
@@ -252,7 +269,7 @@ CALL (n) {{
     UNION
     MATCH (n)<-[r:{into}]-(m) WHERE r.time_us <= $until RETURN m
 }}
-RETURN DISTINCT m.id, m.kind, m.attrs, m.entry, m.time_us
+RETURN DISTINCT m.id, m.kind, properties(m), m.entry, m.time_us
 """
 _UPSTREAM = _NEIGHBOURS.format(out=_BACKWARD, into=_FORWARD)
 _DOWNSTREAM = _NEIGHBOURS.format(out=_FORWARD, into=_BACKWARD)
@@ -305,23 +322,32 @@ def _shard_origins(shard: str, rows: list[list[Any]]) -> Iterator[PackedOrigin]:
         yield line
 
 
-class Neo4jGraph:
-    """The graph reads of the store contract, through a query runner."""
+def _node_row(row: list[Any], legacy: bool) -> NodeRow:
+    """A node read as ``id, kind, properties, entry, time_us``."""
+    return NodeRow(row[0], row[1], attrs_from(row[2], legacy), row[3], row[4])
 
-    def __init__(self, run: Run) -> None:
+
+class Neo4jGraph:
+    """The graph reads of the store contract, through a query runner; ``legacy`` says
+    whether the store keeps attributes as one JSON string (made before they were
+    properties)."""
+
+    def __init__(self, run: Run, legacy: Callable[[], bool]) -> None:
         self._graph_run = run
+        self._legacy = legacy
 
     def node(self, node_id: str) -> NodeRow | None:
         """The node with this id, if an entry declared it."""
         rows = self._graph_run(_NODE, {"id": node_id})
         if not rows or rows[0][1] is None:
             return None
-        return NodeRow(*rows[0])
+        return _node_row(rows[0], self._legacy())
 
     def nodes(self, ids: Sequence[str]) -> dict[str, NodeRow]:
         """The declared nodes among ``ids``, by id."""
         rows = in_chunks(self._graph_run, _NODES, sorted(set(ids)), name="ids")
-        return {r[0]: NodeRow(*r) for r in rows}
+        legacy = self._legacy()
+        return {r[0]: _node_row(r, legacy) for r in rows}
 
     def edges_of(
         self,
@@ -374,6 +400,7 @@ class Neo4jGraph:
         of thousands."""
         until = _until(as_of_us)
         query = _UPSTREAM if upstream else _DOWNSTREAM
+        legacy = self._legacy()
         start = self.node(root)
         seen = {root}
         if start is None:
@@ -389,7 +416,7 @@ class Neo4jGraph:
             if not top:
                 stack.pop()
             fresh: list[str] = []
-            for node_id, kind, attrs, entry, when in self._graph_run(
+            for node_id, kind, props, entry, when in self._graph_run(
                 query, {"ids": ids, "until": until}
             ):
                 if node_id in seen:
@@ -399,7 +426,7 @@ class Neo4jGraph:
                 if kind is None:
                     yield NodeRow(node_id, "", "{}", -1, 0)
                 elif when <= until:
-                    yield NodeRow(node_id, kind, attrs, entry, when)
+                    yield NodeRow(node_id, kind, attrs_from(props, legacy), entry, when)
             if fresh:
                 stack.append(fresh)
             if len(seen) > _DEPTH_FIRST_ROWS:
@@ -419,12 +446,14 @@ class Neo4jGraph:
         """How many nodes of ``kind`` there are, and the first ``limit`` by (entry, id)."""
         count = self._graph_run(_COUNT_OF_KIND, {"kind": kind})
         rows = self._graph_run(_NODES_OF_KIND, {"kind": kind, "limit": limit})
-        return int(count[0][0]) if count else 0, [NodeRow(*r) for r in rows]
+        legacy = self._legacy()
+        return int(count[0][0]) if count else 0, [_node_row(r, legacy) for r in rows]
 
     def find_nodes(self, text: str, limit: int) -> list[NodeRow]:
         """Up to ``limit`` nodes whose id contains ``text`` (ignoring case), by id."""
         rows = self._graph_run(_FIND_NODES, {"text": text, "limit": limit})
-        return [NodeRow(*r) for r in rows]
+        legacy = self._legacy()
+        return [_node_row(r, legacy) for r in rows]
 
     def drop_counts(self, as_of_us: int | None = None) -> list[tuple[int, str, int]]:
         """(entry, reason, count) of every drop."""
@@ -452,7 +481,8 @@ class Neo4jGraph:
 _PAGES = {
     "nodes": (
         "MATCH (n:Lineage) WHERE n.id > $after AND n.kind IS NOT NULL AND n.entry < $bound"
-        " RETURN n.id AS after, n.id, n.kind, n.attrs, n.entry, n.time_us ORDER BY n.id LIMIT $page"
+        " RETURN n.id AS after, n.id, n.kind, properties(n), n.entry, n.time_us"
+        " ORDER BY n.id LIMIT $page"
     ),
     "drops": (
         "MATCH (d:Drop) WHERE d.key > $after AND d.entry < $bound"
@@ -487,10 +517,18 @@ RETURN {_EDGE_FIELDS}
 """
 
 
-def iter_rows(run: Run, table: str, bound: int) -> Iterator[ProjectionRow]:
-    """Rows of one projection table in key order (as the SQLite store gives them)."""
+def iter_rows(run: Run, table: str, bound: int, legacy: bool) -> Iterator[ProjectionRow]:
+    """Rows of one projection table in key order (as the SQLite store gives them). A node
+    whose caption is not its kind and short id is given with its caption in its kind,
+    so that it differs from the row its entry asserts."""
     if table == "edges":
         yield from _iter_edges(run, bound)
+        return
+    if table == "nodes":
+        for _, node_id, kind, props, entry, when in pages(run, _PAGES[table], "", bound=bound):
+            if not legacy and caption_differs(props):
+                kind = f"{kind} (captioned {props.get(CAPTION)!r})"
+            yield NodeRow(node_id, kind, attrs_from(props, legacy), entry, when)
         return
     row_type = _ROW_TYPES[table]
     after: str | int = -1 if table == "statements" else ""

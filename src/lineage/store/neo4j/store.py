@@ -76,6 +76,11 @@ CREATE (:KeySecret {name: 'index', value: $index_key})
 _ANY_NODE = "MATCH (n) RETURN 1 LIMIT 1"
 _IS_INITIALIZED = "MATCH (m:LedgerMeta {key: 'schema_version'}) RETURN count(m)"
 _META = "MATCH (m:LedgerMeta) RETURN m.key, m.value"
+_LAYOUT_KEY, _LAYOUT = "graph_layout", "properties"
+"""Metadata of this store alone (not the ledger's, so not copied): node attributes are
+properties (:mod:`lineage.store.neo4j.properties`). A ledger without it was made before,
+with attributes as one JSON string."""
+_LAYOUT_OF = "MATCH (m:LedgerMeta) WHERE m.key IN ['schema_version', $layout] RETURN m.key, m.value"
 _SIZE = "MATCH (e:LedgerEntry) WHERE e.idx < $bound RETURN e.idx ORDER BY e.idx DESC LIMIT 1"
 _GET_NODES = "UNWIND $keys AS k MATCH (t:TreeHash {key: k}) RETURN t.key, t.hash"
 _SIGNERS = (
@@ -320,8 +325,9 @@ class Neo4jStore(_LogReads, Neo4jGraph):
             )
         except (ValueError, neo4j_errors.ConfigurationError) as exc:
             raise ConfigurationError(f"{self.url}: {exc}") from exc
+        self._legacy_layout: bool | None = None
         _LogReads.__init__(self, self._run, self._bound)
-        Neo4jGraph.__init__(self, self._run)
+        Neo4jGraph.__init__(self, self._run, self._is_legacy)
         try:
             with self._translated():
                 self._driver.verify_connectivity()
@@ -361,6 +367,16 @@ class Neo4jStore(_LogReads, Neo4jGraph):
 
     def _bound(self) -> int:
         return NEVER if self._snapshot_bound is None else self._snapshot_bound
+
+    def _is_legacy(self) -> bool:
+        """Whether this ledger keeps node attributes as one JSON string (made before they
+        were properties); known once there is a ledger, and then for good."""
+        if self._legacy_layout is None:
+            found = dict(self._run(_LAYOUT_OF, {"layout": _LAYOUT_KEY}))
+            if "schema_version" not in found:
+                return False
+            self._legacy_layout = found.get(_LAYOUT_KEY) != _LAYOUT
+        return self._legacy_layout
 
     @contextmanager
     def _write(self) -> Iterator[neo4j.Transaction]:
@@ -406,14 +422,19 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         with self._translated():
             for statement in SCHEMA:
                 self._driver.execute_query(statement, database_=self._database)
-        rows = [["schema_version", SCHEMA_VERSION], *map(list, sorted(meta.items()))]
+        rows = [
+            ["schema_version", SCHEMA_VERSION],
+            [_LAYOUT_KEY, _LAYOUT],
+            *map(list, sorted(meta.items())),
+        ]
         with self._write() as tx:
             tx.run(_INIT, {"meta": rows, "index_key": index_key or os.urandom(32)}).consume()
             yield Neo4jSession(tx)
 
     def meta(self) -> dict[str, str]:
-        """The ledger's metadata (origin, log key); refuses a store of another schema version."""
-        meta = {str(k): str(v) for k, v in self._run(_META, {})}
+        """The ledger's metadata (origin, log key); refuses a store of another schema version.
+        The store's own layout mark is not the ledger's, so not among them."""
+        meta = {str(k): str(v) for k, v in self._run(_META, {}) if k != _LAYOUT_KEY}
         version = meta.get("schema_version")
         if version != SCHEMA_VERSION:
             raise ConfigurationError(
@@ -425,6 +446,14 @@ class Neo4jStore(_LogReads, Neo4jGraph):
     @contextmanager
     def append_session(self) -> Iterator[Neo4jSession]:
         """Serialised with every other writer; commits on success, rolls back on error."""
+        if self._is_legacy():
+            raise ConfigurationError(
+                f"{self.url} keeps node attributes as one JSON string (made by an earlier"
+                " lineage): it can be read and verified, but takes no more appends. Copy it"
+                " out and back into an empty database, where attributes become properties:"
+                f" lineage copy --from {self.url} --to sqlite:///ledger-copy.db, empty the"
+                f" database, then lineage copy --from sqlite:///ledger-copy.db --to {self.url}"
+            )
         with self._write() as tx:
             if not _rows(tx.run(_LOCK)):
                 raise ConfigurationError(f"{self.url} holds no ledger (create one: lineage init)")
@@ -502,7 +531,7 @@ class Neo4jStore(_LogReads, Neo4jGraph):
 
     def iter_rows(self, table: str) -> Iterator[ProjectionRow]:
         """Rows of one of :data:`PROJECTION_TABLES` in key order."""
-        return graph.iter_rows(self._run, table, self._bound())
+        return graph.iter_rows(self._run, table, self._bound(), self._is_legacy())
 
     @contextmanager
     def _locked_write(self) -> Iterator[Run]:
@@ -524,6 +553,8 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         """The schema constraints and indexes that are missing or not online; empty if none."""
         rows = self._run(_SHOW_CONSTRAINTS, {}) + self._run(_SHOW_INDEXES, {})
         present = {str(row[0]) for row in rows}
+        if self._is_legacy():
+            present |= graph.NEWER_INDEXES
         return [
             f"Neo4j schema: constraint or index {name} is missing or not online"
             for name in sorted(SCHEMA_NAMES - present)
