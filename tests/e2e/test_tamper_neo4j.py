@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from lineage.ledger.log import Ledger
 from lineage.ledger.verify import verify_ledger
 
 from support.cli import run_cli
+from support.graph_fixtures import ids, ingest_hand_built_pipeline
 from support.ledgers import LedgerEnv, example_envelope, ledger_env
 from support.stores import NEO4J_URL, edit, fresh_store_url, neo4j_driver
 
@@ -74,3 +76,41 @@ def test_edits_made_in_neo4j_are_found(
             "CREATE CONSTRAINT lineage_entry_leaf IF NOT EXISTS"
             " FOR (e:LedgerEntry) REQUIRE e.leaf IS UNIQUE"
         )
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[LedgerEnv]:
+    """The hand-built pipeline in Neo4j."""
+    for env in ledger_env(tmp_path, fresh_store_url("neo4j", tmp_path)):
+        yield ingest_hand_built_pipeline(env)
+
+
+@pytest.mark.parametrize(
+    ("node", "change"),
+    [
+        ("fb:1", "SET n.jurisdiction = 'ES'"),
+        ("fb:1", "REMOVE n.platform"),
+        ("fb:1", "SET n.sha256 = 'ab'"),
+        ("fb:1", 'SET n.other_attrs = \'{"uri":"x"}\''),
+        ("shard:shard-a", "SET n.size = toFloat(n.size)"),
+        ("shard:shard-a", "SET n.name = 'shard harmless'"),
+    ],
+    ids=["changed", "removed", "added", "other_attrs", "type", "caption"],
+)
+def test_a_property_edited_in_neo4j_is_found(pipeline: LedgerEnv, node: str, change: str) -> None:
+    """Editing a node's property in Neo4j (a value, its type, a property added or removed,
+    its caption) makes ``lineage verify`` fail naming the node; an edited attribute is
+    also what lineage then reads."""
+    node_id = ids(pipeline).get(node, node)
+    assert run_cli("verify", "--db", pipeline.url).exit_code == 0
+    neo4j_driver().execute_query(f"MATCH (n:Lineage {{id: $id}}) {change}", id=node_id)
+    result = run_cli("verify", "--db", pipeline.url)
+    assert result.exit_code == 1, result.output
+    assert f"graph node {node_id}: stored row differs" in result.output, result.output
+    if "jurisdiction" in change:
+        read = Ledger.open(pipeline.url)
+        try:
+            row = read.store.node(node_id)
+            assert row is not None and row.attributes()["jurisdiction"] == "ES"
+        finally:
+            read.close()
