@@ -20,6 +20,7 @@ BELOW: dict[str, set[str]] = {
     "policy": {"foundation", "crypto", "model", "store", "ledger", "query"},
     "evidence": {"foundation", "crypto", "model", "store", "ledger", "query", "policy"},
     "transparency": {"foundation", "crypto", "model", "store", "ledger"},
+    "report": {"foundation", "crypto", "model", "store", "ledger", "query", "policy", "evidence"},
     "demo": {"foundation", "crypto", "model", "store", "ledger", "ingest", "query", "policy"},
 }
 BELOW["api"] = set(BELOW) - {"api"}
