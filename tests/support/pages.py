@@ -53,3 +53,27 @@ def distinct_colours(png: bytes) -> int:
     image = Image.open(io.BytesIO(png)).convert("RGB")
     colours = image.getcolors(maxcolors=1 << 16)
     return len(colours) if colours is not None else 1 << 16
+
+
+@contextmanager
+def serving_pages(url: str, token: str | None = None) -> Iterator[tuple[str, list[str]]]:
+    """``lineage serve --ui`` of the ledger at ``url`` on a free loopback port, in a
+    thread: yields its base URL and the lines it logs."""
+    import threading
+
+    from lineage import __version__
+    from lineage.ledger.log import Ledger
+    from lineage.report.server import UiPages, UiServer
+
+    ledger = Ledger.open(url)
+    logged: list[str] = []
+    server = UiServer(UiPages(ledger, __version__), "127.0.0.1", 0, logged.append, token)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", logged
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+        ledger.close()

@@ -42,6 +42,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=False,
     )
     env.globals["format_us"] = format_us
+    env.globals["entry_link"] = str
+    env.globals["run_url"] = None
+    env.globals["path_url"] = None
     env.filters["ranges"] = entry_ranges
     return env
 
