@@ -159,9 +159,15 @@ def artifact_report(
     return report
 
 
+_CREATED = '"created":"'
+
+
 def _month(row: NodeRow) -> str:
-    created = row.attributes().get("created")
-    return created[:7] if isinstance(created, str) and len(created) >= 7 else "unknown"
+    """``YYYY-MM`` of the post's creation, read off its canonical attributes (sorted,
+    compact, quotes inside values escaped: the key's text cannot occur in a value)."""
+    at = row.attrs.find(_CREATED)
+    month = row.attrs[at + len(_CREATED) : at + len(_CREATED) + 7] if at >= 0 else ""
+    return month if len(month) == 7 and month[4] == "-" else "unknown"
 
 
 def as_of_text(report: ArtifactReport) -> str:
