@@ -3,15 +3,16 @@ entries asserting them with inclusion proofs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lineage.ledger.evidence import InclusionProof
 from lineage.ledger.log import Ledger
-from lineage.model.graph import EDGE_RULES, POST, SUBJECT
+from lineage.model.graph import EDGE_RULES, POST, SUBJECT, VERSIONED
 from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
 from lineage.query.impact import request_json
 from lineage.query.nodes import Hop, describe, erased_nodes, require_node
+from lineage.query.versions import versions
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Shown:
     edges_total: int = 0
     """All the node's edges; ``edges`` lists the first of them (by kind, upstream,
     downstream), the same on every store."""
+    superseded_by: list[str] = field(default_factory=list)
+    """A shard's or dataset's new versions (the nodes whose ``supersedes`` names it)."""
 
     def to_json(self) -> dict[str, Any]:
         """The node as a JSON object (the output of ``lineage show --json``)."""
@@ -35,6 +38,7 @@ class Shown:
             "id": self.node.id,
             "kind": self.node.kind,
             "attributes": self.node.attributes(),
+            "superseded_by": self.superseded_by,
             "erased": self.erased,
             "asserted_by": self.node.entry,
             "edges": [h.to_json() for h in self.edges],
@@ -72,4 +76,7 @@ def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
         for kind in EDGE_RULES
     )
     hops = describe(store, edges)
-    return Shown(row, hops, drops, requests, infos, proofs, gone, total)
+    newer = []
+    if row.kind in VERSIONED:
+        newer = list(versions(store, [row.kind]).superseded_by.get(node_id, []))
+    return Shown(row, hops, drops, requests, infos, proofs, gone, total, newer)
