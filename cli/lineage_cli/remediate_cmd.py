@@ -33,7 +33,7 @@ def remediate_plans(
         typer.Argument(
             help="Plan files: what lineage impact --json prints (or its plan object);"
             " several are carried out together.",
-            metavar="PLAN...",
+            metavar="PLAN.json",
             show_default=False,
         ),
     ],

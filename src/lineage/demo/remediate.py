@@ -29,7 +29,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lineage import __version__
 from lineage.crypto.keys import KeyDirectory
 from lineage.demo.simulate import shard_bytes
 from lineage.errors import InputError
@@ -50,6 +49,7 @@ from lineage.query.versions import Versions, versions
 from lineage.store.base import Store
 
 REMEDIATE_STAGE = "remediate"
+REMEDIATE_VERSION = "1.0"
 REMEDIATE_KEY = "demo-remediate"
 """The key the remediate step signs with (created and registered by the log key if missing)."""
 MAX_PLAN_BYTES = 64 * 1024 * 1024
@@ -377,7 +377,7 @@ def remediate(
             url, keys_dir=keys_dir, batch_size=MAX_BATCH_SIZE, statements_per_append=2**30
         ) as lineage:
             step = lineage.step(
-                REMEDIATE_STAGE, version=__version__, run=run, key=REMEDIATE_KEY, time=when
+                REMEDIATE_STAGE, version=REMEDIATE_VERSION, run=run, key=REMEDIATE_KEY, time=when
             )
             for rebuilt in rebuilds:
                 step.shard(
