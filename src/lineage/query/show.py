@@ -3,7 +3,7 @@ entries asserting them with inclusion proofs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lineage.ledger.evidence import InclusionProof
@@ -29,8 +29,9 @@ class Shown:
     edges_total: int = 0
     """All the node's edges; ``edges`` lists the first of them (by kind, upstream,
     downstream), the same on every store."""
-    superseded_by: list[str] = field(default_factory=list)
-    """A shard's or dataset's new versions (the nodes whose ``supersedes`` names it)."""
+    superseded_by: list[str] | None = None
+    """A shard's or dataset's new versions (the nodes whose ``supersedes`` names it);
+    None for the other kinds (left out of the JSON)."""
 
     def to_json(self) -> dict[str, Any]:
         """The node as a JSON object (the output of ``lineage show --json``)."""
@@ -38,7 +39,7 @@ class Shown:
             "id": self.node.id,
             "kind": self.node.kind,
             "attributes": self.node.attributes(),
-            "superseded_by": self.superseded_by,
+            **({} if self.superseded_by is None else {"superseded_by": self.superseded_by}),
             "erased": self.erased,
             "asserted_by": self.node.entry,
             "edges": [h.to_json() for h in self.edges],
@@ -76,7 +77,7 @@ def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
         for kind in EDGE_RULES
     )
     hops = describe(store, edges)
-    newer = []
+    newer = None
     if row.kind in VERSIONED:
         newer = list(versions(store, [row.kind]).superseded_by.get(node_id, []))
     return Shown(row, hops, drops, requests, infos, proofs, gone, total, newer)
