@@ -91,12 +91,17 @@ def _file_changed(plan: Path, root: Path) -> None:
     path.write_bytes(path.read_bytes() + b"\0")
 
 
+def _no_admin_key(plan: Path, root: Path) -> None:
+    (root / "keys" / "admin.pem").unlink()
+
+
 BAD_INPUTS: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "not-json": (_not_json, "plan.json: not a JSON plan"),
     "no-shards": (_no_shards, "plan.json: plan.shards: must be a list"),
     "cut-short": (_cut_short, "plan.json: plan.shards[0].remove_count: is 100001"),
     "another-file": (_another_file, "the plan is for another shard:"),
     "file-changed": (_file_changed, ".jsonl.gz is not the file of shard:"),
+    "no-admin-key": (_no_admin_key, "the ledger's log key 'admin' is not in"),
 }
 
 
@@ -104,8 +109,8 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path, Path], None], str]] = {
 def test_bad_plans_and_files_are_refused_and_nothing_is_written(
     sqlite_url: str, tmp_path: Path, case: str
 ) -> None:
-    """Each bad plan or shard file: exit 2, one line naming what is wrong, no new file,
-    no new ledger entry."""
+    """Each bad plan or shard file, or a key missing after the new files are written:
+    exit 2, one line naming what is wrong, no new file, no new ledger entry."""
     _, options, plan = _setup(sqlite_url, tmp_path)
     spoil, message = BAD_INPUTS[case]
     spoil(plan, tmp_path)

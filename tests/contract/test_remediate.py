@@ -12,6 +12,7 @@ from pathlib import Path
 
 from lineage.crypto.canonical import canonical_bytes
 from lineage.crypto.keys import KeyDirectory
+from lineage.demo.remediate import read_plan, remediate
 from lineage.evidence.build import check_bundle
 from lineage.ledger.copy import copy_ledger
 from lineage.ledger.log import Ledger
@@ -25,7 +26,14 @@ from lineage.query.plan import remediation_plan
 from lineage.query.show import show
 from lineage.store import open_store
 
-from support.remediation import remediated_demo, shard_file_records, train_on_dataset
+from support.demo import run_demo
+from support.remediation import (
+    late_deleted_posts_of,
+    remediated_demo,
+    shard_file_records,
+    train_on_dataset,
+    write_plans,
+)
 from support.stores import STORES, fresh_store_url
 
 
@@ -137,5 +145,38 @@ def test_a_model_trained_on_the_new_dataset_holds_none_of_the_deleted_posts(
         assert done.returncode == 0, done.stdout + done.stderr
         items = [item for batch in bundle["batches"] for item in batch["items"]]
         assert any(f'"{SUPERSEDES}":' in item for item in items)
+    finally:
+        ledger.close()
+
+
+def test_a_second_plan_rebuilds_the_newest_version(store_url: str, tmp_path: Path) -> None:
+    """Plans carried out one after another: the second rebuilds the first's new version of
+    a shard they share (``-r2`` supersedes ``-r1``), the dataset likewise, and neither
+    post reaches the newest versions; the first plan again rebuilds nothing."""
+    run = run_demo(store_url, tmp_path)
+    posts = late_deleted_posts_of(store_url, run)
+    by_post = dict(zip(run.deleted_after_training, posts, strict=True))
+    shared = f"shard:demo-7-{0:05d}"
+    first, second = [raw for raw in by_post if shared in run.late_shards[raw]][:2]
+    plans = write_plans(store_url, [by_post[first], by_post[second]], tmp_path)
+    keys = tmp_path / "keys"
+    once = remediate(store_url, keys, tmp_path, [read_plan(plans[0])])
+    twice = remediate(store_url, keys, tmp_path, [read_plan(plans[1])])
+    again = remediate(store_url, keys, tmp_path, [read_plan(plans[0])])
+    assert (shared, f"{shared}-r1") in {(s.old, s.new) for s in once.shards}
+    assert (f"{shared}-r1", f"{shared}-r2") in {(s.old, s.new) for s in twice.shards}
+    assert twice.datasets == [(f"{run.dataset}-r1", f"{run.dataset}-r2")]
+    assert again.shards == [] and f"{shared}-r2" in again.unchanged
+    newest = shard_file_records(tmp_path / "shards" / "demo-7-00000-r2.jsonl.gz")
+    ledger = Ledger.open(store_url)
+    try:
+        removed = set()
+        for post in (by_post[first], by_post[second]):
+            plan = remediation_plan(ledger.store, post)
+            removed.update(r for fix in plan.shards for r in fix.remove)
+            assert f"{shared}-r2" not in plan.impact.nodes[SHARD]
+            assert f"{run.dataset}-r2" not in plan.impact.nodes[DATASET]
+        assert newest and not set(newest) & removed
+        assert show(ledger, f"{shared}-r1").superseded_by == [f"{shared}-r2"]
     finally:
         ledger.close()

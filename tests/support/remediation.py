@@ -46,13 +46,19 @@ def write_plans(url: str, posts: list[str], root: Path) -> list[Path]:
         ledger.close()
 
 
-def late_deleted_posts(url: str, run: DemoRun) -> list[str]:
-    """The node ids of the posts in the shards deleted after training, sorted."""
+def late_deleted_posts_of(url: str, run: DemoRun) -> list[str]:
+    """The node ids of the posts in the shards deleted after training, in the order of
+    ``run.deleted_after_training``."""
     ledger = Ledger.open(url)
     try:
-        return sorted(post_ids(ledger, run.deleted_after_training))
+        return [next(iter(post_ids(ledger, [raw]))) for raw in run.deleted_after_training]
     finally:
         ledger.close()
+
+
+def late_deleted_posts(url: str, run: DemoRun) -> list[str]:
+    """The node ids of the posts in the shards deleted after training, sorted."""
+    return sorted(late_deleted_posts_of(url, run))
 
 
 def remediated_demo(url: str, root: Path) -> Remediated:
