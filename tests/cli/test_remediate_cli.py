@@ -91,6 +91,11 @@ def _file_changed(plan: Path, root: Path) -> None:
     path.write_bytes(path.read_bytes() + b"\0")
 
 
+def _file_in_the_way(plan: Path, root: Path) -> None:
+    shard = json.loads(plan.read_text())["plan"]["shards"][0]["shard"]
+    (root / "shards" / f"{shard.removeprefix('shard:')}-r1.jsonl.gz").write_bytes(b"other")
+
+
 def _no_admin_key(plan: Path, root: Path) -> None:
     (root / "keys" / "admin.pem").unlink()
 
@@ -101,6 +106,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "cut-short": (_cut_short, "plan.json: plan.shards[0].remove_count: is 100001"),
     "another-file": (_another_file, "the plan is for another shard:"),
     "file-changed": (_file_changed, ".jsonl.gz is not the file of shard:"),
+    "file-in-the-way": (_file_in_the_way, "-r1.jsonl.gz exists and is not shard:"),
     "no-admin-key": (_no_admin_key, "the ledger's log key 'admin' is not in"),
 }
 

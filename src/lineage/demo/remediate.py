@@ -263,13 +263,11 @@ def _rebuild(store: Store, directory: Path, shard: str, remove: set[str]) -> _Re
     new_id = make_id(SHARD, name)
     if store.node(new_id) is not None:
         raise InputError(f"{new_id} is already in the ledger, but does not supersede {shard}")
+    target, data = path.with_name(f"{name}.jsonl.gz"), shard_bytes([line for _, line in kept])
+    if target.exists() and target.read_bytes() != data:
+        raise InputError(f"{target} exists and is not {new_id}'s file: move it away first")
     return _Rebuild(
-        shard,
-        name,
-        path.with_name(f"{name}.jsonl.gz"),
-        shard_bytes([line for _, line in kept]),
-        [record for record, _ in kept],
-        len(lines) - len(kept),
+        shard, name, target, data, [record for record, _ in kept], len(lines) - len(kept)
     )
 
 
@@ -368,8 +366,9 @@ def remediate(
     written: list[Path] = []
     try:
         for rebuilt in rebuilds:
-            _write_whole(rebuilt.path, rebuilt.data)
-            written.append(rebuilt.path)
+            if not rebuilt.path.exists():  # else left, the same, by a run killed before it appended
+                _write_whole(rebuilt.path, rebuilt.data)
+                written.append(rebuilt.path)
         keys = KeyDirectory(keys_dir)
         _step_key(url, keys)
         new_datasets = []
