@@ -414,10 +414,14 @@ def print_plan(plan: Plan) -> None:
             stdout.print(f"    {record}")
         if len(fix.remove) > _LISTED_IDS:
             stdout.print(f"    and {len(fix.remove) - _LISTED_IDS:,} more (--json lists all)")
+        if fix.remediated_by:
+            stdout.print(f"  already remediated: new version {', '.join(fix.remediated_by)}")
     for dataset in plan.datasets:
+        newer = dataset["superseded_by"]
         stdout.print(
             f"superseded: {dataset['dataset']} (version {dataset['version'] or '?'}),"
             f" {len(dataset['affected_shards'])} of {dataset['shards']} shards affected"
+            + (f"; new version {', '.join(newer)}" if newer else "")
         )
     for model in plan.models:
         stdout.print(

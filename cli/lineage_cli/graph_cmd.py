@@ -302,6 +302,8 @@ def show(
     stdout.print(f"{data['id']} ({data['kind']}), asserted by entry {data['asserted_by']}")
     for key, value in data["attributes"].items():
         stdout.print(f"  {key}: {value}")
+    for newer in shown.superseded_by or []:
+        stdout.print(f"  superseded by: {newer}")
     edges = [
         [hop.edge.up, hop.edge.kind, hop.edge.down, hop.step, hop.signer, str(hop.edge.entry)]
         for hop in shown.edges

@@ -21,6 +21,7 @@ from lineage_cli import (
     log_cmd,
     policy_cmd,
     privacy_cmd,
+    remediate_cmd,
     report_cmd,
     transparency_cmd,
 )
@@ -130,6 +131,7 @@ demo_cmd.register(app)
 policy_cmd.register(app)
 privacy_cmd.register(app)
 report_cmd.register(app)
+remediate_cmd.register(app)
 transparency_cmd.register(app)
 app.add_typer(keys_cmd.app, name="keys")
 
