@@ -114,6 +114,14 @@ GLANCE = [
         " superseded, models to retrain with their affected shards, fine-tunes to refit",
     ),
     (
+        "lineage remediate PLAN.json... [--dir DIR] [--json]",
+        "carry out `impact --json` plans on the demo's shard files: write each affected shard "
+        "again without the plans' records (a new file beside the old one), and append, signed by "
+        "a remediate step, the new shard versions and new versions of the datasets holding them, "
+        "each naming the version it supersedes; models are not retrained (`impact` still lists "
+        "them)",
+    ),
+    (
         "lineage erase --author A [--requested-at T] [--json]",
         "crypto-shredding: check the author's key against the ledger, record the erasure request "
         "(if not yet) and print its receipt, append a signed erasure statement (when, and which "
@@ -128,7 +136,7 @@ GLANCE = [
     (
         "lineage show ID | --post P | --author A [--json]",
         "a node, its attributes and edges, and the ledger entries asserting them with inclusion "
-        "proofs (`--json`)",
+        "proofs (`--json`); a shard or dataset's new versions",
     ),
     (
         "lineage demo [--posts N] [--seed S] [--leak STAGE] [--dir PATH] [--db URL] [--json]",

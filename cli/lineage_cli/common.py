@@ -32,9 +32,11 @@ from lineage.crypto.keys import KeyDirectory, PublicKey
 from lineage.crypto.note import parse_verifier_key
 from lineage.errors import InputError, LineageError, OutOfRangeError, VerificationError
 from lineage.ledger.log import Ledger
+from lineage.ledger.reveal import MAX_REVEALED, RevealResult, reveal
 from lineage.ledger.witnesses import Witness
 from lineage.model.graph import KIND_OF_PREFIX
 from lineage.model.rows import NodeRow
+from lineage.query.nodes import authors
 from lineage.query.plan import Plan
 from lineage.store import URL_ENV, default_keys_dir
 from lineage.store.base import Store
@@ -222,6 +224,36 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, sort_keys=True))
 
 
+RevealOption = Annotated[
+    str | None,
+    typer.Option(
+        "--reveal",
+        metavar="PURPOSE",
+        help="Also show the raw platform ids of the posts and authors shown (a privacy"
+        " team's view): needs the log key; the reveal, with PURPOSE, is first logged in the"
+        " ledger as a signed statement.",
+    ),
+]
+
+
+def reveal_nodes(
+    db: str | None, keys_dir: Path | None, nodes: list[str], purpose: str
+) -> RevealResult:
+    """Reveal the raw ids behind ``nodes`` (posts get their authors too), logged first."""
+    with open_ledger(db) as ledger:
+        log_key = ledger.load_log_key(key_directory(keys_dir, db))
+        posts = [n for n in nodes if n.startswith("post:")]
+        wanted = [*nodes, *authors(ledger.store, posts).values()] if posts else nodes
+        return reveal(ledger, log_key, wanted[:MAX_REVEALED], purpose)
+
+
+def print_revealed(result: RevealResult) -> None:
+    """The pseudonyms and the raw ids behind them, one a line."""
+    stdout.print(f"revealed (logged in entry {result.entry}):")
+    for node, found in sorted(result.revealed.items()):
+        stdout.print(f"  {node}: {found.raw if found.raw is not None else '(' + found.why + ')'}")
+
+
 def key_directory(path: Path | None, db: str | None) -> KeyDirectory:
     """The key directory given by ``--keys-dir``, else the one beside the store ``db``."""
     return KeyDirectory(path if path is not None else default_keys_dir(db))
@@ -382,10 +414,14 @@ def print_plan(plan: Plan) -> None:
             stdout.print(f"    {record}")
         if len(fix.remove) > _LISTED_IDS:
             stdout.print(f"    and {len(fix.remove) - _LISTED_IDS:,} more (--json lists all)")
+        if fix.remediated_by:
+            stdout.print(f"  already remediated: new version {', '.join(fix.remediated_by)}")
     for dataset in plan.datasets:
+        newer = dataset["superseded_by"]
         stdout.print(
             f"superseded: {dataset['dataset']} (version {dataset['version'] or '?'}),"
             f" {len(dataset['affected_shards'])} of {dataset['shards']} shards affected"
+            + (f"; new version {', '.join(newer)}" if newer else "")
         )
     for model in plan.models:
         stdout.print(

@@ -11,9 +11,11 @@ import typer
 from rich.table import Table
 
 from lineage.crypto.encoding import b64
+from lineage.errors import InputError
 from lineage.ingest.events import ingest as ingest_events
 from lineage.ingest.pipeline import MAX_BATCH_SIZE, Lineage
 from lineage.ledger.projection import time_us
+from lineage.model.graph import POST
 from lineage.model.times import parse_time
 from lineage.query.impact import request_json
 from lineage.query.plan import remediation_plan
@@ -27,13 +29,16 @@ from lineage_cli.common import (
     EngineOption,
     JsonOption,
     KeysDirOption,
+    RevealOption,
     closing_ledger,
     handle_errors,
     open_ledger,
     print_json,
     print_plan,
+    print_revealed,
     print_rows,
     progress_bar,
+    reveal_nodes,
     stdout,
     suggesting_nodes,
 )
@@ -225,6 +230,8 @@ def impact(
     db: DbOption = None,
     as_of: AsOfOption = None,
     engine: EngineOption = "duckdb",
+    reveal: RevealOption = None,
+    keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Everything downstream of a post, record or author, and the remediation plan.
@@ -237,9 +244,16 @@ def impact(
         start = resolve(ledger, node, post=post, author=author, record=record)
         plan = remediation_plan(ledger.store, start, moment)
     result = plan.impact
+    revealed = None
+    if reveal is not None:
+        shown = [start] if start.startswith(("post:", "subject:")) else []
+        revealed = reveal_nodes(db, keys_dir, [*shown, *result.nodes[POST]], reveal)
     if json_out:
-        print_json({**result.to_json(), "plan": plan.to_json()})
+        extra = {"revealed": revealed.to_json()} if revealed else {}
+        print_json({**result.to_json(), "plan": plan.to_json(), **extra})
         return
+    if revealed is not None:
+        print_revealed(revealed)
     stdout.print(
         f"downstream of {start}" + (" (an erased author's)" if result.erased else "") + ":"
     )
@@ -266,19 +280,30 @@ def show(
     author: Annotated[str | None, typer.Option(help="A platform author id.")] = None,
     record: Annotated[str | None, typer.Option(help="A pipeline record id.")] = None,
     db: DbOption = None,
+    reveal: RevealOption = None,
+    keys_dir: KeysDirOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """A node, its attributes and edges, and the entries asserting them (with proofs)."""
     with open_ledger(db, read_only=True) as ledger, suggesting_nodes(ledger):
         start = resolve(ledger, node, post=post, author=author, record=record)
         shown = show_node(ledger, start)
+    revealed = None
+    if reveal is not None:
+        if not start.startswith(("post:", "subject:")):
+            raise InputError(f"{start}: only posts and authors have raw platform ids")
+        revealed = reveal_nodes(db, keys_dir, [start], reveal)
     if json_out:
-        print_json(shown.to_json())
+        print_json({**shown.to_json(), **({"revealed": revealed.to_json()} if revealed else {})})
         return
+    if revealed is not None:
+        print_revealed(revealed)
     data = shown.to_json()
     stdout.print(f"{data['id']} ({data['kind']}), asserted by entry {data['asserted_by']}")
     for key, value in data["attributes"].items():
         stdout.print(f"  {key}: {value}")
+    for newer in shown.superseded_by or []:
+        stdout.print(f"  superseded by: {newer}")
     edges = [
         [hop.edge.up, hop.edge.kind, hop.edge.down, hop.step, hop.signer, str(hop.edge.entry)]
         for hop in shown.edges

@@ -21,6 +21,8 @@ from lineage_cli import (
     log_cmd,
     policy_cmd,
     privacy_cmd,
+    remediate_cmd,
+    report_cmd,
     transparency_cmd,
 )
 from lineage_cli.common import EXIT_OK, one_line, parameter_name, silence_stdout
@@ -128,6 +130,8 @@ copy_cmd.register(app)
 demo_cmd.register(app)
 policy_cmd.register(app)
 privacy_cmd.register(app)
+report_cmd.register(app)
+remediate_cmd.register(app)
 transparency_cmd.register(app)
 app.add_typer(keys_cmd.app, name="keys")
 

@@ -31,14 +31,17 @@ from lineage_cli.common import (
     EngineOption,
     JsonOption,
     KeysDirOption,
+    RevealOption,
     SinceOption,
     handle_errors,
     key_directory,
     open_ledger,
     print_json,
+    print_revealed,
     print_rows,
     progress_bar,
     read_text_option,
+    reveal_nodes,
     stdout,
     suggesting_nodes,
     write_file_whole,
@@ -111,6 +114,7 @@ def check_cmd(
         ),
     ] = False,
     since: SinceOption = None,
+    reveal: RevealOption = None,
     db: DbOption = None,
     keys_dir: KeysDirOption = None,
     engine: EngineOption = "duckdb",
@@ -123,6 +127,8 @@ def check_cmd(
     if max_listed is None:
         max_listed = MAX_LISTED if json_out else TEXT_LISTED
     moment = parse_time(as_of, "--as-of") if as_of else None
+    if reveal is not None and bundle is not None:
+        raise InputError("--reveal shows raw ids on screen; a bundle never carries them")
     if bundle is None and (complete or since is not None):
         raise InputError("--complete and --since shape a bundle: give --bundle FILE too")
     if bundle is not None:
@@ -170,22 +176,32 @@ def check_cmd(
                 record_with=log_key,
                 progress=tick,
             )
+    revealed = None
+    if reveal is not None:
+        listed = [*result.report.findings, *result.report.notice_findings]
+        origins = sorted({f.origin for f in listed if f.origin})
+        if origins:
+            revealed = reveal_nodes(db, keys_dir, origins, reveal)
     if json_out:
-        print_json(result.to_json())
+        print_json({**result.to_json(), **({"revealed": revealed.to_json()} if revealed else {})})
     else:
-        _print(result.report)
+        raw = {n: r.raw for n, r in revealed.revealed.items() if r.raw} if revealed else {}
+        _print(result.report, raw)
         if result.recorded_entry is not None:
             stdout.print(f"result recorded in entry {result.recorded_entry}")
+        if revealed is not None:
+            print_revealed(revealed)
     if not result.report.ok:
         raise typer.Exit(EXIT_FAILED)
 
 
-def _print_finding(finding: Finding) -> None:
+def _print_finding(finding: Finding, raw: dict[str, str]) -> None:
     """One finding as a block of lines: every id whole (they are pasted into commands),
     what the rule read and the entries of the evidence."""
     stdout.print(f"- {finding.rule}: {finding.detail}")
     if finding.origin:
-        stdout.print(f"  origin: {finding.origin}")
+        revealed = f" = {raw[finding.origin]}" if finding.origin in raw else ""
+        stdout.print(f"  origin: {finding.origin}{revealed}")
     stdout.print(f"  record: {finding.record}" if finding.record else "  record: (none)")
     if finding.shard:
         stdout.print(f"  shard: {finding.shard}")
@@ -199,7 +215,7 @@ def _print_finding(finding: Finding) -> None:
     stdout.print(f"  entries: {' '.join(map(str, finding.entries))}")
 
 
-def _print(report: CheckReport) -> None:
+def _print(report: CheckReport, raw: dict[str, str] | None = None) -> None:
     data = report.to_json()
     policy = data["policy"]
     where = (
@@ -234,7 +250,7 @@ def _print(report: CheckReport) -> None:
     if report.findings:
         stdout.print("violations:")
         for finding in report.findings:
-            _print_finding(finding)
+            _print_finding(finding, raw or {})
         stdout.print(
             f"violations listed: {len(report.findings):,} of {report.violations:,}, by origin"
             + (" (--max-listed 0 for all)" if len(report.findings) < report.violations else "")

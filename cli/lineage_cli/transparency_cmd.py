@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from lineage import __version__
 from lineage.errors import CheckpointError, InputError
 from lineage.ledger.witnesses import (
     Witness,
@@ -17,6 +19,7 @@ from lineage.ledger.witnesses import (
     remove_witness,
     sync_witnesses,
 )
+from lineage.report.server import UiPages, UiServer
 from lineage.transparency.export import plan_export, write_export
 from lineage.transparency.monitor import MonitorState, monitor_once, new_state
 from lineage.transparency.serve import TileServer, is_loopback
@@ -31,6 +34,7 @@ from lineage_cli.common import (
     open_ledger,
     print_json,
     progress_bar,
+    read_text_option,
     stdout,
     witness_policy,
 )
@@ -82,23 +86,85 @@ def serve(
     tiles: Annotated[
         bool, typer.Option("--tiles", help="Serve the log as c2sp.org/tlog-tiles.")
     ] = False,
+    ui: Annotated[
+        bool,
+        typer.Option(
+            "--ui",
+            help="Serve the auditor's pages: search, artifacts, steps, posts, authors,"
+            " paths, proof and bundle downloads.",
+        ),
+    ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0: any free one).", min=0, max=65535)] = 8080,
     allow_remote: Annotated[
         bool,
         typer.Option("--allow-remote", help="Allow listening on a non-loopback address."),
     ] = False,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file",
+            help="With --ui off loopback: a file holding the token readers must present"
+            " (Bearer header, or ?token= once); LINEAGE_UI_TOKEN works too.",
+            metavar="FILE",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Serve the log read-only over HTTP (127.0.0.1 by default) until interrupted."""
-    if not tiles:
-        raise InputError("say what to serve: --tiles")
+    if tiles == ui:
+        raise InputError("say what to serve: --tiles or --ui (one of them)")
     if not is_loopback(host) and not allow_remote:
         raise InputError(f"{host} is not a loopback address: add --allow-remote to listen there")
+    if ui:
+        _serve_ui(host, port, _ui_token(host, token_file), db)
+        return
     with open_ledger(db, read_only=True) as ledger:
         server = TileServer(ledger, host, port, lambda line: typer.echo(line, err=True))
         url = f"http://{host}:{server.server_port}/"
         typer.echo(f"serving {ledger.origin} as tiles on {url}", err=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
+MIN_TOKEN_LENGTH = 16
+MAX_TOKEN_BYTES = 1024
+
+
+def _ui_token(host: str, token_file: Path | None) -> str | None:
+    """The token guarding the pages: required off loopback, refused if short."""
+    if token_file is not None:
+        token = read_text_option(token_file, "--token-file", MAX_TOKEN_BYTES).strip()
+    else:
+        token = os.environ.get("LINEAGE_UI_TOKEN", "").strip()
+    if not token:
+        if not is_loopback(host):
+            raise InputError(
+                f"{host} is not a loopback address: --ui there needs a token"
+                " (--token-file FILE or LINEAGE_UI_TOKEN)"
+            )
+        return None
+    if len(token) < MIN_TOKEN_LENGTH or not token.isascii() or not token.isprintable():
+        raise InputError(
+            f"the token must be at least {MIN_TOKEN_LENGTH} printable ASCII characters"
+        )
+    return token
+
+
+def _serve_ui(host: str, port: int, token: str | None, db: str | None) -> None:
+    with open_ledger(db, read_only=True) as ledger:
+        server = UiServer(
+            UiPages(ledger, __version__), host, port, lambda line: typer.echo(line, err=True), token
+        )
+        guarded = " (token required)" if token else ""
+        typer.echo(
+            f"serving {ledger.origin}'s pages on http://{host}:{server.server_port}/{guarded}",
+            err=True,
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -177,10 +177,17 @@ def _answers(url: str) -> dict[str, Any]:
 
 def _without_later_fields(answer: dict[str, Any]) -> dict[str, Any]:
     """``answer`` without what was added to the output after the answers were recorded
-    (what a finding's rule read), so the rest must be as it was."""
+    (what a finding's rule read, a shard's or plan's new versions), so the rest must be as
+    it was."""
     for listed in ("findings", "notice_findings"):
         for finding in answer.get(listed, []):
             finding.pop("read", None)
+    answer.pop("superseded_by", None)
+    plan = answer.get("plan") or {}
+    for fix in plan.get("shards", []):
+        fix.pop("remediated_by", None)
+    for dataset in plan.get("superseded_datasets", []):
+        dataset.pop("superseded_by", None)
     return answer
 
 

@@ -1,6 +1,6 @@
 """Imports only go downward: crypto ← model ← store ← ledger ← ingest / query ← policy ←
-demo ← the public façade ← CLI; the library never imports the CLI; store backends are
-reached only through the store contract."""
+evidence / report / demo ← the public façade ← CLI; the library never imports the CLI;
+store backends are reached only through the store contract."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ BELOW: dict[str, set[str]] = {
     "policy": {"foundation", "crypto", "model", "store", "ledger", "query"},
     "evidence": {"foundation", "crypto", "model", "store", "ledger", "query", "policy"},
     "transparency": {"foundation", "crypto", "model", "store", "ledger"},
+    "report": {
+        *("foundation", "crypto", "model", "store", "ledger", "query", "policy", "evidence"),
+        "transparency",
+    },
     "demo": {"foundation", "crypto", "model", "store", "ledger", "ingest", "query", "policy"},
 }
 BELOW["api"] = set(BELOW) - {"api"}

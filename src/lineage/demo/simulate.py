@@ -152,7 +152,7 @@ class DemoRun:
         }
 
 
-def _shard_bytes(lines: list[str]) -> bytes:
+def shard_bytes(lines: list[str]) -> bytes:
     """A gzip file whose bytes depend only on its lines (no name, no time)."""
     buffer = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as handle:
@@ -325,7 +325,7 @@ class _Pipeline:
             json.dumps({"n": number * RECORDS_PER_SHARD + i, "record": ref.id, "text": text}) + "\n"
             for i, (ref, text) in enumerate(packed)
         ]
-        data = _shard_bytes(lines)
+        data = shard_bytes(lines)
         path = self.run.directory / "shards" / f"{name}.jsonl.gz"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

@@ -60,6 +60,7 @@ from lineage.model.graph import (
     RECORD,
     SHARD,
     SUBJECT,
+    SUPERSEDES,
     TRAINED_ON,
     check_attributes,
     make_id,
@@ -258,9 +259,11 @@ class Step(ColumnarSteps):
         records: Iterable[Ref] | Refs = (),
         record_count: int | None = None,
         uri: str | None = None,
+        supersedes: Ref | None = None,
     ) -> Ref:
         """A training data file and the records packed into it (``Ref`` objects, or the
-        :class:`~lineage.ingest.columns.Refs` of a columnar call)."""
+        :class:`~lineage.ingest.columns.Refs` of a columnar call); ``supersedes``: the
+        shard this one is a new version of (rebuilt without some records)."""
         shard = Ref(make_id(SHARD, name), SHARD)
         packed: list[Ref] | Refs = records if isinstance(records, Refs) else list(records)
         attrs: dict[str, Any] = {
@@ -270,6 +273,8 @@ class Step(ColumnarSteps):
         }
         if uri:
             attrs["uri"] = uri
+        if supersedes is not None:
+            attrs[SUPERSEDES] = supersedes.id
         _hex64(sha256, "sha256")
         check_attributes(SHARD, attrs, "shard")
         self._nodes.append([SHARD, shard.id, attrs])
@@ -293,13 +298,17 @@ class Step(ColumnarSteps):
         shards: Iterable[Ref],
         version: str = "",
         manifest_sha256: str | None = None,
+        supersedes: Ref | None = None,
     ) -> Ref:
         """A versioned set of shards (``manifest_sha256``: the SHA-256 of its manifest
-        file, which then names the dataset as its statement's in-toto subject)."""
+        file, which then names the dataset as its statement's in-toto subject;
+        ``supersedes``: the dataset version this one replaces)."""
         dataset = Ref(make_id(DATASET, name), DATASET)
         attrs = {"version": version} if version else {}
         if manifest_sha256 is not None:
             attrs["manifest_sha256"] = _hex64(manifest_sha256, "manifest_sha256")
+        if supersedes is not None:
+            attrs[SUPERSEDES] = supersedes.id
         check_attributes(DATASET, attrs, "dataset")
         self._nodes.append([DATASET, dataset.id, attrs])
         for shard in shards:

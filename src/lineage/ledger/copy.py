@@ -70,7 +70,7 @@ def _chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
 
 
 def _copy_identities(source: Store, session: AppendSession, progress: Progress) -> tuple[int, int]:
-    """The subject keys and raw-id bindings, but those of erased subjects."""
+    """The subject keys, raw-id bindings and sealed raw ids, but those of erased subjects."""
     theirs = source.identities()
     erased = erased_subjects(source)
     kept: set[bytes] = set()
@@ -86,6 +86,9 @@ def _copy_identities(source: Store, session: AppendSession, progress: Progress) 
         session.save_identities([], bound)
         bindings += len(bound)
         progress(len(chunk))
+    for boxes in _chunks(theirs.iter_sealed()):
+        session.save_identities([], [], [row for row in boxes if row[1] in kept])
+        progress(len(boxes))
     return subjects, bindings
 
 

@@ -84,10 +84,21 @@ NODE_ATTRIBUTES: dict[str, dict[str, tuple[type, ...]]] = {
     },
     SUBJECT: {"age": _STR, "binding": _STR},
     RECORD: {"content": _STR},
-    SHARD: {"sha256": _STR, "size": _INT, "records": _INT, "uri": _STR},
-    DATASET: {"version": _STR, "description": _STR, "manifest_sha256": _STR},
+    SHARD: {"sha256": _STR, "size": _INT, "records": _INT, "uri": _STR, "supersedes": _STR},
+    DATASET: {
+        "version": _STR,
+        "description": _STR,
+        "manifest_sha256": _STR,
+        "supersedes": _STR,
+    },
     MODEL: {"description": _STR, "checkpoint_sha256": _STR},
 }
+SUPERSEDES = "supersedes"
+"""The attribute of a new version of a shard or dataset that names the version it
+replaces (a node of the same kind). It is not an edge: traversals (trace, impact,
+check) never follow it, so what reached the old version does not reach the new one
+through it (:mod:`lineage.query.versions` reads it back both ways)."""
+VERSIONED = frozenset({SHARD, DATASET})
 TIME_ATTRIBUTES: dict[str, tuple[str, ...]] = {POST: ("created",)}
 """Attributes that are RFC 3339 times."""
 REQUIRED_ATTRIBUTES: dict[str, frozenset[str]] = {
@@ -148,6 +159,11 @@ def check_attributes(kind: str, attrs: object, where: str) -> dict[str, Any]:
     for name in TIME_ATTRIBUTES.get(kind, ()):
         if name in attrs:
             parse_time(attrs[name], f"{where}.{name}")
+    if SUPERSEDES in attrs:
+        prefix = ID_PREFIX[kind]
+        old = attrs[SUPERSEDES]
+        if not old.startswith(prefix) or not _ID_BODY.match(old[len(prefix) :]):
+            raise InputError(f"must name a {kind} ({prefix}…)", field=f"{where}.{SUPERSEDES}")
     return attrs
 
 
@@ -166,6 +182,10 @@ def check_nodes(raw: object, field: str = "predicate.nodes", first: int = 0) -> 
             )
         if attrs or kind in REQUIRED_ATTRIBUTES or type(attrs) is not dict:
             check_attributes(kind, attrs, f"{field}[{first + position}]")
+            if attrs.get(SUPERSEDES) == node_id:
+                raise InputError(
+                    "a node cannot supersede itself", field=f"{field}[{first + position}]"
+                )
     return raw
 
 

@@ -9,6 +9,11 @@ still verifies, and nothing left in the store links its pseudonyms to the person
 Raw ids are found again through lookup rows keyed with the store's index key
 (``HMAC(index key, kind || 0 || raw id)`` → subject): a lookup by a real id works
 while the subject exists, and the rows go with the subject on erasure.
+
+The other way, from a pseudonym to the raw id (``--reveal``, for a privacy team), needs
+the raw id itself: each author id and post id is kept sealed (ChaCha20-Poly1305 under a
+key derived from the subject key, bound to its lookup), so erasing the subject's key
+leaves them unreadable even where a copy of the sealed bytes survives.
 """
 
 from __future__ import annotations
@@ -18,16 +23,20 @@ import hmac
 import os
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
-from lineage.errors import InputError, StoreError
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from lineage.errors import InputError, StoreError, VerificationError
 
 AUTHOR, POST_ID, RECORD_ID = "author", "post", "record"
 """The kinds of raw platform ids (as :meth:`Identities.lookup` keys them)."""
 ID_BYTES = 12
 DIGEST_BYTES = 16
+NONCE_BYTES = 12
 MAX_RAW_ID = 512
 _CACHE_SIZE = 50_000
 
@@ -70,10 +79,14 @@ class IdentityWriter(Protocol):
     that they are committed with the statements made of them, or not at all."""
 
     def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], identities: list[tuple[bytes, bytes]]
+        self,
+        subjects: list[tuple[bytes, bytes]],
+        identities: list[tuple[bytes, bytes]],
+        sealed: list[tuple[bytes, bytes, bytes]] | None = None,
     ) -> dict[bytes, bytes]:
-        """Insert new subjects (lookup, key) unless present and identity rows
-        (lookup, subject lookup); return every given subject's stored key."""
+        """Insert new subjects (lookup, key) unless present, identity rows (lookup,
+        subject lookup) and sealed raw ids (lookup, subject lookup, sealed bytes); return
+        every given subject's stored key."""
         ...
 
 
@@ -122,6 +135,19 @@ class IdentityStore(Protocol):
         """The subject node ids among ``nodes`` whose key still exists."""
         ...
 
+    def subject_of_node(self, node: str) -> tuple[bytes, bytes] | None:
+        """(lookup, key) of the subject whose graph id is ``node``, if it exists."""
+        ...
+
+    def sealed_of(self, subject_lookup: bytes) -> list[tuple[bytes, bytes]]:
+        """The subject's sealed raw ids as (lookup, sealed bytes): its author id (under
+        the subject's own lookup) and its posts' ids."""
+        ...
+
+    def iter_sealed(self) -> Iterator[tuple[bytes, bytes, bytes]]:
+        """Every sealed raw id as (lookup, subject lookup, sealed bytes), in lookup order."""
+        ...
+
 
 @dataclass(frozen=True)
 class Subject:
@@ -157,6 +183,30 @@ class Subject:
         """The keyed pseudonym of a content SHA-256 (hex) of this subject's data."""
         return self._mac(b"content", sha256_hex, DIGEST_BYTES)
 
+    def _sealing(self) -> ChaCha20Poly1305:
+        return _sealer(self.key)
+
+    def seal(self, raw: str, lookup: bytes) -> bytes:
+        """``raw`` encrypted under this subject's key, bound to its ``lookup`` row."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._sealing().encrypt(nonce, raw.encode(), lookup)
+
+    def unseal(self, sealed: bytes, lookup: bytes) -> str:
+        """The raw id ``sealed`` holds; :class:`VerificationError` if it was not sealed
+        under this key for ``lookup`` (a row moved or altered)."""
+        try:
+            plain = self._sealing().decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], lookup)
+        except (InvalidTag, ValueError) as error:
+            raise VerificationError(
+                "a sealed raw id does not open under its subject's key"
+            ) from error
+        return plain.decode()
+
+
+@lru_cache(maxsize=4096)
+def _sealer(key: bytes) -> ChaCha20Poly1305:
+    return ChaCha20Poly1305(hmac.digest(key, b"seal\0", "sha256"))
+
 
 @lru_cache(maxsize=4096)
 def subject_node_id(key: bytes) -> str:
@@ -176,10 +226,13 @@ class PendingIdentities:
 
     subjects: list[Subject]
     bindings: list[tuple[bytes, bytes]]
+    sealed: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)
 
     def save(self, store: IdentityWriter) -> None:
         """Write them; fails if another writer chose other keys for the same subjects."""
-        stored = store.save_identities([(s.lookup, s.key) for s in self.subjects], self.bindings)
+        stored = store.save_identities(
+            [(s.lookup, s.key) for s in self.subjects], self.bindings, self.sealed
+        )
         for subject in self.subjects:
             if stored[subject.lookup] != subject.key:
                 raise StoreError(
@@ -205,6 +258,7 @@ class Identities:
         self._unwritten: dict[bytes, Subject] = {}
         self._pending_subjects: list[Subject] = []
         self._pending_ids: dict[bytes, bytes] = {}
+        self._pending_sealed: dict[bytes, tuple[bytes, bytes]] = {}
         self._id_cache: OrderedDict[bytes, bytes] = OrderedDict()
 
     def lookup(self, kind: str, raw: str) -> bytes:
@@ -235,6 +289,7 @@ class Identities:
         subject = Subject(lookup, self._keys.new_key())
         self._unwritten[lookup] = subject
         self._pending_subjects.append(subject)
+        self._pending_sealed[lookup] = (lookup, subject.seal(author, lookup))
         return subject
 
     def bind(self, kind: str, raw: str, subject: Subject) -> None:
@@ -243,6 +298,8 @@ class Identities:
         if self._id_cache.get(lookup) == subject.lookup:
             return
         self._pending_ids[lookup] = subject.lookup
+        if kind == POST_ID:
+            self._pending_sealed[lookup] = (subject.lookup, subject.seal(raw, lookup))
         self._cache_id(lookup, subject.lookup)
 
     def _cache_id(self, lookup: bytes, subject_lookup: bytes) -> None:
@@ -279,8 +336,9 @@ class Identities:
         """Hand over what is not written yet; it stays visible until :meth:`confirm`."""
         if not self._pending_subjects and not self._pending_ids:
             return None
-        pending = PendingIdentities(self._pending_subjects, list(self._pending_ids.items()))
-        self._pending_subjects, self._pending_ids = [], {}
+        sealed = [(lookup, owner, box) for lookup, (owner, box) in self._pending_sealed.items()]
+        pending = PendingIdentities(self._pending_subjects, list(self._pending_ids.items()), sealed)
+        self._pending_subjects, self._pending_ids, self._pending_sealed = [], {}, {}
         return pending
 
     def restore(self, pending: PendingIdentities | None) -> None:
@@ -290,6 +348,8 @@ class Identities:
         self._pending_subjects[:0] = pending.subjects
         for lookup, subject in pending.bindings:
             self._pending_ids.setdefault(lookup, subject)
+        for lookup, owner, box in pending.sealed:
+            self._pending_sealed.setdefault(lookup, (owner, box))
 
     def confirm(self, pending: PendingIdentities) -> None:
         """``pending`` is committed: its subjects move to the ordinary cache."""

@@ -23,6 +23,9 @@ ERASURE = _BASE + "Erasure/v1"
 POLICY_REGISTRATION = _BASE + "PolicyRegistration/v1"
 CHECK_RESULT = _BASE + "CheckResult/v1"
 """The outcome of a compliance check, as a gate passed or failed."""
+REVEAL = _BASE + "Reveal/v1"
+"""That the raw platform ids behind some pseudonyms were revealed, why, and when (never
+the raw ids)."""
 
 KNOWN = frozenset(
     {
@@ -35,5 +38,6 @@ KNOWN = frozenset(
         ERASURE,
         POLICY_REGISTRATION,
         CHECK_RESULT,
+        REVEAL,
     }
 )

@@ -6,7 +6,9 @@ each affected shard with the records to remove and the digest of the file that m
 rebuilt; the dataset versions that contain such a shard (superseded); every model
 trained on an affected dataset or shard, with which of its shards are affected (with
 sharded, SISA-style training only those sub-models are retrained); and the fine-tunes
-of affected models. The same ledger state gives the same plan: every list is sorted.
+of affected models. A shard or dataset version that ``lineage remediate`` already rebuilt
+names its new versions (which the post does not reach); its models stay listed until they
+are retrained. The same ledger state gives the same plan: every list is sorted.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from lineage.model.graph import DATASET, FINETUNED_FROM, MODEL, PACKED_INTO, PART_OF, RECORD, SHARD
 from lineage.query.impact import Impact, impact
+from lineage.query.versions import versions
 from lineage.store.base import Store
 
 MAX_LISTED_RECORDS = 100_000
@@ -30,6 +33,8 @@ class ShardFix:
     sha256: str
     records: int
     remove: list[str] = field(default_factory=list)
+    remediated_by: list[str] = field(default_factory=list)
+    """New versions of the shard already recorded (``lineage remediate``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The fix as a JSON object (at most MAX_LISTED_RECORDS records listed)."""
@@ -39,6 +44,7 @@ class ShardFix:
             "records": self.records,
             "remove_count": len(self.remove),
             "remove": self.remove[:MAX_LISTED_RECORDS],
+            "remediated_by": self.remediated_by,
         }
 
 
@@ -112,10 +118,13 @@ def remediation_plan(store: Store, start: str, as_of_us: int | None = None) -> P
     affected = impact(store, start, as_of_us)
     shard_ids = set(affected.nodes[SHARD])
     fixes: dict[str, ShardFix] = {}
+    known = versions(store, as_of_us=as_of_us) if shard_ids else None
     for shard in sorted(shard_ids):
         row = store.node(shard)
         attrs = row.attributes() if row else {}
         fixes[shard] = ShardFix(shard, str(attrs.get("sha256", "")), int(attrs.get("records", 0)))
+        if known is not None:
+            fixes[shard].remediated_by = list(known.superseded_by.get(shard, []))
     for record in affected.nodes[RECORD]:
         for shard in _downstream(store, record, PACKED_INTO, as_of_us):
             if shard in fixes:
@@ -131,6 +140,7 @@ def remediation_plan(store: Store, start: str, as_of_us: int | None = None) -> P
                 "version": version,
                 "shards": len(contained),
                 "affected_shards": [s for s in contained if s in shard_ids],
+                "superseded_by": list(known.superseded_by.get(dataset, [])) if known else [],
             }
         )
     trained: list[ModelFix] = []

@@ -8,10 +8,11 @@ from typing import Any
 
 from lineage.ledger.evidence import InclusionProof
 from lineage.ledger.log import Ledger
-from lineage.model.graph import EDGE_RULES, POST, SUBJECT
+from lineage.model.graph import EDGE_RULES, POST, SUBJECT, VERSIONED
 from lineage.model.rows import DropRow, NodeRow, RequestRow, StatementRow
 from lineage.query.impact import request_json
 from lineage.query.nodes import Hop, describe, erased_nodes, require_node
+from lineage.query.versions import versions
 
 
 @dataclass
@@ -28,6 +29,9 @@ class Shown:
     edges_total: int = 0
     """All the node's edges; ``edges`` lists the first of them (by kind, upstream,
     downstream), the same on every store."""
+    superseded_by: list[str] | None = None
+    """A shard's or dataset's new versions (the nodes whose ``supersedes`` names it);
+    None for the other kinds (left out of the JSON)."""
 
     def to_json(self) -> dict[str, Any]:
         """The node as a JSON object (the output of ``lineage show --json``)."""
@@ -35,6 +39,7 @@ class Shown:
             "id": self.node.id,
             "kind": self.node.kind,
             "attributes": self.node.attributes(),
+            **({} if self.superseded_by is None else {"superseded_by": self.superseded_by}),
             "erased": self.erased,
             "asserted_by": self.node.entry,
             "edges": [h.to_json() for h in self.edges],
@@ -72,4 +77,7 @@ def show(ledger: Ledger, node_id: str, max_edges: int = 1000) -> Shown:
         for kind in EDGE_RULES
     )
     hops = describe(store, edges)
-    return Shown(row, hops, drops, requests, infos, proofs, gone, total)
+    newer = None
+    if row.kind in VERSIONED:
+        newer = list(versions(store, [row.kind]).superseded_by.get(node_id, []))
+    return Shown(row, hops, drops, requests, infos, proofs, gone, total, newer)

@@ -5,7 +5,7 @@ path from one origin with the step and signer of each hop."""
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,8 +49,17 @@ class TraceSummary:
 class Trace:
     """Everything upstream of an artifact; origins stream first, the summary follows."""
 
-    def __init__(self, store: Store, artifact: str, as_of_us: int | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        artifact: str,
+        as_of_us: int | None = None,
+        observe: Callable[[NodeRow], None] | None = None,
+    ) -> None:
+        """``observe`` sees every upstream node (the artifact itself included) as the
+        walk finds it, for a caller that summarises more than the origins."""
         self.store = store
+        self.observe = observe
         self.root = require_node(store, artifact, as_of_us)
         if self.root.kind not in (SHARD, DATASET, MODEL, RECORD):
             raise InputError(
@@ -66,6 +75,8 @@ class Trace:
         entries: set[int] = set()
         for row in self.store.walk(self.root.id, upstream=True, as_of_us=self.as_of_us):
             entries.add(row.entry)
+            if self.observe is not None:
+                self.observe(row)
             if row.id == self.root.id:
                 continue
             summary.counts[row.kind or "unknown"] += 1

@@ -114,10 +114,14 @@ class AppendSession(LogReads, Protocol):
         ...
 
     def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
+        self,
+        subjects: list[tuple[bytes, bytes]],
+        bindings: list[tuple[bytes, bytes]],
+        sealed: list[tuple[bytes, bytes, bytes]] | None = None,
     ) -> dict[bytes, bytes]:
-        """Insert new subjects (lookup, key) unless present and raw-id bindings (lookup,
-        subject lookup) with this append; every given subject's stored key."""
+        """Insert new subjects (lookup, key) unless present, raw-id bindings (lookup,
+        subject lookup) and sealed raw ids (lookup, subject lookup, sealed bytes) with
+        this append; every given subject's stored key."""
         ...
 
     def add_graph(self, batch: GraphBatch) -> None:

@@ -1,6 +1,7 @@
 """The Neo4j store's subject key tables, kept outside the hashed ledger (crypto-shredding):
-``(:SubjectKey {lookup, key, node})``, ``(:IdentityBinding {lookup, subject})`` and the
-index key ``(:KeySecret {name: 'index'})``; lookups are kept as hex strings."""
+``(:SubjectKey {lookup, key, node})``, ``(:IdentityBinding {lookup, subject})``,
+``(:SealedId {lookup, subject, sealed})`` and the index key ``(:KeySecret {name:
+'index'})``; lookups are kept as hex strings."""
 
 from __future__ import annotations
 
@@ -26,7 +27,19 @@ _ERASE_SUBJECT = (
     "MATCH (s:SubjectKey {lookup: $lookup})"
     " OPTIONAL MATCH (i:IdentityBinding {subject: $lookup})"
     " WITH s, collect(i) AS bindings FOREACH (b IN bindings | DELETE b)"
+    " WITH s OPTIONAL MATCH (x:SealedId {subject: $lookup})"
+    " WITH s, collect(x) AS sealed FOREACH (x IN sealed | DELETE x)"
     " DELETE s RETURN count(s)"
+)
+_SAVE_SEALED = (
+    "UNWIND $rows AS r MATCH (:SubjectKey {lookup: r[1]})"
+    " MERGE (x:SealedId {lookup: r[0]}) SET x.subject = r[1], x.sealed = r[2]"
+)
+_SUBJECT_OF_NODE = "MATCH (s:SubjectKey {node: $node}) RETURN s.lookup, s.key"
+_SEALED_OF = "MATCH (x:SealedId {subject: $subject}) RETURN x.lookup, x.sealed ORDER BY x.lookup"
+_SEALED_PAGE = (
+    "MATCH (x:SealedId) WHERE x.lookup > $after MATCH (s:SubjectKey {lookup: x.subject})"
+    " RETURN x.lookup, s.lookup, x.sealed ORDER BY x.lookup LIMIT $page"
 )
 _LIVE_SUBJECTS = "UNWIND $nodes AS n MATCH (s:SubjectKey {node: n}) RETURN s.node"
 _SAVE_BINDINGS = (
@@ -53,14 +66,20 @@ _BINDINGS_PAGE = (
 
 
 def save_identity_rows(
-    run: Run, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
+    run: Run,
+    subjects: list[tuple[bytes, bytes]],
+    bindings: list[tuple[bytes, bytes]],
+    sealed: list[tuple[bytes, bytes, bytes]] | None = None,
 ) -> dict[bytes, bytes]:
-    """Insert new subjects and bindings in the transaction ``run`` runs in; every given
-    subject's stored key (another writer's, if it was first)."""
+    """Insert new subjects, bindings and sealed raw ids in the transaction ``run`` runs
+    in; every given subject's stored key (another writer's, if it was first)."""
     subject_rows = [[lookup.hex(), key, subject_node_id(key)] for lookup, key in subjects]
     binding_rows = [[lookup.hex(), subject.hex()] for lookup, subject in bindings]
     in_chunks(run, _SAVE_SUBJECTS, subject_rows)
     in_chunks(run, _SAVE_BINDINGS, binding_rows)
+    if sealed:
+        sealed_rows = [[lookup.hex(), owner.hex(), box] for lookup, owner, box in sealed]
+        in_chunks(run, _SAVE_SEALED, sealed_rows)
     lookups = [row[0] for row in subject_rows]
     rows = in_chunks(run, _STORED_SUBJECTS, lookups, name="lookups")
     return {bytes.fromhex(r[0]): bytes(r[1]) for r in rows}
@@ -132,3 +151,18 @@ class Neo4jIdentities:
         wanted = sorted(set(nodes))
         rows = in_chunks(self._read, _LIVE_SUBJECTS, wanted, name="nodes")
         return {r[0] for r in rows}
+
+    def subject_of_node(self, node: str) -> tuple[bytes, bytes] | None:
+        """(lookup, key) of the subject whose graph id is ``node``, if it exists."""
+        rows = self._read(_SUBJECT_OF_NODE, {"node": node})
+        return (bytes.fromhex(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def sealed_of(self, subject_lookup: bytes) -> list[tuple[bytes, bytes]]:
+        """The subject's sealed raw ids as (lookup, sealed bytes)."""
+        rows = self._read(_SEALED_OF, {"subject": subject_lookup.hex()})
+        return [(bytes.fromhex(lookup), bytes(box)) for lookup, box in rows]
+
+    def iter_sealed(self) -> Iterator[tuple[bytes, bytes, bytes]]:
+        """Every sealed raw id as (lookup, subject lookup, sealed bytes), in lookup order."""
+        for lookup, subject, box in pages(self._read, _SEALED_PAGE, ""):
+            yield bytes.fromhex(lookup), bytes.fromhex(subject), bytes(box)

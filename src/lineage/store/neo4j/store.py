@@ -64,6 +64,12 @@ _LEDGER_CONSTRAINTS = [
 ]
 SCHEMA = _LEDGER_CONSTRAINTS + graph.CONSTRAINTS
 SCHEMA_NAMES = frozenset(statement.split()[2] for statement in SCHEMA)
+SEALED_SCHEMA = [
+    "CREATE CONSTRAINT lineage_sealed_lookup IF NOT EXISTS"
+    " FOR (x:SealedId) REQUIRE x.lookup IS UNIQUE",
+    "CREATE INDEX lineage_sealed_subject IF NOT EXISTS FOR (x:SealedId) ON (x.subject)",
+]
+"""Sealed raw ids came later: stores made before them lack these, and are not refused."""
 
 _LOCK = "MATCH (l:LedgerLock {name: 'append'}) SET l.taken = l.taken + 1 RETURN l.taken"
 _INIT = """
@@ -234,10 +240,13 @@ class Neo4jSession(_LogReads):
         self._run(_PUT_META, {"key": key, "value": value})
 
     def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
+        self,
+        subjects: list[tuple[bytes, bytes]],
+        bindings: list[tuple[bytes, bytes]],
+        sealed: list[tuple[bytes, bytes, bytes]] | None = None,
     ) -> dict[bytes, bytes]:
-        """Insert new subjects and bindings with this append."""
-        return save_identity_rows(self._run, subjects, bindings)
+        """Insert new subjects, bindings and sealed raw ids with this append."""
+        return save_identity_rows(self._run, subjects, bindings, sealed)
 
     def add_checkpoint(self, size: int, note: str) -> None:
         """Store the signed checkpoint note of the tree of ``size`` entries."""
@@ -420,7 +429,7 @@ class Neo4jStore(_LogReads, Neo4jGraph):
         if not self.is_empty():
             raise ConfigurationError(f"{self.url} holds other data: not a place for a ledger")
         with self._translated():
-            for statement in SCHEMA:
+            for statement in [*SCHEMA, *SEALED_SCHEMA]:
                 self._driver.execute_query(statement, database_=self._database)
         rows = [
             ["schema_version", SCHEMA_VERSION],

@@ -31,19 +31,44 @@ _BINDINGS = (
     " ORDER BY i.lookup"
 )
 _LIVE = "SELECT node FROM subject_keys WHERE node IN ({marks})"
+_SAVE_SEALED = (
+    "INSERT OR REPLACE INTO sealed_ids (lookup, subject, sealed)"
+    " SELECT ?, handle, ? FROM subject_keys WHERE lookup = ?"
+)
+_SUBJECT_OF_NODE = "SELECT lookup, key FROM subject_keys WHERE node = ?"
+_SEALED_OF = (
+    "SELECT i.lookup, i.sealed FROM sealed_ids i JOIN subject_keys s ON s.handle = i.subject"
+    " WHERE s.lookup = ? ORDER BY i.lookup"
+)
+_ALL_SEALED = (
+    "SELECT i.lookup, s.lookup, i.sealed FROM sealed_ids i"
+    " JOIN subject_keys s ON s.handle = i.subject ORDER BY i.lookup"
+)
+
+
+def has_sealed_ids(db: sqlite3.Connection) -> bool:
+    """Whether the store keeps sealed raw ids (ledgers made before it do not, until they
+    are opened for writing)."""
+    row = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sealed_ids'"
+    ).fetchone()
+    return row is not None
 
 
 def save_identity_rows(
     db: sqlite3.Connection,
     subjects: list[tuple[bytes, bytes]],
     bindings: list[tuple[bytes, bytes]],
+    sealed: list[tuple[bytes, bytes, bytes]] | None = None,
 ) -> dict[bytes, bytes]:
-    """Insert new subjects and bindings in the current transaction; every given
-    subject's stored key (another writer's, if it was first)."""
+    """Insert new subjects, bindings and sealed raw ids in the current transaction;
+    every given subject's stored key (another writer's, if it was first)."""
     db.executemany(
         _SAVE_SUBJECTS, [(lookup, key, subject_node_id(key)) for lookup, key in subjects]
     )
     db.executemany(_SAVE_BINDINGS, bindings)
+    if sealed:
+        db.executemany(_SAVE_SEALED, [(lookup, box, owner) for lookup, owner, box in sealed])
     stored: dict[bytes, bytes] = {}
     for lookup, _ in subjects:
         row = db.execute(_SUBJECT_KEY, (lookup,)).fetchone()
@@ -118,6 +143,8 @@ class SqliteIdentities:
                 "SELECT handle FROM subject_keys WHERE lookup = ?", (lookup,)
             ).fetchone()
             if row is not None:
+                if has_sealed_ids(self._db):
+                    self._db.execute("DELETE FROM sealed_ids WHERE subject = ?", (row[0],))
                 self._db.execute("DELETE FROM identities WHERE subject = ?", (row[0],))
                 self._db.execute("DELETE FROM subject_keys WHERE handle = ?", (row[0],))
         if row is None:
@@ -133,3 +160,23 @@ class SqliteIdentities:
     def live_subjects(self, nodes: Iterable[str]) -> set[str]:
         """The subject node ids among ``nodes`` whose key still exists."""
         return {r[0] for r in rows_in(self._db, _LIVE, sorted(set(nodes)))}
+
+    def subject_of_node(self, node: str) -> tuple[bytes, bytes] | None:
+        """(lookup, key) of the subject whose graph id is ``node``, if it exists."""
+        row = self._db.execute(_SUBJECT_OF_NODE, (node,)).fetchone()
+        return (bytes(row[0]), bytes(row[1])) if row else None
+
+    def sealed_of(self, subject_lookup: bytes) -> list[tuple[bytes, bytes]]:
+        """The subject's sealed raw ids as (lookup, sealed bytes)."""
+        if not has_sealed_ids(self._db):
+            return []
+        return list(_pairs(self._db.execute(_SEALED_OF, (subject_lookup,))))
+
+    def iter_sealed(self) -> Iterator[tuple[bytes, bytes, bytes]]:
+        """Every sealed raw id as (lookup, subject lookup, sealed bytes), in lookup order."""
+        if not has_sealed_ids(self._db):
+            return
+        cursor = self._db.execute(_ALL_SEALED)
+        while rows := cursor.fetchmany(1000):
+            for lookup, subject, sealed in rows:
+                yield bytes(lookup), bytes(subject), bytes(sealed)

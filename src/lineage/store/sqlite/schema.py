@@ -77,8 +77,19 @@ CREATE TABLE subject_keys (
     node TEXT NOT NULL UNIQUE
 );
 CREATE TABLE identities (lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX identities_by_subject ON identities (subject)
+CREATE INDEX identities_by_subject ON identities (subject);
+CREATE TABLE sealed_ids (
+    lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL, sealed BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sealed_ids_by_subject ON sealed_ids (subject)
 """
+SEALED_IDS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS sealed_ids ("
+    "lookup BLOB PRIMARY KEY, subject INTEGER NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS sealed_ids_by_subject ON sealed_ids (subject)",
+)
+"""Added to ledgers written before raw ids were sealed when they are first opened for
+writing; until then they have nothing to reveal."""
 STORE_SCHEMA = (
     LOG_SCHEMA,
     BATCHES_TABLE,

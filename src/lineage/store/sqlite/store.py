@@ -28,7 +28,12 @@ from lineage.store.sqlite._chunks import rows_in
 from lineage.store.sqlite.ancestry import AncestryTable
 from lineage.store.sqlite.graph import SqliteGraph
 from lineage.store.sqlite.identities import SqliteIdentities, save_identity_rows
-from lineage.store.sqlite.schema import BATCHES_TABLE, STORE_SCHEMA, statements_of
+from lineage.store.sqlite.schema import (
+    BATCHES_TABLE,
+    SEALED_IDS_TABLE,
+    STORE_SCHEMA,
+    statements_of,
+)
 
 _LEDGER_TABLES = frozenset({"meta", "entries", "tree_nodes", "checkpoints"})
 """Tables whose presence makes a SQLite file a ledger (its schema version is checked
@@ -149,10 +154,13 @@ class SqliteSession(_LogReads):
         self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     def save_identities(
-        self, subjects: list[tuple[bytes, bytes]], bindings: list[tuple[bytes, bytes]]
+        self,
+        subjects: list[tuple[bytes, bytes]],
+        bindings: list[tuple[bytes, bytes]],
+        sealed: list[tuple[bytes, bytes, bytes]] | None = None,
     ) -> dict[bytes, bytes]:
-        """Insert new subjects and bindings with this append."""
-        return save_identity_rows(self._db, subjects, bindings)
+        """Insert new subjects, bindings and sealed raw ids with this append."""
+        return save_identity_rows(self._db, subjects, bindings, sealed)
 
     def add_checkpoint(self, size: int, note: str) -> None:
         """Store the signed checkpoint note of the tree of ``size`` entries."""
@@ -216,6 +224,9 @@ class SqliteStore(_LogReads, SqliteGraph):
         if ledger and self.KEEPS_BATCHES and not self._has_batches and not self.read_only:
             self._db.execute(BATCHES_TABLE)
             self._has_batches = True
+        if ledger and not self.read_only and "sealed_ids" not in tables:
+            for statement in SEALED_IDS_TABLE:
+                self._db.execute(statement)
         SqliteGraph.__init__(self, self._db)
 
     @staticmethod

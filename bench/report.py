@@ -1,0 +1,79 @@
+"""`lineage report` of the demo's base model: wall time, peak memory and file size.
+
+Run by hand (figures go in the issue note):
+
+    .venv/bin/python bench/report.py --posts 100000
+    .venv/bin/python bench/report.py --dir DEMO_DIR --store lake   # a demo already made
+
+Baseline in the same run: ``lineage trace MODEL --json`` of the same model (the walk
+every report starts with). The report is measured without a policy, with the demo's
+registered policy (the compliance section and 20 path drawings), and with --pdf.
+Goal at 10^5 posts: at most 10 s and 5 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+from ledger import run_measured  # noqa: E402
+
+_CLI = "import sys; from lineage_cli.main import main; sys.argv = sys.argv[1:]; main()"
+MODEL = "model:demo-1-base"
+POLICY = "public-content-training"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--store", choices=["sqlite", "lake"], default="sqlite")
+    parser.add_argument("--dir", type=Path, help="A demo directory made earlier (no new demo).")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lineage-report-bench-") as tmp:
+        demo = args.dir or Path(tmp) / "demo"
+        if args.dir is None:
+            lineage("demo", "--posts", str(args.posts), "--store", args.store, "--dir", str(demo))
+        db = f"lake:///{demo.resolve()}/lake" if args.store == "lake" else None
+        db = db or f"sqlite:///{demo.resolve()}/lineage.db"
+        measure(db, Path(tmp))
+
+
+def lineage(*args: str) -> tuple[float, float]:
+    """Run the CLI in a child; (seconds, peak RSS in MB)."""
+    env = {**os.environ, "LINEAGE_NO_PROGRESS": "1"}
+    return run_measured([sys.executable, "-c", _CLI, "lineage", *args], env)
+
+
+def measure(db: str, out: Path) -> None:
+    """The baseline, then each kind of report, printed as lines and one JSON object."""
+    trace_s, trace_mb = lineage("trace", MODEL, "--db", db, "--json")
+    figures: dict[str, object] = {"db": db, "trace_s": trace_s, "trace_peak_mb": trace_mb}
+    print(f"baseline: lineage trace {MODEL} --json: {trace_s:.2f} s, peak {trace_mb:.0f} MB")
+    for name, extra in (
+        ("plain", []),
+        ("policy", ["--policy", POLICY]),
+        ("pdf", ["--policy", POLICY, "--pdf"]),
+    ):
+        page = out / f"{name}.html"
+        seconds, peak = lineage("report", MODEL, "--db", db, "-o", str(page), *extra)
+        size = page.stat().st_size
+        pdf = page.with_suffix(".pdf")
+        pdf_size = pdf.stat().st_size if pdf.exists() else 0
+        figures[name] = {"seconds": seconds, "peak_mb": peak, "html_bytes": size, "pdf": pdf_size}
+        print(
+            f"report ({name}): {seconds:.2f} s = {seconds / trace_s:.2f}x the trace, peak"
+            f" {peak:.0f} MB, {size / 1e6:.2f} MB HTML"
+            + (f", {pdf_size / 1e6:.2f} MB PDF" if pdf_size else "")
+        )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
