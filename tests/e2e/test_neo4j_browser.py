@@ -13,19 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from support.graph_fixtures import ids, ingest_hand_built_pipeline
 from support.ledgers import LedgerEnv, ledger_env
-from support.neo4j_browser import (
-    ARTIFACTS,
-    browser_url,
-    chromium,
-    log_in,
-    png_colours,
-    run_command,
-)
+from support.neo4j_browser import browser_url, log_in, run_command
 from support.neo4j_docs import ROOT, models_reached, queries_of
+from support.pages import browser_page, distinct_colours, screenshot
 from support.stores import fresh_store_url, neo4j_auth
 
 
@@ -47,27 +40,20 @@ def test_the_browser_shows_an_authors_reach(pipeline: LedgerEnv) -> None:
     author = ids(pipeline)["ig:user:C"]
     models = models_reached(pipeline.ledger, author)
     assert models
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "neo4j-browser-reach.png"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            log_in(page, url, *auth)
-            run_command(page, f":param author => '{author}'")
-            page.wait_for_selector(f"text={author}")
-            run_command(page, query.one_line())
-            nodes = page.locator("svg .node")
-            nodes.first.wait_for(timeout=30_000)
-            page.wait_for_timeout(2000)  # the force layout settles
-            captions = [" ".join((text or "").split()) for text in nodes.all_text_contents()]
-            page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+    with browser_page(1400, 900) as page:
+        log_in(page, url, *auth)
+        run_command(page, f":param author => '{author}'")
+        page.wait_for_selector(f"text={author}")
+        run_command(page, query.one_line())
+        nodes = page.locator("svg .node")
+        nodes.first.wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)  # the force layout settles
+        captions = [" ".join((text or "").split()) for text in nodes.all_text_contents()]
+        png = screenshot(page, "neo4j-browser-reach")
     assert any(c.startswith("subject") for c in captions), captions
     assert sum(c.startswith("model") for c in captions) == len(models), captions
     assert any(c.startswith("post") for c in captions), captions
-    assert png_colours(shot) > 50, "the screenshot is (nearly) blank"
+    assert distinct_colours(png) > 50, "the screenshot is (nearly) blank"
 
 
 def test_the_browser_endpoint_needs_credentials() -> None:
