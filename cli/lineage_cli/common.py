@@ -243,8 +243,12 @@ def reveal_nodes(
     with open_ledger(db) as ledger:
         log_key = ledger.load_log_key(key_directory(keys_dir, db))
         posts = [n for n in nodes if n.startswith("post:")]
-        wanted = [*nodes, *authors(ledger.store, posts).values()] if posts else nodes
-        return reveal(ledger, log_key, wanted[:MAX_REVEALED], purpose)
+        wanted = sorted({*nodes, *authors(ledger.store, posts).values()})
+        if len(wanted) > MAX_REVEALED:
+            raise InputError(
+                f"{len(wanted):,} posts and authors to reveal: at most {MAX_REVEALED:,} at once"
+            )
+        return reveal(ledger, log_key, wanted, purpose)
 
 
 def print_revealed(result: RevealResult) -> None:

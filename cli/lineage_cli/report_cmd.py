@@ -127,8 +127,14 @@ def report(
         raise InputError("--bundle carries a compliance result: give --policy too")
     if author is not None and (policy_given or bundle):
         raise InputError("--policy and --bundle go with an ARTIFACT, not --author")
-    if not output.parent.is_dir():
-        raise InputError(f"{output.parent}: no such directory")
+    printed = output.with_suffix(".pdf") if pdf else None
+    for path in (output, bundle):
+        if path is not None and not path.parent.is_dir():
+            raise InputError(f"{path.parent}: no such directory (for {path})")
+        if path is not None and path.is_dir():
+            raise InputError(f"{path} is a directory: name a file")
+    if bundle is not None and bundle.resolve() in {output.resolve(), *_resolved(printed)}:
+        raise InputError(f"{bundle}: the bundle would be overwritten by the page or its PDF")
     moment = parse_time(as_of, "--as-of") if as_of else None
     verdict: bool | None = None
     with open_ledger(db, read_only=True, engine=engine) as ledger, suggesting_nodes(ledger):
@@ -163,7 +169,6 @@ def report(
             verdict = made_artifact.check.ok if made_artifact.check else None
     data = page.encode()
     write_file_whole(output, data)
-    printed = output.with_suffix(".pdf") if pdf else None
     if printed is not None:
         print_pdf(output, printed)
     if json_out:
@@ -182,6 +187,10 @@ def report(
         stdout.print(f"PDF written: {printed}")
     if bundle is not None:
         stdout.print(f"bundle written: {bundle}")
+
+
+def _resolved(path: Path | None) -> set[Path]:
+    return {path.resolve()} if path is not None else set()
 
 
 def _relative(target: Path, page: Path) -> str:

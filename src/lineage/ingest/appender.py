@@ -34,6 +34,7 @@ class _Batch:
     entries: list[Located]
     subjects: list[tuple[bytes, bytes]]
     bindings: list[tuple[bytes, bytes]]
+    sealed: list[tuple[bytes, bytes, bytes]]
 
 
 def _error_message(exc: BaseException) -> tuple[str, str, str, str]:
@@ -68,7 +69,7 @@ def _worker(conn: Connection, url: str, keys_dir: str, log_key_name: str) -> Non
             try:
                 batch: _Batch = pickle.loads(message)  # noqa: S301 - from our own parent
                 subjects = [Subject(lookup, key) for lookup, key in batch.subjects]
-                pending = PendingIdentities(subjects, batch.bindings)
+                pending = PendingIdentities(subjects, batch.bindings, batch.sealed)
                 added = ledger.append(batch.entries, log_key, identities=pending).added
                 conn.send(("ok", added))
             except Exception as exc:  # reported to the pipeline process
@@ -122,7 +123,12 @@ class ProcessAppender:
             self._receive()
         self._raise_error()
         subjects = [(s.lookup, s.key) for s in identities.subjects] if identities else []
-        batch = _Batch(entries, subjects, identities.bindings if identities else [])
+        batch = _Batch(
+            entries,
+            subjects,
+            identities.bindings if identities else [],
+            identities.sealed if identities else [],
+        )
         self._in_flight.append(identities)
         try:
             self._conn.send_bytes(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))

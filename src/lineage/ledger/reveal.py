@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lineage.crypto.keys import SigningKey
-from lineage.errors import InputError
+from lineage.errors import InputError, VerificationError
 from lineage.ledger.log import Ledger
 from lineage.model.graph import AUTHORED, POST, SUBJECT, kind_of
 from lineage.model.identity import Subject
@@ -91,7 +91,10 @@ def _open(ledger: Ledger, nodes: list[str]) -> dict[str, Revealed]:
             subject = Subject(*found)
             names: dict[str, str] = {}
             for lookup, sealed in identities.sealed_of(subject.lookup):
-                raw = subject.unseal(sealed, lookup)
+                try:
+                    raw = subject.unseal(sealed, lookup)
+                except VerificationError:
+                    continue  # not this subject's: a row moved or altered in the key tables
                 names[subject.node_id if lookup == subject.lookup else subject.post_id(raw)] = raw
             opened[subject_node] = names
         return opened[subject_node]
@@ -106,7 +109,12 @@ def _open(ledger: Ledger, nodes: list[str]) -> dict[str, Revealed]:
         if names is None:
             revealed[node] = Revealed(node, None, "its author was erased")
         elif node not in names:
-            revealed[node] = Revealed(node, None, "recorded before raw ids were sealed")
+            revealed[node] = Revealed(
+                node,
+                None,
+                "no sealed id opens to it (recorded before raw ids were sealed, or the key"
+                " tables were altered)",
+            )
         else:
             revealed[node] = Revealed(node, names[node])
     return revealed

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from markupsafe import Markup, escape
 
@@ -33,7 +32,7 @@ from lineage.ledger.log import Ledger
 from lineage.model.graph import DATASET, MODEL, POST, RECORD, SHARD, SUBJECT, kind_of
 from lineage.model.times import format_us, parse_time
 from lineage.policy.document import Policy
-from lineage.policy.registry import policy_named, registrations
+from lineage.policy.registry import registered_policy, registrations
 from lineage.query.discovery import artifacts, search, step_runs
 from lineage.query.impact import impact
 from lineage.query.show import show
@@ -46,6 +45,7 @@ from lineage.transparency.serve import is_loopback
 
 MAX_URL = 4096
 LISTED = 50
+MAX_QUERY_FIELDS = 16
 MAX_RUNS_READ = 10_000
 _COOKIE = "lineage_ui"
 _CSP = (
@@ -53,7 +53,6 @@ _CSP = (
     " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 _HTML = "text/html; charset=utf-8"
-_TOKEN_IN_URL = re.compile(r"([?&]token=)[^&\s]*")
 
 
 @dataclass
@@ -88,8 +87,8 @@ class UiPages:
     def answer(self, target: str) -> Response:
         """The response to a GET of ``target`` (path and query)."""
         parts = urlsplit(target)
-        query = {k: v[-1] for k, v in parse_qs(parts.query, max_num_fields=16).items()}
-        route = parts.path.rstrip("/") or "/"
+        query = query_of(parts.query)
+        route = unquote(parts.path).rstrip("/") or "/"
         if route == "/":
             return self._home()
         if route == "/search":
@@ -249,10 +248,18 @@ class UiPages:
 
 
 def policy_named_registered(ledger: Ledger, given: str) -> Policy:
-    """The registered policy ``given`` names (never a file: a page cannot name a path)."""
-    if "/" in given or given.startswith("."):
-        raise InputError("a page names a registered policy by its ID[@VERSION], not a file")
-    return policy_named(ledger, given)
+    """The registered policy ``given`` names: a page never makes the server read a file."""
+    return registered_policy(ledger, given)[0]
+
+
+def query_of(text: str) -> dict[str, str]:
+    """The fields of a query string (the last value of each); :class:`InputError` past
+    ``MAX_QUERY_FIELDS`` fields."""
+    try:
+        fields = parse_qs(text, max_num_fields=MAX_QUERY_FIELDS)
+    except ValueError as error:
+        raise InputError(f"at most {MAX_QUERY_FIELDS} query fields") from error
+    return {name: values[-1] for name, values in fields.items()}
 
 
 def _required(query: dict[str, str], name: str) -> str:
@@ -307,8 +314,14 @@ class UiServer(ThreadingHTTPServer):
         """Whether a request carrying these credentials may read the pages."""
         if not self.token:
             return True
-        presented = [header.removeprefix("Bearer ").strip(), cookie, given]
-        return any(p and hmac.compare_digest(p.encode(), self.token.encode()) for p in presented)
+        bearer = header[len("Bearer ") :].strip() if header.startswith("Bearer ") else ""
+        return any(self.is_token(p) for p in (bearer, cookie, given))
+
+    def is_token(self, presented: str) -> bool:
+        """Whether ``presented`` is the token (compared in constant time)."""
+        if not self.token or not presented:
+            return False
+        return hmac.compare_digest(presented.encode(), self.token.encode())
 
 
 class _UiHandler(BaseHTTPRequestHandler):
@@ -321,7 +334,11 @@ class _UiHandler(BaseHTTPRequestHandler):
         if len(self.path) > MAX_URL:
             self._error(HTTPStatus.REQUEST_URI_TOO_LONG, "the address is too long")
             return
-        given = parse_qs(urlsplit(self.path).query).get("token", [""])[-1]
+        try:
+            given = query_of(urlsplit(self.path).query).get("token", "")
+        except InputError as error:
+            self._error(HTTPStatus.BAD_REQUEST, str(error))
+            return
         cookie = _cookie(self.headers.get("Cookie", ""))
         if not self.server.allowed(self.headers.get("Authorization", ""), cookie, given):
             self._error(HTTPStatus.UNAUTHORIZED, "a token is needed (?token=… or Bearer)")
@@ -338,12 +355,30 @@ class _UiHandler(BaseHTTPRequestHandler):
         except LineageError as error:
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, str(error))
             return
-        if given and self.server.token:
+        if self.server.is_token(given):
             response.headers["Set-Cookie"] = f"{_COOKIE}={given}; HttpOnly; SameSite=Strict; Path=/"
         self._send(response)
 
     def do_HEAD(self) -> None:
         self.do_GET()
+
+    def _refuse_method(self) -> None:
+        self._error(HTTPStatus.METHOD_NOT_ALLOWED, "read-only: GET and HEAD only")
+
+    def do_POST(self) -> None:
+        self._refuse_method()
+
+    def do_PUT(self) -> None:
+        self._refuse_method()
+
+    def do_DELETE(self) -> None:
+        self._refuse_method()
+
+    def do_PATCH(self) -> None:
+        self._refuse_method()
+
+    def do_OPTIONS(self) -> None:
+        self._refuse_method()
 
     def _error(self, status: int, message: str) -> None:
         page = Markup(
@@ -367,7 +402,10 @@ class _UiHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: object) -> None:
-        line = _TOKEN_IN_URL.sub(r"\1…", format % args)
+        line = format % args
+        target = getattr(self, "path", "")
+        if target:  # the query may hold a token or a raw platform id: log the path only
+            line = line.replace(target, urlsplit(target).path)
         self.server.log(f"{self.address_string()} {line}")
 
 
