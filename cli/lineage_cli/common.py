@@ -31,6 +31,7 @@ from lineage.crypto.cosignature import WitnessPolicy
 from lineage.crypto.keys import KeyDirectory, PublicKey
 from lineage.crypto.note import parse_verifier_key
 from lineage.errors import InputError, LineageError, OutOfRangeError, VerificationError
+from lineage.files import write_whole
 from lineage.ledger.log import Ledger
 from lineage.ledger.reveal import MAX_REVEALED, RevealResult, reveal
 from lineage.ledger.witnesses import Witness
@@ -466,12 +467,7 @@ def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]
 
 def write_file_whole(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all (a temporary file beside it, renamed)."""
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_whole(path, data)
 
 
 SinceOption = Annotated[

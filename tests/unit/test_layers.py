@@ -8,7 +8,13 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-FOUNDATION = {"lineage.errors", "lineage.progress", "lineage.faults", "lineage.spark_errors"}
+FOUNDATION = {
+    "lineage.errors",
+    "lineage.files",
+    "lineage.progress",
+    "lineage.faults",
+    "lineage.spark_errors",
+}
 BELOW: dict[str, set[str]] = {
     "foundation": set(),
     "crypto": {"foundation"},

@@ -32,6 +32,7 @@ from typing import Any
 from lineage.crypto.keys import KeyDirectory
 from lineage.demo.simulate import shard_bytes
 from lineage.errors import InputError
+from lineage.files import write_whole
 from lineage.ingest.pipeline import MAX_BATCH_SIZE, Lineage, Ref
 from lineage.ledger.log import Ledger
 from lineage.model.graph import (
@@ -290,15 +291,6 @@ def _datasets(
     return found
 
 
-def _write_whole(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def _step_key(url: str, keys: KeyDirectory) -> None:
     """Create and register the remediate step's key unless it is registered."""
     ledger = Ledger.open(url)
@@ -367,7 +359,7 @@ def remediate(
     try:
         for rebuilt in rebuilds:
             if not rebuilt.path.exists():  # else left, the same, by a run killed before it appended
-                _write_whole(rebuilt.path, rebuilt.data)
+                write_whole(rebuilt.path, rebuilt.data)
                 written.append(rebuilt.path)
         keys = KeyDirectory(keys_dir)
         _step_key(url, keys)

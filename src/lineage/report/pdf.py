@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from lineage.errors import ConfigurationError
+from lineage.files import write_whole
 
 PRINT_TIMEOUT_S = 120.0
 _BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -61,12 +62,4 @@ def print_pdf(html: Path, pdf: Path) -> None:
             raise ConfigurationError(
                 f"Chromium could not print {html}: {lines[-1] if lines else done.returncode}"
             )
-        handle, temporary = tempfile.mkstemp(dir=pdf.parent, prefix=f".{pdf.name}.")
-        os.close(handle)
-        try:
-            shutil.copyfile(partial, temporary)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, pdf)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_whole(pdf, partial.read_bytes())
