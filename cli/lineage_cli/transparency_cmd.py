@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Annotated
 
@@ -123,12 +124,7 @@ def serve(
         server = TileServer(ledger, host, port, lambda line: typer.echo(line, err=True))
         url = f"http://{host}:{server.server_port}/"
         typer.echo(f"serving {ledger.origin} as tiles on {url}", err=True)
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+        _serve_until_interrupted(server)
 
 
 MIN_TOKEN_LENGTH = 16
@@ -165,12 +161,17 @@ def _serve_ui(host: str, port: int, token: str | None, db: str | None) -> None:
             f"serving {ledger.origin}'s pages on http://{host}:{server.server_port}/{guarded}",
             err=True,
         )
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+        _serve_until_interrupted(server)
+
+
+def _serve_until_interrupted(server: ThreadingHTTPServer) -> None:
+    """Answer requests until Ctrl-C, then release the port."""
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 _NameArgument = Annotated[str, typer.Argument(help="The witness's name.", metavar="NAME")]

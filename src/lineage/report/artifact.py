@@ -17,7 +17,7 @@ from lineage.ledger.log import Ledger, checkpoint_of
 from lineage.ledger.projection import time_us
 from lineage.model.graph import POST
 from lineage.model.rows import NodeRow
-from lineage.model.times import format_time, format_us
+from lineage.model.times import format_us
 from lineage.policy.check import MAX_LISTED, CheckReport, Finding
 from lineage.policy.document import Policy
 from lineage.policy.gate import run_check
@@ -168,12 +168,3 @@ def _month(row: NodeRow) -> str:
     at = row.attrs.find(_CREATED)
     month = row.attrs[at + len(_CREATED) : at + len(_CREATED) + 7] if at >= 0 else ""
     return month if len(month) == 7 and month[4] == "-" else "unknown"
-
-
-def as_of_text(report: ArtifactReport) -> str:
-    """How the report names the ledger state it read."""
-    if report.as_of_us is None:
-        return "the ledger as it stands"
-    return "the ledger as it stood at " + format_time(
-        datetime.fromtimestamp(report.as_of_us / 1_000_000, UTC)
-    )

@@ -51,8 +51,7 @@ def author_report(ledger: Ledger, author: str, *, as_of: datetime | None = None)
     as_of_us = time_us(as_of) if as_of is not None else None
     store = ledger.store
     with store.snapshot():
-        subject = resolve(ledger, author) if author.startswith("subject:") else None
-        subject = subject or resolve(ledger, None, author=author)
+        subject = author if author.startswith("subject:") else resolve(ledger, None, author=author)
         require_node(store, subject, as_of_us)
         checkpoint = ledger.latest_checkpoint()
         plan = remediation_plan(store, subject, as_of_us)

@@ -11,7 +11,7 @@ import jinja2
 from markupsafe import Markup
 
 from lineage.model.times import format_us
-from lineage.report.artifact import ArtifactReport, as_of_text
+from lineage.report.artifact import ArtifactReport
 from lineage.report.author import AuthorReport
 from lineage.report.drawing import MAX_DRAWN_RUNS, path_dot, pipeline_dot, render_svg
 
@@ -20,6 +20,13 @@ LinkId = Callable[[str], Markup | str]
 
 def _plain(node_id: str) -> str:
     return node_id
+
+
+def as_of_text(as_of_us: int | None) -> str:
+    """How a page names the ledger state it read."""
+    if as_of_us is None:
+        return "the ledger as it stands"
+    return f"the ledger as it stood at {format_us(as_of_us)}"
 
 
 def entry_ranges(entries: Iterable[int]) -> str:
@@ -91,7 +98,7 @@ def render_artifact(
         version=version,
         generated=format_us(report.generated_us),
         log_origin=report.origin,
-        as_of_text=as_of_text(report),
+        as_of_text=as_of_text(report.as_of_us),
         pipeline_svg=Markup(drawings.pipeline) if drawings else "",  # noqa: S704 - dot's own SVG
         path_svgs={k: Markup(v) for k, v in drawings.paths.items()} if drawings else {},  # noqa: S704
         drawings_note=(drawings.note if drawings else "Drawn without Graphviz (--no-drawings)."),
@@ -113,7 +120,6 @@ def render_author(
 ) -> str:
     """A privacy team's report on one author as one HTML page (``listed`` ids of each
     kind, the rest counted)."""
-    when = report.as_of_us
     return (
         environment()
         .get_template(template)
@@ -122,11 +128,7 @@ def render_author(
             version=version,
             generated=format_us(report.generated_us),
             log_origin=report.origin,
-            as_of_text=(
-                "the ledger as it stands"
-                if when is None
-                else f"the ledger as it stood at {format_us(when)}"
-            ),
+            as_of_text=as_of_text(report.as_of_us),
             link=link_id,
             listed=listed,
             **(extra or {}),

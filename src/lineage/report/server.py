@@ -29,6 +29,7 @@ from markupsafe import Markup, escape
 from lineage.errors import InputError, LineageError
 from lineage.evidence.build import path_bundle
 from lineage.ledger.log import Ledger
+from lineage.ledger.projection import time_us
 from lineage.model.graph import DATASET, MODEL, POST, RECORD, SHARD, SUBJECT, kind_of
 from lineage.model.times import format_us, parse_time
 from lineage.policy.document import Policy
@@ -67,7 +68,7 @@ class Response:
 
 def node_link(node_id: str) -> Markup:
     """A link to a node's page."""
-    return Markup('<a href="/node/{}">{}</a>').format(quote(node_id, safe=":"), node_id)
+    return Markup('<a href="{}">{}</a>').format(_node_url(node_id), node_id)
 
 
 def entry_link(entry: int) -> Markup:
@@ -113,7 +114,7 @@ class UiPages:
             self.env.get_template(template)
             .render(
                 version=self.version,
-                generated=format_us(_now_us()),
+                generated=format_us(time_us(datetime.now(UTC))),
                 log_origin=self.ledger.origin,
                 link=node_link,
                 entry_link=entry_link,
@@ -274,7 +275,11 @@ def _node_url(node_id: str) -> str:
 
 
 def _path_url(origin: str, artifact: str) -> str:
-    return f"/path?origin={quote(origin, safe=':')}&to={quote(artifact, safe=':')}"
+    return _origin_to("/path", origin, artifact)
+
+
+def _origin_to(route: str, origin: str, artifact: str) -> str:
+    return f"{route}?origin={quote(origin, safe=':')}&to={quote(artifact, safe=':')}"
 
 
 def _run_url(step: str, version: str, run: str) -> str:
@@ -282,11 +287,7 @@ def _run_url(step: str, version: str, run: str) -> str:
 
 
 def _bundle_url(origin: str, artifact: str) -> str:
-    return f"/bundle?origin={quote(origin, safe=':')}&to={quote(artifact, safe=':')}"
-
-
-def _now_us() -> int:
-    return int(datetime.now(UTC).timestamp() * 1_000_000)
+    return _origin_to("/bundle", origin, artifact)
 
 
 class UiServer(ThreadingHTTPServer):
