@@ -1,5 +1,5 @@
 """Imports only go downward: crypto ← model ← store ← ledger ← ingest / query ← policy ←
-evidence / report / demo ← the public façade ← CLI; the library never imports the CLI;
+evidence / report / export / demo ← the public façade ← CLI; the library never imports the CLI;
 store backends are reached only through the store contract."""
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ BELOW: dict[str, set[str]] = {
     "report": {
         *("foundation", "crypto", "model", "store", "ledger", "query", "policy", "evidence"),
         "transparency",
+    },
+    "export": {
+        *("foundation", "crypto", "model", "store", "ledger", "ingest", "query", "policy"),
+        "evidence",
     },
     "demo": {"foundation", "crypto", "model", "store", "ledger", "ingest", "query", "policy"},
 }
