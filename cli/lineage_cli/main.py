@@ -23,6 +23,7 @@ from lineage_cli import (
     privacy_cmd,
     remediate_cmd,
     report_cmd,
+    summary_cmd,
     transparency_cmd,
 )
 from lineage_cli.common import EXIT_OK, one_line, parameter_name, silence_stdout
@@ -132,6 +133,7 @@ policy_cmd.register(app)
 privacy_cmd.register(app)
 report_cmd.register(app)
 remediate_cmd.register(app)
+summary_cmd.register(app)
 transparency_cmd.register(app)
 app.add_typer(keys_cmd.app, name="keys")
 

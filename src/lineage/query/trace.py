@@ -5,7 +5,7 @@ path from one origin with the step and signer of each hop."""
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,20 +135,48 @@ class Trace:
 
     def _drops(self, entries: set[int]) -> list[dict[str, Any]]:
         """Drops made by the step runs that recorded this artifact's upstream nodes."""
-        runs = set()
-        for involved in self.store.statements(entries).values():
-            runs.add((involved.step, involved.version, involved.run))
-        counts = self.store.drop_counts(self.as_of_us)
-        infos = self.store.statements(entry for entry, _, _ in counts)
-        totals: Counter[tuple[str, str, str, str]] = Counter()
-        for entry, reason, count in counts:
-            info = infos.get(entry)
-            if info is not None and (info.step, info.version, info.run) in runs:
-                totals[(info.step, info.version, info.run, reason)] += count
-        return [
-            {"step": s, "version": v, "run": r, "reason": reason, "count": n}
-            for (s, v, r, reason), n in sorted(totals.items())
-        ]
+        return [drop.to_json() for drop in run_drops(self.store, entries, self.as_of_us)]
+
+
+@dataclass(frozen=True)
+class RunDrop:
+    """The items one step run dropped for one reason, and the entries that dropped them."""
+
+    step: str
+    version: str
+    run: str
+    reason: str
+    count: int
+    entries: tuple[int, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``lineage trace --json`` lists it (without the entries)."""
+        return {
+            "step": self.step,
+            "version": self.version,
+            "run": self.run,
+            "reason": self.reason,
+            "count": self.count,
+        }
+
+
+def run_drops(store: Store, entries: Iterable[int], as_of_us: int | None) -> list[RunDrop]:
+    """The drops made by the step runs that wrote any of ``entries``, by run and reason."""
+    runs = {(row.step, row.version, row.run) for row in store.statements(entries).values()}
+    counts = store.drop_counts(as_of_us)
+    infos = store.statements(entry for entry, _, _ in counts)
+    totals: Counter[tuple[str, str, str, str]] = Counter()
+    by: dict[tuple[str, str, str, str], set[int]] = {}
+    for entry, reason, count in counts:
+        info = infos.get(entry)
+        if info is not None and (info.step, info.version, info.run) in runs:
+            key = (info.step, info.version, info.run, reason)
+            totals[key] += count
+            by.setdefault(key, set()).add(entry)
+    return [
+        RunDrop(s, v, r, reason, n, tuple(sorted(by[(s, v, r, reason)])))
+        for (s, v, r, reason), n in sorted(totals.items())
+    ]
 
 
 @dataclass(frozen=True)
