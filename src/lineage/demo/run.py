@@ -155,6 +155,8 @@ def next_commands(run: DemoRun, url: str, keys_dir: Path | None = None) -> list[
     keys = f" --keys-dir {shlex.quote(str(keys_dir))}" if keys_dir is not None else ""
     policy = shlex.quote(read_policy(reference_policy_path()).id)  # registered by the demo
     bundle = shlex.quote(str(run.directory / "post.bundle.json"))
+    summary = shlex.quote(str(run.directory / "summary.md"))
+    card = shlex.quote(str(run.directory / "README.md"))
     commands = [
         f"lineage trace {run.model} {db}",
         f"lineage trace {run.model} --path {shlex.quote(run.kept_post)} {db}",
@@ -171,6 +173,8 @@ def next_commands(run: DemoRun, url: str, keys_dir: Path | None = None) -> list[
         f"lineage check {run.model} --policy {policy} {db}",
         f"lineage check {run.finetune} --policy {policy} --as-of 2024-08-20T00:00:00Z {db}",
         f"lineage check {run.model} --policy {policy} --record {db}{keys}",
+        f"lineage summary {run.model} --format eu-ai-act -o {summary} {db}",
+        f"lineage card {run.dataset} -o {card} {db}",
         f"lineage verify {db}",
         f"lineage ls {db}",
         f"lineage policy show {policy} {db}",
