@@ -5,6 +5,7 @@ way of asking wrongly, the provider file's mistakes named by key."""
 from __future__ import annotations
 
 import json
+import shlex
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -120,3 +121,27 @@ def test_a_card_for_the_dataset(demo: DemoRun, tmp_path: Path) -> None:
     text = out.read_text()
     assert "license: cc-by-4.0" in text and "- en" in text
     assert "missing provider fields" not in result.output
+
+
+def test_the_sidecars_recompute_commands_give_its_figures(demo: DemoRun, tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    assert run_cli("summary", demo.model, "-o", str(out), "--db", demo.url).exit_code == 0
+    sidecar = json.loads(out.read_text())
+    figures: dict[str, dict[str, object]] = {}
+    for section in sidecar["sections"]:
+        for sub in section["subsections"]:
+            for field in sub["fields"]:
+                figures.update(field.get("figures", {}))
+    command = str(figures["posts"]["recompute"])
+    assert command == f"lineage trace {demo.dataset} --json"
+    result = run_cli(*shlex.split(command)[1:], "--db", demo.url)
+    traced = json.loads(result.stdout)["summary"]
+    assert figures["posts"]["value"] == traced["origins"]
+    for code, count in traced["by_jurisdiction"].items():
+        assert figures[code]["value"] == count
+    dropped: dict[str, int] = {}
+    for drop in traced["dropped"]:
+        dropped[drop["step"]] = dropped.get(drop["step"], 0) + drop["count"]
+    for key in ("visibility", "jurisdiction", "objection", "minor", "deletion", "dedup"):
+        assert str(figures[key]["recompute"]).startswith(command)
+        assert figures[key]["value"] == dropped[key], key
