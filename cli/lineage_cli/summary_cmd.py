@@ -23,6 +23,7 @@ from lineage_cli.common import (
     DbOption,
     EngineOption,
     JsonOption,
+    check_output_file,
     handle_errors,
     open_ledger,
     print_json,
@@ -92,7 +93,7 @@ def summary(
     if suffix not in (*PAGE_TEMPLATES, ".json"):
         raise InputError(f"{output}: name the file *.md, *.html or *.json")
     sidecar = output if suffix == ".json" else output.with_suffix(".json")
-    _check_output(output)
+    check_output_file(output)
     facts = read_provider(provider) if provider is not None else NO_PROVIDER
     content = _content(model, as_of, db, engine, json_out, (MODEL,))
     document = summary_document(content, facts, __version__)
@@ -131,7 +132,7 @@ def card(
     Source services, collection period, size category, filters with their counts,
     personal-data handling and the checkpoint to verify against come from the ledger;
     licence, languages and curators from --provider ([dataset] table)."""
-    _check_output(output)
+    check_output_file(output)
     facts = read_provider(provider) if provider is not None else NO_PROVIDER
     content = _content(dataset, as_of, db, engine, json_out, (DATASET, SHARD))
     made = dataset_card(content, facts, __version__)
@@ -141,13 +142,6 @@ def card(
         {"file": str(output), "bytes": len(data), "missing": made.missing, **made.metadata},
         json_out,
     )
-
-
-def _check_output(path: Path) -> None:
-    if not path.parent.is_dir():
-        raise InputError(f"{path.parent}: no such directory (for {path})")
-    if path.is_dir():
-        raise InputError(f"{path} is a directory: name a file")
 
 
 def _content(
