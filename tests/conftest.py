@@ -3,7 +3,8 @@
 Store-dependent tests take ``store_url`` (or ``env``, built on it) and run once per
 store: SQLite and the lake in a temporary directory, and the Neo4j server at
 ``LINEAGE_TEST_NEO4J_URL`` (default ``bolt://127.0.0.1:7687``, credentials from
-``LINEAGE_NEO4J_USER`` / ``LINEAGE_NEO4J_PASSWORD``), emptied before each test.
+``LINEAGE_NEO4J_USER`` / ``LINEAGE_NEO4J_PASSWORD``), emptied before each test; under
+pytest-xdist each worker takes its own server from ``LINEAGE_TEST_NEO4J_URLS``.
 Without a server the Neo4j runs skip, unless ``LINEAGE_REQUIRE_NEO4J=1`` (set by
 ``tools/test``, which starts one): then they fail.
 

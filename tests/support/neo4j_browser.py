@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.sync_api import Page
 
-from support.stores import REQUIRED
+from support.stores import REQUIRED, for_this_worker
 
-BROWSER_URL = os.environ.get("LINEAGE_TEST_NEO4J_BROWSER_URL", "")
+BROWSER_URL = for_this_worker(
+    "LINEAGE_TEST_NEO4J_BROWSER_URLS", "LINEAGE_TEST_NEO4J_BROWSER_URL", ""
+)
 HOW_TO_SERVE = (
     "no Neo4j Browser to test: start the server with NEO4J_AUTH and NEO4J_HTTP_PORT set"
     " (bash docker/neo4j-server start) and set LINEAGE_TEST_NEO4J_BROWSER_URL to"

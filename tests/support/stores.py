@@ -14,7 +14,22 @@ import pytest
 from support.lake_parts import edit_parts, lake_table, part_rows
 
 STORES = ["sqlite", "lake", "neo4j"]
-NEO4J_URL = os.environ.get("LINEAGE_TEST_NEO4J_URL", "bolt://127.0.0.1:7687")
+
+
+def for_this_worker(many: str, one: str, default: str) -> str:
+    """The value this test process uses: from the space-separated list in ``many`` (one
+    per pytest-xdist worker, chosen by its number), else ``one``, else ``default``."""
+    values = os.environ.get(many, "").split()
+    if values:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+        return values[int(worker or 0) % len(values)]
+    return os.environ.get(one, default)
+
+
+NEO4J_URL = for_this_worker(
+    "LINEAGE_TEST_NEO4J_URLS", "LINEAGE_TEST_NEO4J_URL", "bolt://127.0.0.1:7687"
+)
+"""Each worker has a Neo4j server of its own (tests wipe its one database)."""
 REQUIRED = os.environ.get("LINEAGE_REQUIRE_NEO4J") == "1"
 HOW_TO_START = (
     f"no Neo4j server at {NEO4J_URL}: start one with `bash docker/neo4j-server start`"
