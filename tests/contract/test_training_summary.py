@@ -22,11 +22,15 @@ from lineage.export.content import training_content
 from lineage.export.eu_summary import summary_document
 from lineage.export.measures import MEASURES
 from lineage.export.provider import NO_PROVIDER, REQUIRED_FOR_SUMMARY, read_provider
+from lineage.ingest.pipeline import Lineage, Ref
 from lineage.ledger.log import Ledger
+from lineage.model.graph import DATASET, SHARD
 from lineage.model.times import format_time
 from lineage.query.trace import Trace
 
 from support.demo import run_demo
+from support.ledgers import LedgerEnv
+from support.policy_fixtures import POSTS, SECOND_RUN, build
 from support.stores import STORES, fresh_store_url
 
 FULL_PROVIDER = """
@@ -258,3 +262,37 @@ def test_the_card_is_a_hub_dataset_card_with_the_ledgers_figures(demo: DemoRun) 
 )
 def test_size_categories_follow_the_hubs_bounds(examples: int, category: str) -> None:
     assert size_category(examples) == category
+
+
+def test_requests_before_training_about_content_still_in_it_are_named(env: LedgerEnv) -> None:
+    """The hand-built ledger keeps posts it should have dropped: the summary counts the
+    requests made before training about them apart from the ones made after."""
+    build(env)
+    content = training_content(env.ledger, "model:m1")
+    requests = {(r.kind, r.after_training): r.count for r in content.requests}
+    assert requests == {
+        ("objection", False): 2,  # objector, and late-news (made before, recorded after)
+        ("objection", True): 1,
+        ("deletion", False): 1,
+        ("deletion", True): 1,
+        ("erasure", False): 1,
+    }
+    fields = _fields(summary_document(content, NO_PROVIDER, "test"))
+    answer = fields["Deletion and objection requests about the training content"]["answer"]
+    assert "made before training about content still in it" in answer
+    assert content.posts == len(POSTS) and content.kinds["unknown"].value == 1  # the ghost
+
+
+def test_a_model_trained_on_overlapping_inputs_counts_each_post_once(env: LedgerEnv) -> None:
+    build(env)
+    env.ledger.close()
+    with Lineage.open(env.url, keys_dir=env.root / "keys") as lineage:
+        train = lineage.step("train", key="worker", time=SECOND_RUN, run="3")
+        train.model("m3", trained_on=[Ref("shard:s1", SHARD), Ref("ds:d1", DATASET)])
+    env.ledger = Ledger.open(env.url)
+    content = training_content(env.ledger, "model:m3")
+    assert sorted(root.id for root in content.roots) == ["ds:d1", "shard:s1"]
+    assert content.posts == len(POSTS)
+    assert content.kinds["Shard"].value == 1
+    assert content.shard_records.value == len(POSTS) + 1  # and the ghost's record
+    assert sum(f.value for f in content.jurisdictions.values()) == len(POSTS)

@@ -5,7 +5,7 @@ was computed from and the command that recomputes it."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -166,9 +166,10 @@ def training_content(
         bases = [(e.up, e.entry) for e in store.edges_into([node.id], FINETUNED_FROM, as_of_us)]
         found = store.nodes([edge.up for edge in inputs])
         roots = [found[edge.up] for edge in inputs if edge.up in found]
-    walk = _Walk(store, as_of_us, progress)
+    walk = _Walk(store, as_of_us, progress, several=len(roots) > 1)
     for root in roots:
         walk.add(root)
+    shards = f"lineage show SHARD (attributes) for each shard upstream of {_ids(roots)}"
     suffix = f" --as-of {format_us(as_of_us)}" if as_of_us is not None else ""
     return TrainingContent(
         artifact=node,
@@ -179,18 +180,14 @@ def training_content(
         base_models=sorted(bases),
         services=sorted(walk.services.values(), key=lambda s: (s.platform, s.surface)),
         kinds={
-            kind: Figure(len(ids), tuple(sorted(walk.kind_entries[kind])), _trace(roots, suffix))
-            for kind, ids in sorted(walk.kinds.items())
+            kind: Figure(count, tuple(sorted(walk.kind_entries[kind])), _trace(roots, suffix))
+            for kind, count in sorted(walk.kinds.items())
         },
-        shard_bytes=Figure(
-            walk.shard_bytes, tuple(sorted(walk.kind_entries[SHARD])), "lineage show SHARD"
-        ),
-        shard_records=Figure(
-            walk.shard_records, tuple(sorted(walk.kind_entries[SHARD])), "lineage show SHARD"
-        ),
+        shard_bytes=Figure(walk.shard_bytes, tuple(sorted(walk.kind_entries[SHARD])), shards),
+        shard_records=Figure(walk.shard_records, tuple(sorted(walk.kind_entries[SHARD])), shards),
         jurisdictions={
-            code: Figure(len(posts), tuple(sorted(walk.place_entries[code])), _trace(roots, suffix))
-            for code, posts in sorted(walk.places.items())
+            code: Figure(count, tuple(sorted(walk.place_entries[code])), _trace(roots, suffix))
+            for code, count in sorted(walk.places.items())
         },
         drops=run_drops(store, walk.entries, as_of_us),
         requests=_requests(store, walk, node, as_of_us),
@@ -220,22 +217,34 @@ def _step_runs(store: Store, walk: _Walk, recompute: str) -> list[StepRun]:
 
 
 def _trace(roots: list[NodeRow], suffix: str) -> str:
+    """The trace commands that recompute a count (over several roots, counting each node
+    once: a node upstream of two of them is in both traces)."""
     return "; ".join(f"lineage trace {root.id} --json{suffix}" for root in roots)
 
 
+def _ids(roots: list[NodeRow]) -> str:
+    return ", ".join(root.id for root in roots)
+
+
 class _Walk:
-    """One pass upstream from each root, every node counted once."""
+    """One pass upstream from each root, every node counted once (a store's walk gives
+    each node once; over ``several`` roots, the ids seen are kept to skip repeats)."""
 
     def __init__(
-        self, store: Store, as_of_us: int | None, progress: Callable[[int], None] | None
+        self,
+        store: Store,
+        as_of_us: int | None,
+        progress: Callable[[int], None] | None,
+        several: bool,
     ) -> None:
         self.store, self.as_of_us, self.progress = store, as_of_us, progress
-        self.seen: set[str] = set()
+        self.seen: set[str] | None = set() if several else None
         self.entries: set[int] = set()
-        self.kinds: dict[str, set[str]] = defaultdict(set)
+        self.kinds: Counter[str] = Counter()
         self.kind_entries: dict[str, set[int]] = defaultdict(set)
         self.services: dict[tuple[str, str], Service] = {}
-        self.places: dict[str, set[str]] = defaultdict(set)
+        self.posts: list[str] = []
+        self.places: Counter[str] = Counter()
         self.place_entries: dict[str, set[int]] = defaultdict(set)
         self.shard_bytes = self.shard_records = 0
         self.subjects: set[str] = set()
@@ -244,11 +253,12 @@ class _Walk:
     def add(self, root: NodeRow) -> None:
         """Walk upstream from ``root`` (itself included)."""
         for row in self.store.walk(root.id, upstream=True, as_of_us=self.as_of_us):
-            if row.id in self.seen:
-                continue
-            self.seen.add(row.id)
+            if self.seen is not None:
+                if row.id in self.seen:
+                    continue
+                self.seen.add(row.id)
             self.entries.add(row.entry)
-            self.kinds[row.kind or "unknown"].add(row.id)
+            self.kinds[row.kind or "unknown"] += 1
             self.kind_entries[row.kind or "unknown"].add(row.entry)
             if row.kind == POST:
                 self._post(row)
@@ -275,15 +285,16 @@ class _Walk:
         created = attrs.get("created")
         if isinstance(created, str):
             service.created.add(time_us(parse_time(created, "created")))
+        self.posts.append(row.id)
         place = str(attrs.get("jurisdiction", "?"))
-        self.places[place].add(row.id)
+        self.places[place] += 1
         self.place_entries[place].add(row.entry)
 
 
 def _requests(store: Store, walk: _Walk, node: NodeRow, as_of_us: int | None) -> list[Request]:
     """Deletion, objection and erasure requests about the content's posts and authors,
     split at the model's training time (a dataset's: its own statement's time)."""
-    targets = sorted(walk.kinds.get(POST, set()) | walk.subjects)
+    targets = sorted({*walk.posts, *walk.subjects})
     trained_us = node.time_us
     counted: dict[tuple[str, bool], set[str]] = defaultdict(set)
     entries: dict[tuple[str, bool], set[int]] = defaultdict(set)
