@@ -135,20 +135,26 @@ class Trace:
 
     def _drops(self, entries: set[int]) -> list[dict[str, Any]]:
         """Drops made by the step runs that recorded this artifact's upstream nodes."""
-        runs = set()
-        for involved in self.store.statements(entries).values():
-            runs.add((involved.step, involved.version, involved.run))
-        counts = self.store.drop_counts(self.as_of_us)
-        infos = self.store.statements(entry for entry, _, _ in counts)
-        totals: Counter[tuple[str, str, str, str]] = Counter()
-        for entry, reason, count in counts:
-            info = infos.get(entry)
-            if info is not None and (info.step, info.version, info.run) in runs:
-                totals[(info.step, info.version, info.run, reason)] += count
-        return [
-            {"step": s, "version": v, "run": r, "reason": reason, "count": n}
-            for (s, v, r, reason), n in sorted(totals.items())
-        ]
+        runs = {(s.step, s.version, s.run) for s in self.store.statements(entries).values()}
+        return run_drops(self.store, runs, self.as_of_us)
+
+
+def run_drops(
+    store: Store, runs: set[tuple[str, str, str]] | None, as_of_us: int | None = None
+) -> list[dict[str, Any]]:
+    """The drops made by step runs ``runs`` ((step, version, run); None: every run),
+    counted by run and reason, as ``lineage trace`` lists them."""
+    counts = store.drop_counts(as_of_us)
+    infos = store.statements(entry for entry, _, _ in counts)
+    totals: Counter[tuple[str, str, str, str]] = Counter()
+    for entry, reason, count in counts:
+        info = infos.get(entry)
+        if info is not None and (runs is None or (info.step, info.version, info.run) in runs):
+            totals[(info.step, info.version, info.run, reason)] += count
+    return [
+        {"step": s, "version": v, "run": r, "reason": reason, "count": n}
+        for (s, v, r, reason), n in sorted(totals.items())
+    ]
 
 
 @dataclass(frozen=True)
