@@ -3,10 +3,10 @@
 The facet lists what a step run's statements asserted: nodes, edges and requests. Each
 is recorded as the pipeline would record it: a post by ``origin`` (its pseudonymous id
 and its author's are the raw ids here, so they are keyed again under new subject keys),
-a record by ``transform`` from its parent (content digests are keyed under the
-exporting ledger's subject keys: they cannot be keyed again, and are left out), a drop, a shard and its packings, a dataset
-and its shards, a model and what it was trained on, a request. Items may refer to what
-earlier events (or earlier parts of the same run) recorded.
+a record by ``transform`` from its parent, a drop, a shard and its packings, a dataset
+and its shards, a model and what it was trained on, a request. Content digests are keyed
+under the exporting ledger's subject keys: they cannot be keyed again and are left out.
+Items may refer to what earlier events recorded.
 """
 
 from __future__ import annotations
