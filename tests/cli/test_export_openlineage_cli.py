@@ -161,6 +161,14 @@ SHARD = {
 }
 
 
+def _ingest(tmp_path: Path, target: str, source: Path, *extra: str) -> Any:
+    keys = str(tmp_path / "t" / "lineage-keys")
+    return run_cli(
+        *("ingest", str(source), "--format", "openlineage", "--key", "ol"),
+        *("--db", target, "--keys-dir", keys, *extra),
+    )
+
+
 def _log_size(url: str) -> int:
     ledger = Ledger.open(url)
     try:
@@ -215,19 +223,7 @@ def test_bad_events_are_one_line_and_write_nothing(tmp_path: Path, line: str, me
     good = json.dumps(_event("scrape", [], [{"namespace": "etl", "name": "t"}]))
     source = tmp_path / "events.jsonl"
     source.write_text(good + "\n" + line + "\n")
-    keys = str(tmp_path / "t" / "lineage-keys")
-    result = run_cli(
-        "ingest",
-        str(source),
-        "--format",
-        "openlineage",
-        "--key",
-        "ol",
-        "--db",
-        target,
-        "--keys-dir",
-        keys,
-    )
+    result = _ingest(tmp_path, target, source)
     assert result.exit_code == 2
     [shown] = result.output.strip().splitlines()
     assert shown.startswith("error: ") and shown.replace(str(tmp_path) + "/", "").startswith(
@@ -257,20 +253,7 @@ def test_job_grain_events_ingest_and_check_finds_unknown_origins(tmp_path: Path)
     ]
     source = tmp_path / "events.jsonl"
     source.write_text("".join(json.dumps(e) + "\n" for e in events))
-    keys = str(tmp_path / "t" / "lineage-keys")
-    result = run_cli(
-        "ingest",
-        str(source),
-        "--format",
-        "openlineage",
-        "--key",
-        "ol",
-        "--db",
-        target,
-        "--keys-dir",
-        keys,
-        "--json",
-    )
+    result = _ingest(tmp_path, target, source, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["events"] == 3
     checked = run_cli("check", "model:m", "--policy", str(POLICY), "--db", target, "--json")
