@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, BinaryIO
 
@@ -13,6 +14,7 @@ from rich.table import Table
 from lineage.crypto.encoding import b64
 from lineage.errors import InputError
 from lineage.ingest.events import ingest as ingest_events
+from lineage.ingest.openlineage import ingest_openlineage
 from lineage.ingest.pipeline import MAX_BATCH_SIZE, Lineage
 from lineage.ledger.projection import time_us
 from lineage.model.graph import POST
@@ -52,6 +54,13 @@ AsOfOption = Annotated[
 MAX_LIMIT = 10_000_000
 
 
+class InputFormat(StrEnum):
+    """What ``ingest`` reads."""
+
+    JSONL = "jsonl"
+    OPENLINEAGE = "openlineage"
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``ingest``, ``trace``, ``impact`` and ``show`` commands to ``app``."""
     for command in (ingest, trace, impact, show):
@@ -67,6 +76,21 @@ def ingest(
     source: Annotated[
         str, typer.Argument(help="JSON Lines events, or - for stdin.", metavar="FILE.jsonl")
     ],
+    input_format: Annotated[
+        InputFormat,
+        typer.Option(
+            "--format",
+            help="jsonl: lineage's events; openlineage: OpenLineage RunEvents, one per line.",
+        ),
+    ] = InputFormat.JSONL,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="--format openlineage: the key that signs every step run of the input"
+            " (registered for its jobs' names).",
+            metavar="NAME",
+        ),
+    ] = None,
     db: DbOption = None,
     keys_dir: KeysDirOption = None,
     batch_size: Annotated[
@@ -78,17 +102,22 @@ def ingest(
 ) -> None:
     """Ingest pipeline events as signed statements.
 
-    The events are JSON Lines (schema: src/lineage/ingest/events.schema.json). An input
+    The events are JSON Lines (schema: src/lineage/ingest/events.schema.json), or with
+    --format openlineage OpenLineage RunEvents (docs/exports.md, "OpenLineage"). An input
     with no event is an error unless --allow-empty is given."""
+    if input_format is InputFormat.OPENLINEAGE and key is None:
+        raise InputError("--format openlineage needs the key that signs its runs", field="--key")
+    if input_format is InputFormat.JSONL and key is not None:
+        raise InputError("JSON Lines events name their keys themselves", field="--key")
     lineage = Lineage.open(db, keys_dir=keys_dir, batch_size=batch_size, statements_per_append=20)
     with closing_ledger(lineage.ledger):
         if source == "-":
-            events = _ingest(lineage, sys.stdin.buffer, "<stdin>", None, allow_empty, json_out)
+            events = _ingest(lineage, sys.stdin.buffer, "<stdin>", None, allow_empty, json_out, key)
         else:
             path = Path(source)
             with path.open("rb") as handle:
                 total = path.stat().st_size
-                events = _ingest(lineage, handle, source, total, allow_empty, json_out)
+                events = _ingest(lineage, handle, source, total, allow_empty, json_out, key)
         size = lineage.ledger.size()
     result = {"events": events, "statements_added": lineage.appended, "log_size": size}
     if json_out:
@@ -104,8 +133,13 @@ def _ingest(
     total: int | None,
     allow_empty: bool,
     json_out: bool,
+    openlineage_key: str | None,
 ) -> int:
     with progress_bar("ingesting", total, not json_out) as advance:
+        if openlineage_key is not None:
+            return ingest_openlineage(
+                lineage, stream, name, openlineage_key, advance, allow_empty=allow_empty
+            )
         return ingest_events(lineage, stream, name, advance, allow_empty=allow_empty)
 
 

@@ -16,6 +16,7 @@ from lineage_cli import (
     copy_cmd,
     demo_cmd,
     discover_cmd,
+    export_cmd,
     graph_cmd,
     keys_cmd,
     log_cmd,
@@ -134,6 +135,7 @@ privacy_cmd.register(app)
 report_cmd.register(app)
 remediate_cmd.register(app)
 summary_cmd.register(app)
+export_cmd.register(app)
 transparency_cmd.register(app)
 app.add_typer(keys_cmd.app, name="keys")
 

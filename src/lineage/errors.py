@@ -13,6 +13,8 @@ third-party exceptions are translated at the boundary where they occur.
     │   └── StoreUnavailableError the store's server cannot be reached (any more)
     ├── AuthorizationError        a signer may not sign this statement (unknown,
     │                             unauthorised for the step, outside its window, revoked); exit 2
+    ├── DeliveryError             an export's receiver (an OpenLineage endpoint) refused it
+    │                             or could not be reached; exit 2
     └── VerificationError         evidence does not check out; exit 1
         ├── KeyTableError         the subject key tables do not match what the ledger signed
         ├── SignatureError        an Ed25519 signature (DSSE or note) does not verify
@@ -69,6 +71,10 @@ class StoreUnavailableError(StoreError):
 
 class AuthorizationError(LineageError):
     """A statement's signer is unknown, not authorised for the step, or revoked."""
+
+
+class DeliveryError(LineageError):
+    """An export could not be delivered: its receiver refused it or was not reachable."""
 
 
 class VerificationError(LineageError):

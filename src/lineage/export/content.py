@@ -27,7 +27,7 @@ from lineage.model.graph import (
 from lineage.model.rows import NodeRow
 from lineage.model.times import format_us, parse_time
 from lineage.query.nodes import require_node
-from lineage.query.trace import RunDrop, run_drops
+from lineage.query.trace import RunDrop, run_drops, runs_of
 from lineage.store.base import Store
 
 _REQUEST_BATCH = 10_000
@@ -79,7 +79,7 @@ class Service:
 
 
 @dataclass(frozen=True)
-class StepRun:
+class ContentRun:
     """A step run that recorded part of the content: its signers and the records it made."""
 
     step: str
@@ -116,7 +116,7 @@ class TrainingContent:
     jurisdictions: dict[str, Figure]
     drops: list[RunDrop]
     requests: list[Request]
-    step_runs: list[StepRun]
+    step_runs: list[ContentRun]
 
     @property
     def posts(self) -> int:
@@ -189,13 +189,13 @@ def training_content(
             code: Figure(count, tuple(sorted(walk.place_entries[code])), _trace(roots, suffix))
             for code, count in sorted(walk.places.items())
         },
-        drops=run_drops(store, walk.entries, as_of_us),
+        drops=run_drops(store, runs_of(store, walk.entries), as_of_us),
         requests=_requests(store, walk, node, as_of_us),
         step_runs=_step_runs(store, walk, _trace(roots, suffix)),
     )
 
 
-def _step_runs(store: Store, walk: _Walk, recompute: str) -> list[StepRun]:
+def _step_runs(store: Store, walk: _Walk, recompute: str) -> list[ContentRun]:
     """The step runs that wrote the content's nodes, with the records each made."""
     keys: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     made: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -207,7 +207,7 @@ def _step_runs(store: Store, walk: _Walk, recompute: str) -> list[StepRun]:
         if entry in walk.records_by_entry:
             entries[run].add(entry)
     return [
-        StepRun(
+        ContentRun(
             *run,
             tuple(sorted(keys[run])),
             Figure(made[run], tuple(sorted(entries[run])), recompute),

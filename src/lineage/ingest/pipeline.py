@@ -218,6 +218,21 @@ class Step(ColumnarSteps):
         self._add_edge(DERIVED_FROM, record.id, item.id)
         return record
 
+    def dataset_record(self, name: str, derived_from: Iterable[Ref] = ()) -> Ref:
+        """A record standing for a whole dataset this step made, known only at dataset
+        grain (an OpenLineage event without record-level lineage), derived from
+        ``derived_from`` (other such records). It belongs to no person and leads back to
+        no post: ``check`` reports it as an unknown origin wherever it is packed."""
+        record = Ref(make_id(RECORD, name), RECORD)
+        self._nodes.append([RECORD, record.id, {}])
+        for source in derived_from:
+            if source.kind != RECORD or source.subject is not None:
+                raise InputError(
+                    f"a dataset's record derives from other datasets', not {source.id}"
+                )
+            self._add_edge(DERIVED_FROM, record.id, source.id)
+        return record
+
     def keep(self, item: Ref, record_id: str | None = None) -> Ref:
         """``item`` passed this step unchanged: a record that derives from it."""
         return self.transform(item, record_id)

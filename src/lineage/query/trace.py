@@ -135,7 +135,13 @@ class Trace:
 
     def _drops(self, entries: set[int]) -> list[dict[str, Any]]:
         """Drops made by the step runs that recorded this artifact's upstream nodes."""
-        return [drop.to_json() for drop in run_drops(self.store, entries, self.as_of_us)]
+        return [
+            d.to_json() for d in run_drops(self.store, runs_of(self.store, entries), self.as_of_us)
+        ]
+
+
+RunKey = tuple[str, str, str]
+"""A step run: (step, version, run)."""
 
 
 @dataclass(frozen=True)
@@ -160,16 +166,20 @@ class RunDrop:
         }
 
 
-def run_drops(store: Store, entries: Iterable[int], as_of_us: int | None) -> list[RunDrop]:
-    """The drops made by the step runs that wrote any of ``entries``, by run and reason."""
-    runs = {(row.step, row.version, row.run) for row in store.statements(entries).values()}
+def runs_of(store: Store, entries: Iterable[int]) -> set[RunKey]:
+    """The step runs whose statements are ``entries``."""
+    return {(row.step, row.version, row.run) for row in store.statements(entries).values()}
+
+
+def run_drops(store: Store, runs: set[RunKey] | None, as_of_us: int | None = None) -> list[RunDrop]:
+    """The drops made by step runs ``runs`` (None: every run), by run and reason."""
     counts = store.drop_counts(as_of_us)
     infos = store.statements(entry for entry, _, _ in counts)
     totals: Counter[tuple[str, str, str, str]] = Counter()
     by: dict[tuple[str, str, str, str], set[int]] = {}
     for entry, reason, count in counts:
         info = infos.get(entry)
-        if info is not None and (info.step, info.version, info.run) in runs:
+        if info is not None and (runs is None or (info.step, info.version, info.run) in runs):
             key = (info.step, info.version, info.run, reason)
             totals[key] += count
             by.setdefault(key, set()).add(entry)

@@ -22,8 +22,8 @@ from lineage.policy.check import MAX_LISTED, CheckReport, Finding
 from lineage.policy.document import Policy
 from lineage.policy.gate import run_check
 from lineage.query.nodes import Hop
+from lineage.query.pipeline import Pipeline, PipelineBuilder
 from lineage.query.trace import Trace, TraceSummary, path
-from lineage.report.pipeline import Pipeline, PipelineBuilder
 
 MAX_DRAWN_PATHS = 1_000
 """Findings whose origin's path a report draws, at most."""

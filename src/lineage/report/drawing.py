@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from lineage.errors import ConfigurationError, InputError
 from lineage.model.graph import DERIVED_FROM, FINETUNED_FROM, PACKED_INTO, PART_OF, TRAINED_ON
 from lineage.query.nodes import Hop
-from lineage.report.pipeline import Pipeline
+from lineage.query.pipeline import Pipeline
 
 MAX_DRAWN_RUNS = 400
 """A pipeline with more step runs is listed, not drawn (dot's layout grows quadratically)."""
