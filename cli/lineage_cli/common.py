@@ -465,6 +465,15 @@ def print_rows(title: str, columns: Sequence[str], rows: Sequence[Sequence[str]]
                 stdout.print(f"  {column}: {value}")
 
 
+def check_output_file(path: Path) -> None:
+    """Refuse, before any work, an output file whose directory is missing or that is a
+    directory."""
+    if not path.parent.is_dir():
+        raise InputError(f"{path.parent}: no such directory (for {path})")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory: name a file")
+
+
 def write_file_whole(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all (a temporary file beside it, renamed)."""
     write_whole(path, data)

@@ -16,6 +16,7 @@ from lineage_cli import (
     copy_cmd,
     demo_cmd,
     discover_cmd,
+    export_cmd,
     graph_cmd,
     keys_cmd,
     log_cmd,
@@ -132,6 +133,7 @@ policy_cmd.register(app)
 privacy_cmd.register(app)
 report_cmd.register(app)
 remediate_cmd.register(app)
+export_cmd.register(app)
 transparency_cmd.register(app)
 app.add_typer(keys_cmd.app, name="keys")
 

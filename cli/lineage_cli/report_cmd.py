@@ -23,6 +23,7 @@ from lineage_cli.common import (
     DbOption,
     EngineOption,
     JsonOption,
+    check_output_file,
     handle_errors,
     open_ledger,
     print_json,
@@ -129,10 +130,8 @@ def report(
         raise InputError("--policy and --bundle go with an ARTIFACT, not --author")
     printed = output.with_suffix(".pdf") if pdf else None
     for path in (output, bundle):
-        if path is not None and not path.parent.is_dir():
-            raise InputError(f"{path.parent}: no such directory (for {path})")
-        if path is not None and path.is_dir():
-            raise InputError(f"{path} is a directory: name a file")
+        if path is not None:
+            check_output_file(path)
     if bundle is not None and bundle.resolve() in {output.resolve(), *_resolved(printed)}:
         raise InputError(f"{bundle}: the bundle would be overwritten by the page or its PDF")
     moment = parse_time(as_of, "--as-of") if as_of else None
