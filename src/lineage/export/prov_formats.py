@@ -47,7 +47,7 @@ def serialize(document: ProvDocument, name: str) -> bytes:
     if name == "provn":
         return document.get_provn().encode() + b"\n"
     if name == "ttl":
-        graph = ProvRDFSerializer(document).encode_document(document)
+        graph = ProvRDFSerializer(document).encode_container(document)
         graph.update(_UNQUALIFIED)
         return graph.serialize(format="turtle", encoding="utf-8")
     text = document.serialize(format=name)
