@@ -170,6 +170,13 @@ GLANCE = [
         "graph, subject key tables but erased subjects' keys) into a store that holds nothing, "
         "creating its ledger in one transaction, then verify the copy",
     ),
+    (
+        "lineage export prov ID [--format json|provn|ttl|xml] [-o FILE] [--as-of T] [--json]",
+        "everything upstream of a shard, dataset, model or record as a W3C PROV document: nodes "
+        "as entities, step runs as activities, signing keys as agents, every lineage edge a "
+        "`wasDerivedFrom` naming the entry that asserts it, and the checkpoint it was read "
+        "against ([exports](exports.md#w3c-prov))",
+    ),
 ]
 """(usage, what it does) of each command, for the table at the top."""
 
