@@ -12,16 +12,14 @@ with ``-o FILE`` by a child process whose peak RSS is polled.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-from report import MODEL, demo_db, lineage  # noqa: E402
+from report import MODEL, lineage, on_demo  # noqa: E402
 
 EXPORTS: list[tuple[str, list[str]]] = [
     ("prov json", ["export", "prov", MODEL, "--format", "json"]),
@@ -32,13 +30,7 @@ EXPORTS: list[tuple[str, list[str]]] = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=100_000)
-    parser.add_argument("--store", choices=["sqlite", "lake"], default="sqlite")
-    parser.add_argument("--dir", type=Path, help="A demo directory made earlier (no new demo).")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lineage-exports-bench-") as tmp:
-        measure(demo_db(args.posts, args.store, args.dir, Path(tmp)), Path(tmp))
+    on_demo(__doc__ or "", "lineage-exports-bench-", measure)
 
 
 def measure(db: str, out: Path) -> None:

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -31,13 +32,19 @@ POLICY = "public-content-training"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    on_demo(__doc__ or "", "lineage-report-bench-", measure)
+
+
+def on_demo(doc: str, prefix: str, measuring: Callable[[str, Path], None]) -> None:
+    """Parse --posts, --store and --dir, make the demo (unless --dir names one made
+    earlier) and run ``measuring(store URL, scratch directory)`` on it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--store", choices=["sqlite", "lake"], default="sqlite")
     parser.add_argument("--dir", type=Path, help="A demo directory made earlier (no new demo).")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lineage-report-bench-") as tmp:
-        measure(demo_db(args.posts, args.store, args.dir, Path(tmp)), Path(tmp))
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        measuring(demo_db(args.posts, args.store, args.dir, Path(tmp)), Path(tmp))
 
 
 def demo_db(posts: int, store: str, made: Path | None, tmp: Path) -> str:

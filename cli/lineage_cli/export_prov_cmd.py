@@ -26,6 +26,7 @@ from lineage_cli.common import (
     suggesting_nodes,
     write_file_whole,
 )
+from lineage_cli.graph_cmd import AsOfOption
 
 
 @handle_errors
@@ -47,10 +48,7 @@ def prov(
             "-o", "--output", help="Write the document to FILE (whole or not at all), not stdout."
         ),
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", metavar="TIME", help="The ledger as it stood then (RFC 3339)."),
-    ] = None,
+    as_of: AsOfOption = None,
     max_nodes: Annotated[
         int,
         typer.Option(
