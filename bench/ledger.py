@@ -110,22 +110,26 @@ def _peak_kb(pid: int) -> int:
     return 0
 
 
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a child to completion; return (seconds, peak RSS in MB).
+def run_measured(
+    command: list[str], env: dict[str, str], stdout: Path | None = None
+) -> tuple[float, float]:
+    """Run a child to completion (its output into the file ``stdout``, if given, else
+    discarded); return (seconds, peak RSS in MB).
 
     The peak is the sum of the high-water marks (VmHWM) of the child and of every
     process it started (the pipeline's append process, say), polled every 20 ms.
     ``ru_maxrss`` of children is not used: Linux carries the parent's high-water
     mark across fork and exec into it, so it reports the benchmark's own memory.
     """
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    peaks: dict[int, int] = {}
-    while process.poll() is None:
-        for pid in _tree(process.pid):
-            peaks[pid] = max(peaks.get(pid, 0), _peak_kb(pid))
-        time.sleep(0.02)
-    elapsed = time.perf_counter() - start
+    with open(stdout or os.devnull, "wb") as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=output)
+        peaks: dict[int, int] = {}
+        while process.poll() is None:
+            for pid in _tree(process.pid):
+                peaks[pid] = max(peaks.get(pid, 0), _peak_kb(pid))
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - start
     if process.returncode != 0:
         raise SystemExit(f"{command} failed with exit code {process.returncode}")
     if os.environ.get("LINEAGE_BENCH_DEBUG"):

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -31,24 +32,37 @@ POLICY = "public-content-training"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    on_demo(__doc__ or "", "lineage-report-bench-", measure)
+
+
+def on_demo(doc: str, prefix: str, measuring: Callable[[str, Path], None]) -> None:
+    """Parse --posts, --store and --dir, make the demo (unless --dir names one made
+    earlier) and run ``measuring(store URL, scratch directory)`` on it."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--store", choices=["sqlite", "lake"], default="sqlite")
     parser.add_argument("--dir", type=Path, help="A demo directory made earlier (no new demo).")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="lineage-report-bench-") as tmp:
-        demo = args.dir or Path(tmp) / "demo"
-        if args.dir is None:
-            lineage("demo", "--posts", str(args.posts), "--store", args.store, "--dir", str(demo))
-        db = f"lake:///{demo.resolve()}/lake" if args.store == "lake" else None
-        db = db or f"sqlite:///{demo.resolve()}/lineage.db"
-        measure(db, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        measuring(demo_db(args.posts, args.store, args.dir, Path(tmp)), Path(tmp))
 
 
-def lineage(*args: str) -> tuple[float, float]:
-    """Run the CLI in a child; (seconds, peak RSS in MB)."""
+def demo_db(posts: int, store: str, made: Path | None, tmp: Path) -> str:
+    """The store URL of the demo made earlier in ``made``, else of a new demo of ``posts``
+    posts in ``tmp``."""
+    demo = made or tmp / "demo"
+    if made is None:
+        lineage("demo", "--posts", str(posts), "--store", store, "--dir", str(demo))
+    if store == "lake":
+        return f"lake:///{demo.resolve()}/lake"
+    return f"sqlite:///{demo.resolve()}/lineage.db"
+
+
+def lineage(*args: str, stdout: Path | None = None) -> tuple[float, float]:
+    """Run the CLI in a child (its output into the file ``stdout``, if given); (seconds,
+    peak RSS in MB)."""
     env = {**os.environ, "LINEAGE_NO_PROGRESS": "1"}
-    return run_measured([sys.executable, "-c", _CLI, "lineage", *args], env)
+    return run_measured([sys.executable, "-c", _CLI, "lineage", *args], env, stdout)
 
 
 def measure(db: str, out: Path) -> None:

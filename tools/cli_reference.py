@@ -97,9 +97,10 @@ GLANCE = [
         "that have checkpoints; or the log's verifier key",
     ),
     (
-        "lineage ingest FILE.jsonl|- [--batch-size N] [--allow-empty]",
-        "ingest pipeline events (JSON Lines; see pipeline.md) as signed statements; empty input "
-        "is an error unless `--allow-empty`",
+        "lineage ingest FILE|- [--batch-size N] [--allow-empty] [--format openlineage --key K]",
+        "ingest pipeline events (JSON Lines; see pipeline.md), or OpenLineage RunEvents "
+        "(exports.md#openlineage-in), as signed statements; empty input is an error unless "
+        "`--allow-empty`",
     ),
     (
         "lineage trace ID [--limit N] [--json | --jsonl] [--path POST] [--as-of T]",
@@ -169,6 +170,30 @@ GLANCE = [
         "copy a whole ledger (entries, tree hashes, checkpoints byte for byte, signer registry, "
         "graph, subject key tables but erased subjects' keys) into a store that holds nothing, "
         "creating its ledger in one transaction, then verify the copy",
+    ),
+    (
+        "lineage export prov ID [--format json|provn|ttl|xml] [-o FILE] [--as-of T] [--json]",
+        "everything upstream of a shard, dataset, model or record as a W3C PROV document: nodes "
+        "as entities, step runs as activities, signing keys as agents, every lineage edge a "
+        "`wasDerivedFrom` naming the entry that asserts it, and the checkpoint it was read "
+        "against ([exports](exports.md#w3c-prov))",
+    ),
+    (
+        "lineage export openlineage [ID] -o events.jsonl [--url URL] [--records]",
+        "one OpenLineage RunEvent per step run (behind ID, or all), with a `lineage_run` facet "
+        "carrying counts kept and dropped, entries, signers and the checkpoint; `--records` adds "
+        "record-level lineage, `--url` sends the events ([exports](exports.md#openlineage))",
+    ),
+    (
+        "lineage summary MODEL --format eu-ai-act -o summary.md|.html|.json [--provider F]",
+        "the EU AI Act public summary of a model's training content on the Commission's "
+        "template, every figure with its entries and recompute command in a JSON sidecar; "
+        "missing provider fields listed ([summary](summary.md))",
+    ),
+    (
+        "lineage card DATASET -o README.md [--provider F]",
+        "a Hugging Face dataset card: sources, period, size category, filters with counts, "
+        "personal-data handling and the checkpoint ([summary](summary.md#the-dataset-card))",
     ),
 ]
 """(usage, what it does) of each command, for the table at the top."""

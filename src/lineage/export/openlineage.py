@@ -53,7 +53,7 @@ from lineage.model.openlineage_facet import (
 )
 from lineage.model.rows import NodeRow
 from lineage.model.times import format_us
-from lineage.query.pipeline import StepRun
+from lineage.query.runs import StepRun
 
 PRODUCER = "https://lineage.dev/lineage"
 """The ``producer`` of every event and facet lineage writes (its version follows a slash)."""

@@ -26,7 +26,8 @@ from lineage.model.graph import (
 )
 from lineage.model.predicates import LINEAGE, LINEAGE_V2, REQUEST, REQUEST_V2
 from lineage.model.rows import NodeRow, RequestRow, StatementRow
-from lineage.query.pipeline import UNKNOWN_RUN, Pipeline, PipelineBuilder, StepRun
+from lineage.query.pipeline import Pipeline, PipelineBuilder
+from lineage.query.runs import UNKNOWN_RUN, StepRun
 from lineage.query.trace import RunKey, Trace, run_drops
 from lineage.store.base import Store, table_rows
 

@@ -14,74 +14,14 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from lineage.model.graph import (
-    DATASET,
-    DERIVED_FROM,
-    FINETUNED_FROM,
-    MODEL,
-    PACKED_INTO,
-    PART_OF,
-    RECORD,
-    SHARD,
-    TRAINED_ON,
-)
 from lineage.model.rows import NodeRow
+from lineage.query.runs import EDGES_INTO, StepRun, edges_into_nodes, step_runs
 from lineage.store.base import Store
-
-_EDGES_INTO: dict[str, tuple[str, ...]] = {
-    RECORD: (DERIVED_FROM,),
-    SHARD: (PACKED_INTO,),
-    DATASET: (PART_OF,),
-    MODEL: (TRAINED_ON, FINETUNED_FROM),
-}
-"""The edge kinds whose downstream end is a node of each kind (posts have only their
-authors upstream, who are not made by a step)."""
-_EDGE_BATCH = 100_000
-"""Ids per edge read: each read costs the lake a scan of its parts (0.4 s at 10^6 posts,
-whatever the batch), SQLite and Neo4j chunk it themselves."""
-UNKNOWN_RUN = ("?", "", "")
-
-
-@dataclass
-class StepRun:
-    """One run of a step that declared nodes upstream of the artifact."""
-
-    step: str
-    version: str
-    run: str
-    signers: set[str] = field(default_factory=set)
-    entries: set[int] = field(default_factory=set)
-    declared: Counter[str] = field(default_factory=Counter)
-    """Nodes upstream of the artifact this run declared, by kind."""
-    dropped: Counter[str] = field(default_factory=Counter)
-    """Items the run dropped, by reason (all its drops, not only this artifact's)."""
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        """(step, version, run)."""
-        return (self.step, self.version, self.run)
-
-    @property
-    def label(self) -> str:
-        """``step version (run)``, as the report names it."""
-        return f"{self.step} {self.version} ({self.run})".strip()
-
-    def to_json(self) -> dict[str, Any]:
-        """The run as a JSON object."""
-        return {
-            "step": self.step,
-            "version": self.version,
-            "run": self.run,
-            "signers": sorted(self.signers),
-            "entries": sorted(self.entries),
-            "declared": dict(sorted(self.declared.items())),
-            "dropped": dict(sorted(self.dropped.items())),
-        }
 
 
 @dataclass(frozen=True)
@@ -122,7 +62,7 @@ class PipelineBuilder:
         self._hashes = array("q")
         self._entries = array("q")
         self._kinds: Counter[tuple[int, str]] = Counter()
-        self._consumers: dict[str, list[str]] = {kind: [] for kind in _EDGES_INTO}
+        self._consumers: dict[str, list[str]] = {kind: [] for kind in EDGES_INTO}
 
     def observe(self, row: NodeRow) -> None:
         """Remember one upstream node: its hash and declaring entry, and (if edges lead
@@ -139,22 +79,8 @@ class PipelineBuilder:
 
     def finish(self, drops: Iterable[dict[str, Any]]) -> Pipeline:
         """The step runs and their links; ``drops`` are the trace summary's drops."""
-        statements = self.store.statements({entry for entry, _ in self._kinds})
-        signer_names = {s.keyid: s.name for s in self.store.signers()}
-        index: dict[tuple[str, str, str], int] = {}
-        runs: list[StepRun] = []
-        run_of_entry: dict[int, int] = {}
-        for entry in sorted({entry for entry, _ in self._kinds}):
-            info = statements.get(entry)
-            key = (info.step, info.version, info.run) if info is not None else UNKNOWN_RUN
-            if key not in index:
-                index[key] = len(runs)
-                runs.append(StepRun(*key))
-            run = runs[index[key]]
-            run.entries.add(entry)
-            if info is not None:
-                run.signers.add(signer_names.get(info.keyid, info.keyid[:16]))
-            run_of_entry[entry] = index[key]
+        runs, run_of_entry = step_runs(self.store, (entry for entry, _ in self._kinds))
+        index = {run.key: n for n, run in enumerate(runs)}
         for (entry, kind), count in self._kinds.items():
             runs[run_of_entry[entry]].declared[kind] += count
         for drop in drops:
@@ -172,19 +98,12 @@ class PipelineBuilder:
             (run_of_entry[int(e)] for e in entries[order]), dtype=np.int32, count=len(order)
         )
         counted: Counter[tuple[int, int, str]] = Counter()
-        for down_kind, edge_kinds in _EDGES_INTO.items():
-            ids = self._consumers[down_kind]
-            for start in range(0, len(ids), _EDGE_BATCH):
-                batch = ids[start : start + _EDGE_BATCH]
-                for edge_kind in edge_kinds:
-                    edges = self.store.edges_into(batch, edge_kind, self.as_of_us)
-                    if not edges:
-                        continue
-                    ups = self._runs_of([e.up for e in edges], sorted_hashes, sorted_runs)
-                    downs = self._runs_of([e.down for e in edges], sorted_hashes, sorted_runs)
-                    for up, down in zip(ups, downs, strict=True):
-                        if up >= 0 and down >= 0 and up != down:
-                            counted[(up, down, edge_kind)] += 1
+        for edge_kind, edges in edges_into_nodes(self.store, self._consumers, self.as_of_us):
+            ups = self._runs_of([e.up for e in edges], sorted_hashes, sorted_runs)
+            downs = self._runs_of([e.down for e in edges], sorted_hashes, sorted_runs)
+            for up, down in zip(ups, downs, strict=True):
+                if up >= 0 and down >= 0 and up != down:
+                    counted[(up, down, edge_kind)] += 1
         return [RunLink(up, down, kind, n) for (up, down, kind), n in sorted(counted.items())]
 
     @staticmethod
