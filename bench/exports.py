@@ -1,4 +1,5 @@
-"""Exports of the demo's base model beside its trace: wall time, peak memory, output size.
+"""Exports of the demo's base model (PROV, OpenLineage, the EU AI Act summary) beside its
+trace: wall time, peak memory, output size.
 
 Run by hand (figures go in the issue note and bench/README.md):
 
@@ -24,7 +25,9 @@ from report import MODEL, lineage, on_demo  # noqa: E402
 EXPORTS: list[tuple[str, list[str]]] = [
     ("prov json", ["export", "prov", MODEL, "--format", "json"]),
     ("prov ttl", ["export", "prov", MODEL, "--format", "ttl"]),
-    # OpenLineage: ("openlineage", ["export", "openlineage", MODEL]),
+    ("openlineage", ["export", "openlineage", MODEL]),
+    ("openlineage records", ["export", "openlineage", MODEL, "--records"]),
+    ("eu-ai-act summary", ["summary", MODEL, "--format", "eu-ai-act", "--json"]),
 ]
 """(name, command) of each export measured; each is given ``-o FILE --db URL``."""
 
@@ -49,7 +52,7 @@ def measure(db: str, out: Path) -> None:
         f" {trace_bytes / 1e6:.2f} MB"
     )
     for name, command in EXPORTS:
-        written = out / name.replace(" ", ".")
+        written = out / (name.replace(" ", ".") + (".json" if name.endswith("summary") else ""))
         seconds, peak = lineage(*command, "-o", str(written), "--db", db)
         size = written.stat().st_size
         figures[name] = {"seconds": seconds, "peak_mb": peak, "bytes": size}
