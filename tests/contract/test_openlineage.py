@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from lineage.crypto.keys import KeyDirectory
-from lineage.demo.simulate import REQUESTS_STAGE, STAGES
+from lineage.demo.simulate import FINETUNED_AT, LATER, REQUESTS_STAGE, STAGES
 from lineage.export.openlineage import ExportOptions, event_line, openlineage_events
 from lineage.ingest.openlineage import ingest_openlineage
 from lineage.ingest.pipeline import Lineage
@@ -222,3 +222,18 @@ def test_events_without_record_level_lineage_are_unknown_origins(
     assert report["origins"] == 0 and report["by_rule"][UNKNOWN_ORIGIN] == 1
     assert _trace(store_url, run.model)["origins"] == 0
     assert _artifacts(store_url)[SHARD] == sorted(s.id for s in run.shards)
+
+
+def test_as_of_leaves_out_the_runs_recorded_later(store_url: str, tmp_path: Path) -> None:
+    """Before the after-training requests were recorded, their run is not in the export;
+    before the fine-tune, neither is the fine-tune's; what was there is unchanged."""
+    run_demo(store_url, tmp_path)
+    now = {(facet(e)["step"], facet(e)["run"]): e for e in export(store_url, None)}
+    before_requests = export(store_url, None, as_of=LATER)
+    then = {(facet(e)["step"], facet(e)["run"]): e for e in before_requests}
+    assert set(now) - set(then) == {(REQUESTS_STAGE, "demo-7-after-training")}
+    for key, event in then.items():
+        assert facet(event)["kept"] == facet(now[key])["kept"], key
+    before_finetune = export(store_url, None, as_of=FINETUNED_AT - timedelta(hours=1))
+    steps = {facet(e)["step"] for e in before_finetune}
+    assert "train" in steps and "finetune" not in steps
