@@ -17,8 +17,8 @@ from openlineage.client.transport.http import (
 )
 
 from lineage.errors import DeliveryError, InputError
+from lineage.model.openlineage_facet import MAX_TIMEOUT
 
-MAX_TIMEOUT = 600.0
 RETRIES = 2
 """Retries of a request that failed to connect or got a 5xx answer (with backoff)."""
 

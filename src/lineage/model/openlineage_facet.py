@@ -31,6 +31,9 @@ DATASET_RECORD_PREFIX = "dataset."
 ``rec:dataset.<32 hex>``."""
 _NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
+MAX_TIMEOUT = 600.0
+"""The longest wait for an OpenLineage endpoint a sender may ask for (seconds)."""
+
 
 @cache
 def facet_schema() -> dict[str, Any]:
