@@ -11,7 +11,7 @@ import typer
 from lineage import __version__
 from lineage.errors import InputError
 from lineage.export.openlineage import ExportOptions, event_line, openlineage_events
-from lineage.export.openlineage_send import MAX_TIMEOUT, send_events, shown_url
+from lineage.export.openlineage_send import MAX_TIMEOUT, check_url, send_events, shown_url
 from lineage.model.times import parse_time
 from lineage_cli.common import (
     DbOption,
@@ -81,6 +81,8 @@ def openlineage(
     See docs/exports.md, "OpenLineage"."""
     if output is None and url is None:
         raise InputError("give -o FILE, --url URL or both", field="-o")
+    if url is not None:
+        check_url(url)
     options = ExportOptions(
         namespace=namespace,
         as_of=parse_time(as_of, "--as-of") if as_of else None,
