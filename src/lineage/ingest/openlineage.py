@@ -90,8 +90,9 @@ class OpenLineageIngest:
         self.recorded = 0
         self._signers: dict[str, Signer] | None = None
 
-    def apply(self, raw: object) -> None:
-        """Record one event (see the module's description of what is recorded)."""
+    def apply(self, raw: object, location: str | None = None) -> None:
+        """Record one event (see the module's description of what is recorded);
+        ``location``: the event's ``FILE:LINE``, named if its run's statements are refused."""
         event = _object(raw, "event")
         self.events += 1
         kind = event.get("eventType")
@@ -102,6 +103,7 @@ class OpenLineageIngest:
         if kind in _SKIPPED or (kind == "RUNNING" and records is None):
             return
         step = self._step(event, facet)
+        step.source = location
         if records is not None:
             self.replay.add(event["run"]["runId"], step, records)
         else:
@@ -166,8 +168,10 @@ def ingest_openlineage(
     runner = OpenLineageIngest(lineage, key)
     for location, line in read_lines(stream, name, on_bytes):
         try:
-            runner.apply(parse_json(line))
+            runner.apply(parse_json(line), location)
         except InputError as exc:
+            if exc.location:  # a statement refused at append names its own event
+                raise
             raise exc.at(location) from exc
     if not runner.events and not allow_empty:
         raise InputError("no events", location=name)
