@@ -30,11 +30,11 @@ class _PostOnlyHere(requests.Session):
     name) and never reads an answer's body (its size is the server's choice; only the
     status is used)."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, *args: Any, **kwargs: Any) -> Any:
         """Send one request, without following redirects or reading the body."""
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True
-        return super().request(method, url, *args, **kwargs)
+        return super().request(*args, **kwargs)
 
 
 def check_url(url: str) -> None:

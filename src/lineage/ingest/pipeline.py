@@ -435,9 +435,7 @@ class Step(ColumnarSteps):
             subjects, commitment.predicate_type, self.info, self.time, fields
         )
         signed = sign_envelope(statement.payload(), self.key)
-        self._owner.submit(
-            BatchEnvelope(**vars(signed), items=items, columns=columns), self.source
-        )
+        self._owner.submit(BatchEnvelope(**vars(signed), items=items, columns=columns), self.source)
 
 
 def _item_columns(nodes: list[Any], edges: list[Any]) -> ItemColumns:
