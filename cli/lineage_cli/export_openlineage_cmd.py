@@ -81,8 +81,10 @@ def openlineage(
     if output is None and url is None:
         raise InputError("give -o FILE, --url URL or both", field="-o")
     from lineage.export.openlineage import ExportOptions, event_line, openlineage_events
-    from lineage.export.openlineage_send import send_events, shown_url
+    from lineage.export.openlineage_send import check_url, send_events, shown_url
 
+    if url is not None:
+        check_url(url)
     options = ExportOptions(
         namespace=namespace,
         as_of=parse_time(as_of, "--as-of") if as_of else None,

@@ -24,6 +24,8 @@ TEMPLATE = (
     " (European Commission, 24 July 2025), Article 53(1)(d) of Regulation (EU) 2024/1689"
 )
 NOT_RECORDED = "None recorded in this ledger."
+OTHER_REASONS = "Other reasons (as the pipeline recorded them)"
+"""The measures row of posts dropped for reasons outside every named measure."""
 LEDGER, PROVIDER, ABSENT, MISSING = "ledger", "provider", "not-recorded", "missing"
 
 
@@ -300,6 +302,15 @@ def _processing(content: TrainingContent, fields: _Fields) -> dict[str, Any]:
         }
         for m in made
     ]
+    if other:
+        measure_rows.append(
+            {
+                "measure": OTHER_REASONS,
+                "count": sum(f.value for f in other.values()),
+                "by_reason": {reason: f.value for reason, f in other.items()},
+                "entries": sorted({e for f in other.values() for e in f.entries}),
+            }
+        )
     figures = {m.key: m.total for m in made}
     figures.update({f"other:{reason}": figure for reason, figure in other.items()})
     return {

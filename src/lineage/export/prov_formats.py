@@ -10,6 +10,8 @@ SPARQL property path such as ``prov:wasDerivedFrom+`` walks the whole lineage.
 
 from __future__ import annotations
 
+import re
+
 from prov.model import ProvDocument
 from prov.serializers.provrdf import ProvRDFSerializer
 
@@ -50,6 +52,27 @@ def serialize(document: ProvDocument, name: str) -> bytes:
         graph = ProvRDFSerializer(document).encode_container(document)
         graph.update(_UNQUALIFIED)
         return graph.serialize(format="turtle", encoding="utf-8")
-    text = document.serialize(format=name)
+    try:
+        text = document.serialize(format=name)
+    except ValueError as exc:  # lxml refuses text XML 1.0 cannot hold
+        raise InputError(
+            f"{_xml_unsafe(document)} holds a control character XML 1.0 cannot represent:"
+            " use json, provn or ttl",
+            field="--format",
+        ) from exc
     assert isinstance(text, str)
     return text.encode()
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters XML 1.0 has no way to write, not even as a reference."""
+
+
+def _xml_unsafe(document: ProvDocument) -> str:
+    """The first attribute of ``document`` whose value XML 1.0 cannot hold, as
+    ``record attribute``."""
+    for record in document.get_records():
+        for attribute, value in record.attributes:
+            if _NOT_XML.search(str(value)):
+                return f"{str(record.identifier)[:120]} {attribute}"
+    return "a value"

@@ -29,7 +29,8 @@ from lineage.ingest.openlineage_grain import record_datasets
 from lineage.ingest.openlineage_records import RecordReplay
 from lineage.ingest.pipeline import Lineage, Step
 from lineage.model.openlineage_facet import FACET_NAME, facet_schema
-from lineage.model.times import parse_time
+from lineage.model.signer import ACTIVE, Signer
+from lineage.model.times import format_time, parse_time
 
 MAX_STEPS = 100_000
 """Step runs one input may name."""
@@ -87,9 +88,11 @@ class OpenLineageIngest:
         self.replay = RecordReplay(lineage)
         self.events = 0
         self.recorded = 0
+        self._signers: dict[str, Signer] | None = None
 
-    def apply(self, raw: object) -> None:
-        """Record one event (see the module's description of what is recorded)."""
+    def apply(self, raw: object, location: str | None = None) -> None:
+        """Record one event (see the module's description of what is recorded);
+        ``location``: the event's ``FILE:LINE``, named if its run's statements are refused."""
         event = _object(raw, "event")
         self.events += 1
         kind = event.get("eventType")
@@ -100,6 +103,7 @@ class OpenLineageIngest:
         if kind in _SKIPPED or (kind == "RUNNING" and records is None):
             return
         step = self._step(event, facet)
+        step.source = location
         if records is not None:
             self.replay.add(event["run"]["runId"], step, records)
         else:
@@ -124,8 +128,29 @@ class OpenLineageIngest:
             raise InputError(f"more than {MAX_STEPS:,} step runs in one input", field="run.runId")
         version, run_name = (facet["version"], facet["run"]) if facet else ("", run_id)
         step = self.lineage.step(name, key=self.key, version=version, run=run_name, time=time)
+        self._check_signer(step)
         self.steps[run_id] = step
         return step
+
+    def _check_signer(self, step: Step) -> None:
+        """Refuse, at the event that names it, a job the key may not sign for (the append
+        would refuse its statements later, far from the line)."""
+        if self._signers is None:
+            self._signers = {s.keyid: s for s in self.lineage.ledger.store.signers()}
+        signer = self._signers.get(step.key.keyid)
+        if signer is None:
+            raise InputError(f"key {self.key!r} is not registered in this ledger", field="job.name")
+        if step.info.name not in signer.steps:
+            raise InputError(
+                f"key {self.key!r} may not sign for job {step.info.name[:80]!r}"
+                f" (it may sign: {', '.join(signer.steps)[:400]})",
+                field="job.name",
+            )
+        status = signer.status_at(step.time)
+        if status != ACTIVE:
+            raise InputError(
+                f"key {self.key!r} is {status} at {format_time(step.time)}", field="eventTime"
+            )
 
 
 def ingest_openlineage(
@@ -143,8 +168,10 @@ def ingest_openlineage(
     runner = OpenLineageIngest(lineage, key)
     for location, line in read_lines(stream, name, on_bytes):
         try:
-            runner.apply(parse_json(line))
+            runner.apply(parse_json(line), location)
         except InputError as exc:
+            if exc.location:  # a statement refused at append names its own event
+                raise
             raise exc.at(location) from exc
     if not runner.events and not allow_empty:
         raise InputError("no events", location=name)

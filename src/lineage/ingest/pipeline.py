@@ -128,6 +128,9 @@ class Step(ColumnarSteps):
         self.info = info
         self.key = key
         self.time = time
+        self.source: str | None = None
+        """Where this run's items came from (``FILE:LINE`` of an input), named by a refusal
+        of its statements at append; else they are ``statement N of this run``."""
         self._nodes: list[Any] = []
         self._edges: list[Any] = []
         """Items as values, or already encoded (columnar calls), in order."""
@@ -432,7 +435,7 @@ class Step(ColumnarSteps):
             subjects, commitment.predicate_type, self.info, self.time, fields
         )
         signed = sign_envelope(statement.payload(), self.key)
-        self._owner.submit(BatchEnvelope(**vars(signed), items=items, columns=columns))
+        self._owner.submit(BatchEnvelope(**vars(signed), items=items, columns=columns), self.source)
 
 
 def _item_columns(nodes: list[Any], edges: list[Any]) -> ItemColumns:
@@ -470,7 +473,7 @@ class Lineage:
         self._log_key = log_key
         self._keys = keys
         self._steps: list[Step] = []
-        self._queue: list[Envelope] = []
+        self._queue: list[tuple[str | None, Envelope]] = []
         self._submitted = 0
         self._appended = 0
         self._background: ProcessAppender | None = None
@@ -558,9 +561,10 @@ class Lineage:
         subject, node_id = found
         return Ref(node_id, node_kind, subject)
 
-    def submit(self, envelope: Envelope) -> None:
-        """Queue a signed envelope; appends the queue when it holds ``statements_per_append``."""
-        self._queue.append(envelope)
+    def submit(self, envelope: Envelope, source: str | None = None) -> None:
+        """Queue a signed envelope; appends the queue when it holds ``statements_per_append``.
+        ``source``: where it came from, to name if the append refuses it."""
+        self._queue.append((source, envelope))
         if len(self._queue) >= self.statements_per_append:
             self._append_queue()
 
@@ -571,7 +575,8 @@ class Lineage:
         first = self._submitted + 1
         self._submitted += len(batch)
         located: list[Located] = [
-            (f"statement {first + i} of this run", envelope) for i, envelope in enumerate(batch)
+            (source or f"statement {first + i} of this run", envelope)
+            for i, (source, envelope) in enumerate(batch)
         ]
         if self._background is not None:
             self._confirm_written()
