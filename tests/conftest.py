@@ -34,6 +34,7 @@ LOG_ONLY_MODULES = frozenset(
         "test_tiles_go_client.py",
         "test_interop_go.py",
         "test_cli_hardening.py",
+        "test_servers_client_gone.py",
     }
 )
 """Modules about the log half (witnesses, tiles, served logs, evidence printed for the Go

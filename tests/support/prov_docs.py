@@ -3,10 +3,15 @@ PROV-JSON, PROV-N and PROV-XML, rdflib's SPARQL for PROV-O."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import rdflib
 from prov.model import ProvDerivation, ProvDocument, ProvEntity
+
+from lineage.ledger.log import Ledger
+from lineage.ledger.projection import time_us
+from lineage.query.trace import Trace
 
 LINEAGE = "https://lineage.dev/prov#"
 
@@ -64,3 +69,9 @@ def sparql_origins(turtle: bytes, origin: str) -> set[str]:
     found = {str(row[0]) for row in graph.query(ORIGINS_QUERY)}  # type: ignore[index]
     assert all(iri.startswith(prefix) for iri in found), found
     return {iri.removeprefix(prefix) for iri in found}
+
+
+def trace_origins(ledger: Ledger, artifact: str, as_of: datetime | None = None) -> set[str]:
+    """The origins ``trace`` finds of ``artifact`` (as the ledger stood at ``as_of``)."""
+    at = time_us(as_of) if as_of is not None else None
+    return {row.id for row in Trace(ledger.store, artifact, at).origins()}

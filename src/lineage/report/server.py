@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 
 from lineage.errors import InputError, LineageError
 from lineage.evidence.build import path_bundle
+from lineage.http_serving import QuietHTTPServer
 from lineage.ledger.log import Ledger
 from lineage.ledger.projection import time_us
 from lineage.model.graph import DATASET, MODEL, POST, RECORD, SHARD, SUBJECT, kind_of
@@ -290,7 +291,7 @@ def _bundle_url(origin: str, artifact: str) -> str:
     return _origin_to("/bundle", origin, artifact)
 
 
-class UiServer(ThreadingHTTPServer):
+class UiServer(QuietHTTPServer):
     """The pages of one ledger over HTTP; ``token`` (required off loopback) guards them."""
 
     daemon_threads = True

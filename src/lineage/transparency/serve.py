@@ -13,10 +13,11 @@ import ipaddress
 import threading
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import islice
 
 from lineage.errors import InputError, LineageError
+from lineage.http_serving import QuietHTTPServer
 from lineage.ledger.log import Ledger
 from lineage.transparency.tiles import ENTRIES, contains, entry_bundle, hash_tile, parse_tile_path
 
@@ -34,7 +35,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class TileServer(ThreadingHTTPServer):
+class TileServer(QuietHTTPServer):
     """An HTTP server of one ledger's tiles."""
 
     def __init__(self, ledger: Ledger, host: str, port: int, log: Callable[[str], None]) -> None:

@@ -1,0 +1,28 @@
+"""The HTTP server base of ``lineage serve`` (tiles) and ``serve --ui`` (pages)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+CLIENT_GONE = (ConnectionError, TimeoutError)
+"""A client that reset, closed or stalled its connection mid-request (ConnectionResetError,
+BrokenPipeError, ConnectionAbortedError, a socket timeout)."""
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A threaded HTTP server that reports a failed request as one line through ``log``
+    instead of the standard library's traceback on stderr, and says nothing when the
+    client went away: that ends its request, it is not the server's error."""
+
+    log: Callable[[str], None]
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if error is None or isinstance(error, CLIENT_GONE):
+            return
+        host = client_address[0] if isinstance(client_address, tuple) else client_address
+        message = " ".join(str(error).split())
+        self.log(f"{host} request failed: {type(error).__name__}: {message}")

@@ -1,0 +1,89 @@
+"""``lineage serve`` (tiles) and ``serve --ui`` (pages), on every store: a client that
+resets or closes its connection before, during or after its request ends that request
+quietly (nothing on stderr, where the standard library printed a traceback) and the
+server goes on answering; a request that fails inside the server is one logged line."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import struct
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from lineage import __version__
+from lineage.http_serving import QuietHTTPServer
+from lineage.report.server import UiPages, UiServer
+from lineage.transparency.serve import TileServer
+
+from support.ledgers import LedgerEnv
+from support.tiles import running
+
+GONE_AT = [
+    b"",
+    b"GET /checkpoint HTTP/1.1\r\nHo",
+    b"GET /checkpoint HTTP/1.1\r\nHost: x\r\n\r\n",
+]
+"""What the client sends before it resets: nothing, half a request, a whole request."""
+
+
+@contextmanager
+def serving(kind: str, env: LedgerEnv, logged: list[str]) -> Iterator[QuietHTTPServer]:
+    server: QuietHTTPServer
+    if kind == "tiles":
+        server = TileServer(env.ledger, "127.0.0.1", 0, logged.append)
+    else:
+        server = UiServer(
+            UiPages(env.ledger, __version__, drawings=False), "127.0.0.1", 0, logged.append
+        )
+    with running(server):
+        yield server
+
+
+def reset_after(address: tuple[str, int], sent: bytes) -> None:
+    client = socket.create_connection(address, timeout=10)
+    client.sendall(sent)
+    time.sleep(0.05)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    client.close()
+
+
+def get(server: QuietHTTPServer, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("kind", "path"), [("tiles", "/checkpoint"), ("ui", "/checkpoint")])
+def test_a_client_that_resets_is_not_an_error_and_the_server_goes_on(
+    env: LedgerEnv, kind: str, path: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    logged: list[str] = []
+    with serving(kind, env, logged) as server:
+        address = ("127.0.0.1", server.server_port)
+        for sent in GONE_AT:
+            reset_after(address, sent.replace(b"/checkpoint", path.encode()))
+        time.sleep(0.2)
+        assert get(server, path) == 200
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err and "Connection" not in captured.err, captured.err
+    assert not [line for line in logged if "failed" in line], logged
+
+
+def test_a_request_that_fails_in_the_server_is_one_logged_line(
+    env: LedgerEnv, capfd: pytest.CaptureFixture[str]
+) -> None:
+    logged: list[str] = []
+    with serving("tiles", env, logged) as server:
+        try:
+            raise RuntimeError("disk gone\nsecond line")
+        except RuntimeError:
+            server.handle_error(None, ("127.0.0.1", 5))
+    assert logged == ["127.0.0.1 request failed: RuntimeError: disk gone second line"]
+    assert capfd.readouterr().err == ""
