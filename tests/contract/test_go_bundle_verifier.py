@@ -6,8 +6,10 @@ broken one the same class and place of the first failure."""
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,11 @@ from lineage.policy.document import read_policy
 from lineage.policy.registry import register_policy
 
 from support.bundles import MUTATIONS, flip_b64, mutated
-from support.graph_fixtures import ids
-from support.ledgers import LedgerEnv
+from support.graph_fixtures import ids, ingest_hand_built_pipeline
+from support.ledgers import LedgerEnv, ledger_env
 from support.policy_fixtures import POLICY
 from support.policy_fixtures import build as build_policy_fixture
+from support.stores import STORES, fresh_store_url
 
 
 def go_verdict(binary: Path, path: Path, *options: str) -> tuple[int, str, str]:
@@ -54,9 +57,41 @@ def python_verdict(bundle: dict[str, Any], **kwargs: Any) -> tuple[int, str, str
     return 1, result.failure.kind, result.failure.where
 
 
+def _check_bundles(env: LedgerEnv) -> dict[bool, dict[str, Any]]:
+    """The check bundles of the policy fixture's model, listed and complete."""
+    build_policy_fixture(env)
+    register_policy(env.ledger, env.admin, read_policy(POLICY))
+    policy = read_policy(POLICY)
+    return {
+        complete: check_bundle(
+            env.ledger, "model:m1", policy, POLICY.read_bytes(), complete=complete
+        )[1]
+        for complete in (False, True)
+    }
+
+
+@pytest.fixture(scope="module", params=STORES)
+def made(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[Any, dict[str, Any]]:
+    """Bundles made once per store for the tests that only change copies of them: the
+    hand-built pipeline's path bundle ("path") and the check bundles (False: listed,
+    True: complete). A bundle is a file: once made, it no longer reads the store."""
+    bundles: dict[Any, dict[str, Any]] = {}
+    for name in ("path", "check"):
+        root = tmp_path_factory.mktemp(f"{name}-{request.param}")
+        with contextmanager(ledger_env)(root, fresh_store_url(request.param, root)) as env:
+            if name == "path":
+                graph = ingest_hand_built_pipeline(env)
+                bundles["path"] = path_bundle(graph.ledger, ids(graph)["fb:1"], "model:model-a-ft")
+            else:
+                bundles.update(_check_bundles(env))
+    return bundles
+
+
 @pytest.fixture
-def bundle(graph: LedgerEnv) -> dict[str, Any]:
-    return path_bundle(graph.ledger, ids(graph)["fb:1"], "model:model-a-ft")
+def bundle(made: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    return copy.deepcopy(made["path"])
 
 
 def test_go_proves_a_good_bundle(go_verifier: Path, graph: LedgerEnv, tmp_path: Path) -> None:
@@ -92,8 +127,9 @@ def test_both_verifiers_name_the_same_first_failure(
 
 
 def test_both_refuse_another_log_key_a_foreign_checkpoint_and_a_bad_consistency_proof(
-    go_verifier: Path, graph: LedgerEnv, bundle: dict[str, Any], tmp_path: Path
+    go_verifier: Path, graph: LedgerEnv, tmp_path: Path
 ) -> None:
+    bundle = path_bundle(graph.ledger, ids(graph)["fb:1"], "model:model-a-ft")
     other = KeyDirectory(tmp_path / "k").create("other")
     stranger = verifier_key(graph.ledger.origin, other.public)
     path = tmp_path / "b.json"
@@ -144,13 +180,13 @@ CHECK_CHANGES = {
 @pytest.mark.parametrize("complete", [False, True], ids=["listed", "complete"])
 @pytest.mark.parametrize("change", sorted(CHECK_CHANGES))
 def test_both_verifiers_agree_on_check_bundles(
-    go_verifier: Path, env: LedgerEnv, tmp_path: Path, change: str, complete: bool
+    go_verifier: Path,
+    made: dict[Any, dict[str, Any]],
+    tmp_path: Path,
+    change: str,
+    complete: bool,
 ) -> None:
-    build_policy_fixture(env)
-    register_policy(env.ledger, env.admin, read_policy(POLICY))
-    _, bundle = check_bundle(
-        env.ledger, "model:m1", read_policy(POLICY), POLICY.read_bytes(), complete=complete
-    )
+    bundle = copy.deepcopy(made[complete])
     CHECK_CHANGES[change](bundle)
     path = tmp_path / "check.json"
     path.write_bytes(canonical_bytes(bundle))
@@ -216,13 +252,9 @@ FULL_BATCH_CHANGES = {
 
 @pytest.mark.parametrize("change", sorted(FULL_BATCH_CHANGES))
 def test_both_verifiers_check_full_batches_alike(
-    go_verifier: Path, env: LedgerEnv, tmp_path: Path, change: str
+    go_verifier: Path, made: dict[Any, dict[str, Any]], tmp_path: Path, change: str
 ) -> None:
-    build_policy_fixture(env)
-    register_policy(env.ledger, env.admin, read_policy(POLICY))
-    _, bundle = check_bundle(
-        env.ledger, "model:m1", read_policy(POLICY), POLICY.read_bytes(), complete=True
-    )
+    bundle = copy.deepcopy(made[True])
     edit, kind = FULL_BATCH_CHANGES[change]
     position = next(
         n for n, b in enumerate(bundle["batches"]) if any("rec:" in i for i in b["items"][:1])
