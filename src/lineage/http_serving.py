@@ -15,7 +15,9 @@ BrokenPipeError, ConnectionAbortedError, a socket timeout)."""
 class QuietHTTPServer(ThreadingHTTPServer):
     """A threaded HTTP server that reports a failed request as one line through ``log``
     instead of the standard library's traceback on stderr, and says nothing when the
-    client went away: that ends its request, it is not the server's error."""
+    client went away: that ends its request, it is not the server's error. The line names
+    the error's type only: its text could quote the request, whose query may hold the
+    UI's token."""
 
     log: Callable[[str], None]
 
@@ -24,5 +26,4 @@ class QuietHTTPServer(ThreadingHTTPServer):
         if error is None or isinstance(error, CLIENT_GONE):
             return
         host = client_address[0] if isinstance(client_address, tuple) else client_address
-        message = " ".join(str(error).split())
-        self.log(f"{host} request failed: {type(error).__name__}: {message}")
+        self.log(f"{host} request failed: {type(error).__name__}")

@@ -1,7 +1,8 @@
 """``lineage serve`` (tiles) and ``serve --ui`` (pages), on every store: a client that
 resets or closes its connection before, during or after its request ends that request
 quietly (nothing on stderr, where the standard library printed a traceback) and the
-server goes on answering; a request that fails inside the server is one logged line."""
+server goes on answering; a request that fails inside the server is one logged line that
+names the error's type, never its text (which could quote a token)."""
 
 from __future__ import annotations
 
@@ -82,8 +83,8 @@ def test_a_request_that_fails_in_the_server_is_one_logged_line(
     logged: list[str] = []
     with serving("tiles", env, logged) as server:
         try:
-            raise RuntimeError("disk gone\nsecond line")
+            raise RuntimeError("/?token=secret-token-0123456789")
         except RuntimeError:
             server.handle_error(None, ("127.0.0.1", 5))
-    assert logged == ["127.0.0.1 request failed: RuntimeError: disk gone second line"]
+    assert logged == ["127.0.0.1 request failed: RuntimeError"]
     assert capfd.readouterr().err == ""
