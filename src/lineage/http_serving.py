@@ -22,6 +22,7 @@ class QuietHTTPServer(ThreadingHTTPServer):
     log: Callable[[str], None]
 
     def handle_error(self, request: Any, client_address: Any) -> None:
+        """Called by the server inside the ``except`` of a request that raised."""
         error = sys.exc_info()[1]
         if error is None or isinstance(error, CLIENT_GONE):
             return

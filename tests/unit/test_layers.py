@@ -11,6 +11,7 @@ ROOT = Path(__file__).parents[2]
 FOUNDATION = {
     "lineage.errors",
     "lineage.files",
+    "lineage.http_serving",
     "lineage.progress",
     "lineage.faults",
     "lineage.spark_errors",
