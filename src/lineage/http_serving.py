@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 CLIENT_GONE = (ConnectionError, TimeoutError)
@@ -19,7 +19,14 @@ class QuietHTTPServer(ThreadingHTTPServer):
     the error's type only: its text could quote the request, whose query may hold the
     UI's token."""
 
-    log: Callable[[str], None]
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        log: Callable[[str], None],
+    ) -> None:
+        super().__init__(address, handler)
+        self.log = log
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Called by the server inside the ``except`` of a request that raised."""

@@ -57,41 +57,40 @@ def python_verdict(bundle: dict[str, Any], **kwargs: Any) -> tuple[int, str, str
     return 1, result.failure.kind, result.failure.where
 
 
-def _check_bundles(env: LedgerEnv) -> dict[bool, dict[str, Any]]:
-    """The check bundles of the policy fixture's model, listed and complete."""
-    build_policy_fixture(env)
-    register_policy(env.ledger, env.admin, read_policy(POLICY))
-    policy = read_policy(POLICY)
-    return {
-        complete: check_bundle(
-            env.ledger, "model:m1", policy, POLICY.read_bytes(), complete=complete
-        )[1]
-        for complete in (False, True)
-    }
+@pytest.fixture(scope="module", params=STORES)
+def made_path_bundle(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The hand-built pipeline's path bundle, made once per store for the tests that only
+    change copies of it (a bundle is a file: once made, it no longer reads the store)."""
+    root = tmp_path_factory.mktemp(f"path-{request.param}")
+    with contextmanager(ledger_env)(root, fresh_store_url(request.param, root)) as env:
+        graph = ingest_hand_built_pipeline(env)
+        return path_bundle(graph.ledger, ids(graph)["fb:1"], "model:model-a-ft")
 
 
 @pytest.fixture(scope="module", params=STORES)
-def made(
+def made_check_bundles(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> dict[Any, dict[str, Any]]:
-    """Bundles made once per store for the tests that only change copies of them: the
-    hand-built pipeline's path bundle ("path") and the check bundles (False: listed,
-    True: complete). A bundle is a file: once made, it no longer reads the store."""
-    bundles: dict[Any, dict[str, Any]] = {}
-    for name in ("path", "check"):
-        root = tmp_path_factory.mktemp(f"{name}-{request.param}")
-        with contextmanager(ledger_env)(root, fresh_store_url(request.param, root)) as env:
-            if name == "path":
-                graph = ingest_hand_built_pipeline(env)
-                bundles["path"] = path_bundle(graph.ledger, ids(graph)["fb:1"], "model:model-a-ft")
-            else:
-                bundles.update(_check_bundles(env))
-    return bundles
+) -> dict[bool, dict[str, Any]]:
+    """The check bundles of the policy fixture's model, by ``complete`` (False: listed),
+    made once per store as :func:`made_path_bundle` is."""
+    root = tmp_path_factory.mktemp(f"check-{request.param}")
+    with contextmanager(ledger_env)(root, fresh_store_url(request.param, root)) as env:
+        build_policy_fixture(env)
+        policy = read_policy(POLICY)
+        register_policy(env.ledger, env.admin, policy)
+        return {
+            complete: check_bundle(
+                env.ledger, "model:m1", policy, POLICY.read_bytes(), complete=complete
+            )[1]
+            for complete in (False, True)
+        }
 
 
 @pytest.fixture
-def bundle(made: dict[Any, dict[str, Any]]) -> dict[str, Any]:
-    return copy.deepcopy(made["path"])
+def bundle(made_path_bundle: dict[str, Any]) -> dict[str, Any]:
+    return copy.deepcopy(made_path_bundle)
 
 
 def test_go_proves_a_good_bundle(go_verifier: Path, graph: LedgerEnv, tmp_path: Path) -> None:
@@ -181,12 +180,12 @@ CHECK_CHANGES = {
 @pytest.mark.parametrize("change", sorted(CHECK_CHANGES))
 def test_both_verifiers_agree_on_check_bundles(
     go_verifier: Path,
-    made: dict[Any, dict[str, Any]],
+    made_check_bundles: dict[bool, dict[str, Any]],
     tmp_path: Path,
     change: str,
     complete: bool,
 ) -> None:
-    bundle = copy.deepcopy(made[complete])
+    bundle = copy.deepcopy(made_check_bundles[complete])
     CHECK_CHANGES[change](bundle)
     path = tmp_path / "check.json"
     path.write_bytes(canonical_bytes(bundle))
@@ -252,9 +251,12 @@ FULL_BATCH_CHANGES = {
 
 @pytest.mark.parametrize("change", sorted(FULL_BATCH_CHANGES))
 def test_both_verifiers_check_full_batches_alike(
-    go_verifier: Path, made: dict[Any, dict[str, Any]], tmp_path: Path, change: str
+    go_verifier: Path,
+    made_check_bundles: dict[bool, dict[str, Any]],
+    tmp_path: Path,
+    change: str,
 ) -> None:
-    bundle = copy.deepcopy(made[True])
+    bundle = copy.deepcopy(made_check_bundles[True])
     edit, kind = FULL_BATCH_CHANGES[change]
     position = next(
         n for n, b in enumerate(bundle["batches"]) if any("rec:" in i for i in b["items"][:1])

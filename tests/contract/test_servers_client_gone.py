@@ -6,12 +6,12 @@ names the error's type, never its text (which could quote a token)."""
 
 from __future__ import annotations
 
-import http.client
 import socket
 import struct
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.request import urlopen
 
 import pytest
 
@@ -21,7 +21,7 @@ from lineage.report.server import UiPages, UiServer
 from lineage.transparency.serve import TileServer
 
 from support.ledgers import LedgerEnv
-from support.tiles import running
+from support.tiles import running, url_of
 
 GONE_AT = [
     b"",
@@ -52,26 +52,17 @@ def reset_after(address: tuple[str, int], sent: bytes) -> None:
     client.close()
 
 
-def get(server: QuietHTTPServer, path: str) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
-@pytest.mark.parametrize(("kind", "path"), [("tiles", "/checkpoint"), ("ui", "/checkpoint")])
+@pytest.mark.parametrize("kind", ["tiles", "ui"])
 def test_a_client_that_resets_is_not_an_error_and_the_server_goes_on(
-    env: LedgerEnv, kind: str, path: str, capfd: pytest.CaptureFixture[str]
+    env: LedgerEnv, kind: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
     logged: list[str] = []
     with serving(kind, env, logged) as server:
         address = ("127.0.0.1", server.server_port)
         for sent in GONE_AT:
-            reset_after(address, sent.replace(b"/checkpoint", path.encode()))
+            reset_after(address, sent)
         time.sleep(0.2)
-        assert get(server, path) == 200
+        assert urlopen(f"{url_of(server)}/checkpoint", timeout=30).status == 200
     captured = capfd.readouterr()
     assert "Traceback" not in captured.err and "Connection" not in captured.err, captured.err
     assert not [line for line in logged if "failed" in line], logged

@@ -306,10 +306,9 @@ class UiServer(QuietHTTPServer):
     ) -> None:
         if not is_loopback(host) and not token:
             raise InputError(f"{host} is not a loopback address: serving there needs a token")
-        super().__init__((host, port), _UiHandler)
+        super().__init__((host, port), _UiHandler, log)
         self.pages = pages
         self.token = token
-        self.log = log
         self.lock = threading.Lock()
 
     def allowed(self, header: str, cookie: str, given: str) -> bool:

@@ -39,9 +39,8 @@ class TileServer(QuietHTTPServer):
     """An HTTP server of one ledger's tiles."""
 
     def __init__(self, ledger: Ledger, host: str, port: int, log: Callable[[str], None]) -> None:
-        super().__init__((host, port), _Handler)
+        super().__init__((host, port), _Handler, log)
         self.ledger = ledger
-        self.log = log
         self._store_lock = threading.Lock()
 
     def resource(self, path: str) -> tuple[bytes, str, str]:
